@@ -1,0 +1,90 @@
+/**
+ * The transport primitives every plugin reaches hosts through (`ctx.remote`,
+ * `ctx.local`, `ctx.rsync`). Every side effect of hostout goes through these,
+ * so `--dry-run` and the recording transport in tests see exactly what would run.
+ */
+
+export interface CommandResult {
+  stdout: string;
+  stderr: string;
+  /** Exit status; null when the command was killed by a signal. */
+  code: number | null;
+}
+
+export interface RemoteRunOptions {
+  /** Which identity runs it: the login `user` (default) or the `buildout-user`. */
+  as?: 'login' | 'buildout';
+  /** Directory to run in (quoted for you). */
+  cwd?: string;
+  /** Extra environment variables (values quoted for you). */
+  env?: Record<string, string>;
+  /** Resolve with the result instead of rejecting when the exit status is non-zero. */
+  allowFailure?: boolean;
+  /** Text fed on stdin. Never logged. */
+  stdin?: string;
+}
+
+export interface SudoOptions extends RemoteRunOptions {
+  /** Run as this user (sudo -u); default root. */
+  user?: string;
+}
+
+export interface RemoteShell {
+  /** Run a shell command line on the host. Rejects with CommandError on non-zero exit. */
+  run(command: string, options?: RemoteRunOptions): Promise<CommandResult>;
+  /** Run through sudo; refuses when the host has `no-sudo = true`. The sudo password is fed on stdin. */
+  sudo(command: string, options?: SudoOptions): Promise<CommandResult>;
+  /** Upload a local file (sftp). */
+  put(localPath: string, remotePath: string, options?: { as?: 'login' | 'buildout'; mode?: number }): Promise<void>;
+  /** Download a remote file (sftp). */
+  get(remotePath: string, localPath: string, options?: { as?: 'login' | 'buildout' }): Promise<void>;
+  /** Whether a path exists on the host. */
+  exists(path: string, options?: { as?: 'login' | 'buildout' }): Promise<boolean>;
+}
+
+export interface LocalRunOptions {
+  /** Run as another local user (su USER -c / sudo -u USER). */
+  as?: string;
+  /** Prefix with sudo. */
+  sudo?: boolean;
+  cwd?: string;
+  env?: Record<string, string>;
+  allowFailure?: boolean;
+  stdin?: string;
+}
+
+export interface LocalShell {
+  run(command: string, options?: LocalRunOptions): Promise<CommandResult>;
+}
+
+export interface RsyncOptions {
+  /** Source path: local for push, remote for pull. */
+  from: string;
+  /** Destination path: remote for push, local for pull. */
+  to: string;
+  direction: 'push' | 'pull';
+  delete?: boolean;
+  exclude?: string[];
+  /** Extra rsync arguments, passed as separate argv words (not through a shell). */
+  extra?: string[];
+  /** `--rsync-path="sudo rsync"` on the remote side. */
+  remoteSudo?: boolean;
+  /** Run the local rsync through sudo. */
+  localSudo?: boolean;
+  as?: 'login' | 'buildout';
+}
+
+export type Rsync = (options: RsyncOptions) => Promise<CommandResult>;
+
+/** Everything one host's commands can do. One ssh connection per host and identity, reused. */
+export interface HostTransport {
+  readonly remote: RemoteShell;
+  readonly local: LocalShell;
+  readonly rsync: Rsync;
+}
+
+/** Makes a HostTransport per host and closes every connection at the end of a run. */
+export interface TransportFactory {
+  forHost(hostName: string, options: Readonly<Record<string, string>>): HostTransport;
+  closeAll(): Promise<void>;
+}
