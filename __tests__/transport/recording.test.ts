@@ -1,0 +1,78 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, CommandError } from '../../lib/errors';
+import { createRecordingLogger } from '../../lib/log';
+import { createTransportFactory, RecordingTransportFactory } from '../../lib/transport';
+import type { SshEnvironment } from '../../lib/transport/ssh-config';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-rec-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const sshEnv: SshEnvironment = { home: tmp, configPath: path.join(tmp, 'no-config'), localUser: 'me' };
+
+describe('RecordingTransportFactory', () => {
+  it('records every call in order with user@host:port, quoting and the default shell', async () => {
+    const lines: string[] = [];
+    const f = new RecordingTransportFactory({ sshEnv, onRecord: (l) => lines.push(l) });
+    const h = f.forHost('first-site', { host: 'example.com:2222', user: 'root', 'buildout-user': 'plone', 'buildout-password': 'pw' });
+    await h.remote.run('bin/buildout', { cwd: '/var/buildout/my site' });
+    await h.remote.run('id', { as: 'buildout' });
+    await h.remote.sudo('supervisorctl restart all', { user: 'zope' });
+    await h.remote.put('/tmp/a', '/tmp/b', { mode: 0o644 });
+    await h.remote.get('/tmp/b', '/tmp/c');
+    expect(await h.remote.exists('/var/buildout')).toBe(false);
+    await h.local.run('echo hi', { cwd: '/srv' });
+    await h.rsync({ from: '/srv/site/bin', to: '/srv/site/', direction: 'push', delete: true, exclude: ['*.pyc', 'var'], remoteSudo: true });
+    expect(f.records).toEqual([
+      `[first-site] remote(root@example.com:2222): /bin/bash -l -c 'cd '\\''/var/buildout/my site'\\'' && bin/buildout'`,
+      `[first-site] remote(plone@example.com:2222): /bin/bash -l -c id`,
+      `[first-site] remote(root@example.com:2222): sudo -H -u zope -- /bin/bash -l -c 'supervisorctl restart all'`,
+      '[first-site] put(root@example.com:2222): /tmp/a -> /tmp/b (mode 0644)',
+      '[first-site] get(root@example.com:2222): /tmp/b -> /tmp/c',
+      '[first-site] exists(root@example.com:2222): /var/buildout',
+      '[first-site] local: cd /srv && echo hi',
+      `[first-site] rsync: rsync --delete '--exclude=*.pyc' --exclude=var -pthlrz '--rsync-path=sudo rsync' --rsh hostout-ssh-tunnel /srv/site/bin root@example.com:/srv/site/`,
+    ]);
+    expect(lines).toEqual(f.records);
+  });
+
+  it('masks passwords and honours the shell option (empty: no wrapper)', async () => {
+    const f = new RecordingTransportFactory({ sshEnv });
+    const h = f.forHost('h', { host: 'h.example', user: 'u', password: 's3cret!', shell: '' });
+    await h.remote.run('echo s3cret! > /tmp/x');
+    expect(f.records).toEqual(['[h] remote(u@h.example:22): echo ******** > /tmp/x']);
+  });
+
+  it('refuses sudo with no-sudo, and answers canned responses', async () => {
+    const f = new RecordingTransportFactory({
+      sshEnv,
+      exists: (p) => p === '/yes',
+      responses: [{ match: 'false', result: { code: 1, stderr: 'nope' } }, { match: /uname/, result: { stdout: 'Linux\n' } }],
+    });
+    const h = f.forHost('h', { host: 'h.example', 'no-sudo': 'True' });
+    await expect(h.remote.sudo('id')).rejects.toBeInstanceOf(ConfigError);
+    expect((await h.remote.run('uname')).stdout).toBe('Linux\n');
+    await expect(h.remote.run('false')).rejects.toBeInstanceOf(CommandError);
+    expect((await h.remote.run('false', { allowFailure: true })).code).toBe(1);
+    expect(await h.remote.exists('/yes')).toBe(true);
+    expect(f.records[0]).toBe('[h] remote(me@h.example:22): /bin/bash -l -c uname'); // the refused sudo recorded nothing
+  });
+
+  it('uses ~/.ssh/config for HostName, Port and User', async () => {
+    const cfg = path.join(tmp, 'config');
+    fs.writeFileSync(cfg, 'Host prod\n  HostName 10.1.2.3\n  Port 2200\n  User deploy\n');
+    const f = new RecordingTransportFactory({ sshEnv: { ...sshEnv, configPath: cfg } });
+    await f.forHost('site', { host: 'prod' }).remote.run('true');
+    expect(f.records).toEqual(['[site] remote(deploy@10.1.2.3:2200): /bin/bash -l -c true']);
+  });
+
+  it('createTransportFactory gives the recording transport under dryRun', async () => {
+    const lines: string[] = [];
+    const f = createTransportFactory({ dryRun: true, log: createRecordingLogger(), onRecord: (l) => lines.push(l), sshEnv });
+    expect(f).toBeInstanceOf(RecordingTransportFactory);
+    await f.forHost('x', { host: 'x.example', user: 'root' }).local.run('ls', { as: 'nobody' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\[x\] local: (sudo -H -u nobody -- \/bin\/sh -c ls|su -s \/bin\/sh nobody -c ls)$/);
+  });
+});

@@ -1,0 +1,173 @@
+/**
+ * Turns a host's hostout options (plus ~/.ssh/config) into the concrete
+ * connection settings: where to connect, as whom, with which keys and
+ * passwords, and how to wrap commands. Pure: reads files, changes nothing,
+ * so the recording (--dry-run) transport shows the same user@host:port as a
+ * real run.
+ *
+ * Option names are the original collective.hostout ones (compat §2.2/§2.3):
+ *   host (host[:port]), user, password, identity-file, buildout-user,
+ *   buildout-password, no-sudo, shell; Fabric's key_filename is honoured too.
+ * Additions of ours: port, sudo-password, buildout-identity-file,
+ *   strict-host-key-checking, known-hosts-file.
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError } from '../errors';
+import { expandSshPath, lookupSshConfig, type SshEnvironment } from './ssh-config';
+
+export type HostKeyPolicy = 'yes' | 'accept-new' | 'no';
+
+/** One way of logging in: a user and what proves it. Two identities per host at most. */
+export interface Identity {
+  user: string;
+  /** Private key files to offer, in order (only those that exist). */
+  keyFiles: string[];
+  password?: string;
+  /** Offer the ssh-agent's keys (unless IdentitiesOnly and key files are given). */
+  useAgent: boolean;
+}
+
+export interface HostSettings {
+  /** The hostout part name, e.g. `first-site`. */
+  name: string;
+  /** The host as written in the options (before ssh config), used for the ssh config lookup. */
+  alias: string;
+  /** What we actually connect to (ssh config HostName applied). */
+  hostname: string;
+  port: number;
+  login: Identity;
+  buildout: Identity;
+  /** Password fed to `sudo -S`; `sudo-password`, else the login `password`. */
+  sudoPassword?: string;
+  noSudo: boolean;
+  /** Command wrapper like Fabric's env.shell; '' means run the command line as is. */
+  shell: string;
+  /** `[user@]host[:port]` hops, from ssh config ProxyJump (or the `proxy-jump` option). */
+  proxyJump: string[];
+  hostKeyPolicy: HostKeyPolicy;
+  /** Files searched for host keys; new keys (accept-new) go to the first. */
+  knownHostsFiles: string[];
+  /** System-wide known hosts, read only. */
+  globalKnownHostsFiles: string[];
+  agentSocket?: string;
+  connectTimeoutMs: number;
+  /** Every secret of this host, for masking. */
+  secrets: string[];
+}
+
+/** Fabric's default env.shell, which the original wrapped every remote command in. */
+export const DEFAULT_SHELL = '/bin/bash -l -c';
+
+function truthy(value: string | undefined): boolean {
+  // The original's rule for no-sudo: "yes" or "true", any case (compat §2.3).
+  return !!value && ['yes', 'true'].includes(value.trim().toLowerCase());
+}
+
+function parsePolicy(value: string | undefined, where: string): HostKeyPolicy | undefined {
+  if (value === undefined || value === '') return undefined;
+  const v = value.trim().toLowerCase();
+  if (v === 'yes' || v === 'ask') return 'yes'; // no interactive "ask": refusing is the safe reading
+  if (v === 'accept-new') return 'accept-new';
+  if (v === 'no' || v === 'off') return 'no';
+  throw new ConfigError(`StrictHostKeyChecking must be yes, accept-new or no, not '${value}' (${where})`);
+}
+
+/** Split `host[:port]` (also `[v6addr]:port`). */
+export function splitHostPort(spec: string): { host: string; port?: number } {
+  const bracket = /^\[([^\]]+)\](?::(\d+))?$/.exec(spec);
+  if (bracket) return { host: bracket[1], port: bracket[2] ? Number(bracket[2]) : undefined };
+  const m = /^([^:]+):(\d+)$/.exec(spec);
+  if (m) return { host: m[1], port: Number(m[2]) };
+  return { host: spec };
+}
+
+function existingKeys(files: string[]): string[] {
+  return files.filter((f) => existsSync(f));
+}
+
+export function resolveHostSettings(
+  name: string,
+  options: Readonly<Record<string, string>>,
+  sshEnv: SshEnvironment,
+): HostSettings {
+  const hostOption = (options.host ?? '').trim();
+  // No `host`: fall back to the part name, which ~/.ssh/config may map (Host first-site / HostName ...).
+  const { host: alias, port: portInHost } = splitHostPort(hostOption || name);
+  const cfg = lookupSshConfig(alias, sshEnv);
+  const portOption = options.port?.trim() ? Number(options.port) : undefined;
+  if (portOption !== undefined && !Number.isInteger(portOption)) {
+    throw new ConfigError(`[${name}] port must be a number, not '${options.port}'`);
+  }
+  // OpenSSH precedence: what the user wrote for this host beats ~/.ssh/config.
+  const port = portInHost ?? portOption ?? cfg.port ?? 22;
+  const hostname = cfg.hostName ?? alias;
+  // Fixes compat §7.4.10: the ssh config user is the login user, and with no user anywhere the local user.
+  const loginUser = options.user?.trim() || cfg.user || sshEnv.localUser;
+
+  const optionKey = options['identity-file']?.trim() || options.key_filename?.trim();
+  const identityFile = optionKey ? expandSshPath(optionKey, sshEnv) : undefined;
+  const configKeys = cfg.identityFiles;
+  const defaultKeys = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((k) => path.join(sshEnv.home, '.ssh', k));
+  // OpenSSH offers the configured keys first, then the default ones (unless IdentitiesOnly).
+  const loginKeys = existingKeys(
+    [...(identityFile ? [identityFile] : []), ...configKeys, ...(cfg.identitiesOnly ? [] : defaultKeys)],
+  ).filter((k, i, a) => a.indexOf(k) === i);
+  const agentSocket = cfg.identityAgent && cfg.identityAgent.toLowerCase() !== 'none'
+    ? expandSshPath(cfg.identityAgent.replace(/^SSH_AUTH_SOCK$/, sshEnv.agentSocket ?? ''), sshEnv)
+    : cfg.identityAgent?.toLowerCase() === 'none' ? undefined : sshEnv.agentSocket;
+
+  const password = options.password || undefined;
+  const login: Identity = { user: loginUser, keyFiles: loginKeys, password, useAgent: !!agentSocket };
+
+  // The buildout user (compat §3.7 "B"): buildout-password, else its own key, else the same keys.
+  const buildoutUser = options['buildout-user']?.trim() || loginUser;
+  const buildoutPassword = options['buildout-password'] || undefined;
+  const buildoutKeyOption = options['buildout-identity-file']?.trim();
+  const buildoutKeys = buildoutKeyOption ? existingKeys([expandSshPath(buildoutKeyOption, sshEnv)]) : loginKeys;
+  const buildout: Identity = buildoutUser === loginUser && !buildoutPassword && !buildoutKeyOption
+    ? login
+    : {
+        user: buildoutUser,
+        keyFiles: buildoutPassword ? [] : buildoutKeys,
+        password: buildoutPassword ?? (buildoutUser === loginUser ? password : undefined),
+        useAgent: !buildoutPassword && !!agentSocket,
+      };
+
+  const policy = parsePolicy(options['strict-host-key-checking'], `[${name}] strict-host-key-checking`)
+    ?? parsePolicy(process.env.HOSTOUT_STRICT_HOST_KEY_CHECKING, 'HOSTOUT_STRICT_HOST_KEY_CHECKING')
+    ?? parsePolicy(cfg.strictHostKeyChecking, sshEnv.configPath)
+    ?? 'yes';
+  const knownHostsOption = options['known-hosts-file']?.trim();
+  const knownHostsFiles = knownHostsOption
+    ? knownHostsOption.split(/\s+/).map((f) => expandSshPath(f, sshEnv))
+    : cfg.userKnownHostsFiles ?? [path.join(sshEnv.home, '.ssh', 'known_hosts'), path.join(sshEnv.home, '.ssh', 'known_hosts2')];
+
+  const proxySpec = options['proxy-jump']?.trim() || cfg.proxyJump;
+  const proxyJump = proxySpec && proxySpec.toLowerCase() !== 'none' ? proxySpec.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const sudoPassword = options['sudo-password'] || password;
+
+  return {
+    name,
+    alias,
+    hostname,
+    port,
+    login,
+    buildout,
+    sudoPassword,
+    noSudo: truthy(options['no-sudo']),
+    shell: options.shell !== undefined ? options.shell.trim() : DEFAULT_SHELL,
+    proxyJump,
+    hostKeyPolicy: policy,
+    knownHostsFiles,
+    globalKnownHostsFiles: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
+    agentSocket,
+    connectTimeoutMs: (cfg.connectTimeoutSeconds ?? 20) * 1000,
+    secrets: [password, buildoutPassword, sudoPassword].filter((s): s is string => !!s),
+  };
+}
+
+/** `user@host:port` as shown in logs and records. */
+export function describeTarget(settings: HostSettings, identity: Identity): string {
+  return `${identity.user}@${settings.hostname}:${settings.port}`;
+}

@@ -1,0 +1,122 @@
+/**
+ * Reading `~/.ssh/config` for one host, with the maintained `ssh-config`
+ * parser (Host patterns, Match, first-value-wins like OpenSSH). We only turn
+ * its computed result into the few typed values hostout uses.
+ */
+import { readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+// ssh-config ships CommonJS code but ESM-only typings: take the types with resolution-mode, the code with require.
+import type SSHConfigModule from 'ssh-config' with { 'resolution-mode': 'import' };
+type SSHConfig = SSHConfigModule;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { parse: parseSshConfig } = require('ssh-config') as { parse(text: string): SSHConfig };
+
+/** Where the ssh files live. Tests point these at temp files; nothing reads /root/.ssh behind their back. */
+export interface SshEnvironment {
+  /** Home directory used for `~` and the default files. Default: $HOME. */
+  home: string;
+  /** The user ssh config file. Default: $HOSTOUT_SSH_CONFIG, else <home>/.ssh/config. */
+  configPath: string;
+  /** The local user name (OpenSSH's default login user). */
+  localUser: string;
+  /** ssh-agent socket. Default: $SSH_AUTH_SOCK. */
+  agentSocket?: string;
+}
+
+export function defaultSshEnvironment(env: NodeJS.ProcessEnv = process.env): SshEnvironment {
+  const home = env.HOME || os.homedir();
+  return {
+    home,
+    configPath: env.HOSTOUT_SSH_CONFIG || path.join(home, '.ssh', 'config'),
+    localUser: env.USER || env.LOGNAME || os.userInfo().username,
+    agentSocket: env.SSH_AUTH_SOCK || undefined,
+  };
+}
+
+/** The ssh config values hostout uses for one host alias. */
+export interface SshConfigEntry {
+  hostName?: string;
+  port?: number;
+  user?: string;
+  identityFiles: string[];
+  identitiesOnly?: boolean;
+  proxyJump?: string;
+  strictHostKeyChecking?: string;
+  userKnownHostsFiles?: string[];
+  identityAgent?: string;
+  connectTimeoutSeconds?: number;
+}
+
+/** Expand `~` and the common `%` tokens of ssh config paths. */
+export function expandSshPath(p: string, sshEnv: SshEnvironment, tokens: { host?: string; user?: string } = {}): string {
+  let out = p.replace(/%(.)/g, (all, t: string) => {
+    if (t === 'd') return sshEnv.home;
+    if (t === 'h') return tokens.host ?? all;
+    if (t === 'r') return tokens.user ?? all;
+    if (t === 'u') return sshEnv.localUser;
+    if (t === '%') return '%';
+    return all;
+  });
+  if (out === '~') out = sshEnv.home;
+  else if (out.startsWith('~/')) out = path.join(sshEnv.home, out.slice(2));
+  return out;
+}
+
+const parsedCache = new Map<string, SSHConfig | null>();
+
+function loadConfig(configPath: string): SSHConfig | null {
+  if (!parsedCache.has(configPath)) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(configPath, 'utf8');
+    } catch {
+      text = undefined; // no ssh config: OpenSSH defaults apply
+    }
+    parsedCache.set(configPath, text === undefined ? null : parseSshConfig(text));
+  }
+  return parsedCache.get(configPath) ?? null;
+}
+
+/** Forget parsed files (tests rewrite the same path). */
+export function clearSshConfigCache(): void {
+  parsedCache.clear();
+}
+
+function first(v: string | string[] | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function all(v: string | string[] | undefined): string[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+/** What `ssh -G alias` would say about the keys hostout uses (no Match exec). */
+export function lookupSshConfig(alias: string, sshEnv: SshEnvironment): SshConfigEntry {
+  const config = loadConfig(sshEnv.configPath);
+  if (!config) return { identityFiles: [] };
+  // ignoreCase: OpenSSH keywords are case-insensitive; matchExec off: hostout must not run commands from config.
+  const raw = config.compute(alias, { ignoreCase: true, matchExec: false });
+  const get = (k: string) => raw[k.toLowerCase()] ?? raw[k];
+  const port = first(get('Port'));
+  const timeout = first(get('ConnectTimeout'));
+  const hostName = first(get('HostName'));
+  const user = first(get('User'));
+  const tokens = { host: hostName ? hostName.replace(/%h/g, alias) : alias, user };
+  return {
+    hostName: tokens.host === alias && !hostName ? undefined : tokens.host,
+    port: port ? Number(port) : undefined,
+    user,
+    identityFiles: all(get('IdentityFile')).map((f) => expandSshPath(f, sshEnv, tokens)),
+    identitiesOnly: first(get('IdentitiesOnly'))?.toLowerCase() === 'yes' ? true : undefined,
+    proxyJump: first(get('ProxyJump')),
+    strictHostKeyChecking: first(get('StrictHostKeyChecking'))?.toLowerCase(),
+    userKnownHostsFiles: get('UserKnownHostsFile') === undefined
+      ? undefined
+      : all(get('UserKnownHostsFile')).flatMap((v) => v.split(/\s+/)).filter(Boolean).map((f) => expandSshPath(f, sshEnv, tokens)),
+    identityAgent: first(get('IdentityAgent')),
+    connectTimeoutSeconds: timeout ? Number(timeout) : undefined,
+  };
+}
