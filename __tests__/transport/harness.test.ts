@@ -1,0 +1,67 @@
+/**
+ * The harness itself: real sshd servers, the production mount namespace, the
+ * test users and the agent, checked with the real OpenSSH client.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { startProductionSshServer, startSshAgent, startSshServer, type SshAgent, type SshServer } from '../../fixtures/servers';
+
+let staging: SshServer | undefined;
+let production: SshServer | undefined;
+let agent: SshAgent | undefined;
+
+beforeAll(async () => {
+  staging = await startSshServer({ authorizeClientKeyFor: ['root', 'zope'] });
+  production = await startProductionSshServer();
+  agent = await startSshAgent();
+});
+
+afterAll(async () => {
+  await Promise.allSettled([staging?.stop(), production?.stop(), agent?.stop()]);
+});
+
+function ssh(server: SshServer, user: string, command: string, env: NodeJS.ProcessEnv = process.env, key = server.clientKeyPath): string {
+  const knownHosts = path.join(server.dir, 'known_hosts_for_test');
+  fs.writeFileSync(knownHosts, server.knownHostsLine + '\n');
+  return execFileSync('ssh', [
+    '-F', '/dev/null', '-i', key, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'BatchMode=yes', '-p', String(server.port), `${user}@127.0.0.1`, command,
+  ], { encoding: 'utf8', env, timeout: 30000 });
+}
+
+it('starts sshd on a random port with its own host key, and logs each login', () => {
+  const s = staging as SshServer;
+  expect(s.port).toBeGreaterThan(0);
+  expect(s.knownHostsLine).toBe(`[127.0.0.1]:${s.port} ${s.hostKeyPublic}`);
+  expect(ssh(s, 'zope', 'id -un').trim()).toBe('zope');
+  expect(ssh(s, 'root', 'id -un').trim()).toBe('root');
+  expect(s.acceptedLogins('zope')).toHaveLength(1);
+  expect(s.acceptedLogins()).toHaveLength(2);
+});
+
+it('gives production its own /var/buildout, invisible to staging', () => {
+  const p = production as SshServer;
+  const marker = `prod-only-${process.pid}`;
+  fs.writeFileSync(path.join(p.varBuildout as string, marker), 'x');
+  expect(ssh(p, 'root', 'ls /var/buildout').split('\n')).toContain(marker);
+  expect(fs.existsSync(path.join('/var/buildout', marker))).toBe(false);
+  expect(ssh(staging as SshServer, 'root', `test -e /var/buildout/${marker} && echo yes || echo no`).trim()).toBe('no');
+});
+
+it('authenticates through the private ssh-agent', () => {
+  const a = agent as SshAgent;
+  const s = staging as SshServer;
+  a.add(s.clientKeyPath);
+  const env = { ...process.env, SSH_AUTH_SOCK: a.socketPath };
+  const out = execFileSync('ssh-add', ['-l'], { env, encoding: 'utf8' });
+  expect(out).toContain('client_key');
+});
+
+it('stops by pid and frees the port', async () => {
+  const s = await startSshServer();
+  const { pid } = s;
+  await s.stop();
+  expect(() => process.kill(pid, 0)).toThrow();
+  expect(fs.existsSync(s.dir)).toBe(false);
+});
