@@ -1,0 +1,260 @@
+/**
+ * A loaded buildout: the rest of `Buildout.__init__` (spec §1 steps 9–13:
+ * annotate snapshot, first directory pass, eager `[buildout]` evaluation,
+ * second directory pass, the logging/boolean/version checks) and the public
+ * `Buildout` API on top of the lazy evaluator.
+ */
+import { execFileSync } from 'child_process';
+import { ConfigError } from '../errors';
+import { cloneData, unannotateSection, type AnnotatedData } from './merge';
+import { Evaluator, type Options } from './options';
+import { BUILDOUT_DEFAULT_NAMES, boolOption, type LoadedData } from './loader';
+import { renderAnnotate, renderQuery } from './annotate';
+import type { SourceLocation } from './section-key';
+import { PY_WS_CLASS, pathJoin, pySorted, pySplitWs } from './pywhitespace';
+import { BuildoutUserError, displayFile, toConfigError } from './user-error';
+
+export interface Buildout {
+  readonly directory: string;
+  sectionNames(): string[];
+  hasSection(name: string): boolean;
+  section(name: string): Record<string, string>;
+  get(section: string, option: string): string;
+  raw(section: string): Record<string, string> | undefined;
+  resolveAll(): { values: Record<string, Record<string, string>>; errors: Record<string, string> };
+  annotate(sections?: string[]): string;
+  query(arg: string): string;
+}
+
+/** One unresolvable section or option, with where its text was written. */
+export interface ResolveProblem {
+  /** "section" or "section:option" */
+  key: string;
+  /** zc.buildout's exact message */
+  message: string;
+  /** "file, line N: message" for people */
+  detail: string;
+}
+
+const PY_INT = new RegExp(`^[${PY_WS_CLASS}]*[+-]?[0-9]+(_[0-9]+)*[${PY_WS_CLASS}]*$`);
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'];
+
+function toRecord(entries: Iterable<[string, string]>): Record<string, string> {
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
+export class LoadedBuildout implements Buildout {
+  readonly directory: string;
+  private readonly annotated: AnnotatedData;
+  private readonly ev: Evaluator;
+  private readonly cwd: string;
+  private readonly verbose: boolean;
+
+  constructor(loaded: LoadedData) {
+    const { data, cwd } = loaded;
+    this.cwd = cwd;
+    this.annotated = cloneData(data);
+    const raw = new Map<string, Map<string, string>>();
+    const locations = new Map<string, Map<string, SourceLocation>>();
+    for (const [name, section] of data) {
+      raw.set(name, unannotateSection(section));
+      const locs = new Map<string, SourceLocation>();
+      for (const [k, sk] of section) if (sk.location && sk.location.line) locs.set(k, sk.location);
+      locations.set(name, locs);
+    }
+    this.ev = new Evaluator(raw, locations);
+    const ev = this.ev;
+    const at = (option: string) => ev.locate('buildout', option);
+    const check = <T>(fn: () => T, option?: string): T => {
+      try {
+        return fn();
+      } catch (err) {
+        if (err instanceof BuildoutUserError && !err.location && option) err.location = at(option);
+        throw err;
+      }
+    };
+
+    // Step 10: first directory pass, on the raw [buildout].
+    const rawBuildout = raw.get('buildout')!;
+    let buildoutDir = cwd;
+    const buildoutPath = (v: string) => (v.includes('${') ? v : pathJoin(buildoutDir, v));
+    if (rawBuildout.has('directory')) {
+      buildoutDir = rawBuildout.get('directory')!;
+      for (const n of ['bin', 'parts', 'eggs', 'develop-eggs']) {
+        const key = `${n}-directory`;
+        rawBuildout.set(key, buildoutPath(rawBuildout.get(key) ?? ''));
+      }
+    }
+    const offline = check(() => boolOption(rawBuildout.get('offline') ?? '', 'offline'), 'offline');
+    if (!offline) check(() => boolOption(rawBuildout.get('newest') ?? '', 'newest'), 'newest');
+
+    // Step 11: [buildout] is evaluated eagerly.
+    const options = ev.getSection('buildout');
+    options.get('find-links');
+    options.item('allow-hosts');
+    buildoutDir = options.item('directory');
+    // Step 12: second directory pass on the substituted values.
+    for (const n of ['bin', 'parts', 'eggs', 'develop-eggs']) {
+      const key = `${n}-directory`;
+      options.set(key, buildoutPath(options.item(key)));
+    }
+    if (options.item('installed')) {
+      options.set('installed', pathJoin(options.item('directory'), options.item('installed')));
+    }
+    // Step 13: the checks buildout makes while setting up logging and options.
+    options.item('log-format');
+    const level = options.item('log-level');
+    if (!LOG_LEVELS.includes(level) && !PY_INT.test(level)) {
+      throw new BuildoutUserError(`Invalid logging level ${level}`, at('log-level'));
+    }
+    const verbosity = options.get('verbosity');
+    if (verbosity !== undefined && !PY_INT.test(verbosity)) {
+      throw new BuildoutUserError(`Invalid verbosity ${verbosity}`, at('verbosity'));
+    }
+    options.item('socket-timeout');
+    const versionsName = raw.get('buildout')!.get('versions') ?? '';
+    if (versionsName) ev.getSection(versionsName, at('versions'));
+    options.item('versions');
+    for (const name of ['prefer-final', 'use-dependency-links', 'allow-picked-versions', 'show-picked-versions']) {
+      check(() => boolOption(options.item(name), name), name);
+    }
+    options.item('update-versions-file');
+    options.get('download-cache');
+    options.get('extends-cache');
+    if (check(() => boolOption(options.get('abi-tag-eggs') ?? 'false', 'abi-tag-eggs'), 'abi-tag-eggs')) {
+      options.set('eggs-directory', pathJoin(options.item('eggs-directory'), abiTag(options.item('executable'))));
+    }
+    if (check(() => boolOption(options.item('install-from-cache'), 'install-from-cache'), 'install-from-cache') && offline) {
+      throw new BuildoutUserError(
+        "install-from-cache can't be used with offline mode.\nNothing is installed, even from cache, in offline\nmode, which might better be called 'no-install mode'.\n",
+        at('install-from-cache'),
+      );
+    }
+    for (const name of BUILDOUT_DEFAULT_NAMES) options.item(name);
+    this.directory = options.item('directory');
+    this.verbose = verbosity !== undefined;
+  }
+
+  private fail(err: unknown): never {
+    throw toConfigError(err, this.cwd);
+  }
+
+  sectionNames(): string[] {
+    return pySorted(this.ev.raw.keys());
+  }
+
+  hasSection(name: string): boolean {
+    return this.ev.raw.has(name);
+  }
+
+  private evaluated(name: string): Options {
+    try {
+      return this.ev.getSection(name);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  section(name: string): Record<string, string> {
+    const options = this.evaluated(name);
+    try {
+      return toRecord(options.keys().map((k): [string, string] => [k, options.item(k)]));
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  get(section: string, option: string): string {
+    const options = this.evaluated(section);
+    try {
+      return options.item(option);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  raw(section: string): Record<string, string> | undefined {
+    const s = this.annotated.get(section);
+    return s ? toRecord([...s].map(([k, v]): [string, string] => [k, v.value])) : undefined;
+  }
+
+  /** Like resolveAll, and also says where each problem was written. */
+  resolveAllDetailed(): { values: Record<string, Record<string, string>>; problems: ResolveProblem[] } {
+    const values: Record<string, Record<string, string>> = {};
+    const done = new Set<string>();
+    const problems: ResolveProblem[] = [];
+    const problem = (key: string, err: unknown) => {
+      const asConfig = toConfigError(err, this.cwd);
+      if (!(asConfig instanceof ConfigError)) throw err;
+      const message = err instanceof BuildoutUserError ? err.message : asConfig.message;
+      problems.push({ key, message, detail: asConfig.message });
+    };
+    let parts: string[] = [];
+    try {
+      parts = pySplitWs(this.ev.getSection('buildout').get('parts') ?? '');
+    } catch (err) {
+      this.fail(err);
+    }
+    for (const name of ['buildout', ...parts, ...pySorted(this.ev.raw.keys())]) {
+      if (done.has(name)) continue;
+      let options: Options | undefined;
+      try {
+        options = this.ev.getSection(name);
+      } catch (err) {
+        options = this.ev.data.get(name);
+        if (!options || options.raw.has('<')) {
+          problem(name, err);
+          continue;
+        }
+      }
+      const section: [string, string][] = [];
+      for (const key of options.keys()) {
+        try {
+          section.push([key, options.item(key)]);
+        } catch (err) {
+          problem(`${name}:${key}`, err);
+        }
+      }
+      values[name] = toRecord(section);
+      done.add(name);
+    }
+    return { values, problems };
+  }
+
+  resolveAll(): { values: Record<string, Record<string, string>>; errors: Record<string, string> } {
+    const { values, problems } = this.resolveAllDetailed();
+    const errors: Record<string, string> = {};
+    for (const p of problems) errors[p.key] = p.message;
+    return { values, errors };
+  }
+
+  annotate(sections: string[] = []): string {
+    return renderAnnotate(this.annotated, this.verbose, sections, this.directory, this.cwd);
+  }
+
+  query(arg: string): string {
+    try {
+      return renderQuery(this.ev.raw, arg, this.verbose).replace(/\n$/, '');
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Sections evaluated so far with their values ("Configuration data" order). */
+  describeLocation(section: string, option: string): string | undefined {
+    const loc = this.ev.locate(section, option);
+    return loc ? `${displayFile(loc.file, this.cwd)}${loc.line ? `, line ${loc.line}` : ''}` : undefined;
+  }
+}
+
+/** zc.buildout.pep425tags.get_abi_tag() for the configured interpreter. */
+function abiTag(executable: string): string {
+  try {
+    return execFileSync(executable, ['-c', 'import sys;print("cp%d%d" % sys.version_info[:2])'], {
+      encoding: 'utf8',
+      timeout: 10000,
+    }).trim();
+  } catch {
+    throw new BuildoutUserError(`abi-tag-eggs = true, but ${executable} could not be run to find the ABI tag`);
+  }
+}

@@ -1,0 +1,395 @@
+/**
+ * The loading pipeline of `Buildout.__init__` (spec §1 steps 1–9): built-in
+ * defaults, directory, command-line assignments (sorted), user defaults,
+ * the config file with its extends (`_open`, spec §5, §7), versions, and the
+ * absolutisation of cache/eggs directories. Produces the merged annotated
+ * data; evaluation (steps 10–15) is in buildout.ts.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import { ConfigError } from '../errors';
+import { parseConfig } from './parser';
+import { downloadExtends } from './download';
+import {
+  annotateSection,
+  cloneData,
+  cloneSection,
+  unannotateSection,
+  updateData,
+  updateSection,
+  type AnnotatedData,
+  type AnnotatedSection,
+} from './merge';
+import {
+  SectionKey,
+  COMMAND_LINE_VALUE,
+  COMPUTED_VALUE,
+  DEFAULT_VALUE,
+  type SourceLocation,
+} from './section-key';
+import {
+  pathAbspath,
+  pathDirname,
+  pathExpanduser,
+  pathIsAbs,
+  pathJoin,
+  pathNormpath,
+  pyCompare,
+  pyReprList,
+  pySplitWs,
+  pyStrip,
+  pyRepr,
+} from './pywhitespace';
+import { BuildoutUserError, displayFile } from './user-error';
+
+export interface LoadOptions {
+  /** -c FILE; default 'buildout.cfg'; relative to cwd; may be a URL */
+  config?: string;
+  /** default process.cwd() */
+  cwd?: string;
+  /** false = -U */
+  userDefaults?: boolean;
+  /** command-line 'section:option=value' / 'option=value' words, as typed */
+  assignments?: string[];
+  /** HOME / BUILDOUT_HOME lookup; default process.env */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** What the loading steps produce, before evaluation. */
+export interface LoadedData {
+  data: AnnotatedData;
+  /** process cwd used for abspath (Python's os.getcwd()). */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The `sys.executable` stand-in (documented in docs/buildout-compat.md). */
+export function defaultExecutable(env: NodeJS.ProcessEnv = process.env): string {
+  if (fs.existsSync('/usr/bin/python3')) return '/usr/bin/python3';
+  for (const dir of (env.PATH ?? '').split(':')) {
+    if (!dir) continue;
+    const candidate = pathJoin(dir, 'python3');
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return pathIsAbs(candidate) ? candidate : pathAbspath(candidate, process.cwd());
+    } catch {
+      // keep looking
+    }
+  }
+  return 'python3';
+}
+
+export function builtinDefaults(env: NodeJS.ProcessEnv): AnnotatedSection {
+  const values: [string, string][] = [
+    ['allow-hosts', '*'],
+    ['allow-picked-versions', 'true'],
+    ['bin-directory', 'bin'],
+    ['develop-eggs-directory', 'develop-eggs'],
+    ['eggs-directory', 'eggs'],
+    ['executable', defaultExecutable(env)],
+    ['find-links', ''],
+    ['install-from-cache', 'false'],
+    ['installed', '.installed.cfg'],
+    ['log-format', ''],
+    ['log-level', 'INFO'],
+    ['newest', 'true'],
+    ['offline', 'false'],
+    ['parts-directory', 'parts'],
+    ['prefer-final', 'true'],
+    ['python', 'buildout'],
+    ['show-picked-versions', 'false'],
+    ['socket-timeout', ''],
+    ['update-versions-file', ''],
+    ['use-dependency-links', 'true'],
+    ['allow-unknown-extras', 'false'],
+  ];
+  return annotateSection(new Map(values), DEFAULT_VALUE);
+}
+
+export const BUILDOUT_DEFAULT_NAMES: readonly string[] = [...builtinDefaults({}).keys()];
+
+export function isUrl(s: string): boolean {
+  return /^[a-zA-Z0-9+.-]+:\/\//.test(s);
+}
+
+/** `bool_option`: the value must be exactly 'true' or 'false'. */
+export function boolOption(value: string, name: string): boolean {
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new BuildoutUserError(`Invalid value for ${pyRepr(name)} option: ${pyRepr(value)}`);
+}
+
+/** Parse `section:option=value` words like buildout's main(); sorted and grouped. */
+export function parseAssignments(words: string[]): AnnotatedData {
+  const tuples: [string, string, string][] = [];
+  for (const word of words) {
+    const eq = word.indexOf('=');
+    if (eq < 0) throw new ConfigError(`invalid command-line assignment ${pyRepr(word)}: expected section:option=value`);
+    const left = word.slice(0, eq).split(':');
+    if (left.length > 2) {
+      throw new ConfigError(`invalid command-line assignment ${pyRepr(word)}: too many ':' (expected section:option=value)`);
+    }
+    const [section, option] = left.length === 1 ? ['buildout', left[0]] : left;
+    const t: [string, string, string] = [pyStrip(section), pyStrip(option), pyStrip(word.slice(eq + 1))];
+    if (!t[1]) throw new ConfigError(`invalid command-line assignment ${pyRepr(word)}: the option name is empty`);
+    tuples.push(t);
+  }
+  tuples.sort((a, b) => pyCompare(a[0], b[0]) || pyCompare(a[1], b[1]) || pyCompare(a[2], b[2]));
+  const out: AnnotatedData = new Map();
+  for (const [section, option, value] of tuples) {
+    let s = out.get(section);
+    if (!s) out.set(section, (s = new Map()));
+    s.set(option, new SectionKey(value, COMMAND_LINE_VALUE, { file: 'the command line' }));
+  }
+  return out;
+}
+
+/** Guards against runaway extends graphs (Python would hit RecursionError or hang). */
+const MAX_EXTENDS_DEPTH = 500;
+const MAX_FILES_OPENED = 20000;
+
+interface OpenContext {
+  override: AnnotatedSection;
+  downloaded: Set<string>;
+  cwd: string;
+  opened: { count: number };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Decode strictly as UTF-8 (Python's open() on a UTF-8 locale), naming the bad line. */
+function decodeConfig(bytes: Buffer, label: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    let line = 1;
+    let start = 0;
+    for (let i = 0; i <= bytes.length; i++) {
+      if (i === bytes.length || bytes[i] === 0x0a) {
+        try {
+          utf8.decode(bytes.subarray(start, i));
+        } catch {
+          throw new ConfigError('the file is not valid UTF-8 text', label, line);
+        }
+        line++;
+        start = i + 1;
+      }
+    }
+    throw new ConfigError('the file is not valid UTF-8 text', label);
+  }
+}
+
+/** `_open(base, filename, seen, dl_options, override, downloaded)` */
+async function openConfig(
+  base: string,
+  filenameIn: string,
+  seen: string[],
+  dlOptions: AnnotatedSection,
+  ctx: OpenContext,
+  from?: SourceLocation,
+): Promise<AnnotatedData> {
+  if (++ctx.opened.count > MAX_FILES_OPENED) {
+    throw new BuildoutUserError(`extends opens more than ${MAX_FILES_OPENED} files (a very large diamond of extends?)`, from);
+  }
+  if (seen.length >= MAX_EXTENDS_DEPTH) {
+    throw new BuildoutUserError(`extends nested more than ${MAX_EXTENDS_DEPTH} files deep`, from);
+  }
+  updateSection(dlOptions, ctx.override);
+  const dl = unannotateSection(cloneSection(dlOptions));
+  const newest = boolOptionWhere(dl.get('newest') ?? 'false', 'newest', from);
+  let filename = filenameIn;
+  const settings = () => ({
+    directory: dl.get('directory') ?? '',
+    cache: dl.get('extends-cache'),
+    offline: dl.get('offline') === 'true' || dl.get('install-from-cache') === 'true',
+    fallback: newest && !ctx.downloaded.has(filename),
+  });
+
+  let bytes: Buffer;
+  let label: string;
+  let nextBase: string;
+  const readLocal = async (path: string): Promise<Buffer> => {
+    try {
+      return await fs.promises.readFile(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+      throw new BuildoutUserError(`cannot open extended file ${displayFile(path, ctx.cwd)}: ${why}`, from);
+    }
+  };
+  const fetch = async (url: string) => {
+    try {
+      const got = await downloadExtends(url, settings());
+      return { bytes: got.content, label: got.localPath ? `${url} (downloaded as ${got.localPath})` : url };
+    } catch (err) {
+      if (err instanceof BuildoutUserError) {
+        if (!err.location) err.location = from;
+        throw err;
+      }
+      throw new BuildoutUserError(`cannot read ${url}: ${(err as Error).message}`, from);
+    }
+  };
+  if (isUrl(filename)) {
+    ({ bytes, label } = await fetch(filename));
+    nextBase = filename.slice(0, filename.lastIndexOf('/'));
+  } else if (isUrl(base)) {
+    if (pathIsAbs(filename)) {
+      bytes = await readLocal(filename);
+      label = filename;
+      nextBase = pathDirname(filename);
+    } else {
+      filename = base + '/' + filename;
+      ({ bytes, label } = await fetch(filename));
+      nextBase = filename.slice(0, filename.lastIndexOf('/'));
+    }
+  } else {
+    filename = pathJoin(base, filename);
+    bytes = await readLocal(filename);
+    label = filename;
+    nextBase = pathDirname(filename);
+  }
+  ctx.downloaded.add(filename);
+
+  if (seen.includes(filename)) {
+    throw new BuildoutUserError(`Recursive file include ${pyReprList(seen)} ${filename}`, from);
+  }
+  // Python compares unnormalised strings, so `./buildout.cfg` recurses until
+  // RecursionError; we detect the cycle on normalised paths instead.
+  if (!isUrl(filename) && seen.some((s) => !isUrl(s) && pathNormpath(s) === pathNormpath(filename))) {
+    throw new BuildoutUserError(
+      `Recursive file include ${pyReprList(seen)} ${filename} (the same file, spelled differently)`,
+      from,
+    );
+  }
+  const rootConfigFile = seen.length === 0;
+  seen.push(filename);
+
+  const shownLabel = displayFile(label, ctx.cwd);
+  const parsed = parseConfig(decodeConfig(bytes, shownLabel), shownLabel);
+  const buildoutSection = parsed.get('buildout');
+  const extendsOpt = buildoutSection?.get('extends');
+  if (buildoutSection && extendsOpt) buildoutSection.delete('extends');
+  if (buildoutSection?.has('extended-by')) {
+    throw new BuildoutUserError(`No-longer supported "extended-by" option found in ${filename}.`, {
+      file: filename,
+      line: buildoutSection.get('extended-by')!.line,
+    });
+  }
+  let result: AnnotatedData = new Map();
+  for (const [name, opts] of parsed) result.set(name, annotateSection(opts, filename, filename));
+
+  if (rootConfigFile && result.has('buildout')) updateSection(dlOptions, result.get('buildout')!);
+
+  if (extendsOpt && extendsOpt.value) {
+    const names = pySplitWs(extendsOpt.value);
+    const here: SourceLocation = { file: filename, line: extendsOpt.line };
+    if (names.length) {
+      const eresult = await openConfig(nextBase, names[0], seen, dlOptions, ctx, here);
+      for (const fname of names.slice(1)) {
+        updateData(eresult, await openConfig(nextBase, fname, seen, dlOptions, ctx, here));
+      }
+      result = updateData(eresult, result);
+    }
+  }
+  seen.pop();
+  return result;
+}
+
+function boolOptionWhere(value: string, name: string, where?: SourceLocation): boolean {
+  try {
+    return boolOption(value, name);
+  } catch (err) {
+    if (err instanceof BuildoutUserError && !err.location) err.location = where;
+    throw err;
+  }
+}
+
+function homeDirectory(env: NodeJS.ProcessEnv): string {
+  return env.HOME !== undefined ? env.HOME : os.homedir();
+}
+
+/** Steps 1–8 of the pipeline: everything up to the annotate snapshot. */
+export async function loadData(options: LoadOptions = {}): Promise<LoadedData> {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const data: AnnotatedData = new Map([['buildout', builtinDefaults(env)]]);
+  const buildoutData = () => data.get('buildout')!;
+
+  let configFile = options.config ?? 'buildout.cfg';
+  if (configFile === '') throw new ConfigError('No file name specified for option -c');
+  if (!isUrl(configFile)) {
+    configFile = pathAbspath(configFile, cwd);
+    if (!fs.existsSync(configFile)) throw new ConfigError(`Couldn't open ${configFile}`);
+    buildoutData().set('directory', new SectionKey(pathDirname(configFile), COMPUTED_VALUE));
+  }
+
+  const cloptions = parseAssignments(options.assignments ?? []);
+  const override = cloneSection(cloptions.get('buildout') ?? new Map());
+  const ctx: OpenContext = { override, downloaded: new Set(), cwd, opened: { count: 0 } };
+
+  if (options.userDefaults !== false) {
+    const home = env.BUILDOUT_HOME ? env.BUILDOUT_HOME : pathJoin(pathExpanduser('~', homeDirectory(env)), '.buildout');
+    const userConfig = pathJoin(home, 'default.cfg');
+    if (fs.existsSync(userConfig)) {
+      const copy = cloneSection(buildoutData());
+      updateData(data, await openConfig(pathDirname(userConfig), userConfig, [], copy, ctx));
+    }
+  }
+
+  {
+    const copy = cloneSection(buildoutData());
+    updateData(data, await openConfig(pathDirname(configFile), configFile, [], copy, { ...ctx, downloaded: new Set() }));
+  }
+
+  updateData(data, cloptions);
+
+  // Versions (step 7).
+  if (!buildoutData().has('versions')) {
+    buildoutData().set('versions', new SectionKey('versions', DEFAULT_VALUE));
+    if (!data.has('versions')) data.set('versions', new Map());
+  }
+  const versionsKey = buildoutData().get('versions')!;
+  if (versionsKey.value) {
+    const versions = data.get(versionsKey.value);
+    if (!versions) {
+      throw new BuildoutUserError(
+        `buildout:versions names the section ${pyRepr(versionsKey.value)}, which does not exist`,
+        versionsKey.location?.line ? versionsKey.location : undefined,
+      );
+    }
+    const pins: [string, string][] = [
+      ['zc.buildout', '>=2.13.2'],
+      ['zc.recipe.egg', '>=2.0.6'],
+    ];
+    const missing = pins.filter(([k]) => !versions.has(k));
+    for (const [k, v] of missing) versions.set(k, new SectionKey(v, DEFAULT_VALUE));
+  }
+
+  // Absolutise cache and eggs directories (step 8, spec §10.2 rule 1).
+  for (const name of ['download-cache', 'eggs-directory', 'extends-cache']) {
+    const key = buildoutData().get(name);
+    if (!key) continue;
+    const origdir = key.value;
+    const src = key.source;
+    if (origdir.includes('${')) continue;
+    if (pathIsAbs(origdir)) continue;
+    let basedir: string;
+    if (src === DEFAULT_VALUE || src === COMPUTED_VALUE || src === COMMAND_LINE_VALUE) {
+      basedir = buildoutData().get('directory')?.value ?? cwd;
+    } else {
+      if (isUrl(src)) {
+        throw new BuildoutUserError(
+          `Setting "${name}" to a non absolute location ("${origdir}") within a\nremote configuration file ("${src}") is ambiguous.`,
+          key.location,
+        );
+      }
+      basedir = pathDirname(src);
+    }
+    let absdir = pathExpanduser(origdir, homeDirectory(env));
+    if (!pathIsAbs(absdir)) absdir = pathJoin(basedir, absdir);
+    key.setDirectory(pathAbspath(absdir, cwd));
+  }
+  return { data, cwd, env };
+}
+
+export { cloneData };

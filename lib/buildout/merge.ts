@@ -1,0 +1,87 @@
+/**
+ * Merging of annotated sections: zc.buildout's `_update` and
+ * `_update_section` (spec §4.1), with the exact sort order of `+=`/`-=`
+ * processing and the in-place mutation of the base section's SectionKeys
+ * (the source of several 2.13.2 quirks, e.g. the diamond in spec §5.2).
+ */
+import { SectionKey, IMPLICIT_VALUE, type SourceLocation } from './section-key';
+import { pyCompare, pyRstripChars } from './pywhitespace';
+
+/** option name → SectionKey; a Map keeps Python's dict insertion order. */
+export type AnnotatedSection = Map<string, SectionKey>;
+/** section name → options. */
+export type AnnotatedData = Map<string, AnnotatedSection>;
+
+/** `_annotate_section`: wrap raw values as SectionKeys from one source. */
+export function annotateSection(
+  raw: Map<string, { value: string; line?: number }> | Map<string, string>,
+  source: string,
+  file?: string,
+): AnnotatedSection {
+  const out: AnnotatedSection = new Map();
+  for (const [k, v] of raw as Map<string, { value: string; line?: number } | string>) {
+    if (typeof v === 'string') out.set(k, new SectionKey(v, source));
+    else {
+      const loc: SourceLocation | undefined = file ? { file, line: v.line } : undefined;
+      out.set(k, new SectionKey(v.value, source, loc));
+    }
+  }
+  return out;
+}
+
+export function unannotateSection(section: AnnotatedSection): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of section) out.set(k, v.value);
+  return out;
+}
+
+export function cloneSection(section: AnnotatedSection): AnnotatedSection {
+  const out: AnnotatedSection = new Map();
+  for (const [k, v] of section) out.set(k, v.clone());
+  return out;
+}
+
+export function cloneData(data: AnnotatedData): AnnotatedData {
+  const out: AnnotatedData = new Map();
+  for (const [k, v] of data) out.set(k, cloneSection(v));
+  return out;
+}
+
+/** The sort key Python uses: (k.rstrip(' +'), k[-1]). */
+function compareOperatorKeys(a: string, b: string): number {
+  const c = pyCompare(pyRstripChars(a, ' +'), pyRstripChars(b, ' +'));
+  return c !== 0 ? c : pyCompare(a[a.length - 1], b[b.length - 1]);
+}
+
+/** `_update_section(s1, s2)`: mutates and returns s1. */
+export function updateSection(s1: AnnotatedSection, s2in: AnnotatedSection): AnnotatedSection {
+  const s2 = cloneSection(s2in);
+  const keys = [...s2.keys()].sort(compareOperatorKeys);
+  for (const k of keys) {
+    const v = s2.get(k)!;
+    if (k.endsWith('+') || k.endsWith('-')) {
+      const adding = k.endsWith('+');
+      const key = pyRstripChars(k, adding ? ' +' : ' -');
+      const sk = s2.get(key) ?? s1.get(key) ?? new SectionKey('', IMPLICIT_VALUE);
+      if (adding) sk.addToValue(v.value, v.source, v.location);
+      else sk.removeFromValue(v.value, v.source, v.location);
+      s2.set(key, sk);
+      s2.delete(k);
+    }
+  }
+  for (const [key, v2] of s2) {
+    const v1 = s1.get(key);
+    if (v1) v1.overrideValue(v2);
+    else s1.set(key, v2);
+  }
+  return s1;
+}
+
+/** `_update(d1, d2)`: mutates and returns d1; new sections are taken as they are (no +=/- processing). */
+export function updateData(d1: AnnotatedData, d2: AnnotatedData): AnnotatedData {
+  for (const [name, section] of d2) {
+    const existing = d1.get(name);
+    d1.set(name, existing ? updateSection(existing, section) : section);
+  }
+  return d1;
+}

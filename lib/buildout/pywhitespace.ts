@@ -1,0 +1,218 @@
+/**
+ * Python string semantics the engine needs to be byte-compatible with
+ * zc.buildout: Python's whitespace set (str.isspace / strip / re `\s`),
+ * str.splitlines, textwrap.dedent, repr() of strings and lists, sorting in
+ * code-point order, and the posix os.path functions buildout uses.
+ *
+ * Written by hand because JavaScript's `\s`, `trim()`, `split(/\r?\n/)` and
+ * default sort all differ from Python in edge cases the spec pins down
+ * (spec §2.1): JS `\s` lacks U+001C–001F and U+0085 and includes U+FEFF.
+ */
+
+/** Python's Unicode whitespace as the body of a regex character class. */
+export const PY_WS_CLASS =
+  '\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+
+const WS_RE = new RegExp(`[${PY_WS_CLASS}]`);
+const LEADING_WS_RE = new RegExp(`^[${PY_WS_CLASS}]+`);
+const WS_RUN_RE = new RegExp(`[${PY_WS_CLASS}]+`);
+
+/** Python `ch.isspace()` for a single character. */
+export function isPySpace(ch: string): boolean {
+  return ch.length > 0 && WS_RE.test(ch[0]);
+}
+
+export function pyStrip(s: string): string {
+  return pyRstrip(s.replace(LEADING_WS_RE, ''));
+}
+export function pyLstrip(s: string): string {
+  return s.replace(LEADING_WS_RE, '');
+}
+export function pyRstrip(s: string): string {
+  // A regex anchored at $ with + backtracks quadratically on long runs of
+  // whitespace that are not at the end; scan by hand instead.
+  let end = s.length;
+  while (end > 0 && WS_RE.test(s[end - 1])) end--;
+  return s.slice(0, end);
+}
+
+/** Python `s.split()` (no argument): split on whitespace runs, drop empties. */
+export function pySplitWs(s: string): string[] {
+  return s.split(WS_RUN_RE).filter((w) => w !== '');
+}
+
+/** Python `s.rstrip(chars)` for an explicit character set. */
+export function pyRstripChars(s: string, chars: string): string {
+  let end = s.length;
+  while (end > 0 && chars.includes(s[end - 1])) end--;
+  return s.slice(0, end);
+}
+
+/** Python `str.splitlines()` (without keepends). */
+export function pySplitlines(s: string): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i];
+    if (c === '\r' && s[i + 1] === '\n') {
+      lines.push(s.slice(start, i));
+      i += 2;
+      start = i;
+    } else if ('\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029'.includes(c)) {
+      lines.push(s.slice(start, i));
+      i += 1;
+      start = i;
+    } else {
+      i += 1;
+    }
+  }
+  if (start < s.length) lines.push(s.slice(start));
+  return lines;
+}
+
+/**
+ * Python `textwrap.dedent`: only spaces and tabs count as indentation, lines
+ * made only of spaces/tabs are emptied, and only `\n` separates lines (Python's
+ * `(?m)^` does not match after \r or U+2028, unlike JS's `m` flag).
+ */
+export function pyDedent(text: string): string {
+  const lines = text.split('\n').map((l) => (/^[ \t]+$/.test(l) ? '' : l));
+  let margin: string | undefined;
+  for (const line of lines) {
+    const m = /^[ \t]*/.exec(line)!;
+    if (m[0].length === line.length) continue; // empty line: no indent to measure
+    const indent = m[0];
+    if (margin === undefined) margin = indent;
+    else if (indent.startsWith(margin)) continue;
+    else if (margin.startsWith(indent)) margin = indent;
+    else {
+      let i = 0;
+      while (i < margin.length && i < indent.length && margin[i] === indent[i]) i++;
+      margin = margin.slice(0, i);
+    }
+  }
+  if (!margin) return lines.join('\n');
+  const cut = margin;
+  return lines.map((l) => (l.startsWith(cut) ? l.slice(cut.length) : l)).join('\n');
+}
+
+/** configparser's `leading_blank_lines = ^(\s*\n)+`, removed with .sub. */
+export function stripLeadingBlankLines(s: string): string {
+  let i = 0;
+  let cut = 0;
+  while (i < s.length && WS_RE.test(s[i])) {
+    if (s[i] === '\n') cut = i + 1;
+    i++;
+  }
+  return s.slice(cut);
+}
+
+const NONPRINTABLE_RE = /[\p{C}\p{Z}]/u;
+
+/** Python `repr(str)`. */
+export function pyRepr(s: string): string {
+  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
+  let out = quote;
+  for (const ch of s) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === quote || ch === '\\') out += '\\' + ch;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (ch !== ' ' && (cp < 0x20 || cp === 0x7f || NONPRINTABLE_RE.test(ch))) {
+      if (cp <= 0xff) out += '\\x' + cp.toString(16).padStart(2, '0');
+      else if (cp <= 0xffff) out += '\\u' + cp.toString(16).padStart(4, '0');
+      else out += '\\U' + cp.toString(16).padStart(8, '0');
+    } else out += ch;
+  }
+  return out + quote;
+}
+
+/** Python `repr(list_of_str)`. */
+export function pyReprList(items: string[]): string {
+  return '[' + items.map(pyRepr).join(', ') + ']';
+}
+
+/** Python's default string ordering: by code point (JS sorts by UTF-16 unit). */
+export function pyCompare(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x < y ? -1 : 1;
+    if (x > 0xffff) i++;
+  }
+  return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
+}
+
+export function pySorted(items: Iterable<string>): string[] {
+  return [...items].sort(pyCompare);
+}
+
+// ---- posixpath ---------------------------------------------------------
+
+export function pathIsAbs(p: string): boolean {
+  return p.startsWith('/');
+}
+
+/** posixpath.join */
+export function pathJoin(a: string, ...rest: string[]): string {
+  let path = a;
+  for (const b of rest) {
+    if (b.startsWith('/')) path = b;
+    else if (path === '' || path.endsWith('/')) path += b;
+    else path += '/' + b;
+  }
+  return path;
+}
+
+/** posixpath.dirname */
+export function pathDirname(p: string): string {
+  const i = p.lastIndexOf('/') + 1;
+  let head = p.slice(0, i);
+  if (head && head !== '/'.repeat(head.length)) head = head.replace(/\/+$/, '');
+  return head;
+}
+
+/** posixpath.normpath */
+export function pathNormpath(p: string): string {
+  if (p === '') return '.';
+  let initial = p.startsWith('/') ? 1 : 0;
+  if (initial && p.startsWith('//') && !p.startsWith('///')) initial = 2;
+  const out: string[] = [];
+  for (const comp of p.split('/')) {
+    if (comp === '' || comp === '.') continue;
+    if (comp !== '..' || (!initial && out.length === 0) || (out.length > 0 && out[out.length - 1] === '..')) {
+      out.push(comp);
+    } else if (out.length > 0) out.pop();
+  }
+  const joined = '/'.repeat(initial) + out.join('/');
+  return joined || '.';
+}
+
+/** posixpath.abspath */
+export function pathAbspath(p: string, cwd: string): string {
+  return pathNormpath(pathIsAbs(p) ? p : pathJoin(cwd, p));
+}
+
+/** posixpath.relpath */
+export function pathRelpath(p: string, start: string, cwd: string): string {
+  const a = pathAbspath(start, cwd).split('/').filter((x) => x);
+  const b = pathAbspath(p, cwd).split('/').filter((x) => x);
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const parts = [...Array(a.length - i).fill('..'), ...b.slice(i)];
+  return parts.length ? parts.join('/') : '.';
+}
+
+/** posixpath.expanduser for `~` and `~/…` (HOME); `~user` is left alone. */
+export function pathExpanduser(p: string, home: string | undefined): string {
+  if (!p.startsWith('~')) return p;
+  const slash = p.indexOf('/', 1);
+  const end = slash < 0 ? p.length : slash;
+  if (end !== 1 || home === undefined) return p;
+  const h = home.replace(/\/+$/, '');
+  return (h || '/') + p.slice(end);
+}

@@ -1,0 +1,70 @@
+/**
+ * The config-engine modes of the CLI: `--resolve` (JSON of every resolved
+ * value), `--annotate [SECTION…]` and `--query SECTION:OPTION`, printing
+ * exactly what the buildout equivalents print (spec §11).
+ */
+import { ConfigError, HostoutError } from '../errors';
+import { loadBuildout, type LoadedBuildout } from '../buildout';
+import { pySorted } from '../buildout/pywhitespace';
+
+export interface BuildoutModeArgs {
+  config?: string;
+  userDefaults: boolean;
+  assignments: string[];
+  positional: string[];
+}
+
+export type BuildoutMode = 'resolve' | 'annotate' | 'query';
+
+function sortedRecord<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(pySorted(Object.keys(record)).map((k) => [k, record[k]])) as Record<string, T>;
+}
+
+/** Python's json.dump(indent=2, ensure_ascii=False) output for string-only nested objects. */
+export function formatResolveJson(
+  values: Record<string, Record<string, string>>,
+  errors: Record<string, string>,
+): string {
+  const out: Record<string, Record<string, string>> = {};
+  for (const name of pySorted(Object.keys(values))) out[name] = sortedRecord(values[name]);
+  if (Object.keys(errors).length) out.__errors__ = sortedRecord(errors);
+  return JSON.stringify(out, null, 2) + '\n';
+}
+
+async function runMode(mode: BuildoutMode, args: BuildoutModeArgs): Promise<number> {
+  const buildout = (await loadBuildout({
+    config: args.config,
+    userDefaults: args.userDefaults,
+    assignments: args.assignments,
+  })) as LoadedBuildout;
+  switch (mode) {
+    case 'resolve': {
+      const { values, problems } = buildout.resolveAllDetailed();
+      const errors: Record<string, string> = {};
+      for (const p of problems) errors[p.key] = p.message;
+      process.stdout.write(formatResolveJson(values, errors));
+      for (const p of problems) process.stderr.write(`hostout: [${p.key}] ${p.detail}\n`);
+      return problems.length ? 1 : 0;
+    }
+    case 'annotate':
+      process.stdout.write(buildout.annotate(args.positional));
+      return 0;
+    case 'query':
+      if (args.positional.length !== 1) throw new ConfigError('The query command requires a single argument.');
+      process.stdout.write(buildout.query(args.positional[0]) + '\n');
+      return 0;
+  }
+}
+
+/** Run one mode; prints to stdout, returns the exit status (2 for config/usage errors). */
+export async function runBuildoutMode(mode: BuildoutMode, args: BuildoutModeArgs): Promise<number> {
+  try {
+    return await runMode(mode, args);
+  } catch (err) {
+    if (err instanceof HostoutError) {
+      process.stderr.write(`hostout: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
