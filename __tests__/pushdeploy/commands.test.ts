@@ -1,0 +1,391 @@
+/**
+ * pushdeploy's command sequences, call by call, against compat §5.4 (HEAD
+ * d2a6c1a) and the deliberate differences of docs/pushdeploy.md.
+ * The staging side is a real temp directory (the plugin looks at it);
+ * the transport is a recorder.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import plugin, { normaliseFlags, buildoutArgv, detectRepositoryVcs, VAR_EXCLUDES } from '../../plugins/pushdeploy';
+import { ConfigError, UsageError } from '../../lib/errors';
+import type { HostOptions } from '../../lib/hostout/types';
+import type { CommandContext } from '../../lib/hostout/types';
+import { createRecordingLogger } from '../../lib/log';
+import type { CommandResult, LocalRunOptions, RsyncOptions, SudoOptions } from '../../lib/transport/types';
+
+/* A recording HostTransport: each call the plugin makes becomes one structured line
+   (what the plugin asked the transport for, not how the transport renders it). */
+export interface Recorder {
+  calls: string[];
+  logLines: string[];
+  ctx: CommandContext;
+}
+
+export interface RecorderOptions {
+  /** Exit status per call line (first regexp that matches wins); default 0. */
+  codes?: Array<[RegExp, number]>;
+  /** remote.exists answer; default true. */
+  exists?: (path: string) => boolean;
+}
+
+export function recordingContext(name: string, options: HostOptions, ro: RecorderOptions = {}): Recorder {
+  const calls: string[] = [];
+  const log = createRecordingLogger();
+  const answer = (line: string, allowFailure?: boolean): CommandResult => {
+    calls.push(line);
+    const code = ro.codes?.find(([re]) => re.test(line))?.[1] ?? 0;
+    if (code !== 0 && !allowFailure) throw new Error(`recorded failure (${code}): ${line}`);
+    return { stdout: '', stderr: '', code };
+  };
+  const localFlags = (o: LocalRunOptions) =>
+    [o.sudo ? 'sudo' : '', o.as ? `as=${o.as}` : '', o.cwd ? `cwd=${o.cwd}` : ''].filter(Boolean).join(' ');
+  const ctx: CommandContext = {
+    name,
+    command: 'test',
+    options,
+    next: async () => undefined,
+    call: async () => undefined,
+    has: (command: string) => command in plugin.commands,
+    hosts: {},
+    remote: {
+      run: async (cmd, o = {}) => answer(`remote[${o.cwd ? `cwd=${o.cwd}` : ''}]: ${cmd}`, o.allowFailure),
+      sudo: async (cmd, o: SudoOptions = {}) => answer(`remote sudo[${o.cwd ? `cwd=${o.cwd}` : ''}]: ${cmd}`, o.allowFailure),
+      put: async () => { throw new Error('put not expected'); },
+      get: async () => { throw new Error('get not expected'); },
+      exists: async (p) => { calls.push(`exists: ${p}`); return ro.exists ? ro.exists(p) : true; },
+    },
+    local: { run: async (cmd, o = {}) => answer(`local[${localFlags(o)}]: ${cmd}`, o.allowFailure) },
+    rsync: async (o: RsyncOptions) => {
+      const flags = [
+        o.direction, o.delete ? 'delete' : '', o.remoteSudo ? 'remote-sudo' : '', o.localSudo ? 'local-sudo' : '',
+        ...(o.exclude ?? []).map((e) => `exclude=${e}`), ...(o.extra ?? []),
+      ].filter(Boolean).join(' ');
+      return answer(`rsync[${flags}]: ${o.from} -> ${o.to}`);
+    },
+    log,
+    dryRun: false,
+    buildoutDirectory: '/nonexistent',
+  };
+  return { calls, logLines: log.lines, ctx };
+}
+
+const me = os.userInfo().username;
+let root: string;
+let site: string;
+
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-unit-'));
+  site = path.join(root, 'first_site');
+  fs.mkdirSync(site);
+});
+afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+function options(extra: HostOptions = {}): HostOptions {
+  return normaliseFlags({
+    path: site, user: 'root', 'buildout-user': me, 'effective-user': 'zope', host: 'example.com',
+    restart: 'supervisorctl restart first-site:*', 'bootstrap-python': '/usr/bin/python3', ...extra,
+  });
+}
+
+async function run(command: string, opts: HostOptions, args: string[] = [], ro: RecorderOptions = {}) {
+  const rec = recordingContext('first-site', opts, ro);
+  const result = await plugin.commands[command].run(rec.ctx, ...args);
+  return { ...rec, result };
+}
+
+function writeBuildout(extra = ''): void {
+  fs.writeFileSync(path.join(site, 'buildout.cfg'), `[buildout]\nparts =\n${extra}`);
+}
+
+describe('recipe-time normalisation (compat §5.1)', () => {
+  test.each([
+    ['True', 'true'], ['true', 'true'], ['Yes', 'true'], ['yes', 'true'], ['1', 'true'],
+    ['TRUE', 'false'], ['on', 'false'], ['y', 'false'], ['false', 'false'], ['', 'false'],
+  ])('%p becomes %p', (raw, expected) => {
+    const o = normaliseFlags({ 'local-sudo': raw, 'remote-sudo': raw, 'local-restart': raw });
+    expect(o).toEqual({ 'local-sudo': expected, 'remote-sudo': expected, 'local-restart': expected });
+  });
+  test('absent flags become false, other options untouched', () => {
+    expect(normaliseFlags({ path: '/x' })).toEqual({ path: '/x', 'local-sudo': 'false', 'remote-sudo': 'false', 'local-restart': 'false' });
+  });
+  test('the plugin exposes it as its defaults hook and lists every command', () => {
+    expect(plugin.name).toBe('hostout.pushdeploy');
+    expect(plugin.defaults?.({ 'remote-sudo': 'yes' })).toMatchObject({ 'remote-sudo': 'true' });
+    expect(Object.keys(plugin.commands).sort()).toEqual([
+      'annotate', 'bootstrap', 'buildout', 'checkout', 'clone', 'cook_resources', 'deploy', 'deploy_etc',
+      'deploy_supervisor', 'pull', 'push', 'restart', 'stage', 'stage_supervisor', 'start', 'stop', 'update',
+    ]);
+  });
+});
+
+describe('checkout / clone', () => {
+  test('hg clone with a branch, as the buildout user (original: su bu -c "hg clone repo -r br path")', async () => {
+    fs.rmdirSync(site);
+    const { calls } = await run('checkout', options({ 'buildout-user': 'plone' }), ['http://dev.example.com/myrepo', 'mybranch']);
+    expect(calls).toEqual([`local[as=plone]: hg clone http://dev.example.com/myrepo -r mybranch ${site}`]);
+  });
+  test('git by URL shape, with local sudo', async () => {
+    fs.rmdirSync(site);
+    const { calls } = await run('clone', options({ 'local-sudo': 'yes' }), ['https://github.com/x/y.git', 'main']);
+    expect(calls).toEqual([`local[sudo as=${me}]: git clone --branch main https://github.com/x/y.git ${site}`]);
+  });
+  test('git and hg by what a local repository is', () => {
+    const g = path.join(root, 'g'); fs.mkdirSync(path.join(g, '.git'), { recursive: true });
+    const h = path.join(root, 'h'); fs.mkdirSync(path.join(h, '.hg'), { recursive: true });
+    expect(detectRepositoryVcs(g).vcs).toBe('git');
+    expect(detectRepositoryVcs(h).vcs).toBe('hg');
+    expect(detectRepositoryVcs('hg+ssh://x/y')).toEqual({ vcs: 'hg', url: 'ssh://x/y' });
+    expect(detectRepositoryVcs('git+ssh://x/y')).toEqual({ vcs: 'git', url: 'ssh://x/y' });
+    expect(detectRepositoryVcs('ssh://hg.example.com/repo').vcs).toBe('hg');
+  });
+  test('refuses a non-empty path and a missing repository argument, running nothing', async () => {
+    fs.writeFileSync(path.join(site, 'x'), '');
+    await expect(run('checkout', options(), ['/r'])).rejects.toThrow(/already exists and is not empty/);
+    await expect(run('checkout', options(), [])).rejects.toBeInstanceOf(UsageError);
+  });
+  test('a path with spaces and quotes is quoted', async () => {
+    const odd = path.join(root, "it's a site");
+    const { calls } = await run('checkout', options({ path: odd }), ['/repo.git']);
+    expect(calls).toEqual([`local[as=${me}]: git clone /repo.git '${odd.replace(/'/g, "'\\''")}'`]);
+  });
+});
+
+describe('update', () => {
+  test('hg: pull, then update -C to the branch, in path', async () => {
+    fs.mkdirSync(path.join(site, '.hg'));
+    const { calls } = await run('update', options(), ['stable']);
+    expect(calls).toEqual([
+      `local[as=${me} cwd=${site}]: hg pull`,
+      `local[as=${me} cwd=${site}]: hg update -C stable`,
+    ]);
+  });
+  test('git: fetch, force checkout of the branch, hard reset to upstream', async () => {
+    fs.mkdirSync(path.join(site, '.git'));
+    const { calls } = await run('update', options(), ['stable']);
+    expect(calls).toEqual([
+      `local[as=${me} cwd=${site}]: git fetch --tags origin`,
+      `local[as=${me} cwd=${site}]: git checkout -f stable`,
+      expect.stringMatching(/git reset --hard '@\{upstream\}'/),
+    ]);
+  });
+  test('not a checkout: a clear error, nothing run', async () => {
+    await expect(run('update', options())).rejects.toThrow(/is not a git or Mercurial checkout: run 'hostout first-site checkout/);
+  });
+});
+
+describe('bootstrap', () => {
+  test('bootstrap-python with --distribute first', async () => {
+    const { calls } = await run('bootstrap', options());
+    expect(calls).toEqual([`local[as=${me} cwd=${site}]: /usr/bin/python3 bootstrap.py --distribute`]);
+  });
+  test('retries without --distribute when the first fails (original message printed)', async () => {
+    const { calls, logLines } = await run('bootstrap', options({ 'bootstrap-python': '', executable: '/opt/py' }), [], { codes: [[/--distribute/, 2]] });
+    expect(calls).toEqual([
+      `local[as=${me} cwd=${site}]: /opt/py bootstrap.py --distribute`,
+      `local[as=${me} cwd=${site}]: /opt/py bootstrap.py`,
+    ]);
+    expect(logLines).toContain('First bootstrap failed: we have a new bootstrap which has --distribute option now default. Trying again...');
+  });
+  test('a failing retry fails the command', async () => {
+    await expect(run('bootstrap', options(), [], { codes: [[/bootstrap/, 1]] })).rejects.toThrow(/bootstrap.py/);
+  });
+  test('no bootstrap-python and no executable: a clear configuration error (the original ran "None bootstrap.py")', async () => {
+    const p = run('bootstrap', options({ 'bootstrap-python': '' }));
+    await expect(p).rejects.toBeInstanceOf(ConfigError);
+    await expect(run('bootstrap', options({ 'bootstrap-python': '' }))).rejects.toThrow(/set 'bootstrap-python'/);
+  });
+});
+
+describe('buildout', () => {
+  test('argv: part names become install, flags (with values) and assignments pass through', () => {
+    expect(buildoutArgv([])).toEqual(['bin/buildout']);
+    expect(buildoutArgv(['-o'])).toEqual(['bin/buildout', '-o']);
+    expect(buildoutArgv(['a', '-o', 'b'])).toEqual(['bin/buildout', '-o', 'install', 'a', 'b']);
+    expect(buildoutArgv(['-N', '-c', 'prod.cfg', 'site:x=1', 'p'])).toEqual(['bin/buildout', '-N', '-c', 'prod.cfg', 'site:x=1', 'install', 'p']);
+  });
+  test('chowns var to the buildout user, runs buildout as them, chowns var back to the effective user', async () => {
+    fs.mkdirSync(path.join(site, 'var'));
+    const { calls } = await run('buildout', options(), ['instance', '-o', '-v']);
+    expect(calls).toEqual([
+      `local[]: chown -R ${me} ${site}/var`,
+      `local[as=${me} cwd=${site}]: bin/buildout -o -v install instance`,
+      `local[]: chown -R zope ${site}/var`,
+    ]);
+  });
+  test('var goes back to the effective user even when buildout fails', async () => {
+    fs.mkdirSync(path.join(site, 'var'));
+    const rec = recordingContext('first-site', options({ 'local-sudo': 'true' }), { codes: [[/bin\/buildout/, 1]] });
+    await expect(plugin.commands.buildout.run(rec.ctx)).rejects.toThrow(/bin\/buildout/);
+    expect(rec.calls).toEqual([
+      `local[sudo]: chown -R ${me} ${site}/var`,
+      `local[sudo as=${me} cwd=${site}]: bin/buildout`,
+      `local[sudo]: chown -R zope ${site}/var`,
+    ]);
+  });
+});
+
+describe('pull', () => {
+  test('creates var/filestorage, rsyncs Data.fs and blobstorage from production with --delete, chowns var', async () => {
+    const { calls } = await run('pull', options({ 'remote-sudo': 'true', 'local-sudo': 'true' }));
+    expect(calls).toEqual([
+      `local[sudo]: mkdir -p ${site}/var/filestorage`,
+      `exists: ${site}/var/filestorage/Data.fs`,
+      `rsync[pull delete remote-sudo local-sudo]: ${site}/var/filestorage/Data.fs -> ${site}/var/filestorage/Data.fs`,
+      `exists: ${site}/var/blobstorage`,
+      `rsync[pull delete remote-sudo local-sudo]: ${site}/var/blobstorage -> ${site}/var`,
+      `local[sudo]: chown -R zope ${site}/var`,
+    ]);
+  });
+  test('what production lacks is skipped with a warning, not a crash', async () => {
+    fs.mkdirSync(path.join(site, 'var', 'filestorage'), { recursive: true });
+    const { calls, logLines } = await run('pull', options(), [], { exists: (p) => p.endsWith('Data.fs') });
+    expect(calls).toEqual([
+      `exists: ${site}/var/filestorage/Data.fs`,
+      `rsync[pull delete]: ${site}/var/filestorage/Data.fs -> ${site}/var/filestorage/Data.fs`,
+      `exists: ${site}/var/blobstorage`,
+      `local[]: chown -R zope ${site}/var`,
+    ]);
+    expect(logLines.join('\n')).toMatch(/warning: .*production has no .*var\/blobstorage/);
+  });
+});
+
+describe('push, deploy_etc and deploy', () => {
+  function stagedSite(): void {
+    writeBuildout();
+    for (const d of ['bin', 'eggs', 'parts/system/etc', 'var/filestorage', 'etc', 'products']) fs.mkdirSync(path.join(site, d), { recursive: true });
+  }
+  const pushCalls = (rs: boolean) => {
+    const r = rs ? 'remote sudo' : 'remote';
+    const sync = rs ? 'push remote-sudo' : 'push';
+    return [
+      `${r}[]: mkdir -p ${site}/var`,
+      `${r}[]: chown zope ${site}`,
+      `${r}[]: chown zope ${site}/var`,
+      `rsync[${sync}]: ${site}/bin/ -> ${site}/bin`,
+      `${r}[]: chown -R zope ${site}/bin`,
+      `rsync[${sync}]: ${site}/eggs/ -> ${site}/eggs`,
+      `${r}[]: chown -R zope ${site}/eggs`,
+      `rsync[${sync}]: ${site}/parts/ -> ${site}/parts`,
+      `${r}[]: chown -R zope ${site}/parts`,
+      `rsync[${sync}]: ${site}/products/ -> ${site}/products`,
+      `${r}[]: chown -R zope ${site}/products`,
+      `rsync[${sync} ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`,
+      `rsync[${sync}]: ${site}/etc/ -> ${site}/etc`,
+      `${r}[]: chown -R zope ${site}/etc`,
+    ];
+  };
+  test('push: the exact sequence of compat §5.4, var without chown and never production data', async () => {
+    stagedSite();
+    const { calls } = await run('push', options());
+    expect(calls).toEqual(pushCalls(false));
+    for (const data of ['*.fs', 'blobstorage*', '*.log', '*.backup']) expect(VAR_EXCLUDES).toContain(data);
+  });
+  test('push with remote-sudo: every remote step through sudo, rsync with sudo rsync', async () => {
+    stagedSite();
+    const { calls } = await run('push', options({ 'remote-sudo': 'true' }));
+    expect(calls).toEqual(pushCalls(true));
+  });
+  test('deploy: push, deploy_etc, then every non-empty restart line on production', async () => {
+    stagedSite();
+    const { calls } = await run('deploy', options({ restart: '\nsupervisorctl restart first-site:*\n\n  echo done  \n' }));
+    expect(calls).toEqual([
+      ...pushCalls(false),
+      `remote[cwd=${site}]: cp -R ${site}/parts/system/etc/. /etc && supervisorctl reread && supervisorctl update`,
+      `remote[cwd=${site}]: supervisorctl restart first-site:*`,
+      `remote[cwd=${site}]: echo done`,
+    ]);
+  });
+  test('deploy without restart: a clear error before anything runs', async () => {
+    stagedSite();
+    const rec = recordingContext('first-site', options({ restart: '  \n' }));
+    await expect(plugin.commands.deploy.run(rec.ctx)).rejects.toThrow(/'restart' is empty or missing/);
+    expect(rec.calls).toEqual([]);
+  });
+  test('deploy_etc does nothing without parts/system/etc', async () => {
+    writeBuildout();
+    const { calls } = await run('deploy_etc', options());
+    expect(calls).toEqual([]);
+  });
+  test('push before a checkout: says what to do', async () => {
+    await expect(run('push', options())).rejects.toThrow(/does not exist: check it out first/);
+  });
+  test('annotate reads the directories with our engine, as the buildout user', async () => {
+    writeBuildout('bin-directory = scripts\n');
+    const { result } = await run('annotate', options());
+    expect(result).toMatchObject({ 'bin-directory': path.join(site, 'scripts'), directory: site });
+  });
+});
+
+describe('stage', () => {
+  function checkout(): void {
+    fs.mkdirSync(path.join(site, '.git'));
+    fs.mkdirSync(path.join(site, 'var', 'filestorage'), { recursive: true });
+  }
+  test('pull, update, bootstrap, buildout; no local restart by default', async () => {
+    checkout();
+    const { calls } = await run('stage', options());
+    expect(calls).toEqual([
+      `exists: ${site}/var/filestorage/Data.fs`,
+      `rsync[pull delete]: ${site}/var/filestorage/Data.fs -> ${site}/var/filestorage/Data.fs`,
+      `exists: ${site}/var/blobstorage`,
+      `rsync[pull delete]: ${site}/var/blobstorage -> ${site}/var`,
+      `local[]: chown -R zope ${site}/var`,
+      `local[as=${me} cwd=${site}]: git fetch --tags origin`,
+      expect.stringMatching(/git reset --hard/),
+      `local[as=${me} cwd=${site}]: /usr/bin/python3 bootstrap.py --distribute`,
+      `local[]: chown -R ${me} ${site}/var`,
+      `local[as=${me} cwd=${site}]: bin/buildout`,
+      `local[]: chown -R zope ${site}/var`,
+    ]);
+  });
+  test('local-restart runs the restart lines locally, with local sudo', async () => {
+    checkout();
+    const { calls } = await run('stage', options({ 'local-restart': 'yes', 'local-sudo': 'yes', restart: 'a\nb' }));
+    expect(calls.slice(-2)).toEqual([`local[sudo cwd=${site}]: a`, `local[sudo cwd=${site}]: b`]);
+  });
+  test('local-restart with an empty restart: a clear error before anything runs', async () => {
+    checkout();
+    const rec = recordingContext('first-site', options({ 'local-restart': 'true', restart: '' }));
+    await expect(plugin.commands.stage.run(rec.ctx)).rejects.toThrow(/'restart' is empty/);
+    expect(rec.calls).toEqual([]);
+  });
+});
+
+describe('supervisor commands', () => {
+  test('stop/start/restart the hostname group on production (remote-sudo honoured)', async () => {
+    expect((await run('stop', options())).calls).toEqual([`remote[cwd=${site}]: supervisorctl stop 'first-site:*'`]);
+    expect((await run('start', options({ hostname: 'www' }))).calls).toEqual([`remote[cwd=${site}]: supervisorctl start 'www:*'`]);
+    expect((await run('restart', options({ 'remote-sudo': 'true' }))).calls).toEqual([`remote sudo[cwd=${site}]: supervisorctl restart 'first-site:*'`]);
+  });
+  test('stage_supervisor / deploy_supervisor copy parts/<basename> to supervisor-conf and update', async () => {
+    writeBuildout();
+    const conf = '/etc/supervisor/conf.d/site.conf';
+    expect((await run('stage_supervisor', options({ 'supervisor-conf': conf, 'local-sudo': 'true' }))).calls).toEqual([
+      `local[sudo]: cp ${site}/parts/site.conf ${conf}`,
+      'local[sudo]: supervisorctl update',
+    ]);
+    expect((await run('deploy_supervisor', options({ 'supervisor-conf': conf }))).calls).toEqual([
+      `rsync[push]: ${site}/parts/site.conf -> ${conf}`,
+      `remote[cwd=${site}]: supervisorctl update`,
+    ]);
+  });
+  test('without supervisor-conf: a clear error', async () => {
+    await expect(run('deploy_supervisor', options())).rejects.toThrow(/needs the option 'supervisor-conf'/);
+  });
+  test('cook_resources: sudo bin/instance, falling back to bin/instance1', async () => {
+    writeBuildout('buildoutname = Plone\n');
+    const { calls } = await run('cook_resources', options(), [], { codes: [[/bin\/instance -O/, 1]] });
+    expect(calls).toEqual([
+      `remote sudo[]: ${site}/bin/instance -O Plone run "$(which resourcecooker.py)"`,
+      `remote sudo[]: ${site}/bin/instance1 -O Plone run "$(which resourcecooker.py)"`,
+    ]);
+  });
+});
+
+describe('option errors', () => {
+  test('empty or relative path', async () => {
+    await expect(run('push', options({ path: '' }))).rejects.toThrow(/the option 'path' is empty/);
+    await expect(run('push', options({ path: 'rel/dir' }))).rejects.toThrow(/must be an absolute directory/);
+  });
+});

@@ -1,0 +1,270 @@
+/**
+ * The pushdeploy commands (compat §5.4, HEAD d2a6c1a), on the transport
+ * primitives only. Staging is the machine hostout runs on (`ctx.local`,
+ * local paths = `path`); production is the host (`ctx.remote`, same `path`).
+ *
+ * Differences from the original, all deliberate (docs/pushdeploy.md lists them):
+ * git as well as hg; `checkout` exists; buildout flags pass through; clear
+ * errors instead of crashes; missing production data is skipped with a
+ * warning; var/ ownership is restored even when buildout fails; remote
+ * supervisor commands and restart lines run in `path` (so a buildout's own
+ * etc/supervisord.conf is found).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, UsageError } from '../../lib/errors';
+import type { CommandContext } from '../../lib/hostout/types';
+import type { CommandResult } from '../../lib/transport/types';
+import { shellJoin, shellQuote } from '../../lib/transport/quote';
+import { readStagingBuildout, type BuildoutDirectories } from './annotate';
+import {
+  readSettings, requirePython, requireRestartLines, requireSupervisorConf, type SiteSettings,
+} from './settings';
+import { cloneCommand, detectCheckoutVcs, detectRepositoryVcs, updateCommands } from './vcs';
+
+/** push's var/ rsync never sends these: production data, logs, backups, runtime files (compat §5.4 + issue 5). */
+export const VAR_EXCLUDES = [
+  'blobstorage*', '*.fs', '*.fs.*', '*.old', '*.zip', '*.log', 'log/', '*.backup', 'backup*/', '*.pid', '*.lock', '*.sock',
+];
+
+const isDir = (p: string): boolean => {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+/** Per-command helpers bound to one host's context and settings. */
+class Site {
+  readonly s: SiteSettings;
+  constructor(readonly ctx: CommandContext) {
+    this.s = readSettings(ctx.name, ctx.options);
+  }
+
+  step(label: string, detail: string): void {
+    this.ctx.log.info(`[localhost] ${label}: ${detail}`);
+  }
+
+  /** `S su <bu> -c "<cmd>"` of the original. */
+  asBuildoutUser(label: string, command: string, opts: { cwd?: string; allowFailure?: boolean } = {}): Promise<CommandResult> {
+    this.step(label, command);
+    return this.ctx.local.run(command, { as: this.s.buildoutUser, sudo: this.s.localSudo, ...opts });
+  }
+
+  /** `S <cmd>` of the original: as us, with sudo when local-sudo. */
+  locally(label: string, command: string, cwd?: string): Promise<CommandResult> {
+    this.step(label, command);
+    return this.ctx.local.run(command, { sudo: this.s.localSudo, cwd });
+  }
+
+  /** `RS <cmd>`: sudo on production when remote-sudo, else as the login user. */
+  remotely(command: string, cwd?: string): Promise<CommandResult> {
+    return this.s.remoteSudo ? this.ctx.remote.sudo(command, { cwd }) : this.ctx.remote.run(command, { cwd });
+  }
+
+  pushDir(from: string, to: string, extra?: { exclude?: string[]; extra?: string[] }): Promise<CommandResult> {
+    this.step('rsync', `${from} -> production:${to}`);
+    return this.ctx.rsync({
+      from: `${from}/`, to, direction: 'push', remoteSudo: this.s.remoteSudo, localSudo: this.s.localSudo, ...extra,
+    });
+  }
+
+  annotate(): Promise<BuildoutDirectories> {
+    return readStagingBuildout(this.s);
+  }
+
+  // ---- the commands ----
+
+  async clone(repository?: string, branch?: string): Promise<void> {
+    if (!repository) throw new UsageError(`[${this.s.site}] usage: hostout ${this.s.site} checkout REPOSITORY [BRANCH]`);
+    const { vcs, url } = detectRepositoryVcs(repository);
+    if (fs.existsSync(this.s.path) && fs.readdirSync(this.s.path).length > 0) {
+      throw new ConfigError(
+        `[${this.s.site}] ${this.s.path} already exists and is not empty: run 'hostout ${this.s.site} update' to update it, or move it away to check out afresh`,
+      );
+    }
+    await this.asBuildoutUser('clone', cloneCommand(vcs, url, this.s.path, branch));
+  }
+
+  async update(branch?: string): Promise<void> {
+    const vcs = detectCheckoutVcs(this.s.path);
+    if (!vcs) {
+      throw new ConfigError(
+        `[${this.s.site}] ${this.s.path} is not a git or Mercurial checkout: run 'hostout ${this.s.site} checkout REPOSITORY [BRANCH]' first`,
+      );
+    }
+    for (const command of updateCommands(vcs, branch)) await this.asBuildoutUser('update', command, { cwd: this.s.path });
+  }
+
+  async bootstrap(...args: string[]): Promise<void> {
+    const python = requirePython(this.s);
+    const first = shellJoin([python, 'bootstrap.py', '--distribute', ...args]);
+    const result = await this.asBuildoutUser('bootstrap', first, { cwd: this.s.path, allowFailure: true });
+    if (result.code === 0) return;
+    this.ctx.log.info('First bootstrap failed: we have a new bootstrap which has --distribute option now default. Trying again...');
+    await this.asBuildoutUser('bootstrap', shellJoin([python, 'bootstrap.py', ...args]), { cwd: this.s.path });
+  }
+
+  async buildout(...args: string[]): Promise<void> {
+    const argv = buildoutArgv(args);
+    const varDir = `${this.s.path}/var`;
+    const hasVar = isDir(varDir);
+    if (hasVar) await this.locally('pull', shellJoin(['chown', '-R', this.s.buildoutUser, varDir]));
+    try {
+      await this.asBuildoutUser('buildout', shellJoin(argv), { cwd: this.s.path });
+    } finally {
+      // Hand var/ back to the site's user even when buildout failed (the original left it to the buildout user).
+      if (isDir(varDir)) await this.locally('buildout', shellJoin(['chown', '-R', this.s.effectiveUser, varDir]));
+    }
+  }
+
+  async pull(): Promise<void> {
+    const p = this.s.path;
+    if (!isDir(`${p}/var/filestorage`)) await this.locally('pull', shellJoin(['mkdir', '-p', `${p}/var/filestorage`]));
+    const dataFs = `${p}/var/filestorage/Data.fs`;
+    const blobs = `${p}/var/blobstorage`;
+    for (const [from, to] of [[dataFs, dataFs], [blobs, `${p}/var`]] as const) {
+      if (!(await this.ctx.remote.exists(from))) {
+        this.ctx.log.warn(`[${this.s.site}] production has no ${from}; nothing to pull for it`);
+        continue;
+      }
+      this.step('rsync', `production:${from} -> ${to}`);
+      await this.ctx.rsync({ from, to, direction: 'pull', delete: true, remoteSudo: this.s.remoteSudo, localSudo: this.s.localSudo });
+    }
+    await this.locally('pull', shellJoin(['chown', '-R', this.s.effectiveUser, `${p}/var`]));
+  }
+
+  async stage(): Promise<void> {
+    // Fail before touching anything when the final step cannot run.
+    if (this.s.localRestart) requireRestartLines(this.s, 'stage');
+    await this.pull();
+    await this.update();
+    await this.bootstrap();
+    await this.buildout();
+    if (this.s.localRestart) {
+      for (const line of this.s.restartLines) await this.locally('restart', line, this.s.path);
+    }
+  }
+
+  async push(): Promise<void> {
+    const { s } = this;
+    const eu = s.effectiveUser;
+    await this.remotely(shellJoin(['mkdir', '-p', `${s.path}/var`]));
+    await this.remotely(shellJoin(['chown', eu, s.path]));
+    await this.remotely(shellJoin(['chown', eu, `${s.path}/var`]));
+    const dirs = await this.annotate();
+    const trees = [dirs.bin, dirs.eggs, dirs.parts];
+    if (isDir(`${s.path}/products`)) trees.push(`${s.path}/products`);
+    for (const dir of trees) {
+      if (!isDir(dir)) {
+        this.ctx.log.warn(`[${s.site}] staging has no ${dir}; skipped (run 'hostout ${s.site} stage' first?)`);
+        continue;
+      }
+      await this.pushDir(dir, dir);
+      await this.remotely(shellJoin(['chown', '-R', eu, dir]));
+    }
+    // Production's var/ is its own: never its data, never an existing file (no chown, as in the original).
+    if (isDir(`${s.path}/var`)) await this.pushDir(`${s.path}/var`, `${s.path}/var`, { exclude: VAR_EXCLUDES, extra: ['--ignore-existing'] });
+    if (isDir(`${s.path}/etc`)) {
+      await this.pushDir(`${s.path}/etc`, `${s.path}/etc`);
+      await this.remotely(shellJoin(['chown', '-R', eu, `${s.path}/etc`]));
+    }
+  }
+
+  async deployEtc(): Promise<void> {
+    const dirs = await this.annotate();
+    const systemEtc = `${dirs.parts}/system/etc`;
+    if (!isDir(systemEtc)) return;
+    await this.remotely(`cp -R ${shellQuote(`${systemEtc}/.`)} /etc && supervisorctl reread && supervisorctl update`, this.s.path);
+  }
+
+  async deploy(): Promise<void> {
+    const lines = requireRestartLines(this.s, 'deploy');
+    await this.push();
+    await this.deployEtc();
+    for (const line of lines) await this.remotely(line, this.s.path);
+  }
+
+  async stageSupervisor(): Promise<void> {
+    const conf = requireSupervisorConf(this.s, 'stage_supervisor');
+    const dirs = await this.annotate();
+    await this.locally('stage_supervisor', shellJoin(['cp', `${dirs.parts}/${path.basename(conf)}`, conf]));
+    await this.locally('stage_supervisor', 'supervisorctl update');
+  }
+
+  async deploySupervisor(): Promise<void> {
+    const conf = requireSupervisorConf(this.s, 'deploy_supervisor');
+    const dirs = await this.annotate();
+    const from = `${dirs.parts}/${path.basename(conf)}`;
+    this.step('rsync', `${from} -> production:${conf}`);
+    await this.ctx.rsync({ from, to: conf, direction: 'push', remoteSudo: this.s.remoteSudo, localSudo: this.s.localSudo });
+    await this.remotely('supervisorctl update', this.s.path);
+  }
+
+  async cookResources(): Promise<void> {
+    const dirs = await this.annotate();
+    const name = dirs.buildout.buildoutname;
+    if (!name) {
+      throw new ConfigError(`[${this.s.site}] cook_resources needs 'buildoutname' (the Plone site id) in [buildout] of ${this.s.buildoutConfig}`);
+    }
+    const cook = (instance: string) => `${shellJoin([`${this.s.path}/bin/${instance}`, '-O', name, 'run'])} "$(which resourcecooker.py)"`;
+    const first = await this.ctx.remote.sudo(cook('instance'), { allowFailure: true });
+    if (first.code !== 0) await this.ctx.remote.sudo(cook('instance1'));
+  }
+
+  supervisorctl(verb: 'start' | 'stop' | 'restart'): Promise<CommandResult> {
+    return this.remotely(shellJoin(['supervisorctl', verb, `${this.s.hostname}:*`]), this.s.path);
+  }
+}
+
+/** zc.buildout options that take a value in the next word (so that word is not a part name). */
+const BUILDOUT_VALUE_FLAGS = new Set(['-c', '-t']);
+
+/**
+ * `bin/buildout [flags…] [install part…]`. The original kept only `-o`;
+ * every flag (and `section:option=value`) now passes through, words that
+ * are neither are part names.
+ */
+export function buildoutArgv(args: readonly string[]): string[] {
+  const flags: string[] = [];
+  const parts: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a.startsWith('-')) {
+      flags.push(a);
+      if (BUILDOUT_VALUE_FLAGS.has(a) && i + 1 < args.length) flags.push(args[++i]);
+    } else if (a.includes('=')) flags.push(a);
+    else parts.push(a);
+  }
+  return ['bin/buildout', ...flags, ...(parts.length ? ['install', ...parts] : [])];
+}
+
+type Handler = (site: Site, args: string[]) => Promise<unknown>;
+
+/** Command name → [description (first line is listed), handler]. */
+export const COMMANDS: Record<string, [string, Handler]> = {
+  stage: ['Pull production data, update, bootstrap and run the staging buildout', (x) => x.stage()],
+  deploy: ['Push the staged buildout to production, install its etc, run the restart lines', (x) => x.deploy()],
+  checkout: ['Check out the staging buildout: checkout REPOSITORY [BRANCH] (git or hg)', (x, a) => x.clone(a[0], a[1])],
+  clone: ['Clone the staging buildout: clone REPOSITORY [BRANCH] (git or hg)', (x, a) => x.clone(a[0], a[1])],
+  update: ['Update the staging buildout from its repository: update [BRANCH]', (x, a) => x.update(a[0])],
+  bootstrap: ['Bootstrap the staging buildout with bootstrap-python or executable', (x, a) => x.bootstrap(...a)],
+  buildout: ['Run the staging buildout: buildout [PART...] [-o] [buildout flags]', (x, a) => x.buildout(...a)],
+  annotate: ["Return the staging buildout's [buildout] section as the buildout user sees it", async (x) => (await x.annotate()).buildout],
+  pull: ['Copy production data (Data.fs, blobstorage) to staging', (x) => x.pull()],
+  push: ['Copy the staged bin, eggs, parts, etc (and new var files) to production', (x) => x.push()],
+  deploy_etc: ["Copy parts/system/etc to production's /etc and update supervisor", (x) => x.deployEtc()],
+  stage_supervisor: ['Install the supervisor-conf program file on staging and update supervisor', (x) => x.stageSupervisor()],
+  deploy_supervisor: ['Install the supervisor-conf program file on production and update supervisor', (x) => x.deploySupervisor()],
+  cook_resources: ['Cook Plone resources on production (bin/instance, else bin/instance1)', (x) => x.cookResources()],
+  start: ["Start the site's supervisor group on production", (x) => x.supervisorctl('start')],
+  stop: ["Stop the site's supervisor group on production", (x) => x.supervisorctl('stop')],
+  restart: ["Restart the site's supervisor group on production", (x) => x.supervisorctl('restart')],
+};
+
+export function runCommand(name: string, ctx: CommandContext, args: string[]): Promise<unknown> {
+  const entry = COMMANDS[name];
+  if (!entry) throw new UsageError(`hostout.pushdeploy has no command '${name}'`);
+  return entry[1](new Site(ctx), args);
+}

@@ -1,0 +1,112 @@
+/**
+ * pushdeploy's options: the recipe-time normalisation (compat §5.1) and the
+ * typed view every command reads (compat §5.2). One place decides defaults,
+ * so the commands never re-read raw strings.
+ */
+import { ConfigError } from '../../lib/errors';
+import type { HostOptions } from '../../lib/hostout/types';
+
+/** The original recipe's truthy set (`True, 'True', 'true', 'Yes', 'yes', 1, '1'`); anything else is false. */
+const TRUTHY = new Set(['True', 'true', 'Yes', 'yes', '1']);
+
+/** The flags the original recipe rewrote to the strings 'true'/'false' at buildout time. */
+export const NORMALISED_FLAGS = ['local-sudo', 'remote-sudo', 'local-restart'] as const;
+
+/** `defaults` hook: exactly the original recipe's rewrite, absent values included (they become 'false'). */
+export function normaliseFlags(options: HostOptions): HostOptions {
+  for (const key of NORMALISED_FLAGS) {
+    options[key] = TRUTHY.has((options[key] ?? '').trim()) ? 'true' : 'false';
+  }
+  return options;
+}
+
+export interface SiteSettings {
+  /** Host (part) name. */
+  site: string;
+  /** The buildout directory: the same absolute path on staging and production. */
+  path: string;
+  /** The staging buildout's config file, absolute. */
+  buildoutConfig: string;
+  buildoutUser: string;
+  effectiveUser: string;
+  localSudo: boolean;
+  remoteSudo: boolean;
+  localRestart: boolean;
+  /** Non-empty lines of `restart`, trimmed. */
+  restartLines: string[];
+  /** `hostname` (the supervisor group name), default the part name. */
+  hostname: string;
+  /** `bootstrap-python`, else `executable`; undefined when neither is set. */
+  python?: string;
+  /** `supervisor-conf`, when set. */
+  supervisorConf?: string;
+}
+
+function flag(options: Readonly<HostOptions>, key: string): boolean {
+  // The runtime normally ran `defaults` already ('true'/'false'); accept the raw truthy set too.
+  return TRUTHY.has((options[key] ?? '').trim());
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const v = (value ?? '').trim();
+  return v === '' ? undefined : v;
+}
+
+export function readSettings(site: string, options: Readonly<HostOptions>): SiteSettings {
+  const rawPath = nonEmpty(options.path);
+  if (!rawPath) {
+    throw new ConfigError(
+      `[${site}] the option 'path' is empty: pushdeploy needs the buildout directory, the same on staging and production (e.g. path = /var/buildout/${site})`,
+    );
+  }
+  if (!rawPath.startsWith('/')) {
+    throw new ConfigError(`[${site}] path = ${rawPath} must be an absolute directory (it is used on staging and on production)`);
+  }
+  const path = rawPath.replace(/\/+$/, '') || '/';
+  const user = nonEmpty(options.user);
+  // `buildout` may list several words (the core splits it); the first is the config file annotate reads.
+  const cfg = nonEmpty(options.buildout)?.split(/\s+/)[0] ?? 'buildout.cfg';
+  return {
+    site,
+    path,
+    buildoutConfig: cfg.startsWith('/') ? cfg : `${path}/${cfg}`,
+    buildoutUser: nonEmpty(options['buildout-user']) ?? user ?? 'root',
+    effectiveUser: nonEmpty(options['effective-user']) ?? user ?? 'root',
+    localSudo: flag(options, 'local-sudo'),
+    remoteSudo: flag(options, 'remote-sudo'),
+    localRestart: flag(options, 'local-restart'),
+    restartLines: (options.restart ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== ''),
+    hostname: nonEmpty(options.hostname) ?? site,
+    python: nonEmpty(options['bootstrap-python']) ?? nonEmpty(options.executable),
+    supervisorConf: nonEmpty(options['supervisor-conf']),
+  };
+}
+
+/** The clear error the original replaced with AttributeError/AssertionError (compat §7.4 #27). */
+export function requireRestartLines(s: SiteSettings, command: string): string[] {
+  if (s.restartLines.length === 0) {
+    throw new ConfigError(
+      `[${s.site}] '${command}' runs the 'restart' option's lines, but 'restart' is empty or missing. ` +
+        `Set it in the [${s.site}] part, e.g. restart = supervisorctl restart ${s.hostname}:*`,
+    );
+  }
+  return s.restartLines;
+}
+
+export function requireSupervisorConf(s: SiteSettings, command: string): string {
+  if (!s.supervisorConf) {
+    throw new ConfigError(
+      `[${s.site}] '${command}' needs the option 'supervisor-conf': the supervisor program file it installs, e.g. supervisor-conf = /etc/supervisor/conf.d/${s.site}.conf`,
+    );
+  }
+  return s.supervisorConf;
+}
+
+export function requirePython(s: SiteSettings): string {
+  if (!s.python) {
+    throw new ConfigError(
+      `[${s.site}] no Python to run bootstrap.py with: set 'bootstrap-python' (e.g. bootstrap-python = /usr/bin/python3) or 'executable' in the [${s.site}] part`,
+    );
+  }
+  return s.python;
+}
