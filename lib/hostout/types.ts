@@ -26,7 +26,11 @@ export interface Plugin {
    * new object.
    */
   defaults?(options: HostOptions): void | HostOptions;
-  /** Called once per command run on a host before the command (the original's `initcommand`). */
+  /**
+   * The original's `initcommand`: called before every dispatch of a command on a
+   * host (nested `ctx.call`s included, `ctx.next` hops not), for every plugin of
+   * the host in order, with the context the command will get.
+   */
   init?(command: string, ctx: CommandContext): void | Promise<void>;
 }
 
@@ -35,6 +39,8 @@ export interface HostHandle {
   readonly name: string;
   readonly options: Readonly<HostOptions>;
   call(command: string, ...args: string[]): Promise<unknown>;
+  /** Whether that host has a command of this name. */
+  has(command: string): boolean;
 }
 
 /** What a command's `run` receives. A new context per host and command: nothing leaks between hosts. */
@@ -48,6 +54,11 @@ export interface CommandContext {
   next(...args: string[]): Promise<unknown>;
   /** Dispatch any command on this host through the full chain. */
   call(command: string, ...args: string[]): Promise<unknown>;
+  /**
+   * Whether any plugin of this host offers the command: how hooks such as
+   * `bootstrap_users_<hostos>` are probed (the original's `getattr(hostout, name, None)`).
+   */
+  has(command: string): boolean;
   /** Every host of the configuration, by name, this one included. */
   readonly hosts: Readonly<Record<string, HostHandle>>;
   readonly remote: RemoteShell;

@@ -1,0 +1,156 @@
+/**
+ * The command table and dispatch (compat §3), with each host in its own scope.
+ *
+ * - A host's sets are its plugins in `extends` order, then the built-ins, then
+ *   its fabfiles. The FIRST set defining a command runs; `ctx.next(...args)`
+ *   runs the next one with the args it is given (undefined at the end), like
+ *   the original's `env.superfun`.
+ * - Before every dispatch (top-level and `ctx.call`, not `next` hops) every set's
+ *   `init(command, ctx)` runs, in set order: the original's `initcommand`.
+ * - Each dispatch link gets a fresh, frozen context. Options are a frozen copy
+ *   per host, so one host can never change what another sees (compat §7.4.5).
+ */
+import { CommandError, HostoutError, UsageError } from '../errors';
+import type { Logger } from '../log';
+import type { HostTransport, TransportFactory } from '../transport/types';
+import type { HostDefinition } from './hosts';
+import type { LoadedPlugin } from './plugins';
+import type { CommandContext, HostHandle, HostOptions } from './types';
+
+export interface RuntimeOptions {
+  transport: TransportFactory;
+  log: Logger;
+  dryRun: boolean;
+  buildoutDirectory: string;
+}
+
+/** One row of `Valid commands are:`. */
+export interface CommandListing {
+  name: string;
+  description: string;
+  /** The set whose implementation runs first. */
+  from: string;
+}
+
+/** Per host: its frozen options, its transport, its handle for `ctx.hosts`. */
+interface HostScope {
+  def: HostDefinition;
+  options: Readonly<HostOptions>;
+  transport?: HostTransport;
+}
+
+export class Runtime {
+  private readonly scopes = new Map<string, HostScope>();
+  private readonly handles: Readonly<Record<string, HostHandle>>;
+
+  constructor(readonly hosts: readonly HostDefinition[], private readonly opts: RuntimeOptions) {
+    const handles: Record<string, HostHandle> = {};
+    for (const def of hosts) {
+      this.scopes.set(def.name, { def, options: Object.freeze({ ...def.options }) });
+      const scope = this.scope(def.name);
+      handles[def.name] = Object.freeze({
+        name: def.name,
+        options: scope.options,
+        call: (command: string, ...args: string[]) => this.dispatch(scope, command, args),
+        has: (command: string) => this.has(def.name, command),
+      });
+    }
+    this.handles = Object.freeze(handles);
+  }
+
+  hostNames(): string[] {
+    return this.hosts.map((h) => h.name);
+  }
+
+  private scope(name: string): HostScope {
+    const s = this.scopes.get(name);
+    if (!s) throw new UsageError(`'${name}' is not a host; valid hosts are: ${this.hostNames().sort().join(' ')}`);
+    return s;
+  }
+
+  has(hostName: string, command: string): boolean {
+    return this.scope(hostName).def.sets.some((s) => Object.prototype.hasOwnProperty.call(s.plugin.commands, command));
+  }
+
+  /** The host's commands, sorted like the original (byte order), each described by the implementation that runs. */
+  commands(hostName: string): CommandListing[] {
+    const table = new Map<string, CommandListing>();
+    for (const set of this.scope(hostName).def.sets) {
+      for (const [name, spec] of Object.entries(set.plugin.commands)) {
+        if (!table.has(name)) table.set(name, { name, description: spec.description ?? '', from: set.id });
+      }
+    }
+    return [...table.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Run a command on a host, as from the command line. */
+  run(hostName: string, command: string, args: string[] = []): Promise<unknown> {
+    return this.dispatch(this.scope(hostName), command, args);
+  }
+
+  private transportOf(scope: HostScope): HostTransport {
+    scope.transport ??= this.opts.transport.forHost(scope.def.name, scope.options);
+    return scope.transport;
+  }
+
+  private chain(scope: HostScope, command: string): LoadedPlugin[] {
+    return scope.def.sets.filter((s) => Object.prototype.hasOwnProperty.call(s.plugin.commands, command));
+  }
+
+  private context(scope: HostScope, command: string, chain: LoadedPlugin[], index: number): CommandContext {
+    const transport = this.transportOf(scope);
+    return Object.freeze({
+      name: scope.def.name,
+      command,
+      options: scope.options,
+      next: (...args: string[]) => this.runLink(scope, command, chain, index + 1, args),
+      call: (cmd: string, ...args: string[]) => this.dispatch(scope, cmd, args),
+      has: (cmd: string) => this.has(scope.def.name, cmd),
+      hosts: this.handles,
+      remote: transport.remote,
+      local: transport.local,
+      rsync: transport.rsync,
+      log: this.opts.log,
+      dryRun: this.opts.dryRun,
+      buildoutDirectory: this.opts.buildoutDirectory,
+    });
+  }
+
+  private async dispatch(scope: HostScope, command: string, args: string[]): Promise<unknown> {
+    const chain = this.chain(scope, command);
+    if (chain.length === 0) {
+      const valid = this.commands(scope.def.name).map((c) => c.name).join(' ');
+      throw new UsageError(`'${command}' is not a valid command for host '${scope.def.name}'; valid commands are: ${valid}`);
+    }
+    for (const set of scope.def.sets) {
+      if (!set.plugin.init) continue;
+      await this.guard(scope, command, set, () => set.plugin.init!(command, this.context(scope, command, chain, 0)));
+    }
+    return this.runLink(scope, command, chain, 0, args);
+  }
+
+  private async runLink(scope: HostScope, command: string, chain: LoadedPlugin[], index: number, args: string[]): Promise<unknown> {
+    const set = chain[index];
+    if (!set) return undefined;
+    this.opts.log.info(`Hostout: Running command '${command}' from '${set.id}'`);
+    const ctx = this.context(scope, command, chain, index);
+    return this.guard(scope, command, set, () => set.plugin.commands[command].run(ctx, ...args));
+  }
+
+  /**
+   * Errors of ours pass through; anything else a plugin throws becomes a
+   * CommandError naming host, command and plugin, so the CLI prints a message
+   * (exit 1) instead of a stack trace.
+   */
+  private async guard(scope: HostScope, command: string, set: LoadedPlugin, fn: () => unknown): Promise<unknown> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof HostoutError) throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      const wrapped = new CommandError(`${scope.def.name}: '${command}' (from ${set.id}) failed: ${why}`, scope.def.name, command, null);
+      if (err instanceof Error && err.stack) wrapped.stack = err.stack;
+      throw wrapped;
+    }
+  }
+}
