@@ -1,0 +1,34 @@
+/**
+ * The engine in-process, loaded from the built dist/ (as `node bin/hostout.js`
+ * runs it; `npm test` builds first). Going through dist keeps these suites
+ * independent of ts-jest re-compiling lib/ and lets worker threads load it.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Buildout, LoadOptions } from '../../lib/buildout';
+import { REPO_ROOT } from './oracle';
+
+export const DIST_ENGINE = path.join(REPO_ROOT, 'dist', 'lib', 'buildout', 'index.js');
+export const DIST_ERRORS = path.join(REPO_ROOT, 'dist', 'lib', 'errors.js');
+
+export interface EngineModule {
+  loadBuildout(options: LoadOptions): Promise<Buildout>;
+}
+
+export interface ErrorsModule {
+  HostoutError: new (message: string) => Error;
+  ConfigError: new (message: string, file?: string, line?: number) => Error;
+}
+
+export function distBuilt(): boolean {
+  return fs.existsSync(DIST_ENGINE) && fs.existsSync(DIST_ERRORS);
+}
+
+export function loadEngine(): { engine: EngineModule; errors: ErrorsModule } {
+  if (!distBuilt()) throw new Error(`${DIST_ENGINE} is missing: build first (npx tsc -p tsconfig.build.json, or npm test)`);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const engine = require(DIST_ENGINE) as EngineModule;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const errors = require(DIST_ERRORS) as ErrorsModule;
+  return { engine, errors };
+}
