@@ -1,0 +1,203 @@
+/** The built-in collective.hostout commands: the exact command sequence each one records. */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CommandError, ConfigError } from '../../lib/errors';
+import { buildoutFromObject } from '../../lib/hostout/buildout-view';
+import { Runtime } from '../../lib/hostout/dispatch';
+import { loadHost } from '../../lib/hostout/hosts';
+import { createRecordingLogger } from '../../lib/log';
+import { RecordingTransportFactory, type RecordingOptions } from '../../lib/transport/recording';
+import { NO_SSH } from './helpers';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-builtin-'));
+  writeFileSync(path.join(dir, 'buildout.cfg'), '[buildout]\nextends =\n    base.cfg\n    http://example.com/remote.cfg\nparts = prod\n');
+  writeFileSync(path.join(dir, 'base.cfg'), '[buildout]\nextends = versions.cfg\n');
+  writeFileSync(path.join(dir, 'versions.cfg'), '[versions]\nzc.buildout = 2.13.2\n');
+  writeFileSync(path.join(dir, 'hostoutversions.cfg'), '[versions]\nfoo = 1.0\n');
+  mkdirSync(path.join(dir, 'etc'));
+  writeFileSync(path.join(dir, 'etc', 'a.conf'), 'a');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function setup(options: Record<string, string> = {}, recording: RecordingOptions = {}) {
+  const bo = buildoutFromObject(dir, {
+    buildout: { parts: 'prod' },
+    prod: { recipe: 'collective.hostout', host: 'prod.example.com', user: 'admin', 'buildout-user': 'bob', path: '/srv/site', ...options },
+  });
+  const def = await loadHost(bo, 'prod', { buildoutDirectory: dir, ssh: NO_SSH });
+  const transport = new RecordingTransportFactory({ sshEnv: NO_SSH, ...recording });
+  const log = createRecordingLogger();
+  const rt = new Runtime([def], { transport, log, dryRun: true, buildoutDirectory: dir });
+  // Strip the host prefix and the login shell wrapper so assertions read like the commands.
+  const recs = () => transport.records.map((r) => r.replace(/^\[prod\] /, ''));
+  return { rt, transport, log, recs };
+}
+
+const L = 'admin@prod.example.com:22';
+const B = 'bob@prod.example.com:22';
+
+test('run: as the buildout user, in the buildout directory, the words joined', async () => {
+  const { rt, recs } = await setup();
+  await rt.run('prod', 'run', ['ls', '-la', '$HOME']);
+  expect(recs()).toEqual([`remote(${B}): /bin/bash -l -c 'cd /srv/site && ls -la $HOME'`]);
+});
+
+test('sudo: as the login user through sudo; refused with no-sudo', async () => {
+  const { rt, recs } = await setup();
+  await rt.run('prod', 'sudo', ['whoami']);
+  expect(recs()).toHaveLength(1);
+  expect(recs()[0]).toMatch(new RegExp(`^remote\\(${L}\\): sudo .*cd /srv/site && whoami`));
+  const blocked = await setup({ 'no-sudo': 'true' });
+  await expect(blocked.rt.run('prod', 'sudo', ['whoami'])).rejects.toThrow(/no-sudo is set/);
+  expect(blocked.recs()).toEqual([]);
+});
+
+test('put: a directory tree, relative to the remote path; get: back to the buildout', async () => {
+  const { rt, recs } = await setup();
+  await rt.run('prod', 'put', ['etc']);
+  await rt.run('prod', 'get', ['var/log/x.log', 'x.log']);
+  expect(recs()).toEqual([
+    `remote(${B}): /bin/bash -l -c 'cd /srv/site && mkdir -p /srv/site/etc'`,
+    `put(${B}): ${dir}/etc/a.conf -> /srv/site/etc/a.conf`,
+    `get(${B}): /srv/site/var/log/x.log -> ${dir}/x.log`,
+  ]);
+  await expect(rt.run('prod', 'put')).rejects.toThrow(CommandError);
+});
+
+test('deploy: predeploy → uploadeggs → uploadbuildout → buildout → postdeploy, each dispatched', async () => {
+  const { rt, log, recs } = await setup(
+    { 'pre-commands': `${'${buildout:directory}'}/bin/stop "now"`.replace('${buildout:directory}', dir), 'post-commands': 'bin/start', 'sudo-parts': 'nginx' },
+    { exists: (p) => p === '/srv/site/bin/buildout' },
+  );
+  await rt.run('prod', 'deploy');
+  const running = log.lines.filter((l) => l.startsWith('Hostout: Running'));
+  expect(running).toEqual([
+    "Hostout: Running command 'deploy' from 'collective.hostout'",
+    "Hostout: Running command 'predeploy' from 'collective.hostout'",
+    "Hostout: Running command 'precommands' from 'collective.hostout'",
+    "Hostout: Running command 'uploadeggs' from 'collective.hostout'",
+    "Hostout: Running command 'uploadbuildout' from 'collective.hostout'",
+    "Hostout: Running command 'buildout' from 'collective.hostout'",
+    "Hostout: Running command 'postdeploy' from 'collective.hostout'",
+  ]);
+  const r = recs();
+  expect(r[0]).toBe(`exists(${B}): /srv/site/bin/buildout`);
+  // pre-command: the local buildout path became the remote one; quoted as one sh -c word.
+  expect(r[1]).toMatch(/^remote\(admin@prod\.example\.com:22\): sudo .*sh -c .*\/srv\/site\/bin\/stop "now"/);
+  expect(r[2]).toBe(`remote(${B}): /bin/bash -l -c 'mkdir -p /srv/buildout-cache/downloads/dist'`);
+  expect(r[3]).toContain("printf '\\''%s'\\'' '\\''[buildout]\ndevelop =\nauto-checkout =\n[versions]\n'\\'' > pinned.cfg");
+  expect(r[4]).toMatch(new RegExp(`^exists\\(${B}\\): /srv/buildout-cache/downloads/dist/deploy_[0-9a-f]{12}\\.tgz$`));
+  // The tarball holds buildout.cfg and the local files its extends reach (the URL is skipped).
+  expect(r[5]).toMatch(/^local: cd .* && mkdir -p .*\/dist && tar -czf .*deploy_[0-9a-f]{12}\.tgz buildout.cfg base.cfg versions.cfg$/);
+  expect(r[6]).toBe(`remote(${B}): /bin/bash -l -c 'mkdir -p /srv/buildout-cache/downloads/dist'`);
+  expect(r[7]).toMatch(/^put\(bob@prod\.example\.com:22\): .*\/dist\/deploy_\w+\.tgz -> \/srv\/buildout-cache\/downloads\/dist\/deploy_\w+\.tgz$/);
+  expect(r[8]).toMatch(/cd \/srv\/site && tar -p -xzf \/srv\/buildout-cache\/downloads\/dist\/deploy_\w+\.tgz'$/);
+  // buildout: the generated cfg (extends, caches, the local versions file), then bin/buildout -c it.
+  expect(r[9]).toContain('extends = buildout.cfg pinned.cfg');
+  expect(r[9]).toContain('eggs-directory = /srv/buildout-cache/eggs');
+  expect(r[9]).toContain('foo = 1.0');
+  expect(r[9]).toMatch(/> prod-[0-9a-f]{12}\.cfg'$/);
+  expect(r[10]).toContain('test -f pinned.cfg ||');
+  expect(r[11]).toMatch(/cd \/srv\/site && bin\/buildout -c prod-[0-9a-f]{12}\.cfg'$/);
+  expect(r[12]).toContain('find var -exec chmod g+w');
+  expect(r[13]).toMatch(/sudo .*bin\/buildout -c prod-\w+\.cfg install nginx/);
+  expect(r[14]).toMatch(/sudo .*sh -c .*bin\/start/);
+  expect(r).toHaveLength(15);
+});
+
+test('predeploy: a host that is not bootstrapped is a clear CommandError, nothing else runs', async () => {
+  const { rt, recs } = await setup({}, { exists: false });
+  await expect(rt.run('prod', 'deploy')).rejects.toThrow("prod: /srv/site/bin/buildout does not exist: the host does not seem to be bootstrapped; run 'hostout prod bootstrap' first");
+  expect(recs()).toEqual([`exists(${B}): /srv/site/bin/buildout`]);
+});
+
+test('buildout: arguments are passed on, each quoted', async () => {
+  const { rt, recs } = await setup();
+  await rt.run('prod', 'buildout', ['-N', 'install', "it's"]);
+  expect(recs()[2]).toMatch(/bin\/buildout -c prod-\w+\.cfg -N install '\\''it'\\''\\'\\'''\\''s'\\''/);
+});
+
+test('uploadeggs: releases each develop egg locally and uploads what is missing', async () => {
+  const { rt, recs } = await setup({ develop: 'src/my.pkg' }, {
+    responses: [
+      { match: 'setup.py --name --version', result: { stdout: 'my.pkg\n1.2\n' } },
+      { match: 'ls -1', result: { stdout: 'my.pkg-1.2.zip\n' } },
+    ],
+  });
+  await rt.run('prod', 'uploadeggs');
+  const src = path.join(dir, 'src/my.pkg');
+  const out = path.join(dir, 'dist/my.pkg');
+  expect(recs()).toEqual([
+    `remote(${B}): /bin/bash -l -c 'mkdir -p /srv/buildout-cache/downloads/dist'`,
+    `local: cd ${src} && python3 setup.py --name --version`,
+    `local: cd ${src} && rm -rf ${out} && python3 setup.py -q sdist --formats=zip --dist-dir ${out}`,
+    `local: ls -1 ${out}`,
+    `exists(${B}): /srv/buildout-cache/downloads/dist/my.pkg-1.2.zip`,
+    `put(${B}): ${out}/my.pkg-1.2.zip -> /tmp/my.pkg-1.2.zip`,
+    `remote(${B}): /bin/bash -l -c 'mv -f /tmp/my.pkg-1.2.zip /srv/buildout-cache/downloads/dist/my.pkg-1.2.zip && chmod a+r /srv/buildout-cache/downloads/dist/my.pkg-1.2.zip'`,
+    expect.stringContaining('[versions]\nmy.pkg = 1.2\n'),
+  ]);
+});
+
+test('bootstrap: detect the OS, create users, check python, then bootstrap_buildout', async () => {
+  const { rt, log, recs } = await setup({}, {
+    responses: [
+      { match: 'lsb_release', result: { stdout: 'Debian\n' } },
+      { match: /egrep .*&& egrep/, result: { code: 1 } },
+      { match: 'python3 -V', result: { code: 1 } },
+      { match: /remote\(bob@[^)]*\): \/bin\/bash -l -c 'mkdir -p \/srv\/site /, result: { code: 1 } },
+    ],
+  });
+  await rt.run('prod', 'bootstrap');
+  const steps = log.lines.filter((l) => l.startsWith('Hostout: Running')).map((l) => /'(\w+)'/.exec(l)![1]);
+  expect(steps).toEqual(['bootstrap', 'detecthostos', 'bootstrap_users', 'bootstrap_python_debian', 'bootstrap_python_ubuntu',
+    'bootstrap_buildout', 'requireOwnership', 'requireOwnership']);
+  expect(log.lines).toContain('Detected Hostos = debian');
+  const r = recs().join('\n');
+  expect(r).toMatch(/groupadd buildout \|\| echo "group exists"/);
+  expect(r).toMatch(/useradd -M -g buildout bob/);
+  // effective-user defaults to buildout-user: one user to create, not two.
+  expect(r.match(/useradd -M/g)).toHaveLength(1);
+  expect(r).toMatch(/apt-get -yq install python3 python3-venv python3-dev build-essential/);
+  expect(r).toMatch(/chown -R bob:buildout \/srv\/site/);
+  expect(r).toMatch(/python3 -m venv \./);
+  expect(r).toMatch(/bin\/python -m pip install -q zc.buildout/);
+});
+
+test('bootstrap: the hostos option skips detection; an OS without a python installer is a clear error', async () => {
+  const { rt, recs } = await setup({ hostos: 'Plan9' }, { responses: [{ match: 'python3 -V', result: { code: 1 } }] });
+  await expect(rt.run('prod', 'bootstrap')).rejects.toThrow(/python3 is not installed and hostout has no installer for this OS/);
+  expect(recs().some((l) => l.includes('lsb_release'))).toBe(false);
+});
+
+test('install_bootscript / uninstall_bootscript / setowners / requireOwnership quote every value', async () => {
+  const { rt, recs } = await setup({ 'effective-user': 'zope' });
+  await rt.run('prod', 'install_bootscript', ['bin/supervisord', 'bin/supervisorctl shutdown', 'my site']);
+  await rt.run('prod', 'uninstall_bootscript', ['my site']);
+  await rt.run('prod', 'setowners');
+  const r = recs();
+  expect(r[0]).toContain('/etc/init.d/buildout-my site');
+  expect(r[1]).toContain('update-rc.d');
+  expect(r[2]).toContain('update-rc.d -f');
+  expect(r[2]).not.toMatch(/'\s*;/);
+  expect(r[3]).toContain('rm -f');
+  expect(r.slice(4).join('\n')).toMatch(/chown -R zope:buildout \/srv\/site\/var/);
+  await expect(rt.run('prod', 'install_bootscript')).rejects.toThrow(CommandError);
+});
+
+test('copy_key: as the login user for itself, with sudo for another user', async () => {
+  const { rt, recs } = await setup();
+  await rt.run('prod', 'copy_key', ['admin', 'ssh-ed25519 AAAA me@here']);
+  await rt.run('prod', 'copy_key', ['bob', 'ssh-ed25519 AAAA me@here']);
+  expect(recs()[0]).toMatch(/^remote\(admin@prod\.example\.com:22\): \/bin\/bash -l -c .*mkdir -p ~admin\/.ssh/);
+  expect(recs()[1]).toMatch(/sudo .*~bob\/.ssh\/authorized_keys/);
+});
+
+test('a plugin that fails to load is a ConfigError naming it', async () => {
+  const bo = buildoutFromObject(dir, { buildout: { parts: 'prod' }, prod: { recipe: 'collective.hostout', extends: 'hostout.nosuchplugin' } });
+  await expect(loadHost(bo, 'prod', { buildoutDirectory: dir, ssh: NO_SSH })).rejects.toThrow(ConfigError);
+  await expect(loadHost(bo, 'prod', { buildoutDirectory: dir, ssh: NO_SSH })).rejects.toThrow(/extends = hostout.nosuchplugin: no section, shipped plugin, npm package/);
+});
