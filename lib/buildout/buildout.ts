@@ -5,13 +5,14 @@
  * `Buildout` API on top of the lazy evaluator.
  */
 import { execFileSync } from 'child_process';
+import * as fs from 'fs';
 import { ConfigError } from '../errors';
 import { cloneData, unannotateSection, type AnnotatedData } from './merge';
 import { Evaluator, type Options } from './options';
 import { BUILDOUT_DEFAULT_NAMES, boolOption, type LoadedData } from './loader';
 import { renderAnnotate, renderQuery } from './annotate';
 import type { SourceLocation } from './section-key';
-import { PY_WS_CLASS, pathJoin, pySorted, pySplitWs } from './pywhitespace';
+import { PY_WS_CLASS, pathJoin, pyRepr, pySorted, pySplitWs } from './pywhitespace';
 import { BuildoutUserError, displayFile, toConfigError } from './user-error';
 
 export interface Buildout {
@@ -49,6 +50,9 @@ export class LoadedBuildout implements Buildout {
   private readonly ev: Evaluator;
   private readonly cwd: string;
   private readonly verbose: boolean;
+  private readonly downloadCache: string | undefined;
+  private readonly extendsCache: string | undefined;
+  private readonly eggsCache: string | undefined;
 
   constructor(loaded: LoadedData) {
     const { data, cwd } = loaded;
@@ -119,8 +123,8 @@ export class LoadedBuildout implements Buildout {
       check(() => boolOption(options.item(name), name), name);
     }
     options.item('update-versions-file');
-    options.get('download-cache');
-    options.get('extends-cache');
+    this.downloadCache = options.get('download-cache');
+    this.extendsCache = options.get('extends-cache');
     if (check(() => boolOption(options.get('abi-tag-eggs') ?? 'false', 'abi-tag-eggs'), 'abi-tag-eggs')) {
       options.set('eggs-directory', pathJoin(options.item('eggs-directory'), abiTag(options.item('executable'))));
     }
@@ -130,9 +134,43 @@ export class LoadedBuildout implements Buildout {
         at('install-from-cache'),
       );
     }
+    this.eggsCache = options.get('eggs-directory');
     for (const name of BUILDOUT_DEFAULT_NAMES) options.item(name);
     this.directory = options.item('directory');
     this.verbose = verbosity !== undefined;
+  }
+
+  /**
+   * What zc.buildout does at the end of every command's initialisation
+   * (spec §1 step 14): create the download cache (+ /dist), extends cache and
+   * eggs directory when missing. Returns the log lines buildout prints on
+   * stdout ("Creating directory '…'."). Kept out of loadBuildout so that
+   * reading a configuration has no side effects; the CLI calls it for
+   * --annotate and --query, whose output includes these lines.
+   */
+  createStandardDirectories(): string[] {
+    const lines: string[] = [];
+    for (const cache of [this.downloadCache, this.extendsCache, this.eggsCache]) {
+      if (!cache) continue;
+      const dir = pathJoin(this.directory, cache);
+      if (!fs.existsSync(dir)) {
+        lines.push(`Creating directory ${pyRepr(dir)}.`);
+        try {
+          fs.mkdirSync(dir, { recursive: true });
+        } catch (err) {
+          throw new ConfigError(`cannot create directory ${dir}: ${(err as Error).message}`);
+        }
+      }
+    }
+    if (this.downloadCache) {
+      const dist = pathJoin(this.downloadCache, 'dist');
+      try {
+        if (!fs.existsSync(dist)) fs.mkdirSync(dist);
+      } catch (err) {
+        throw new ConfigError(`cannot create directory ${dist}: ${(err as Error).message}`);
+      }
+    }
+    return lines;
   }
 
   private fail(err: unknown): never {

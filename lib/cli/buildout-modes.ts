@@ -31,6 +31,14 @@ export function formatResolveJson(
   return JSON.stringify(out, null, 2) + '\n';
 }
 
+/** buildout creates its cache/eggs directories for every command and says so on stdout. */
+function creationLog(buildout: LoadedBuildout): string {
+  return buildout
+    .createStandardDirectories()
+    .map((l) => l + '\n')
+    .join('');
+}
+
 async function runMode(mode: BuildoutMode, args: BuildoutModeArgs): Promise<number> {
   const buildout = (await loadBuildout({
     config: args.config,
@@ -47,11 +55,16 @@ async function runMode(mode: BuildoutMode, args: BuildoutModeArgs): Promise<numb
       return problems.length ? 1 : 0;
     }
     case 'annotate':
-      process.stdout.write(buildout.annotate(args.positional));
+      process.stdout.write(creationLog(buildout) + buildout.annotate(args.positional));
       return 0;
     case 'query':
-      if (args.positional.length !== 1) throw new ConfigError('The query command requires a single argument.');
-      process.stdout.write(buildout.query(args.positional[0]) + '\n');
+      {
+        // buildout creates its directories before it looks at the arguments
+        const log = creationLog(buildout);
+        process.stdout.write(log);
+        if (args.positional.length !== 1) throw new ConfigError('The query command requires a single argument.');
+        process.stdout.write(buildout.query(args.positional[0]) + '\n');
+      }
       return 0;
   }
 }
