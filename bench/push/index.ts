@@ -1,0 +1,179 @@
+/**
+ * bench/push: `hostout <site> push` against the floor (a bare `rsync -a` of
+ * the same folders over one shared ssh connection) and against the
+ * original's way (a new ssh connection for each of its steps), for a first
+ * push, a no-op push and a push after touching 1% of the files.
+ *
+ *   npm run build && node dist/bench/push/index.js        (as root; ~20,000 files / 200 MB)
+ *   BENCH_FILES=2000 BENCH_MB=20 node dist/bench/push/index.js   (quick)
+ *
+ * It starts the harness's production sshd (fixtures/servers), builds the
+ * staging tree under /var/buildout/pd-bench-<id>, and removes everything at
+ * the end. Prints one table with seconds and ratios, plus the sshd login
+ * count per hostout run (one login per identity is the target).
+ */
+import { spawnSync } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { startProductionSshServer, type SshServer } from '../../fixtures/servers';
+import { repoRoot, writeHostoutConfig } from '../../fixtures/site';
+
+const FILES = Number(process.env.BENCH_FILES ?? 20000);
+const TOTAL_BYTES = Number(process.env.BENCH_MB ?? 200) * 1024 * 1024;
+const DIRS = ['bin', 'eggs', 'parts'] as const;
+
+interface Ctx {
+  prod: SshServer;
+  site: string;
+  staging: string;
+  production: string; // production's copy as this machine sees it
+  cfg: string;
+  key: string;
+  knownHosts: string;
+  control: string;
+}
+
+/** Source-like text (what eggs and parts mostly hold), so rsync's -z behaves as on real sites. */
+function fileContent(size: number, seed: number): Buffer {
+  const words = ['def', 'class', 'import', 'return', 'self', 'value', 'options', 'buildout', 'zope', 'plone'];
+  let s = `# file ${seed} ${crypto.randomBytes(8).toString('hex')}\n`;
+  while (s.length < size) s += `${words[(seed + s.length) % words.length]} ${crypto.randomBytes(6).toString('base64')}\n`;
+  return Buffer.from(s.slice(0, size));
+}
+
+function buildStaging(staging: string): string[] {
+  fs.writeFileSync(path.join(staging, 'buildout.cfg'), '[buildout]\nparts =\n');
+  const files: string[] = [];
+  const avg = Math.floor(TOTAL_BYTES / FILES);
+  for (let i = 0; i < FILES; i++) {
+    // 2% bin, 25% parts, the rest eggs; 100 files per folder.
+    const top = i % 50 === 0 ? 'bin' : i % 4 === 0 ? 'parts' : 'eggs';
+    const dir = path.join(staging, top, top === 'bin' ? '' : `pkg${Math.floor(i / 100)}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `f${i}.py`);
+    fs.writeFileSync(file, fileContent(Math.max(64, Math.floor(avg * (0.5 + ((i * 7919) % 100) / 100))), i));
+    files.push(file);
+  }
+  fs.mkdirSync(path.join(staging, 'var'), { recursive: true });
+  fs.mkdirSync(path.join(staging, 'etc'), { recursive: true });
+  fs.writeFileSync(path.join(staging, 'etc', 'site.conf'), 'x = 1\n');
+  return files;
+}
+
+function time(fn: () => void): number {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+function run(cmd: string, args: string[], opts: { cwd?: string } = {}): void {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 900000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
+}
+
+function sshArgs(c: Ctx, shared: boolean): string[] {
+  return [
+    '-i', c.key, '-p', String(c.prod.port), '-o', `UserKnownHostsFile=${c.knownHosts}`, '-o', 'BatchMode=yes',
+    ...(shared ? ['-o', 'ControlMaster=auto', '-o', `ControlPath=${c.control}`, '-o', 'ControlPersist=60'] : []),
+  ];
+}
+
+/** The floor: `rsync -a` of the same folders, all over one shared ssh connection. */
+function bareRsync(c: Ctx): void {
+  const rsh = ['ssh', ...sshArgs(c, true)].join(' ');
+  for (const d of [...DIRS, 'var', 'etc']) run('rsync', ['-a', '-e', rsh, `${c.staging}/${d}/`, `root@127.0.0.1:${c.staging}/${d}`]);
+}
+
+/** The original's way (compat §5.4 push): each ssh step and each rsync opens its own connection. */
+function originalWay(c: Ctx): void {
+  const ssh = (command: string) => run('ssh', [...sshArgs(c, false), 'root@127.0.0.1', command]);
+  const rsh = `ssh ${sshArgs(c, false).join(' ')}`;
+  ssh(`mkdir -p ${c.staging}/var`);
+  ssh(`chown zope ${c.staging}`);
+  ssh(`chown zope ${c.staging}/var`);
+  for (const d of DIRS) {
+    run('rsync', ['-pthlrz', '--rsh', rsh, `${c.staging}/${d}/`, `root@127.0.0.1:${c.staging}/${d}`]);
+    ssh(`chown -R zope ${c.staging}/${d}`);
+  }
+  run('rsync', ['--ignore-existing', '-pthlrz', '--rsh', rsh, `${c.staging}/var/`, `root@127.0.0.1:${c.staging}/var`]);
+  run('rsync', ['-pthlrz', '--rsh', rsh, `${c.staging}/etc/`, `root@127.0.0.1:${c.staging}/etc`]);
+  ssh(`chown -R zope ${c.staging}/etc`);
+}
+
+function hostoutPush(c: Ctx): void {
+  run('node', [path.join(repoRoot(), 'bin', 'hostout.js'), '-q', '-c', c.cfg, c.site, 'push'], { cwd: path.dirname(c.cfg) });
+}
+
+function touchOnePercent(files: string[], round: number): void {
+  for (let i = round; i < files.length; i += 100) fs.writeFileSync(files[i], fileContent(fs.statSync(files[i]).size, i + round * 7));
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    process.stderr.write('bench/push needs root (it starts a namespaced sshd and writes /var/buildout)\n');
+    process.exit(2);
+  }
+  const id = crypto.randomBytes(3).toString('hex');
+  const site = `pd-bench-${id}`;
+  const staging = `/var/buildout/${site}`;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-bench-'));
+  const prod = await startProductionSshServer();
+  const c: Ctx = {
+    prod, site, staging, production: path.join(prod.varBuildout as string, site), cfg: path.join(work, 'buildout.cfg'),
+    key: prod.clientKeyPath, knownHosts: path.join(work, 'known_hosts'), control: path.join(work, 'cm-%C'),
+  };
+  try {
+    fs.writeFileSync(c.knownHosts, prod.knownHostsLine + '\n');
+    writeHostoutConfig(c.cfg, {
+      [site]: {
+        host: `127.0.0.1:${prod.port}`, user: 'root', 'identity-file': c.key, 'known-hosts-file': c.knownHosts,
+        path: staging, 'buildout-user': 'root', 'effective-user': 'zope', restart: 'true',
+      },
+    });
+    fs.mkdirSync(staging, { recursive: true });
+    process.stderr.write(`building the staging tree: ${FILES} files, ${Math.round(TOTAL_BYTES / 1048576)} MB ...\n`);
+    const files = buildStaging(staging);
+    const methods: Array<[string, (c: Ctx) => void]> = [
+      ['bare rsync -a, one ssh (floor)', bareRsync],
+      ['hostout push', hostoutPush],
+      ["original's way (ssh per step)", originalWay],
+    ];
+    const results: Record<string, number[]> = {};
+    const logins: number[] = [];
+    let round = 0;
+    for (const [name, fn] of methods) {
+      fs.rmSync(c.production, { recursive: true, force: true });
+      fs.mkdirSync(c.production, { recursive: true });
+      const before = prod.acceptedLogins().length;
+      const first = time(() => fn(c));
+      const noop = time(() => fn(c));
+      touchOnePercent(files, ++round);
+      const touched = time(() => fn(c));
+      results[name] = [first, noop, touched];
+      if (fn === hostoutPush) logins.push(prod.acceptedLogins().length - before);
+      spawnSync('ssh', ['-O', 'exit', '-o', `ControlPath=${c.control}`, '-p', String(prod.port), 'root@127.0.0.1'], { stdio: 'ignore' });
+    }
+    const floor = results[methods[0][0]];
+    const pad = (s: string, n: number) => s.padEnd(n);
+    const out: string[] = [];
+    out.push(`bench/push: ${FILES} files, ${Math.round(TOTAL_BYTES / 1048576)} MB, loopback sshd (${os.cpus().length} cores)`);
+    out.push(`${pad('', 34)}${pad('first push', 20)}${pad('no-op push', 20)}${pad('1% touched', 20)}`);
+    for (const [name] of methods) {
+      const r = results[name];
+      out.push(pad(name, 34) + r.map((t, i) => pad(`${t.toFixed(2)} s (${(t / floor[i]).toFixed(2)}x)`, 20)).join(''));
+    }
+    out.push(`sshd logins per hostout push run: ${(logins[0] / 3).toFixed(1)} (3 runs, ${logins[0]} logins; one identity)`);
+    process.stdout.write(out.join('\n') + '\n');
+  } finally {
+    await prod.stop();
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench/push failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
