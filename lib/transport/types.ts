@@ -22,6 +22,8 @@ export interface RemoteRunOptions {
   allowFailure?: boolean;
   /** Text fed on stdin. Never logged. */
   stdin?: string;
+  /** Show the command's output lines as it runs (`[host] out: ...` at info level); otherwise only with -v. */
+  echo?: boolean;
 }
 
 export interface SudoOptions extends RemoteRunOptions {
@@ -51,6 +53,8 @@ export interface LocalRunOptions {
   env?: Record<string, string>;
   allowFailure?: boolean;
   stdin?: string;
+  /** Show the command's output lines as it runs; otherwise only with -v. */
+  echo?: boolean;
 }
 
 export interface LocalShell {
@@ -72,6 +76,8 @@ export interface RsyncOptions {
   /** Run the local rsync through sudo. */
   localSudo?: boolean;
   as?: 'login' | 'buildout';
+  /** Show rsync's output lines as it runs; otherwise only with -v. */
+  echo?: boolean;
 }
 
 export type Rsync = (options: RsyncOptions) => Promise<CommandResult>;

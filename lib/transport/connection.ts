@@ -1,0 +1,232 @@
+/**
+ * ssh connections (node-ssh over ssh2): one per host and identity per run,
+ * opened on first use and reused by every command, sftp transfer and rsync.
+ * Handles the host key check, the authentication methods OpenSSH would try
+ * (identity files, agent, password), ProxyJump chains, and turns ssh2's
+ * errors into messages a person can act on.
+ */
+import * as fs from 'node:fs';
+import { NodeSSH, type Config as NodeSshConfig } from 'node-ssh';
+import type { AuthenticationType, Client, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
+import type { Duplex } from 'node:stream';
+import { TransportError } from '../errors';
+import type { Logger } from '../log';
+import { resolveHostSettings, type HostSettings, type Identity } from './host-settings';
+import { decideHostKey, knownKeyTypes } from './known-hosts';
+import type { SshEnvironment } from './ssh-config';
+
+/** Host key algorithms ssh2 negotiates, and the known_hosts key type each belongs to. */
+const HOST_KEY_ALGORITHMS: { alg: string; type: string }[] = [
+  { alg: 'ssh-ed25519', type: 'ssh-ed25519' },
+  { alg: 'ecdsa-sha2-nistp256', type: 'ecdsa-sha2-nistp256' },
+  { alg: 'ecdsa-sha2-nistp384', type: 'ecdsa-sha2-nistp384' },
+  { alg: 'ecdsa-sha2-nistp521', type: 'ecdsa-sha2-nistp521' },
+  { alg: 'rsa-sha2-512', type: 'ssh-rsa' },
+  { alg: 'rsa-sha2-256', type: 'ssh-rsa' },
+  { alg: 'ssh-rsa', type: 'ssh-rsa' },
+];
+
+/** Ask first for key types we already know for this host, like OpenSSH, so a known host is not "changed" for a different type. */
+function hostKeyAlgorithmOrder(known: string[]): string[] {
+  const preferred = HOST_KEY_ALGORITHMS.filter((a) => known.includes(a.type));
+  const rest = HOST_KEY_ALGORITHMS.filter((a) => !known.includes(a.type));
+  return [...preferred, ...rest].map((a) => a.alg);
+}
+
+type AuthMethod =
+  | { type: 'publickey'; username: string; key: Buffer }
+  | { type: 'agent'; username: string; agent: string }
+  | { type: 'password'; username: string; password: string };
+
+function authMethods(identity: Identity, agentSocket: string | undefined, log: Logger): AuthMethod[] {
+  const methods: AuthMethod[] = [];
+  for (const keyFile of identity.keyFiles) {
+    try {
+      methods.push({ type: 'publickey', username: identity.user, key: fs.readFileSync(keyFile) });
+    } catch (e) {
+      log.debug(`cannot read identity file ${keyFile}: ${(e as Error).message}`);
+    }
+  }
+  if (identity.useAgent && agentSocket) methods.push({ type: 'agent', username: identity.user, agent: agentSocket });
+  if (identity.password !== undefined) methods.push({ type: 'password', username: identity.user, password: identity.password });
+  return methods;
+}
+
+export interface ConnectionDeps {
+  log: Logger;
+  sshEnv: SshEnvironment;
+}
+
+/** One authenticated ssh connection. `client()` connects on first use. */
+export class SshConnection {
+  private connecting?: Promise<Client>;
+  private ssh?: NodeSSH;
+  private closedByUs = false;
+  /** Set when the connection went away without us closing it. */
+  dropped = false;
+  private readonly dropListeners = new Set<(err: TransportError) => void>();
+
+  constructor(
+    readonly settings: HostSettings,
+    readonly identity: Identity,
+    private readonly deps: ConnectionDeps,
+    private readonly pool: ConnectionPool,
+  ) {}
+
+  get label(): string {
+    return `${this.identity.user}@${this.settings.hostname}:${this.settings.port}`;
+  }
+
+  client(): Promise<Client> {
+    if (!this.connecting || this.dropped) {
+      this.dropped = false;
+      this.connecting = this.connect();
+      this.connecting.catch(() => (this.connecting = undefined));
+    }
+    return this.connecting;
+  }
+
+  /** The node-ssh wrapper (sftp helpers); connects first. */
+  async nodeSsh(): Promise<NodeSSH> {
+    await this.client();
+    return this.ssh as NodeSSH;
+  }
+
+  /** Called with an error if the connection drops (to fail running commands). Returns an unsubscribe. */
+  onDrop(listener: (err: TransportError) => void): () => void {
+    this.dropListeners.add(listener);
+    return () => this.dropListeners.delete(listener);
+  }
+
+  private async connect(): Promise<Client> {
+    const { settings, identity, deps } = this;
+    const { log } = deps;
+    const hostDesc = `${settings.name} (${this.label})`;
+    let sock: Duplex | undefined;
+    if (settings.proxyJump.length > 0) sock = await this.pool.jumpStream(settings);
+
+    let hostKeyRefusal: string | undefined;
+    const methods = authMethods(identity, settings.agentSocket, log);
+    if (methods.length === 0) {
+      throw new TransportError(
+        `cannot log in to ${hostDesc}: no identity file, ssh-agent or password to authenticate with ` +
+          `(set identity-file or password for the host, or IdentityFile in ~/.ssh/config)`,
+        settings.name,
+      );
+    }
+    const known = knownKeyTypes([...settings.knownHostsFiles, ...settings.globalKnownHostsFiles], settings.hostname, settings.port);
+    const config: ConnectConfig = {
+      host: settings.hostname,
+      port: settings.port,
+      username: identity.user,
+      sock,
+      authHandler: methods as unknown as AuthenticationType[],
+      readyTimeout: settings.connectTimeoutMs,
+      keepaliveInterval: 15000,
+      keepaliveCountMax: 4,
+      algorithms: { serverHostKey: hostKeyAlgorithmOrder(known) as ServerHostKeyAlgorithm[] },
+      hostVerifier: (key: Buffer) => {
+        const decision = decideHostKey(settings.hostKeyPolicy, settings.knownHostsFiles, settings.globalKnownHostsFiles, settings.hostname, settings.port, key);
+        if (decision.warning) log.warn(`[${settings.name}] ${decision.warning}`);
+        if (!decision.accept) hostKeyRefusal = decision.message;
+        return decision.accept;
+      },
+    };
+    log.debug(`[${settings.name}] connecting to ${this.label}${sock ? ` through ${settings.proxyJump.join(',')}` : ''}`);
+    const ssh = new NodeSSH();
+    try {
+      await ssh.connect(config as NodeSshConfig);
+    } catch (e) {
+      ssh.dispose();
+      throw this.connectError(e as Error & { code?: string; level?: string }, hostKeyRefusal);
+    }
+    this.ssh = ssh;
+    const client = ssh.connection as Client;
+    // node-ssh drops its own 'error' listener once connected: without ours a dropped connection would crash the process.
+    client.on('error', (err: Error) => log.debug(`[${settings.name}] ssh connection error: ${err.message}`));
+    client.on('close', () => {
+      if (this.closedByUs) return;
+      this.dropped = true;
+      const err = new TransportError(`the ssh connection to ${hostDesc} was lost`, settings.name);
+      for (const l of this.dropListeners) l(err);
+    });
+    return client;
+  }
+
+  private connectError(e: Error & { code?: string; level?: string }, hostKeyRefusal?: string): TransportError {
+    const { settings } = this;
+    const where = `${settings.hostname} port ${settings.port}`;
+    const name = settings.name;
+    if (hostKeyRefusal) return new TransportError(`[${name}] ${hostKeyRefusal}`, name);
+    if (e.code === 'ECONNREFUSED') return new TransportError(`[${name}] connection refused by ${where}: is sshd running there, and is the port right?`, name);
+    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new TransportError(`[${name}] unknown host '${settings.hostname}' (DNS lookup failed)`, name);
+    if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH') return new TransportError(`[${name}] ${where} is unreachable: ${e.message}`, name);
+    if (e.level === 'client-timeout' || e.code === 'ETIMEDOUT' || /timed out/i.test(e.message)) {
+      return new TransportError(`[${name}] timed out after ${settings.connectTimeoutMs / 1000} s connecting to ${where} (no ssh handshake); set ConnectTimeout in ~/.ssh/config to wait longer`, name);
+    }
+    if (e.level === 'client-authentication') {
+      const tried = [
+        ...this.identity.keyFiles.map((k) => `key ${k}`),
+        ...(this.identity.useAgent && settings.agentSocket ? ['ssh-agent'] : []),
+        ...(this.identity.password !== undefined ? ['password'] : []),
+      ].join(', ');
+      return new TransportError(`[${name}] authentication failed for ${this.identity.user}@${where} (tried ${tried})`, name);
+    }
+    if (e.code === 'ECONNRESET' || /No response from server/.test(e.message)) {
+      return new TransportError(`[${name}] ${where} closed the connection during the ssh handshake (${e.message})`, name);
+    }
+    return new TransportError(`[${name}] cannot connect to ${where}: ${e.message}`, name);
+  }
+
+  /** Disconnect (idempotent). */
+  close(): void {
+    this.closedByUs = true;
+    this.ssh?.dispose();
+    this.ssh = undefined;
+    this.connecting = undefined;
+  }
+}
+
+/** Every connection of a run, keyed by target and identity, so each is opened once. */
+export class ConnectionPool {
+  private readonly connections = new Map<string, SshConnection>();
+
+  constructor(private readonly deps: ConnectionDeps) {}
+
+  get(settings: HostSettings, identity: Identity): SshConnection {
+    const key = JSON.stringify([settings.hostname, settings.port, settings.proxyJump, identity.user, identity.keyFiles, identity.password ?? null]);
+    let conn = this.connections.get(key);
+    if (!conn) {
+      conn = new SshConnection(settings, identity, this.deps, this);
+      this.connections.set(key, conn);
+    }
+    return conn;
+  }
+
+  /** A stream to settings' host:port through its ProxyJump chain (each hop resolved with ~/.ssh/config, like OpenSSH). */
+  async jumpStream(settings: HostSettings): Promise<Duplex> {
+    const hops = settings.proxyJump;
+    const lastHop = hops[hops.length - 1];
+    const m = /^(?:([^@]+)@)?(.+)$/.exec(lastHop) as RegExpExecArray;
+    const hopOptions: Record<string, string> = { host: m[2] };
+    if (m[1]) hopOptions.user = m[1];
+    // An explicit strict-host-key-checking for the target also governs its jump hosts.
+    hopOptions['strict-host-key-checking'] = settings.hostKeyPolicy;
+    const hopSettings = resolveHostSettings(`${settings.name} via ${lastHop}`, hopOptions, this.deps.sshEnv);
+    // Earlier hops of the chain carry this one; a ProxyJump in the hop's own config is ignored when a chain is given.
+    const hopWithChain: HostSettings = { ...hopSettings, proxyJump: hops.length > 1 ? hops.slice(0, -1) : hopSettings.proxyJump.filter((h) => h !== lastHop) };
+    const jump = this.get(hopWithChain, hopWithChain.login);
+    const client = await jump.client();
+    return new Promise<Duplex>((resolve, reject) => {
+      client.forwardOut('127.0.0.1', 0, settings.hostname, settings.port, (err, stream) => {
+        if (err) reject(new TransportError(`[${settings.name}] jump host ${lastHop} could not open a channel to ${settings.hostname}:${settings.port}: ${err.message}`, settings.name));
+        else resolve(stream);
+      });
+    });
+  }
+
+  closeAll(): void {
+    for (const c of this.connections.values()) c.close();
+    this.connections.clear();
+  }
+}
