@@ -219,7 +219,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       await progress.run(plan);
     } catch (err) {
       if (err instanceof CommandError || err instanceof TransportError) {
-        line(`hostout: '${current.command}' failed on host '${current.host}': ${err.message}`);
+        // Our messages usually name the host already ("beta: 'fail' … failed: …"); otherwise say which.
+        const named = err.message.startsWith(`${current.host}:`) || err.message.includes(` on ${current.host} `);
+        line(named ? `hostout: ${err.message}` : `hostout: ${current.host}: '${current.command}' failed: ${err.message}`);
         if (err instanceof CommandError && err.stderrTail) line(err.stderrTail.trimEnd());
         if (verbose && err.stack) line(err.stack);
         return err.exitCode;
