@@ -1,0 +1,131 @@
+/**
+ * Plugins from npm packages (installed in a temp node_modules beside a temp
+ * buildout), ESM plugins, load failures, and `--install-script`. The
+ * hostout.greeting package is the complete example of docs/plugins.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync, statSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { EMPTY_HOME, ROOT, ensureBuilt, hostout } from './run-cli';
+
+const PACKAGES = path.join(ROOT, 'fixtures', 'hostout', 'packages');
+let dir: string;
+
+const BUILDOUT = `[buildout]
+parts = site broken missing
+
+[site]
+recipe = collective.hostout
+extends = hostout.greeting hostout.esmthing
+host = 127.0.0.1
+user = deployer
+path = /srv/site
+
+[broken]
+recipe = collective.hostout
+extends = hostout.broken
+
+[missing]
+recipe = collective.hostout
+extends = hostout.notinstalled
+`;
+
+beforeAll(() => {
+  ensureBuilt();
+  dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-cli-plugins-'));
+  writeFileSync(path.join(dir, 'buildout.cfg'), BUILDOUT);
+  const modules = path.join(dir, 'node_modules');
+  mkdirSync(modules);
+  cpSync(path.join(PACKAGES, 'hostout.greeting'), path.join(modules, 'hostout.greeting'), { recursive: true });
+  cpSync(path.join(PACKAGES, 'hostout.esmthing'), path.join(modules, 'hostout.esmthing'), { recursive: true });
+  // The example plugin does require('hostout'), as an installed plugin would: link this checkout.
+  symlinkSync(ROOT, path.join(modules, 'hostout'), 'dir');
+  mkdirSync(path.join(modules, 'hostout.broken'));
+  writeFileSync(path.join(modules, 'hostout.broken', 'package.json'), '{"name":"hostout.broken","main":"index.js"}');
+  writeFileSync(path.join(modules, 'hostout.broken', 'index.js'), 'module.exports = { name: "hostout.broken", commands: { x: { description: "no run" } } };');
+}, 240_000);
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(EMPTY_HOME, { recursive: true, force: true });
+});
+
+/** Only the hosts that load: the broken and missing ones are tested separately. */
+const ONLY_SITE = ['buildout:parts=site'];
+
+test('an npm package plugin (the docs example): its commands are listed, described, and run; defaults hook applies', () => {
+  const list = hostout([...ONLY_SITE, 'site'], dir);
+  expect(list.code).toBe(0);
+  expect(list.stderr).toContain('   greet                   : Write a greeting into the remote buildout directory\n');
+  expect(list.stderr).toContain('   predeploy               : Greet the deployer, then the usual predeploy\n');
+  expect(list.stderr).toContain('   esm                     : A command from an ES module plugin\n');
+
+  const r = hostout([...ONLY_SITE, 'site', 'greet', "O'Brien", '--dry-run'], dir);
+  expect(r.stdout).toBe([
+    "Hostout: Running command 'greet' from 'hostout.greeting'",
+    `[site] remote(deployer@127.0.0.1:22): /bin/bash -l -c 'cd /srv/site && echo '\\''Hello, O'\\''\\'\\'''\\''Brien!'\\'' > greeting.txt'`,
+    "Hello, O'Brien!",
+    "Return value: Hello, O'Brien!",
+    '',
+  ].join('\n'));
+  expect(r.code).toBe(0);
+});
+
+test('the example overrides predeploy and hands over to the built-in with ctx.next()', () => {
+  const r = hostout([...ONLY_SITE, 'site', 'predeploy', '--dry-run'], dir);
+  const running = r.stdout.split('\n').filter((l) => l.startsWith('Hostout: Running'));
+  expect(running).toEqual([
+    "Hostout: Running command 'predeploy' from 'hostout.greeting'",
+    "Hostout: Running command 'greet' from 'hostout.greeting'",
+    "Hostout: Running command 'predeploy' from 'collective.hostout'",
+  ]);
+  // The built-in predeploy then finds the host not bootstrapped (the dry run says no file exists).
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain('does not seem to be bootstrapped');
+});
+
+test('-v shows the plugin\'s debug lines (its init hook)', () => {
+  const r = hostout([...ONLY_SITE, 'site', 'esm', '-v'], dir);
+  expect(r.stdout).toContain('hostout.greeting: esm on site\n');
+  expect(r.stdout).toContain('Return value: esm on site\n');
+});
+
+test('an ES module plugin (export default) runs', () => {
+  const r = hostout([...ONLY_SITE, 'site', 'esm'], dir);
+  expect(r.stdout).toBe("Hostout: Running command 'esm' from 'hostout.esmthing'\nReturn value: esm on site\n");
+});
+
+test('a plugin that is not installed: exit 2, names it and says how to install it', () => {
+  const r = hostout(['buildout:parts=missing', 'missing'], dir);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toBe(
+    `hostout: [missing] extends = hostout.notinstalled: no section, shipped plugin, npm package (searched from ${dir}) ` +
+      'or file of that name; install it with `npm install hostout.notinstalled` in the buildout directory\n',
+  );
+});
+
+test('a plugin that does not fit the contract: exit 2, names it and what is wrong', () => {
+  const r = hostout(['buildout:parts=broken', 'broken'], dir);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(/^hostout: \[broken\] plugin 'hostout.broken' \(.*index\.js\) could not be loaded: command 'x' has no run\(\) function\n$/);
+});
+
+test('--install-script writes bin/hostout; the launcher lists the hosts and runs commands', () => {
+  const r = hostout(['--install-script', dir], os.tmpdir());
+  expect(r.code).toBe(0);
+  const script = path.join(dir, 'bin', 'hostout');
+  expect(r.stdout).toContain(`Wrote ${script}`);
+  expect(statSync(script).mode & 0o111).not.toBe(0);
+  expect(readFileSync(script, 'utf8')).toMatch(/^#!\/bin\/sh\n/);
+  const env = { PATH: process.env.PATH, HOME: EMPTY_HOME, CI: 'true' };
+  const run = (args: string[]) => {
+    try {
+      return { code: 0, out: execFileSync(script, args, { cwd: os.tmpdir(), env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 }) };
+    } catch (err) {
+      const e = err as { status: number; stderr: string };
+      return { code: e.status, out: e.stderr };
+    }
+  };
+  expect(run(['buildout:parts=site', 'site', 'esm'])).toEqual({ code: 0, out: "Hostout: Running command 'esm' from 'hostout.esmthing'\nReturn value: esm on site\n" });
+  expect(run(['buildout:parts=site']).code).toBe(0);
+});
