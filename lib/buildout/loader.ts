@@ -214,7 +214,8 @@ async function openConfig(
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-      throw new BuildoutUserError(`cannot open extended file ${displayFile(path, ctx.cwd)}: ${why}`, from);
+      const hint = path.includes('${') ? ' (buildout does not substitute ${…} in extends)' : '';
+      throw new BuildoutUserError(`cannot open extended file ${displayFile(path, ctx.cwd)}: ${why}${hint}`, from);
     }
   };
   const fetch = async (url: string) => {

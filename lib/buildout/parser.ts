@@ -129,12 +129,12 @@ export function parseConfig(text: string, fileLabel: string): ParsedConfig {
       optname = undefined;
     } else if (cursect === undefined) {
       if (!pyStrip(line)) continue;
-      throw new ConfigError(
-        `cannot parse ${shown(line)}: the file has no [section] header before this line` +
-          (sectionCondition ? '' : ' (the only header above is a false condition)'),
-        fileLabel,
-        lineno,
-      );
+      let why = 'the file has no [section] header before this line';
+      if (lineno === 1 && line.startsWith('\ufeff')) {
+        why = 'the file starts with a UTF-8 byte order mark (BOM), which buildout does not accept; save it without the BOM';
+      } else if (line.startsWith('[')) why = explainBadLine(line, false);
+      else if (!sectionCondition) why += ' (the only header above has a false condition, so its options have no section)';
+      throw new ConfigError(`cannot parse ${shown(line)}: ${why}`, fileLabel, lineno);
     } else {
       if (line.startsWith('=>')) line = '<part-dependencies> = ' + line.slice(2);
       const mo = OPTION_START.exec(line);

@@ -51,7 +51,7 @@ async function runMode(mode: BuildoutMode, args: BuildoutModeArgs): Promise<numb
       const errors: Record<string, string> = {};
       for (const p of problems) errors[p.key] = p.message;
       process.stdout.write(formatResolveJson(values, errors));
-      for (const p of problems) process.stderr.write(`hostout: [${p.key}] ${p.detail}\n`);
+      for (const p of problems) process.stderr.write(`hostout: [${p.key}] ${p.detail.replace(/\s+$/, '')}\n`);
       return problems.length ? 1 : 0;
     }
     case 'annotate':
@@ -75,7 +75,7 @@ export async function runBuildoutMode(mode: BuildoutMode, args: BuildoutModeArgs
     return await runMode(mode, args);
   } catch (err) {
     if (err instanceof HostoutError) {
-      process.stderr.write(`hostout: ${err.message}\n`);
+      process.stderr.write(`hostout: ${err.message.replace(/\s+$/, '')}\n`);
       return err.exitCode;
     }
     throw err;
