@@ -85,9 +85,8 @@ function splitWhitespace(s: string, maxsplit: number, fromRight: boolean): strin
       while (i < cs.length && WS.has(cs[i])) i++;
       if (i >= cs.length) break;
       if (maxsplit >= 0 && words.length === maxsplit) {
-        let end = cs.length;
-        while (end > i && WS.has(cs[end - 1])) end--;
-        words.push(cs.slice(i, end).join(''));
+        // The unsplit remainder keeps its trailing whitespace, as in Python.
+        words.push(cs.slice(i).join(''));
         break;
       }
       let j = i;
@@ -102,9 +101,7 @@ function splitWhitespace(s: string, maxsplit: number, fromRight: boolean): strin
     while (i > 0 && WS.has(cs[i - 1])) i--;
     if (i <= 0) break;
     if (maxsplit >= 0 && words.length === maxsplit) {
-      let start = 0;
-      while (start < i && WS.has(cs[start])) start++;
-      words.push(cs.slice(start, i).join(''));
+      words.push(cs.slice(0, i).join(''));
       break;
     }
     let j = i;

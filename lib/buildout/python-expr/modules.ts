@@ -87,6 +87,7 @@ const sys = module('sys', "<module 'sys' (built-in)>", {
 // os and os.path (posixpath semantics; Windows paths are not emulated)
 
 function pathArg(name: string, v: PyValue): string {
+  if (typeof v === 'bigint' || typeof v === 'boolean') throw unsupported(`os.path.${name}() on a file descriptor`);
   if (typeof v !== 'string') throw pyError('TypeError', `${name}: path should be string, bytes or os.PathLike, not ${typeName(v)}`);
   return v;
 }

@@ -256,7 +256,10 @@ function readNumber(source: string, start: number): { token: Token; end: number 
     }
   }
   const after = rest.slice(len);
-  if (/^[jJ]/.test(after)) throw unsupported('complex numbers');
+  if (/^[jJ]/.test(after)) {
+    if (/^[jJ][_0-9a-zA-Z]/.test(after)) throw syntaxError('invalid imaginary literal');
+    throw unsupported('complex numbers');
+  }
   // CPython 3.11 accepts a keyword glued to a number (`1if x else y`, with a
   // warning) but rejects any other identifier character or a stray '_'.
   if (/^[_0-9a-zA-Z]/.test(after) && !/^(?:and|else|for|if|in|is|not|or)\b/.test(after)) {
