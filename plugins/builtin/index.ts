@@ -78,12 +78,12 @@ function cmd(description: string, run: (ctx: Ctx, ...args: string[]) => unknown)
 
 export const commands: Record<string, CommandSpec> = {
   run: cmd('Execute cmd on remote as the buildout user, in the buildout directory', async (ctx, ...args) => {
-    await ctx.remote.run(args.join(' '), asBuildout(ctx));
+    await ctx.remote.run(args.join(' '), { ...asBuildout(ctx), echo: true });
   }),
 
   sudo: cmd('Execute cmd on remote as root (sudo), in the buildout directory', async (ctx, ...args) => {
     refuseSudo(ctx, 'run sudo');
-    await ctx.remote.sudo(args.join(' '), { cwd: remotePath(ctx) });
+    await ctx.remote.sudo(args.join(' '), { cwd: remotePath(ctx), echo: true });
   }),
 
   put: cmd('Upload a local file or directory to the remote buildout directory (or TARGET)', async (ctx, file, target) => {
@@ -139,7 +139,7 @@ export const commands: Record<string, CommandSpec> = {
   precommands: cmd('Run the pre-commands (sudo, in the buildout directory)', async (ctx) => {
     for (const line of lines(ctx.options['pre-commands'])) {
       refuseSudo(ctx, 'run pre-commands');
-      await ctx.remote.sudo(`sh -c ${q(subRemote(ctx, line))}`, { cwd: remotePath(ctx) });
+      await ctx.remote.sudo(`sh -c ${q(subRemote(ctx, line))}`, { cwd: remotePath(ctx), echo: true });
     }
   }),
 
@@ -184,13 +184,13 @@ export const commands: Record<string, CommandSpec> = {
     const file = hostoutConfigName(ctx);
     await writeRemoteFile(ctx, file, hostoutConfig(ctx));
     await ctx.remote.run("test -f pinned.cfg || printf '[buildout]\\n' > pinned.cfg", asBuildout(ctx));
-    await ctx.remote.run(['bin/buildout', '-c', file, ...args].map(q).join(' '), asBuildout(ctx));
+    await ctx.remote.run(['bin/buildout', '-c', file, ...args].map(q).join(' '), { ...asBuildout(ctx), echo: true });
     await ctx.remote.run("find var -exec chmod g+w {} \\; || true", asBuildout(ctx));
   }),
 
   sudobuildout: cmd('Run the buildout on the remote server with sudo', async (ctx, ...args) => {
     refuseSudo(ctx, 'run sudobuildout');
-    await ctx.remote.sudo(['bin/buildout', '-c', hostoutConfigName(ctx), ...args].map(q).join(' '), { cwd: remotePath(ctx) });
+    await ctx.remote.sudo(['bin/buildout', '-c', hostoutConfigName(ctx), ...args].map(q).join(' '), { cwd: remotePath(ctx), echo: true });
   }),
 
   postdeploy: cmd('Install the sudo-parts, then run the post-commands (sudo)', async (ctx) => {
@@ -201,7 +201,7 @@ export const commands: Record<string, CommandSpec> = {
     }
     for (const line of lines(ctx.options['post-commands'])) {
       refuseSudo(ctx, 'run post-commands');
-      await ctx.remote.sudo(`sh -c ${q(subRemote(ctx, line))}`, { cwd: remotePath(ctx) });
+      await ctx.remote.sudo(`sh -c ${q(subRemote(ctx, line))}`, { cwd: remotePath(ctx), echo: true });
     }
   }),
 
@@ -363,7 +363,7 @@ export const commands: Record<string, CommandSpec> = {
   }),
 
   bootscript_list: cmd('List the init scripts installed by hostout', async (ctx) => {
-    await ctx.remote.run('ls -l /etc/init.d/buildout-*', { allowFailure: true });
+    await ctx.remote.run('ls -l /etc/init.d/buildout-*', { allowFailure: true, echo: true });
   }),
 };
 
