@@ -1,0 +1,137 @@
+/**
+ * rsync through the tunnelled ssh connection, against a staging sshd and a
+ * production sshd in its own mount namespace: push and pull with excludes,
+ * delete, remote sudo (with a sudo password), local sudo, awkward paths,
+ * and errors.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CommandError } from '../../lib/errors';
+import { shellQuote } from '../../lib/transport/quote';
+import { RealTransportFactory } from '../../lib/transport/real';
+import { DEPLOY, startProductionSshServer, type SshServer } from '../../fixtures/servers';
+import { hostOptions, makeTestHome, realFactory, type TestHome } from './helpers';
+
+let prod: SshServer;
+let home: TestHome;
+const factories: RealTransportFactory[] = [];
+
+function factory() {
+  const r = realFactory(home);
+  factories.push(r.factory);
+  return r;
+}
+
+/** A staging tree like pushdeploy ships: bin, parts, var with data that must not travel. */
+function makeTree(root: string): void {
+  const files: Record<string, string> = {
+    'bin/instance': '#!/bin/sh\necho instance\n',
+    'parts/instance/etc/zope.conf': 'conf',
+    'eggs/foo.egg/foo.py': 'print(1)',
+    'eggs/foo.egg/foo.pyc': 'compiled',
+    'var/filestorage/Data.fs': 'DATA',
+    "my dir/it's \"odd\" $x.txt": 'awkward',
+  };
+  for (const [rel, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), content);
+  }
+  fs.chmodSync(path.join(root, 'bin/instance'), 0o755);
+}
+
+function listTree(root: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(path.relative(root, p));
+    }
+  };
+  if (fs.existsSync(root)) walk(root);
+  return out.sort();
+}
+
+beforeAll(async () => {
+  prod = await startProductionSshServer({ authorizeClientKeyFor: ['root', DEPLOY.name] });
+  home = makeTestHome();
+  home.trust(prod);
+});
+
+afterAll(async () => {
+  await Promise.allSettled(factories.map((f) => f.closeAll()));
+  await prod?.stop();
+  home?.cleanup();
+});
+
+it('pushes a tree to production with excludes and delete; staging\'s /var/buildout is untouched', async () => {
+  const staging = fs.mkdtempSync(path.join(home.dir, 'staging-'));
+  makeTree(staging);
+  const prodSite = path.join(prod.varBuildout as string, 'site');
+  fs.mkdirSync(path.join(prodSite, 'bin'), { recursive: true });
+  fs.writeFileSync(path.join(prodSite, 'bin', 'stale'), 'old');
+  fs.mkdirSync(path.join(prodSite, 'var'), { recursive: true });
+  fs.writeFileSync(path.join(prodSite, 'var', 'Data.fs'), 'PRODUCTION DATA');
+
+  const { factory: f } = factory();
+  const h = f.forHost('site', hostOptions(prod));
+  await h.rsync({ from: `${staging}/`, to: '/var/buildout/site/', direction: 'push', delete: true, exclude: ['*.pyc', '/var'] });
+  expect(listTree(prodSite)).toEqual([
+    'bin/instance', 'eggs/foo.egg/foo.py', "my dir/it's \"odd\" $x.txt", 'parts/instance/etc/zope.conf', 'var/Data.fs',
+  ]);
+  expect(fs.readFileSync(path.join(prodSite, 'var', 'Data.fs'), 'utf8')).toBe('PRODUCTION DATA'); // excluded dirs are not deleted
+  expect(fs.statSync(path.join(prodSite, 'bin/instance')).mode & 0o777).toBe(0o755);
+  expect(fs.existsSync('/var/buildout/site/bin/instance')).toBe(false);
+  // the remote side sees the same at /var/buildout (its namespace)
+  expect((await h.remote.run(`cat ${shellQuote("/var/buildout/site/my dir/it's \"odd\" $x.txt")}`)).stdout).toBe('awkward');
+});
+
+it('pulls from production with excludes, into a path with spaces', async () => {
+  const prodSite = path.join(prod.varBuildout as string, 'pull me');
+  fs.mkdirSync(path.join(prodSite, 'var', 'blobstorage'), { recursive: true });
+  fs.writeFileSync(path.join(prodSite, 'var', 'Data.fs'), 'DATA');
+  fs.writeFileSync(path.join(prodSite, 'var', 'blobstorage', 'blob'), 'BLOB');
+  fs.writeFileSync(path.join(prodSite, 'var', 'event.log'), 'LOG');
+  const target = path.join(home.dir, 'pulled here');
+  fs.mkdirSync(target);
+  const { factory: f } = factory();
+  await f.forHost('site', hostOptions(prod)).rsync({ from: '/var/buildout/pull me/var/', to: `${target}/`, direction: 'pull', exclude: ['*.log', 'blobstorage'] });
+  expect(listTree(target)).toEqual(['Data.fs']);
+});
+
+it('writes root-owned places with --rsync-path="sudo rsync", answering the sudo password', async () => {
+  const rootOnly = path.join(prod.varBuildout as string, 'root-only');
+  fs.mkdirSync(rootOnly, { mode: 0o755 });
+  const src = fs.mkdtempSync(path.join(home.dir, 'sudo-src-'));
+  fs.writeFileSync(path.join(src, 'owned-by-root'), 'x');
+  const { factory: f, log } = factory();
+  const h = f.forHost('site', hostOptions(prod, { user: DEPLOY.name, 'sudo-password': DEPLOY.password }));
+  const denied = (await h.rsync({ from: `${src}/`, to: '/var/buildout/root-only/', direction: 'push' }).catch((e: unknown) => e)) as CommandError;
+  expect(denied).toBeInstanceOf(CommandError);
+  expect(denied.message).toMatch(/^\[site\] command failed on deploy@127\.0\.0\.1:\d+ with exit status 23: rsync -pthlrz --rsh hostout-ssh-tunnel /);
+  expect(denied.message).toContain('Permission denied');
+
+  await h.rsync({ from: `${src}/`, to: '/var/buildout/root-only/', direction: 'push', remoteSudo: true, extra: ['--chown=root:root'] });
+  const st = fs.statSync(path.join(rootOnly, 'owned-by-root'));
+  expect(st.uid).toBe(0);
+  expect(log.lines.join('\n')).not.toContain(DEPLOY.password);
+});
+
+it('runs the local rsync through sudo when asked', async () => {
+  const src = fs.mkdtempSync(path.join(home.dir, 'local-sudo-'));
+  fs.writeFileSync(path.join(src, 'f'), 'via local sudo');
+  const { factory: f, log } = factory();
+  await f.forHost('site', hostOptions(prod)).rsync({ from: `${src}/`, to: '/var/buildout/local-sudo/', direction: 'push', localSudo: true });
+  expect(fs.readFileSync(path.join(prod.varBuildout as string, 'local-sudo', 'f'), 'utf8')).toBe('via local sudo');
+  expect(log.lines.some((l) => l.includes('[site] rsync: sudo -- rsync -pthlrz'))).toBe(true);
+});
+
+it('fails with host, command, status and rsync\'s stderr for a missing source', async () => {
+  const { factory: f } = factory();
+  const err = (await f.forHost('site', hostOptions(prod)).rsync({ from: '/var/buildout/does-not-exist/', to: `${home.dir}/x/`, direction: 'pull' }).catch((e: unknown) => e)) as CommandError;
+  expect(err).toBeInstanceOf(CommandError);
+  expect(err.status).toBe(23);
+  expect(err.message).toContain(`root@127.0.0.1:${prod.port}`);
+  expect(err.message).toContain('/var/buildout/does-not-exist/');
+  expect(err.stderrTail).toMatch(/No such file or directory/);
+});
