@@ -146,7 +146,7 @@ export function parseAssignments(words: string[]): AnnotatedData {
 
 /** Guards against runaway extends graphs (Python would hit RecursionError or hang). */
 const MAX_EXTENDS_DEPTH = 500;
-const MAX_FILES_OPENED = 20000;
+const MAX_FILES_OPENED = 5000;
 
 interface OpenContext {
   override: AnnotatedSection;
