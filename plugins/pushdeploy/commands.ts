@@ -22,9 +22,14 @@ import {
 } from './settings';
 import { cloneCommand, detectCheckoutVcs, detectRepositoryVcs, updateCommands } from './vcs';
 
-/** push's var/ rsync never sends these: production data, logs, backups, runtime files (compat §5.4 + issue 5). */
+/**
+ * push's var/ rsync never sends these: production data, logs, backups,
+ * runtime files (compat §5.4's list, plus FileStorage side files, backup
+ * folders and pid/lock/socket files). Folders such as var/log still arrive
+ * (empty of logs) because programs expect them.
+ */
 export const VAR_EXCLUDES = [
-  'blobstorage*', '*.fs', '*.fs.*', '*.old', '*.zip', '*.log', 'log/', '*.backup', 'backup*/', '*.pid', '*.lock', '*.sock',
+  'blobstorage*', '*.fs', '*.fs.*', '*.old', '*.zip', '*.log', '*.backup', '*backups/', '*.pid', '*.lock', '*.sock',
 ];
 
 const isDir = (p: string): boolean => {
@@ -150,10 +155,11 @@ class Site {
   async push(): Promise<void> {
     const { s } = this;
     const eu = s.effectiveUser;
+    // Read the staging buildout first (the original did it after the mkdir/chowns): a broken staging fails before production changes.
+    const dirs = await this.annotate();
     await this.remotely(shellJoin(['mkdir', '-p', `${s.path}/var`]));
     await this.remotely(shellJoin(['chown', eu, s.path]));
     await this.remotely(shellJoin(['chown', eu, `${s.path}/var`]));
-    const dirs = await this.annotate();
     const trees = [dirs.bin, dirs.eggs, dirs.parts];
     if (isDir(`${s.path}/products`)) trees.push(`${s.path}/products`);
     for (const dir of trees) {
