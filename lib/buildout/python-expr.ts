@@ -22,7 +22,13 @@ export { PythonExprError };
  * Evaluates Python source (any expression `eval()` accepts) with zc.buildout's
  * condition globals and returns the resulting Python value.
  */
+/** Longer sources are refused: a section header is one line of configuration. */
+export const MAX_SOURCE_LENGTH = 100_000;
+
 export function evaluatePythonExpression(source: string): PyValue {
+  if (source.length > MAX_SOURCE_LENGTH) {
+    throw new PythonExprError(`unsupported in hostout: expressions longer than ${MAX_SOURCE_LENGTH} characters`, 'unsupported');
+  }
   resetBudget();
   resetCallDepth();
   try {
@@ -32,7 +38,9 @@ export function evaluatePythonExpression(source: string): PyValue {
     if (e instanceof RangeError && /call stack/i.test(e.message)) {
       throw new PythonExprError('unsupported in hostout: expression nested too deeply', 'unsupported');
     }
-    throw e;
+    // A bug in the evaluator must still not crash buildout parsing with a
+    // stack trace; report it as what it is.
+    throw new PythonExprError(`internal error in hostout's Python-expression evaluator: ${(e as Error)?.message ?? String(e)}`, 'internal');
   }
 }
 

@@ -345,8 +345,19 @@ function matchObject(t: TranslatedPattern, patternText: string, subject: string,
 
 type MatchMode = 'match' | 'search' | 'fullmatch';
 
-function runMatch(mode: MatchMode, t: TranslatedPattern, patternText: string, subject: PyValue): PyValue {
+/** Longest subject for patterns with nested quantifiers (see TranslatedPattern.nestedQuantifiers). */
+const MAX_SUBJECT_FOR_NESTED_QUANTIFIERS = 20;
+
+function checkSubject(t: TranslatedPattern, subject: PyValue): string {
   if (typeof subject !== 'string') throw pyError('TypeError', `expected string or bytes-like object, got '${typeName(subject)}'`);
+  if (t.nestedQuantifiers && subject.length > MAX_SUBJECT_FOR_NESTED_QUANTIFIERS) {
+    throw unsupported(`a regular expression with nested quantifiers on a string longer than ${MAX_SUBJECT_FOR_NESTED_QUANTIFIERS} characters (it could backtrack for ever)`);
+  }
+  return subject;
+}
+
+function runMatch(mode: MatchMode, t: TranslatedPattern, patternText: string, subjectValue: PyValue): PyValue {
+  const subject = checkSubject(t, subjectValue);
   const source = mode === 'fullmatch' ? `(?:${t.regexp.source})(?![\\s\\S])` : t.regexp.source;
   const re = new RegExp(source, t.regexp.flags.replace('g', mode === 'search' ? 'g' : 'y'));
   re.lastIndex = 0;
@@ -354,8 +365,8 @@ function runMatch(mode: MatchMode, t: TranslatedPattern, patternText: string, su
   return m ? matchObject(t, patternText, subject, m) : null;
 }
 
-function findall(t: TranslatedPattern, subject: PyValue): PyValue {
-  if (typeof subject !== 'string') throw pyError('TypeError', `expected string or bytes-like object, got '${typeName(subject)}'`);
+function findall(t: TranslatedPattern, subjectValue: PyValue): PyValue {
+  const subject = checkSubject(t, subjectValue);
   const out: PyValue[] = [];
   for (const m of subject.matchAll(t.regexp)) {
     if (t.groupCount === 0) out.push(m[0]);

@@ -26,6 +26,13 @@ export interface TranslatedPattern {
   flags: number;
   groupCount: number;
   groupNames: Map<string, number>;
+  /**
+   * A quantified group that itself contains a quantifier or an alternation,
+   * like (a+)+ or (a|aa)*: such
+   * patterns can backtrack exponentially, and a JS RegExp cannot be
+   * interrupted, so callers bound the subject length for them.
+   */
+  nestedQuantifiers: boolean;
 }
 
 function reError(message: string, pos?: number): Error {
@@ -56,6 +63,14 @@ export function translatePattern(pattern: string, flagsIn: number): TranslatedPa
   const groupNames = new Map<string, number>();
   let openGroups = 0;
   const n = pattern.length;
+  // For each open group: does it contain a quantifier? And did the group just closed?
+  const groupHasQuantifier: boolean[] = [false];
+  let closedGroupHadQuantifier = false;
+  let nestedQuantifiers = false;
+  const noteQuantifier = (): void => {
+    if (closedGroupHadQuantifier) nestedQuantifiers = true;
+    groupHasQuantifier[groupHasQuantifier.length - 1] = true;
+  };
 
   /** Handles an escape at pattern[i] === '\\'; returns [jsText, newIndex]. */
   const escape = (at: number, inClass: boolean): [string, number] => {
@@ -125,6 +140,9 @@ export function translatePattern(pattern: string, flagsIn: number): TranslatedPa
     const c = pattern[i];
     const wasQuant = quant;
     quant = 0;
+    const justClosed: boolean = closedGroupHadQuantifier;
+    closedGroupHadQuantifier = false;
+    if (c === '*' || c === '+' || c === '?' || c === '{') closedGroupHadQuantifier = justClosed;
     if (c === '*' || c === '+' || c === '?' || c === '{') quant = wasQuant;
     if (c === '\\') {
       const [text, next] = escape(i, false);
@@ -168,6 +186,7 @@ export function translatePattern(pattern: string, flagsIn: number): TranslatedPa
       if (pattern[i + 1] !== '?') {
         groupCount++;
         openGroups++;
+        groupHasQuantifier.push(false);
         out += '(';
         i++;
         continue;
@@ -180,6 +199,7 @@ export function translatePattern(pattern: string, flagsIn: number): TranslatedPa
         if (groupNames.has(name)) throw reError(`redefinition of group name '${name}' as group ${groupCount + 1}; was group ${groupNames.get(name)}`, i + 4);
         groupCount++;
         openGroups++;
+        groupHasQuantifier.push(false);
         groupNames.set(name, groupCount);
         out += `(?<${name}>`;
         i += 2 + m[0].length;
@@ -194,6 +214,7 @@ export function translatePattern(pattern: string, flagsIn: number): TranslatedPa
       if ((m = /^#[^)]*\)/.exec(rest))) { i += 2 + m[0].length; continue; }
       if ((m = /^(?::|=|!|<=|<!)/.exec(rest))) {
         openGroups++;
+        groupHasQuantifier.push(false);
         out += '(?' + m[0];
         i += 2 + m[0].length;
         continue;
@@ -209,6 +230,9 @@ export function translatePattern(pattern: string, flagsIn: number): TranslatedPa
     if (c === ')') {
       if (openGroups === 0) throw reError('unbalanced parenthesis', i);
       openGroups--;
+      const inner = groupHasQuantifier.pop() ?? false;
+      if (inner) groupHasQuantifier[groupHasQuantifier.length - 1] = true;
+      closedGroupHadQuantifier = inner;
       out += ')';
       i++;
       continue;
@@ -223,6 +247,7 @@ export function translatePattern(pattern: string, flagsIn: number): TranslatedPa
         if (m[3] !== undefined && m[3] !== '' && Number(m[3]) < Number(lo)) throw reError('min repeat greater than max repeat', i + 1);
         if (quant !== 0) throw reError('multiple repeat', i);
         if (!quantifiable(out)) throw reError('nothing to repeat', i);
+        noteQuantifier();
         out += m[2] === undefined ? `{${lo}}` : `{${lo},${m[3] ?? ''}}`;
         i += m[0].length;
         quant = 1;
@@ -241,12 +266,19 @@ export function translatePattern(pattern: string, flagsIn: number): TranslatedPa
         throw reError('multiple repeat', i);
       }
       if (!quantifiable(out)) throw reError('nothing to repeat', i);
+      noteQuantifier();
       out += c;
       quant = 1;
       i++;
       continue;
     }
-    if (c === '|') { out += '|'; i++; continue; }
+    if (c === '|') {
+      // Alternation under a quantifier ((a|aa)*) backtracks exponentially too.
+      groupHasQuantifier[groupHasQuantifier.length - 1] = true;
+      out += '|';
+      i++;
+      continue;
+    }
     const ch = String.fromCodePoint(pattern.codePointAt(i)!);
     out += ch === '/' ? '\\/' : ch;
     i += ch.length;
@@ -260,7 +292,7 @@ export function translatePattern(pattern: string, flagsIn: number): TranslatedPa
     // JS rejecting it means Python would too (e.g. a bad range [z-a]).
     throw reError(`bad pattern: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`);
   }
-  return { regexp, flags, groupCount, groupNames };
+  return { regexp, flags, groupCount, groupNames, nestedQuantifiers };
 }
 
 function quantifiable(out: string): boolean {
