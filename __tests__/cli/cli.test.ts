@@ -53,6 +53,22 @@ describe('the seed example (buildout.example.cfg)', () => {
   });
 });
 
+describe('a generated parts/hostout/hostout.cfg (the Python recipe\'s file)', () => {
+  const GENERATED = mkdtempSync(path.join(os.tmpdir(), 'hostout-cli-generated-'));
+  cpSync(path.join(ROOT, 'fixtures', 'hostout', 'generated'), GENERATED, { recursive: true });
+  afterAll(() => rmSync(GENERATED, { recursive: true, force: true }));
+
+  test('used when there is no buildout.cfg: every section but [buildout] and [versions] is a host', () => {
+    expect(hostout([], GENERATED)).toEqual({ code: 0, stdout: '', stderr: `${USAGE}\nValid hosts are: prod staging\n` });
+  });
+
+  test('-c parts/hostout/hostout.cfg: its options as the recipe wrote them', () => {
+    const r = hostout(['-c', 'parts/hostout/hostout.cfg', 'prod', 'run', 'python', '-V', '--dry-run'], GENERATED);
+    expect(r.stdout).toContain("[prod] remote(admin@www.example.com:2222): /bin/bash -l -c 'cd /var/buildout/prod && python -V'\n");
+    expect(r.code).toBe(0);
+  });
+});
+
 describe('dispatch through the real process', () => {
   test('an override chain three deep (plugin, plugin of the parent part, fabfile), each calling next, with init hooks', () => {
     const r = hostout(['alpha', 'chain', 'x', 'y'], SITE);
