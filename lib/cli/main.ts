@@ -215,6 +215,16 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         },
       })),
     }));
+    // Ctrl-C: like the original, say `Stopped.`; close the connections; exit 130 (the shell's convention).
+    // Our listener stays registered until we exit: the transport re-raises SIGINT when nobody else listens.
+    let interrupted = false;
+    const onInterrupt = () => {
+      if (interrupted) process.exit(130); // a second Ctrl-C does not wait for the connections
+      interrupted = true;
+      io.stderr('Stopped.\n');
+      void Promise.resolve(transport?.closeAll()).finally(() => process.exit(130));
+    };
+    process.on('SIGINT', onInterrupt);
     try {
       await progress.run(plan);
     } catch (err) {
@@ -227,6 +237,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         return err.exitCode;
       }
       throw err;
+    } finally {
+      process.removeListener('SIGINT', onInterrupt);
     }
     if (result !== undefined) io.stdout(`Return value: ${formatReturnValue(result)}\n`);
     return result === false ? 1 : 0;
