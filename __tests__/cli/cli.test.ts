@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BIN, EMPTY_HOME, ROOT, ensureBuilt, hostout } from './run-cli';
+import { BIN, EMPTY_HOME, ROOT, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
 
 // A copy: the config engine creates directories like zc.buildout does, and must not touch the repository.
 const SITE = mkdtempSync(path.join(os.tmpdir(), 'hostout-cli-site-'));

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSshServer, type SshServer } from '../../fixtures/servers';
-import { ensureBuilt, hostout } from './run-cli';
+import { EMPTY_HOME, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
 
 let server: SshServer | undefined;
 let dir: string;
@@ -28,7 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  for (const d of [dir, home]) if (d) rmSync(d, { recursive: true, force: true });
+  for (const d of [dir, home, EMPTY_HOME]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
 test('`hostout box run` runs on the host, in `path`, and shows the output', () => {

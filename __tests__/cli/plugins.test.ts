@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EMPTY_HOME, ROOT, ensureBuilt, hostout } from './run-cli';
+import { EMPTY_HOME, ROOT, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
 
 const PACKAGES = path.join(ROOT, 'fixtures', 'hostout', 'packages');
 let dir: string;

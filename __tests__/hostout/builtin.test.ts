@@ -8,7 +8,7 @@ import { Runtime } from '../../lib/hostout/dispatch';
 import { loadHost } from '../../lib/hostout/hosts';
 import { createRecordingLogger } from '../../lib/log';
 import { RecordingTransportFactory, type RecordingOptions } from '../../lib/transport/recording';
-import { NO_SSH } from './helpers';
+import { NO_SSH } from '../../fixtures/hostout/test-support/runtime';
 
 let dir: string;
 beforeAll(() => {

@@ -8,7 +8,7 @@ import { mergeExtends } from '../../lib/hostout/extends';
 import { applyRecipeDefaults, applyRuntimeDefaults } from '../../lib/hostout/options';
 import { findHostParts, isHostoutRecipe } from '../../lib/hostout/parts';
 import { clearSshConfigCache } from '../../lib/transport/ssh-config';
-import { NO_SSH } from './helpers';
+import { NO_SSH } from '../../fixtures/hostout/test-support/runtime';
 
 describe('parts', () => {
   test.each([
