@@ -210,34 +210,37 @@ describe('put, get, exists', () => {
 
 describe('connection reuse', () => {
   it('logs in once per identity for many commands, transfers and rsyncs', async () => {
-    const s = await startSshServer({ authorizeClientKeyFor: ['root'] });
+    // Login as `buildout` (passwordless sudo) and `zope` as the buildout user with its own key.
+    const s = await startSshServer({ authorizeClientKeyFor: [BUILDOUT.name] });
     try {
       home.trust(s);
-      const key = generateKeyPair(home.dir, 'reuse_buildout_key');
-      s.authorize(BUILDOUT.name, key.publicKey);
+      const key = generateKeyPair(home.dir, 'reuse_zope_key');
+      s.authorize(ZOPE.name, key.publicKey);
       const { factory } = track(realFactory(home));
-      const h = factory.forHost('site', hostOptions(s, { 'buildout-user': BUILDOUT.name, 'buildout-identity-file': key.privateKeyPath }));
+      const h = factory.forHost('site', hostOptions(s, { user: BUILDOUT.name, 'buildout-user': ZOPE.name, 'buildout-identity-file': key.privateKeyPath }));
       const src = fs.mkdtempSync(path.join(home.dir, 'reuse-src-'));
-      fs.chmodSync(src, 0o755); // the buildout user pulls from the copy root pushed
+      fs.chmodSync(src, 0o755);
       fs.writeFileSync(path.join(src, 'f'), 'x');
       const dest = `/tmp/hostout-reuse-${process.pid}`;
-      for (let i = 0; i < 5; i++) {
+      const pulled = fs.mkdtempSync(path.join(home.dir, 'reuse-pulled-'));
+      for (let i = 0; i < 3; i++) {
         await h.remote.run(`echo ${i}`);
         await h.remote.sudo('true');
         await h.remote.exists('/tmp');
         await h.rsync({ from: `${src}/`, to: `${dest}/`, direction: 'push' });
         await h.remote.run('true', { as: 'buildout' });
-        await h.rsync({ from: `${dest}/`, to: `${src}/`, direction: 'pull', as: 'buildout' });
+        await h.rsync({ from: `${dest}/`, to: `${pulled}/`, direction: 'pull', as: 'buildout' });
       }
       await h.remote.put(path.join(src, 'f'), `${dest}/g`);
-      await h.remote.get(`${dest}/g`, path.join(src, 'g'));
+      await h.remote.get(`${dest}/g`, path.join(pulled, 'g'));
+      expect(fs.readFileSync(path.join(pulled, 'g'), 'utf8')).toBe('x');
       await factory.closeAll();
-      expect(s.acceptedLogins('root')).toHaveLength(1);
       expect(s.acceptedLogins(BUILDOUT.name)).toHaveLength(1);
+      expect(s.acceptedLogins(ZOPE.name)).toHaveLength(1);
       expect(s.acceptedLogins()).toHaveLength(2);
       fs.rmSync(dest, { recursive: true, force: true });
     } finally {
       await s.stop();
     }
-  });
+  }, 300000);
 });

@@ -7,12 +7,15 @@ import type { Readable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { CommandError, TransportError } from '../errors';
 import type { SshConnection } from './connection';
+import type { HostSettings } from './host-settings';
 import { SUDO_PROMPT, SUDO_READY } from './command-line';
 import { maskSecrets } from './mask';
 import type { CommandResult } from './types';
 
 export interface ExecRequest {
   connection: SshConnection;
+  /** The host (part) this runs for: names errors and lists the secrets to mask. The connection may be shared by parts with the same target. */
+  settings: HostSettings;
   /** What runs. */
   command: string;
   /** What errors show (already masked or free of secrets). */
@@ -47,8 +50,7 @@ export function commandFailure(hostName: string, target: string, display: string
 }
 
 export async function execOnConnection(req: ExecRequest): Promise<CommandResult> {
-  const { connection } = req;
-  const settings = connection.settings;
+  const { connection, settings } = req;
   const client = await connection.client();
   const collect = req.collect !== false;
 

@@ -57,6 +57,7 @@ export class SshRemoteShell implements RemoteShell {
     try {
       return await execOnConnection({
         connection: conn,
+        settings,
         command,
         display,
         stdin: opts.stdin,

@@ -75,6 +75,7 @@ export function createRsync(settings: HostSettings, deps: RsyncDeps) {
       remoteRuns.push(
         execOnConnection({
           connection: conn,
+          settings,
           command: sudoCmd ?? session.command,
           display: session.command,
           stdin: session.stdin,
