@@ -14,8 +14,7 @@ import type { Verbosity } from '../log';
 import { loadBuildout } from '../buildout';
 import { Runtime } from '../hostout/dispatch';
 import { loadHosts } from '../hostout/hosts';
-import { createTransportFactory } from '../transport';
-import type { TransportFactory } from '../transport/types';
+import type { TransportFactory, TransportFactoryOptions } from '../transport';
 import { runBuildoutMode, type BuildoutModeArgs } from './buildout-modes';
 import { OPTION_TABLE, scanArgv, splitPositionals } from './grammar';
 import { installScript } from './install-script';
@@ -119,6 +118,22 @@ function defaultConfig(cwd: string): string | undefined {
   return existsSync(generated) ? generated : undefined;
 }
 
+/**
+ * The transport (ssh2 and friends) takes most of hostout's start-up time; listing
+ * hosts or commands never connects, so it is loaded on the first `forHost`.
+ */
+function lazyTransport(opts: TransportFactoryOptions): TransportFactory {
+  let real: TransportFactory | undefined;
+  return {
+    forHost(name, options) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      real ??= (require('../transport') as typeof import('../transport')).createTransportFactory(opts);
+      return real.forHost(name, options);
+    },
+    closeAll: async () => { await real?.closeAll(); },
+  };
+}
+
 export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   let verbose = false;
   let transport: TransportFactory | undefined;
@@ -163,7 +178,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       stdout: (t) => io.stdout(t + '\n'),
       stderr: line,
     });
-    transport = createTransportFactory({ dryRun, log: progress.log, onRecord: (l) => io.stdout(l + '\n') });
+    transport = lazyTransport({ dryRun, log: progress.log, onRecord: (l) => io.stdout(l + '\n') });
     const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun, buildoutDirectory: bo.directory });
     const hostNames = runtime.hostNames();
 

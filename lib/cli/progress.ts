@@ -7,7 +7,6 @@
  *   lines), warnings and errors on stderr; -q keeps only warnings and errors,
  *   -v adds debug lines.
  */
-import { Listr } from 'listr2';
 import type { Logger, Verbosity } from '../log';
 
 export interface PlannedCommand {
@@ -70,6 +69,9 @@ export function createProgress(opts: ProgressOptions): Progress {
   return {
     log,
     run: async (plan) => {
+      // Loaded only on a terminal: pipes and CI never pay for it.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { Listr } = require('listr2') as typeof import('listr2');
       const tasks = new Listr(
         plan.map((h) => ({
           title: h.host,
