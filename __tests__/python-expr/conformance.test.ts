@@ -178,6 +178,31 @@ describe('python-expr conformance with python3 + zc.buildout 2.13.2', () => {
     expect(check(cases)).toEqual([]);
   });
 
+  test('truncated corpus lines agree with Python (parser leniency check)', () => {
+    // Every prefix of every corpus line, closed with ']': catches sources we
+    // accept but Python rejects (and the reverse). Slices by code point so no
+    // surrogate pair is split.
+    const cases: Case[] = [];
+    for (const c of loadCorpus()) {
+      if (c.expectUnsupported || c.anyError) continue;
+      const cps = Array.from(c.source);
+      for (let i = 1; i < cps.length; i += 2) cases.push({ source: cps.slice(0, i).join('') + ']', expectUnsupported: false });
+    }
+    const results = runOracle(cases.map((c) => c.source));
+    const failures: string[] = [];
+    let refused = 0;
+    cases.forEach((c, i) => {
+      const ours = runOurs(c.source);
+      // A prefix can turn into something we refuse on purpose (e.g. '2.j' is a
+      // complex literal); count those instead of failing, and bound them below.
+      if ('error' in ours && ours.type === 'unsupported') { refused++; return; }
+      const problem = mismatch(c, results[i], ours);
+      if (problem) failures.push(`${c.source}\n    ${problem}`);
+    });
+    expect(failures).toEqual([]);
+    expect(refused).toBeLessThan(cases.length / 100);
+  });
+
   test('seeded random expressions over the supported grammar', () => {
     const rand = mulberry32(20261124);
     const cases: Case[] = [];

@@ -477,7 +477,10 @@ export function getAttribute(v: PyValue, name: string): PyValue {
         return m(args[0], args.slice(1), kwargs);
       }, `<method '${name}' of 'str' objects>`);
     }
-    throw unsupported(`attributes of type objects ('${v.name}.${name}')`);
+    if ((PYTHON_ATTRIBUTE_NAMES[v.name] ?? []).includes(name) || !(v.name in PYTHON_ATTRIBUTE_NAMES)) {
+      throw unsupported(`attributes of type objects ('${v.name}.${name}')`);
+    }
+    throw pyError('AttributeError', `type object '${v.name}' has no attribute '${name}'`);
   }
   throw pyError('AttributeError', `${owner} has no attribute '${name}'`);
 }

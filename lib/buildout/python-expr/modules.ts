@@ -11,6 +11,7 @@ import { boundMethod, builtinFunction, expectArgs, expectInt, expectStr } from '
 import { pyError, unsupported } from './errors';
 import { escapePattern, RE_FLAGS, translatePattern, TranslatedPattern } from './regex';
 import { PY_WHITESPACE } from './numbers';
+import { PYTHON_ATTRIBUTE_NAMES } from './python-names';
 import {
   pyRepr, PyArgs, PyKwargs, PyList, PyOpaque, PyTuple, PyValue, strLength, typeName, truthy,
 } from './values';
@@ -450,6 +451,18 @@ const re = module('re', "<module 're' from '/usr/lib/python3.11/re/__init__.py'>
   X: constant(BigInt(RE_FLAGS.X)), VERBOSE: constant(BigInt(RE_FLAGS.X)),
   L: constant(BigInt(RE_FLAGS.L)), LOCALE: constant(BigInt(RE_FLAGS.L)),
 });
+
+// The modules refer to each other as in CPython (platform.sys, os.path, ...).
+const MODULES: Record<string, PyOpaque> = { sys, os, platform, re };
+for (const [name, m] of Object.entries(MODULES)) {
+  const attrs = m.behaviour.attrs!;
+  for (const [otherName, other] of Object.entries(MODULES)) {
+    if (name !== otherName && (PYTHON_ATTRIBUTE_NAMES[name] ?? []).includes(otherName) && !(otherName in attrs)) {
+      attrs[otherName] = constant(other);
+    }
+  }
+}
+osPath.behaviour.attrs!.os = constant(os);
 
 // ---------------------------------------------------------------------------
 // _default_globals()
