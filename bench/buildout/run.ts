@@ -1,0 +1,148 @@
+/**
+ * Benchmark: resolving a large buildout configuration with `hostout --resolve`
+ * versus the real zc.buildout 2.13.2 (fixtures/buildout-oracle.py), each as a
+ * whole process, several runs, median wall time. Prints both times, their
+ * ratio, and the same for 1×, 4× and 16× the size to show how time grows.
+ * Not a test: it asserts nothing about time (it does check both sides print
+ * the same values, so the comparison is fair).
+ *
+ *   npx tsc -p tsconfig.build.json && node dist/bench/buildout/run.js [--runs N] [--scales 1,4,16]
+ *
+ * Size at 1×: 30 files (nested directories, an extends chain and diamonds),
+ * 300 sections in macro chains 20 deep (`<=`), each option a substitution
+ * chain 20 deep across sections, `+=`/`-=` across files.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+const HOSTOUT = path.join(REPO, 'bin', 'hostout.js');
+const ORACLE = path.join(REPO, 'fixtures', 'buildout-oracle.py');
+const PYTHON = '/usr/bin/python3';
+const CHAIN = 20;
+
+export interface BenchProject {
+  files: Record<string, string>;
+  sections: number;
+}
+
+/** A deterministic project of 30×scale files and 300×scale sections. */
+export function benchProject(scale: number): BenchProject {
+  const nFiles = 30 * scale;
+  const nSections = 300 * scale;
+  const fileName = (i: number): string => (i === 0 ? 'buildout.cfg' : `${['conf', 'conf/sub', 'shared', 'conf/sub/deep'][i % 4]}/f${i}.cfg`);
+  const rel = (from: number, to: number): string => {
+    const fromDir = path.posix.dirname(fileName(from));
+    return path.posix.relative(fromDir, fileName(to)) || fileName(to);
+  };
+  const bodies: string[][] = Array.from({ length: nFiles }, () => []);
+  // extends: file i extends i+1 (a chain), and every 10th file also extends the
+  // last file (diamonds; zc.buildout re-reads a diamond's file on every path,
+  // so they must not compound or its time explodes exponentially)
+  for (let i = 0; i < nFiles; i++) {
+    const ext: string[] = [];
+    if (i + 1 < nFiles) ext.push(rel(i, i + 1));
+    if (i % 10 === 0 && i + 2 < nFiles) ext.push(rel(i, nFiles - 1));
+    const lines = ['[buildout]'];
+    if (ext.length) lines.push(`extends =\n    ${ext.join('\n    ')}`);
+    if (i === 0) lines.push(`parts =\n    ${Array.from({ length: Math.ceil(nSections / CHAIN) }, (_, c) => `s${c * CHAIN + CHAIN - 1}`).join('\n    ')}`);
+    lines.push(`flag${i} = ${i}`);
+    bodies[i].push(lines.join('\n'));
+  }
+  for (let j = 0; j < nSections; j++) {
+    const file = (j * 7) % nFiles;
+    const head = j % CHAIN === 0;
+    const lines = [`[s${j}]`];
+    if (!head) lines.push(`<= s${j - 1}`);
+    lines.push(`name = \${:_buildout_section_name_}`);
+    lines.push(`v${j % 5} = ${head ? `\${buildout:directory}/root${j}` : `\${s${j - 1}:v${(j - 1) % 5}}/${j}`}`);
+    lines.push(`path = \${:name}/\${buildout:flag${file}}`);
+    lines.push(`list =\n    a${j}\n    b${j}\n    c${j}`);
+    lines.push(`text = ${'lorem ipsum '.repeat(4)}$$\{not:substituted\} ${j}`);
+    bodies[file].push(lines.join('\n'));
+    // the same section touched again from a file further down the chain: += / -= across files
+    const later = Math.min(nFiles - 1, file + 1 + (j % 3));
+    if (later !== file) bodies[later].push(`[s${j}]\nlist += d${j}\nlist -= b${j}\nextra${j % 3} = \${:path}`);
+  }
+  const files: Record<string, string> = {};
+  bodies.forEach((b, i) => {
+    files[fileName(i)] = b.join('\n\n') + '\n';
+  });
+  return { files, sections: nSections };
+}
+
+interface Timing {
+  medianMs: number;
+  runs: number[];
+  status: number;
+  stdout: string;
+}
+
+function time(cmd: string, args: string[], cwd: string, runs: number): Timing {
+  const times: number[] = [];
+  let last = { status: 0, stdout: '' };
+  for (let r = 0; r < runs; r++) {
+    const t0 = process.hrtime.bigint();
+    const res = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, HOME: cwd } });
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    last = { status: res.status ?? -1, stdout: res.stdout };
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  return { medianMs: sorted[Math.floor(sorted.length / 2)], runs: times, ...last };
+}
+
+function main(): void {
+  const argv = process.argv.slice(2);
+  const runs = Number(argv[argv.indexOf('--runs') + 1]) || 5;
+  const scalesArg = argv.includes('--scales') ? argv[argv.indexOf('--scales') + 1] : '1,4,16';
+  const scales = scalesArg.split(',').map(Number);
+  if (!fs.existsSync(path.join(REPO, 'dist', 'lib', 'cli', 'main.js'))) {
+    process.stderr.write('build first: npx tsc -p tsconfig.build.json\n');
+    process.exit(2);
+  }
+  const rows: string[] = [];
+  const base: { hostout?: number; oracle?: number } = {};
+  for (const scale of scales) {
+    const proj = benchProject(scale);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `hostout-bench-${scale}x-`));
+    for (const [rel, text] of Object.entries(proj.files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+      fs.writeFileSync(path.join(dir, rel), text);
+    }
+    const n = scale >= 16 ? Math.max(2, Math.ceil(runs / 2)) : runs;
+    const ours = time(process.execPath, [HOSTOUT, '-U', '--resolve'], dir, n);
+    const theirs = time(PYTHON, [ORACLE, dir, '-U'], dir, n);
+    let same = 'no';
+    try {
+      same = JSON.stringify(JSON.parse(ours.stdout)) === JSON.stringify(JSON.parse(theirs.stdout)) ? 'yes' : 'NO (values differ)';
+    } catch {
+      same = `NO (exit ${ours.status}/${theirs.status})`;
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (scale === scales[0]) {
+      base.hostout = ours.medianMs / scale;
+      base.oracle = theirs.medianMs / scale;
+    }
+    const bytes = Object.values(proj.files).reduce((s, t) => s + t.length, 0);
+    rows.push(
+      [
+        `${scale}x`.padEnd(5),
+        `${Object.keys(proj.files).length} files`.padEnd(10),
+        `${proj.sections} sections`.padEnd(15),
+        `${(bytes / 1024).toFixed(0)} KiB`.padEnd(9),
+        `hostout ${ours.medianMs.toFixed(0)} ms`.padEnd(17),
+        `zc.buildout ${theirs.medianMs.toFixed(0)} ms`.padEnd(21),
+        `ratio ${(theirs.medianMs / ours.medianMs).toFixed(1)}x`.padEnd(12),
+        `hostout ms/scale ${(ours.medianMs / scale).toFixed(0)}`.padEnd(22),
+        `buildout ms/scale ${(theirs.medianMs / scale).toFixed(0)}`.padEnd(23),
+        `same output: ${same}`,
+        `(${n} runs, median)`,
+      ].join(' '),
+    );
+    process.stdout.write(rows[rows.length - 1] + '\n');
+  }
+}
+
+if (require.main === module) main();
