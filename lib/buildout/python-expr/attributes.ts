@@ -9,6 +9,7 @@ import { pyError, unsupported } from './errors';
 import { checkLength, tick } from './limits';
 import { contains, sliceIndices } from './operators';
 import { PY_WHITESPACE } from './numbers';
+import { strFormat } from './format';
 import { PYTHON_ATTRIBUTE_NAMES } from './python-names';
 import {
   astralCodePoints, pyEquals, pyIterate, pyRepr, PyArgs, PyBytes, PyCallable, PyDict, PyKwargs, PyList, PyOpaque,
@@ -305,6 +306,7 @@ const STR_METHODS: Record<string, Method<string>> = {
     if (last < s.length) out.push(s.slice(last));
     return new PyList(out);
   },
+  format: (s, args, kwargs) => strFormat(s, args, kwargs),
   encode: (s, args, kwargs) => {
     expectArgs('encode', args, kwargs, 0, 2, ['encoding', 'errors']);
     const enc = String(args[0] ?? kwargs.get('encoding') ?? 'utf-8').toLowerCase().replace(/[-_]/g, '');

@@ -9,6 +9,7 @@ import { checkLength, tick } from './limits';
 import { floatDivmod, binaryOp, contains } from './operators';
 import { floatToInt, parseFloatLiteral, parseIntLiteral, roundFloat, roundFloatToInt, roundInt } from './numbers';
 import { PYTHON_ATTRIBUTE_NAMES } from './python-names';
+import { formatValue } from './format';
 import {
   intToString, isIterable, isNumber, numeric, pyIterate, pyLen, pyOrder, pyRepr, pyStr, PyArgs, PyBytes,
   PyCallable, PyDict, PyIterator, PyKwargs, PyList, PyObject, PyOpaque, PyRange, PySet, PyTuple, PyType,
@@ -393,6 +394,12 @@ const FUNCTIONS: Record<string, (args: PyArgs, kwargs: PyKwargs) => PyValue> = {
   hex: (args, kwargs) => intFormat('hex', '0x', 16, args, kwargs),
   oct: (args, kwargs) => intFormat('oct', '0o', 8, args, kwargs),
   bin: (args, kwargs) => intFormat('bin', '0b', 2, args, kwargs),
+  format: (args, kwargs) => {
+    expectArgs('format', args, kwargs, 1, 2);
+    const spec = args.length > 1 ? args[1] : '';
+    if (typeof spec !== 'string') throw pyError('TypeError', `format() argument 2 must be str, not ${typeName(spec)}`);
+    return formatValue(args[0], spec);
+  },
   hash: (args, kwargs) => { expectArgs('hash', args, kwargs, 1, 1); throw unsupported('hash()'); },
 };
 

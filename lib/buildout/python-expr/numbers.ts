@@ -120,3 +120,20 @@ export function roundInt(v: bigint, ndigits: bigint): bigint {
   const unit = 10n ** -ndigits;
   return roundHalfEven(v, unit) * unit;
 }
+
+/** The digits of |x| rounded to `precision` decimals, half to even on the exact value (Python's '%.Nf'). */
+export function formatFixed(x: number, precision: number): string {
+  if (Number.isNaN(x)) return 'nan';
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
+  const negative = x < 0 || Object.is(x, -0);
+  const { mantissa, exponent } = decompose(Math.abs(x));
+  let num = mantissa;
+  let den = 1n;
+  if (exponent >= 0) num <<= BigInt(exponent);
+  else den <<= BigInt(-exponent);
+  num *= 10n ** BigInt(precision);
+  const digits = roundHalfEven(num, den).toString().padStart(precision + 1, '0');
+  const intPart = digits.slice(0, digits.length - precision);
+  const text = precision > 0 ? `${intPart}.${digits.slice(digits.length - precision)}` : intPart;
+  return (negative ? '-' : '') + text;
+}

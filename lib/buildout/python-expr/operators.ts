@@ -4,8 +4,9 @@
  */
 import { pyError, unsupported } from './errors';
 import { checkInt, checkLength, tick } from './limits';
+import { formatValue } from './format';
 import {
-  astralCodePoints, hashKey, isNumber, numeric, pyEquals, pyIterate, pyOrder, pyRepr, PyBytes, PyDict,
+  astralCodePoints, hashKey, isNumber, numeric, pyEquals, pyIterate, pyOrder, pyRepr, pyStr, strLength, PyBytes, PyDict,
   PyList, PyOpaque, PyRange, PySet, PyTuple, PyValue, typeName, OrderOp, PyIterator,
 } from './values';
 
@@ -240,28 +241,84 @@ function setOp(op: string, a: PySet, b: PySet): PySet {
   return out;
 }
 
-/** printf-style `str % args` for the common conversions (%s %r %d %i %%). */
+/** printf-style `str % args`: flags, width, precision; conversions d i u o x X e E f F c s r a %. */
 function percentFormat(format: string, args: PyValue): string {
+  const mapping = args instanceof PyDict ? args : undefined;
   const values = args instanceof PyTuple ? [...args.items] : [args];
   let used = 0;
-  const out = format.replace(/%(.)?/gs, (whole, conv: string | undefined) => {
-    if (conv === '%') return '%';
-    if (conv === undefined) throw pyError('ValueError', 'incomplete format');
-    if (!['s', 'r', 'd', 'i', 'a'].includes(conv)) throw unsupported(`'%${conv}' in % formatting`);
+  const nextValue = (): PyValue => {
     if (used >= values.length) throw pyError('TypeError', 'not enough arguments for format string');
-    const v = values[used++];
-    if (conv === 's') return typeof v === 'string' ? v : pyRepr(v);
-    if (conv === 'r' || conv === 'a') return pyRepr(v);
-    if (!isNumber(v)) throw pyError('TypeError', `%${conv} format: a real number is required, not ${typeName(v)}`);
-    const n = numeric(v);
-    if (typeof n === 'number') {
-      if (!Number.isFinite(n)) throw pyError(Number.isNaN(n) ? 'ValueError' : 'OverflowError', Number.isNaN(n) ? 'cannot convert float NaN to integer' : 'cannot convert float infinity to integer');
-      return BigInt(Math.trunc(n)).toString();
+    return values[used++];
+  };
+  const re = /%(?:\(([^)]*)\))?([-+ #0]*)(\*|\d+)?(?:\.(\*|\d+))?(.?)/gs;
+  let usedMapping = false;
+  const out = format.replace(re, (_whole, key: string | undefined, flags: string, width: string | undefined, precision: string | undefined, conv: string) => {
+    if (conv === '%' && key === undefined && !flags && !width && precision === undefined) return '%';
+    if (conv === '') throw pyError('ValueError', 'incomplete format');
+    if ('gGn'.includes(conv)) throw unsupported(`'%${conv}' in % formatting`);
+    if (!'diouxXeEfFcrsa%'.includes(conv)) {
+      throw pyError('ValueError', `unsupported format character '${conv}' (0x${conv.codePointAt(0)!.toString(16)}) at index ${format.indexOf('%' + flags + (width ?? '') + (precision !== undefined ? '.' + precision : '') + conv)}`);
     }
-    return n.toString();
+    const widthValue = width === '*' ? String(expectIntArg(nextValue())) : width ?? '';
+    const precisionValue = precision === '*' ? String(expectIntArg(nextValue())) : precision;
+    let value: PyValue;
+    if (key !== undefined) {
+      if (!mapping) throw pyError('TypeError', 'format requires a mapping');
+      usedMapping = true;
+      const v = mapping.get(key);
+      if (v === undefined) throw pyError('KeyError', pyRepr(key));
+      value = v;
+    } else value = nextValue();
+    const left = flags.includes('-');
+    const zero = flags.includes('0') && !left;
+    const sign = flags.includes('+') ? '+' : flags.includes(' ') ? ' ' : '';
+    const alt = flags.includes('#') ? '#' : '';
+    const prec = precisionValue !== undefined ? '.' + precisionValue : '';
+    if ('sra'.includes(conv)) {
+      const text = conv === 's' ? pyStr(value) : pyRepr(value);
+      return formatValue(text, (left ? '<' : '>') + widthValue + prec);
+    }
+    if (conv === 'c') {
+      if (typeof value === 'string') {
+        if (strLength(value) !== 1) throw pyError('TypeError', '%c requires int or char');
+        return formatValue(value, (left ? '<' : '>') + widthValue);
+      }
+      return formatValue(expectIntArg(value), (left ? '<' : '>') + widthValue + 'c');
+    }
+    if (!isNumber(value)) {
+      throw pyError('TypeError', `%${conv} format: a real number is required, not ${typeName(value)}`);
+    }
+    const align = left ? '<' : zero ? '=' : '>';
+    const fill = zero ? '0' : ' ';
+    if ('diuoxX'.includes(conv)) {
+      let n = numeric(value);
+      if (typeof n === 'number') {
+        if (!Number.isFinite(n)) throw pyError(Number.isNaN(n) ? 'ValueError' : 'OverflowError', Number.isNaN(n) ? 'cannot convert float NaN to integer' : 'cannot convert float infinity to integer');
+        n = BigInt(Math.trunc(n));
+      }
+      const type = 'diu'.includes(conv) ? 'd' : conv;
+      let text = formatValue(n, `${fill}${align}${sign}${alt}${widthValue}${type}`);
+      if (precisionValue !== undefined) {
+        // %.3d pads the digits with zeros to the precision.
+        const digits = (n < 0n ? -n : n).toString(conv === 'o' ? 8 : conv === 'x' || conv === 'X' ? 16 : 10);
+        if (digits.length < Number(precisionValue)) {
+          const padded = digits.padStart(Number(precisionValue), '0');
+          text = text.replace(conv === 'X' ? digits.toUpperCase() : digits, conv === 'X' ? padded.toUpperCase() : padded);
+        }
+      }
+      return text;
+    }
+    return formatValue(Number(numeric(value)), `${fill}${align}${sign}${alt}${widthValue}${prec || '.6'}${conv}`);
   });
-  if (used < values.length && !(args instanceof PyDict)) throw pyError('TypeError', 'not all arguments converted during string formatting');
+  if (!mapping && used < values.length) throw pyError('TypeError', 'not all arguments converted during string formatting');
+  void usedMapping;
   return out;
+}
+
+function expectIntArg(v: PyValue): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'boolean') return v ? 1n : 0n;
+  throw pyError('TypeError', '* wants int');
 }
 
 export function unaryOp(op: '-' | '+' | '~', v: PyValue): PyValue {
