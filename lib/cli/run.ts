@@ -1,0 +1,145 @@
+/**
+ * The run itself: hosts and commands from the positional words, the listings
+ * of the original when something is missing, then hosts × commands in order.
+ * Returns the exit status; throws HostoutError for usage and configuration errors.
+ */
+import { loadBuildout } from '../buildout';
+import { CommandError, TransportError } from '../errors';
+import type { Verbosity } from '../log';
+import { Runtime } from '../hostout/dispatch';
+import { loadHosts } from '../hostout/hosts';
+import type { TransportFactory, TransportFactoryOptions } from '../transport';
+import { splitPositionals, type ScannedArgv } from './grammar';
+import { CMDLINE_USAGE, formatValidCommands, formatValidHosts, unionListing } from './listing';
+import { createProgress, isInteractiveTerminal, type PlannedHost } from './progress';
+
+export interface RunRequest {
+  scanned: ScannedArgv;
+  config?: string;
+  userDefaults: boolean;
+  verbosity: Verbosity;
+  dryRun: boolean;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdout(line: string): void;
+  stderr(line: string): void;
+}
+
+/** Python-2-like `str()` of a command's return value for `Return value:`. */
+export function formatReturnValue(value: unknown): string {
+  if (value === null) return 'None';
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/**
+ * The transport (ssh2 and friends) takes most of hostout's start-up time; listing
+ * hosts or commands never connects, so it is loaded on the first `forHost`.
+ */
+function lazyTransport(opts: TransportFactoryOptions): TransportFactory {
+  let real: TransportFactory | undefined;
+  return {
+    forHost(name, options) {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      real ??= (require('../transport') as typeof import('../transport')).createTransportFactory(opts);
+      return real.forHost(name, options);
+    },
+    closeAll: async () => { await real?.closeAll(); },
+  };
+}
+
+/**
+ * Ctrl-C: like the original, say `Stopped.`; close the connections; exit 130.
+ * Our listener stays registered while commands run: the transport re-raises
+ * SIGINT when nobody else listens. Returns the function that unregisters it.
+ */
+function onInterrupt(transport: TransportFactory, stderr: (line: string) => void): () => void {
+  let interrupted = false;
+  const listener = () => {
+    if (interrupted) process.exit(130); // a second Ctrl-C does not wait for the connections
+    interrupted = true;
+    stderr('Stopped.');
+    void transport.closeAll().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', listener);
+  return () => process.removeListener('SIGINT', listener);
+}
+
+export async function runHosts(req: RunRequest): Promise<number> {
+  const { scanned, stderr } = req;
+  const bo = await loadBuildout({ config: req.config, cwd: req.cwd, userDefaults: req.userDefaults, assignments: scanned.assignments, env: req.env });
+  const hosts = await loadHosts(bo, { configFile: req.config });
+  const progress = createProgress({
+    verbosity: req.verbosity,
+    fancy: !req.dryRun && req.verbosity === 'normal' && isInteractiveTerminal(req.env),
+    stdout: req.stdout,
+    stderr,
+  });
+  const transport = lazyTransport({ dryRun: req.dryRun, log: progress.log, onRecord: req.stdout });
+  try {
+    const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory: bo.directory });
+    const hostNames = runtime.hostNames();
+    const commandSet = (names: string[]) => new Set(names.flatMap((h) => runtime.commands(h).map((c) => c.name)));
+    const split = splitPositionals(scanned.positional, hostNames, commandSet);
+
+    // The original's listings (exit 0), and our errors for what it crashed on (exit 2).
+    if (split.hosts.length === 0) {
+      if (scanned.positional.length > 0) stderr(`hostout: '${scanned.positional[0]}' is not a host of ${req.config ?? 'buildout.cfg'}`);
+      stderr(CMDLINE_USAGE);
+      stderr(formatValidHosts(hostNames));
+      return scanned.positional.length > 0 ? 2 : 0;
+    }
+    if (split.commands.length === 0) {
+      const quoted = split.hosts.map((h) => `'${h}'`).join(', ');
+      stderr(split.args.length > 0
+        ? `hostout: '${split.args[0]}' is not a valid command for ${split.hosts.length > 1 ? 'hosts' : 'host'} ${quoted}`
+        : CMDLINE_USAGE);
+      stderr(formatValidCommands(unionListing(split.hosts.map((h) => runtime.commands(h)))));
+      return split.args.length > 0 ? 2 : 0;
+    }
+    // Every host must have every command BEFORE anything runs (the original crashed half-way, §7.4.1).
+    for (const h of split.hosts) {
+      const missing = split.commands.find((c) => !runtime.has(h, c));
+      if (missing) {
+        stderr(`hostout: '${missing}' is not a valid command for host '${h}'`);
+        stderr(formatValidCommands(runtime.commands(h)));
+        return 2;
+      }
+    }
+
+    let result: unknown;
+    let current = { host: '', command: '' };
+    const last = split.commands.length - 1;
+    const plan: PlannedHost[] = split.hosts.map((host) => ({
+      host,
+      commands: split.commands.map((command, i) => ({
+        name: command,
+        run: async () => {
+          current = { host, command };
+          // Only the last command gets the arguments (by position).
+          result = await runtime.run(host, command, i === last ? split.args : []);
+        },
+      })),
+    }));
+    const stopWatching = onInterrupt(transport, stderr);
+    try {
+      await progress.run(plan);
+    } catch (err) {
+      if (!(err instanceof CommandError || err instanceof TransportError)) throw err;
+      // Our messages usually name the host already ("beta: 'fail' … failed: …"); otherwise say which.
+      const named = err.message.startsWith(`${current.host}:`) || err.message.includes(` on ${current.host} `) || err.message.startsWith(`[${current.host}]`);
+      stderr(named ? `hostout: ${err.message}` : `hostout: ${current.host}: '${current.command}' failed: ${err.message}`);
+      if (req.verbosity === 'verbose' && err.stack) stderr(err.stack);
+      return err.exitCode;
+    } finally {
+      stopWatching();
+    }
+    if (result !== undefined) req.stdout(`Return value: ${formatReturnValue(result)}`);
+    return result === false ? 1 : 0;
+  } finally {
+    await transport.closeAll();
+  }
+}
