@@ -13,7 +13,7 @@ import { escapePattern, RE_FLAGS, translatePattern, TranslatedPattern } from './
 import { PY_WHITESPACE } from './numbers';
 import { PYTHON_ATTRIBUTE_NAMES } from './python-names';
 import {
-  pyRepr, PyArgs, PyKwargs, PyList, PyOpaque, PyTuple, PyValue, strLength, typeName, truthy,
+  pyRepr, PyArgs, PyDict, PyKwargs, PyList, PyOpaque, PyTuple, PyValue, strLength, typeName, truthy,
 } from './values';
 
 export const EMULATED_PYTHON = { major: 3, minor: 11, micro: 2 } as const;
@@ -317,6 +317,17 @@ function matchObject(t: TranslatedPattern, patternText: string, subject: string,
     const r = indices[n];
     return r ? [cpOffset(subject, r[0]), cpOffset(subject, r[1])] : [-1n, -1n];
   };
+  // Python's lastindex: the group that closed last, i.e. the matched group with
+  // the greatest end, preferring the outer (lower-numbered) one on ties.
+  const lastIndex = (): number | null => {
+    let best: number | null = null;
+    let bestEnd = -1;
+    for (let i = 1; i <= t.groupCount; i++) {
+      const r = indices[i];
+      if (r && r[1] > bestEnd) { best = i; bestEnd = r[1]; }
+    }
+    return best;
+  };
   const [s0, e0] = span(0);
   const self: PyOpaque = new PyOpaque('Match', `<re.Match object; span=(${s0}, ${e0}), match=${pyRepr(m[0])}>`, {
     dirKey: 're.Match',
@@ -335,6 +346,20 @@ function matchObject(t: TranslatedPattern, patternText: string, subject: string,
       start: () => boundMethod(self, 'start', (args, kwargs) => { expectArgs('start', args, kwargs, 0, 1); return span(groupIndex(args))[0]; }),
       end: () => boundMethod(self, 'end', (args, kwargs) => { expectArgs('end', args, kwargs, 0, 1); return span(groupIndex(args))[1]; }),
       span: () => boundMethod(self, 'span', (args, kwargs) => { expectArgs('span', args, kwargs, 0, 1); return new PyTuple(span(groupIndex(args))); }),
+      groupdict: () => boundMethod(self, 'groupdict', (args, kwargs) => {
+        expectArgs('groupdict', args, kwargs, 0, 1, ['default']);
+        const dflt = args[0] ?? kwargs.get('default') ?? null;
+        const d = new PyDict();
+        for (const [name, index] of t.groupNames) d.set(name, m[index] === undefined ? dflt : m[index]);
+        return d;
+      }),
+      lastgroup: () => {
+        const index = lastIndex();
+        if (index === null) return null;
+        for (const [name, i] of t.groupNames) if (i === index) return name;
+        return null;
+      },
+      lastindex: () => { const index = lastIndex(); return index === null ? null : BigInt(index); },
       string: constant(subject),
       pos: constant(0n),
       endpos: constant(BigInt(strLength(subject))),

@@ -436,6 +436,21 @@ export function sliceIndices(s: SliceValue, length: number): number[] {
   return out;
 }
 
+/** Python's slice.indices(length): normalised (start, stop, step). */
+function sliceBounds(s: SliceValue, len: bigint): { start: bigint; stop: bigint; step: bigint } {
+  const step = sliceBound(s.step) ?? 1n;
+  if (step === 0n) throw pyError('ValueError', 'slice step cannot be zero');
+  const clamp = (v: bigint | null, dflt: bigint, lo: bigint, hi: bigint): bigint => {
+    if (v === null) return dflt;
+    let x = v < 0n ? v + len : v;
+    if (x < lo) x = lo;
+    if (x > hi) x = hi;
+    return x;
+  };
+  if (step > 0n) return { start: clamp(sliceBound(s.lower), 0n, 0n, len), stop: clamp(sliceBound(s.upper), len, 0n, len), step };
+  return { start: clamp(sliceBound(s.lower), len - 1n, -1n, len - 1n), stop: clamp(sliceBound(s.upper), -1n, -1n, len - 1n), step };
+}
+
 function normaliseIndex(i: bigint, length: number, what: string): number {
   const j = i < 0n ? i + BigInt(length) : i;
   if (j < 0n || j >= BigInt(length)) throw pyError('IndexError', `${what} index out of range`);
@@ -460,7 +475,9 @@ export function getItem(container: PyValue, key: PyValue | SliceValue, isSlice: 
     if (container instanceof PyRange) {
       const len = container.length;
       if (isSlice) {
-        throw unsupported('slicing a range');
+        // range(10)[2:8:2] is range(2, 8, 2): compute Python's slice.indices() on the length.
+        const { start, stop, step } = sliceBounds(key as SliceValue, len);
+        return new PyRange(container.at(start), container.at(stop), container.step * step);
       }
       let i = toIndex(key as PyValue, 'range');
       if (i < 0n) i += len;
