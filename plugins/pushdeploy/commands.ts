@@ -65,6 +65,8 @@ class Site {
 
   /** `RS <cmd>`: sudo on production when remote-sudo, else as the login user. */
   remotely(command: string, cwd?: string): Promise<CommandResult> {
+    // Fabric-style progress line, like the original's `[host] run: …`.
+    this.ctx.log.info(`[${this.s.site}] ${this.s.remoteSudo ? 'sudo' : 'run'}: ${command}`);
     return this.s.remoteSudo ? this.ctx.remote.sudo(command, { cwd }) : this.ctx.remote.run(command, { cwd });
   }
 
