@@ -29,6 +29,10 @@ extends = hostout.broken
 [missing]
 recipe = collective.hostout
 extends = hostout.notinstalled
+
+[badfab]
+recipe = collective.hostout
+fabfiles = bad.js
 `;
 
 beforeAll(() => {
@@ -43,6 +47,7 @@ beforeAll(() => {
   symlinkSync(ROOT, path.join(modules, 'hostout'), 'dir');
   mkdirSync(path.join(modules, 'hostout.broken'));
   writeFileSync(path.join(modules, 'hostout.broken', 'package.json'), '{"name":"hostout.broken","main":"index.js"}');
+  writeFileSync(path.join(dir, 'bad.js'), 'module.exports = {\n  commands: { x: { run() { return 1 +; } } },\n};\n');
   writeFileSync(path.join(modules, 'hostout.broken', 'index.js'), 'module.exports = { name: "hostout.broken", commands: { x: { description: "no run" } } };');
 }, 240_000);
 afterAll(() => {
@@ -108,6 +113,12 @@ test('a plugin that does not fit the contract: exit 2, names it and what is wron
   const r = hostout(['buildout:parts=broken', 'broken'], dir);
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(/^hostout: \[broken\] plugin 'hostout.broken' \(.*index\.js\) could not be loaded: command 'x' has no run\(\) function\n$/);
+});
+
+test('a fabfile with a syntax error: exit 2, names the file and the line', () => {
+  const r = hostout(['buildout:parts=badfab', 'badfab'], dir);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toBe(`hostout: [badfab] fabfile 'bad.js' (${dir}/bad.js) could not be loaded: Unexpected token ';' (${dir}/bad.js:2)\n`);
 });
 
 test('--install-script writes bin/hostout; the launcher lists the hosts and runs commands', () => {

@@ -128,8 +128,12 @@ async function loadFile(file: string, fallbackName: string): Promise<Plugin> {
   return p;
 }
 
+/** One line saying why; for a syntax error, Node puts `file:line` first in the stack, which is what people need. */
 function describe(err: unknown): string {
-  return err instanceof Error ? err.message.split('\n')[0] : String(err);
+  if (!(err instanceof Error)) return String(err);
+  const message = err.message.split('\n')[0];
+  const where = err instanceof SyntaxError ? err.stack?.split('\n')[0] : undefined;
+  return where && /:\d+$/.test(where) ? `${message} (${where})` : message;
 }
 
 /** Load the plugin named in a part's `extends`. Exit 2 with a clear message when it cannot. */
