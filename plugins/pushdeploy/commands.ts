@@ -159,25 +159,27 @@ class Site {
     const eu = s.effectiveUser;
     // Read the staging buildout first (the original did it after the mkdir/chowns): a broken staging fails before production changes.
     const dirs = await this.annotate();
-    await this.remotely(shellJoin(['mkdir', '-p', `${s.path}/var`]));
-    await this.remotely(shellJoin(['chown', eu, s.path]));
-    await this.remotely(shellJoin(['chown', eu, `${s.path}/var`]));
+    // The original's three steps (mkdir, chown path, chown var) in one round trip.
+    await this.remotely(`${shellJoin(['mkdir', '-p', `${s.path}/var`])} && ${shellJoin(['chown', eu, s.path, `${s.path}/var`])}`);
     const trees = [dirs.bin, dirs.eggs, dirs.parts];
     if (isDir(`${s.path}/products`)) trees.push(`${s.path}/products`);
+    const owned: string[] = [];
     for (const dir of trees) {
       if (!isDir(dir)) {
         this.ctx.log.warn(`[${s.site}] staging has no ${dir}; skipped (run 'hostout ${s.site} stage' first?)`);
         continue;
       }
       await this.pushDir(dir, dir);
-      await this.remotely(shellJoin(['chown', '-R', eu, dir]));
+      owned.push(dir);
     }
     // Production's var/ is its own: never its data, never an existing file (no chown, as in the original).
     if (isDir(`${s.path}/var`)) await this.pushDir(`${s.path}/var`, `${s.path}/var`, { exclude: VAR_EXCLUDES, extra: ['--ignore-existing'] });
     if (isDir(`${s.path}/etc`)) {
       await this.pushDir(`${s.path}/etc`, `${s.path}/etc`);
-      await this.remotely(shellJoin(['chown', '-R', eu, `${s.path}/etc`]));
+      owned.push(`${s.path}/etc`);
     }
+    // The original chowned each tree right after its rsync; one `chown -R` for all of them saves a round trip per tree.
+    if (owned.length) await this.remotely(shellJoin(['chown', '-R', eu, ...owned]));
   }
 
   async deployEtc(): Promise<void> {
