@@ -205,6 +205,17 @@ const STR_METHODS: Record<string, Method<string>> = {
   lower: (s, args, kwargs) => { expectArgs('lower', args, kwargs, 0, 0); return s.toLowerCase(); },
   upper: (s, args, kwargs) => { expectArgs('upper', args, kwargs, 0, 0); return s.toUpperCase(); },
   casefold: (s, args, kwargs) => { expectArgs('casefold', args, kwargs, 0, 0); return s.toUpperCase().toLowerCase(); },
+  title: (s, args, kwargs) => {
+    expectArgs('title', args, kwargs, 0, 0);
+    // A cased character starts a word when the previous character is not cased.
+    let previousCased = false;
+    return chars(s).map((c) => {
+      const cased = CASED.test(c);
+      const out = cased ? (previousCased ? c.toLowerCase() : c.toUpperCase()) : c;
+      previousCased = cased;
+      return out;
+    }).join('');
+  },
   swapcase: (s, args, kwargs) => {
     expectArgs('swapcase', args, kwargs, 0, 0);
     return chars(s).map((c) => (c.toUpperCase() !== c ? c.toUpperCase() : c.toLowerCase())).join('');

@@ -94,8 +94,10 @@ function formatFloat(x: number, s: Spec): string {
     case '':
       if (s.precision === undefined) { body = pyRepr(ax); break; }
       throw unsupported('float formatting with a precision but no type');
-    default:
+    case 'g': case 'G': case 'n':
       throw unsupported(`the '${s.type}' format type`);
+    default:
+      throw pyError('ValueError', `Unknown format code '${s.type}' for object of type 'float'`);
   }
   if (Number.isNaN(x)) return pad(body, signOf(false, s), s, '>');
   return pad(body, signOf(negative, s), s, '>');

@@ -244,6 +244,10 @@ function setOp(op: string, a: PySet, b: PySet): PySet {
 /** printf-style `str % args`: flags, width, precision; conversions d i u o x X e E f F c s r a %. */
 function percentFormat(format: string, args: PyValue): string {
   const mapping = args instanceof PyDict ? args : undefined;
+  // CPython treats any non-tuple, non-str object with __getitem__ as a
+  // mapping: '%s' % [1] is fine, and ' s ' % [1] does not complain.
+  const mappingLike = mapping !== undefined || args instanceof PyList || args instanceof PyBytes || args instanceof PyRange ||
+    (args instanceof PyOpaque && args.behaviour.getItem !== undefined);
   const values = args instanceof PyTuple ? [...args.items] : [args];
   let used = 0;
   const nextValue = (): PyValue => {
@@ -292,6 +296,9 @@ function percentFormat(format: string, args: PyValue): string {
     const fill = zero ? '0' : ' ';
     if ('diuoxX'.includes(conv)) {
       let n = numeric(value);
+      if (typeof n === 'number' && 'oxX'.includes(conv)) {
+        throw pyError('TypeError', `%${conv} format: an integer is required, not float`);
+      }
       if (typeof n === 'number') {
         if (!Number.isFinite(n)) throw pyError(Number.isNaN(n) ? 'ValueError' : 'OverflowError', Number.isNaN(n) ? 'cannot convert float NaN to integer' : 'cannot convert float infinity to integer');
         n = BigInt(Math.trunc(n));
@@ -310,7 +317,7 @@ function percentFormat(format: string, args: PyValue): string {
     }
     return formatValue(Number(numeric(value)), `${fill}${align}${sign}${alt}${widthValue}${prec || '.6'}${conv}`);
   });
-  if (!mapping && used < values.length) throw pyError('TypeError', 'not all arguments converted during string formatting');
+  if (!mappingLike && used < values.length) throw pyError('TypeError', 'not all arguments converted during string formatting');
   void usedMapping;
   return out;
 }

@@ -441,7 +441,16 @@ export function pyStr(v: PyValue): string {
 // ---------------------------------------------------------------------------
 // Iteration and len()
 
-export function* pyIterate(v: PyValue): Generator<PyValue, void, undefined> {
+/**
+ * iter(v): checks iterability eagerly, as Python's iter() does (zip('', 1)
+ * fails even though the first iterable is empty), then yields lazily.
+ */
+export function pyIterate(v: PyValue): Generator<PyValue, void, undefined> {
+  if (!isIterable(v)) throw pyError('TypeError', `'${typeName(v)}' object is not iterable`);
+  return iterateItems(v);
+}
+
+function* iterateItems(v: PyValue): Generator<PyValue, void, undefined> {
   if (typeof v === 'string') {
     for (const ch of v) { tick(); yield ch; }
     return;
