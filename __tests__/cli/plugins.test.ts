@@ -13,7 +13,7 @@ const PACKAGES = path.join(ROOT, 'fixtures', 'hostout', 'packages');
 let dir: string;
 
 const BUILDOUT = `[buildout]
-parts = site broken missing
+parts = site broken missing badfab
 
 [site]
 recipe = collective.hostout
@@ -100,8 +100,16 @@ test('an ES module plugin (export default) runs', () => {
   expect(r.stdout).toBe("Hostout: Running command 'esm' from 'hostout.esmthing'\nReturn value: esm on site\n");
 });
 
+test('hosts whose plugins fail to load do not block the others (fixes compat §7.4.7)', () => {
+  expect(hostout([], dir)).toMatchObject({ code: 0, stderr: expect.stringContaining('Valid hosts are: badfab broken missing site\n') });
+  expect(hostout(['site', 'esm'], dir)).toMatchObject({ code: 0, stdout: expect.stringContaining('Return value: esm on site\n') });
+  const all = hostout(['all', 'run', 'true', '--dry-run'], dir);
+  expect(all.code).toBe(2);
+  expect(all.stdout).toBe('');
+});
+
 test('a plugin that is not installed: exit 2, names it and says how to install it', () => {
-  const r = hostout(['buildout:parts=missing', 'missing'], dir);
+  const r = hostout(['missing'], dir);
   expect(r.code).toBe(2);
   expect(r.stderr).toBe(
     `hostout: [missing] extends = hostout.notinstalled: no section, shipped plugin, npm package (searched from ${dir}) ` +

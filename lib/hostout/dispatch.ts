@@ -47,11 +47,14 @@ export class Runtime {
     const handles: Record<string, HostHandle> = {};
     for (const def of hosts) {
       this.scopes.set(def.name, { def, options: Object.freeze({ ...def.options }) });
-      const scope = this.scope(def.name);
+      const scope = this.scopes.get(def.name)!;
       handles[def.name] = Object.freeze({
         name: def.name,
-        options: scope.options,
-        call: (command: string, ...args: string[]) => this.dispatch(scope, command, args),
+        get options() {
+          if (def.error) throw def.error;
+          return scope.options;
+        },
+        call: (command: string, ...args: string[]) => this.dispatch(this.scope(def.name), command, args),
         has: (command: string) => this.has(def.name, command),
       });
     }
@@ -65,6 +68,7 @@ export class Runtime {
   private scope(name: string): HostScope {
     const s = this.scopes.get(name);
     if (!s) throw new UsageError(`'${name}' is not a host; valid hosts are: ${this.hostNames().sort().join(' ')}`);
+    if (s.def.error) throw s.def.error;
     return s;
   }
 

@@ -23,6 +23,12 @@ export interface HostDefinition {
   options: HostOptions;
   /** Plugins from `extends` (in order), then the built-ins, then the fabfiles. */
   sets: LoadedPlugin[];
+  /**
+   * Why this host could not be loaded (a plugin or fabfile that fails to load).
+   * Kept instead of thrown so one broken host does not block the others
+   * (the original failed every invocation, compat §7.4.7); using it throws this.
+   */
+  error?: ConfigError;
 }
 
 export interface LoadHostsOptions {
@@ -76,6 +82,13 @@ export async function loadHost(bo: BuildoutView, name: string, env: OptionEnviro
 export async function loadHosts(bo: BuildoutView, opts: LoadHostsOptions = {}): Promise<HostDefinition[]> {
   const env = optionEnvironment(bo, opts.ssh);
   const hosts: HostDefinition[] = [];
-  for (const name of findHostParts(bo, opts.configFile)) hosts.push(await loadHost(bo, name, env));
+  for (const name of findHostParts(bo, opts.configFile)) {
+    try {
+      hosts.push(await loadHost(bo, name, env));
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      hosts.push({ name, options: {}, sets: [], error: err });
+    }
+  }
   return hosts;
 }
