@@ -117,7 +117,7 @@ export class LoadedBuildout implements Buildout {
     }
     options.item('socket-timeout');
     const versionsName = raw.get('buildout')!.get('versions') ?? '';
-    if (versionsName) ev.getSection(versionsName, at('versions'));
+    if (versionsName) ev.getSection(versionsName, () => at('versions'));
     options.item('versions');
     for (const name of ['prefer-final', 'use-dependency-links', 'allow-picked-versions', 'show-picked-versions']) {
       check(() => boolOption(options.item(name), name), name);

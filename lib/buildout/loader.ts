@@ -256,7 +256,8 @@ async function openConfig(
   }
   // Python compares unnormalised strings, so `./buildout.cfg` recurses until
   // RecursionError; we detect the cycle on normalised paths instead.
-  if (!isUrl(filename) && seen.some((s) => !isUrl(s) && pathNormpath(s) === pathNormpath(filename))) {
+  const normalized = isUrl(filename) ? undefined : pathNormpath(filename);
+  if (normalized !== undefined && seen.some((s) => s !== filename && !isUrl(s) && pathNormpath(s) === normalized)) {
     throw new BuildoutUserError(
       `Recursive file include ${pyReprList(seen)} ${filename} (the same file, spelled differently)`,
       from,

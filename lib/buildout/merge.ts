@@ -85,3 +85,33 @@ export function updateData(d1: AnnotatedData, d2: AnnotatedData): AnnotatedData 
   }
   return d1;
 }
+
+/**
+ * `_update_section` on plain string values (no history), as macro expansion
+ * uses it (it annotates with source "" and throws the history away).
+ * Same semantics as updateSection for the values; mutates and returns s1.
+ */
+export function updateRawSection(s1: Map<string, string>, s2in: Map<string, string>): Map<string, string> {
+  const s2 = new Map(s2in);
+  const keys = [...s2.keys()].sort(compareOperatorKeys);
+  for (const k of keys) {
+    if (!(k.endsWith('+') || k.endsWith('-'))) continue;
+    const v = s2.get(k)!;
+    const adding = k.endsWith('+');
+    const key = pyRstripChars(k, adding ? ' +' : ' -');
+    const base = s2.get(key) ?? s1.get(key) ?? '';
+    let value: string;
+    if (adding) value = base.split('\n').concat(v.split('\n')).join('\n');
+    else {
+      const gone = new Set(v.split('\n'));
+      value = base
+        .split('\n')
+        .filter((l) => !gone.has(l))
+        .join('\n');
+    }
+    s2.set(key, value);
+    s2.delete(k);
+  }
+  for (const [key, v2] of s2) s1.set(key, v2);
+  return s1;
+}

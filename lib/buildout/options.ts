@@ -11,7 +11,7 @@
  * what a half-initialised section still yields — follow from it.
  */
 import { BuildoutUserError } from './user-error';
-import { annotateSection, unannotateSection, updateSection } from './merge';
+import { updateRawSection } from './merge';
 import type { SourceLocation } from './section-key';
 import { pyRepr, pySorted, pySplitWs, pyStrip } from './pywhitespace';
 
@@ -30,6 +30,8 @@ export class Evaluator {
   readonly data = new Map<string, Options>();
   /** sections with a recipe, in the order their initialisation finished. */
   readonly parts: string[] = [];
+  /** successful `<=` expansions by section name (see Options.doExtendRaw). */
+  readonly expanded = new Map<string, Map<string, string>>();
   private readonly locations: Map<string, Map<string, SourceLocation>>;
 
   constructor(raw: Map<string, Map<string, string>>, locations: Map<string, Map<string, SourceLocation>>) {
@@ -38,11 +40,11 @@ export class Evaluator {
   }
 
   /** `Buildout.__getitem__` */
-  getSection(name: string, where?: SourceLocation): Options {
+  getSection(name: string, where?: () => SourceLocation | undefined): Options {
     const cached = this.data.get(name);
     if (cached) return cached;
     const raw = this.raw.get(name);
-    if (!raw) throw new BuildoutUserError(`The referenced section, ${pyRepr(name)}, was not defined.`, where);
+    if (!raw) throw new BuildoutUserError(`The referenced section, ${pyRepr(name)}, was not defined.`, where?.());
     const options = new Options(this, name, raw);
     this.data.set(name, options);
     options.initialize();
@@ -85,13 +87,11 @@ export class Options {
   /** `Options._initialize` (recipes are never loaded: hostout only reads options). */
   initialize(): void {
     if (this.raw.has('<')) this.raw = this.doExtendRaw(this.name, this.raw, []);
-    for (const k of pySorted(this.raw.keys())) {
-      const v = this.raw.get(k)!;
-      if (v.includes('${')) this.dosub(k, v);
-    }
+    const withRefs = [...this.raw.keys()].filter((k) => this.raw.get(k)!.includes('${'));
+    for (const k of pySorted(withRefs)) this.dosub(k, this.raw.get(k)!);
     if (this.name === 'buildout') return;
     for (const dname of pySplitWs(this.get('<part-dependencies>') ?? '')) {
-      this.ev.getSection(dname, this.ev.locate(this.name, '<part-dependencies>'));
+      this.ev.getSection(dname, () => this.ev.locate(this.name, '<part-dependencies>'));
     }
     if (this.get('recipe')) this.ev.parts.push(this.name);
   }
@@ -105,6 +105,8 @@ export class Options {
     try {
       const todo = data.get('<');
       if (todo === undefined) return data;
+      const known = this.ev.expanded.get(name);
+      if (known && data === this.ev.raw.get(name)) return known;
       const result = new Map<string, string>();
       for (const line of todo.split('\n')) {
         const iname = pyStrip(line);
@@ -113,8 +115,12 @@ export class Options {
         if (!raw) throw new BuildoutUserError(`No section named ${pyRepr(iname)}`, where());
         for (const [k, v] of this.doExtendRaw(iname, raw, doing)) result.set(k, v);
       }
-      const merged = unannotateSection(updateSection(annotateSection(result, ''), annotateSection(new Map(data), '')));
+      const merged = updateRawSection(result, data);
       merged.delete('<');
+      // A successful expansion does not depend on the chain that asked for it
+      // (a loop through an outer section would make it fail on its own too),
+      // so it is cached: macro chains are then linear, not quadratic.
+      this.ev.expanded.set(name, merged);
       return merged;
     } finally {
       doing.pop();
@@ -179,7 +185,7 @@ export class Options {
       }
       const section = s[0] || this.name;
       const option = s[1];
-      let v = this.ev.getSection(section, where()).get(option, seen);
+      let v = this.ev.getSection(section, where).get(option, seen);
       if (v === undefined) {
         if (option === '_buildout_section_name_') v = this.name;
         else throw new BuildoutUserError(`Referenced option does not exist: ${section} ${option}`, where());
