@@ -12,7 +12,7 @@ import { TransportError } from '../../lib/errors';
 import { defaultSshEnvironment } from '../../lib/transport/ssh-config';
 import { RealTransportFactory } from '../../lib/transport/real';
 import { generateKeyPair, startSshServer, type SshServer } from '../../fixtures/servers';
-import { hostOptions, makeTestHome, realFactory, type TestHome } from './helpers';
+import { hostOptions, makeTestHome, realFactory, type TestHome } from '../../fixtures/servers/test-home';
 
 let server: SshServer;
 let jump: SshServer;

@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { TransportError } from '../../lib/errors';
 import { startSshServer, type SshServer } from '../../fixtures/servers';
-import { hostOptions, makeTestHome, realFactory, type TestHome } from './helpers';
+import { hostOptions, makeTestHome, realFactory, type TestHome } from '../../fixtures/servers/test-home';
 
 const DIST = path.resolve(__dirname, '../../dist/lib/transport/real.js');
 let server: SshServer;

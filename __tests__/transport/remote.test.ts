@@ -11,7 +11,7 @@ import { RealTransportFactory } from '../../lib/transport/real';
 import {
   BUILDOUT, DEPLOY, freePort, generateKeyPair, startSshAgent, startSshServer, ZOPE, type SshAgent, type SshServer,
 } from '../../fixtures/servers';
-import { hostOptions, makeTestHome, realFactory, type TestHome } from './helpers';
+import { hostOptions, makeTestHome, realFactory, type TestHome } from '../../fixtures/servers/test-home';
 
 let server: SshServer;
 let home: TestHome;

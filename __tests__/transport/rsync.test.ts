@@ -10,7 +10,7 @@ import { CommandError } from '../../lib/errors';
 import { shellQuote } from '../../lib/transport/quote';
 import { RealTransportFactory } from '../../lib/transport/real';
 import { DEPLOY, startProductionSshServer, type SshServer } from '../../fixtures/servers';
-import { hostOptions, makeTestHome, realFactory, type TestHome } from './helpers';
+import { hostOptions, makeTestHome, realFactory, type TestHome } from '../../fixtures/servers/test-home';
 
 let prod: SshServer;
 let home: TestHome;
