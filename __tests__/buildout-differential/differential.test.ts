@@ -18,7 +18,7 @@ import * as path from 'path';
 import { generateProject, type GeneratedProject } from '../../fixtures/buildout-gen/generate';
 import { loadEngine } from '../helpers/engine';
 import { OracleBatch, emptyHome, errorTail, hasStackTrace, requireOracleInCI, runHostout, type OracleResult } from '../helpers/oracle';
-import { dropCreatingDirectory, firstDifference, showProject, writeProject } from '../helpers/project';
+import { dropCreatingDirectory, firstDifference, showProject, withDirPlaceholder, writeProject } from '../helpers/project';
 
 function seedList(): number[] {
   const spec = process.env.HOSTOUT_DIFF_SEEDS;
@@ -94,7 +94,7 @@ afterAll(() => {
       if (refusal === undefined) throw new Error(`zc.buildout refused (${tail}) but hostout loaded it\n${where}`);
       if (!(refusal instanceof errors.HostoutError)) throw new Error(`hostout crashed instead of a ConfigError: ${String((refusal as Error).stack ?? refusal)}\n${where}`);
       if (tail.startsWith('Error: ')) {
-        const message = tail.slice('Error: '.length);
+        const message = tail.slice('Error: '.length).split(projectDir(seed, 'oracle')).join(projectDir(seed));
         if (!refusal.message.includes(message)) {
           throw new Error(`refusal message differs\n  zc.buildout: ${message}\n  hostout:     ${refusal.message}\n${where}`);
         }
@@ -102,9 +102,10 @@ afterAll(() => {
       return;
     }
     if (refusal !== undefined) throw new Error(`hostout refused: ${String((refusal as Error).message ?? refusal)}\nbut zc.buildout resolved it\n${where}`);
-    const ours: Record<string, unknown> = { ...(got as { values: Record<string, unknown> }).values };
+    let ours: Record<string, unknown> = { ...(got as { values: Record<string, unknown> }).values };
     if (Object.keys((got as { errors: Record<string, string> }).errors).length) ours.__errors__ = (got as { errors: Record<string, string> }).errors;
-    const theirs = want.json as Record<string, unknown>;
+    ours = withDirPlaceholder(ours, projectDir(seed));
+    const theirs = withDirPlaceholder(want.json as Record<string, unknown>, projectDir(seed, 'oracle'));
     const diff = firstDifference(theirs, ours);
     if (diff) throw new Error(`${diff}\n${where}`);
     expect(ours).toEqual(theirs);
@@ -120,10 +121,10 @@ afterAll(() => {
     if (want.status !== 0) {
       if (r.status !== 2) throw new Error(`zc.buildout refused (${errorTail(want.stderr)}); hostout exit ${r.status}\n${where}`);
     } else {
-      const theirs = want.json as Record<string, unknown>;
+      const theirs = withDirPlaceholder(want.json as Record<string, unknown>, projectDir(seed, 'oracle'));
       let ours: Record<string, unknown>;
       try {
-        ours = JSON.parse(r.stdout) as Record<string, unknown>;
+        ours = withDirPlaceholder(JSON.parse(r.stdout) as Record<string, unknown>, projectDir(seed, 'process'));
       } catch {
         throw new Error(`--resolve printed no JSON (exit ${r.status}): ${r.stderr}\n${where}`);
       }
@@ -137,6 +138,8 @@ afterAll(() => {
       if (a.status !== 2 || hasStackTrace(a.stderr)) throw new Error(`annotate: zc.buildout refused (${errorTail(wantA.stderr)}); hostout exit ${a.status}: ${a.stderr}\n${where}`);
       return;
     }
-    expect({ seed, exit: a.status, annotate: dropCreatingDirectory(a.stdout) }).toEqual({ seed, exit: 0, annotate: dropCreatingDirectory(wantA.stdout) });
+    const mine = dropCreatingDirectory(a.stdout).split(projectDir(seed, 'process')).join('<DIR>');
+    const theirsA = dropCreatingDirectory(wantA.stdout).split(projectDir(seed, 'oracle-annotate')).join('<DIR>');
+    expect({ seed, exit: a.status, annotate: mine }).toEqual({ seed, exit: 0, annotate: theirsA });
   });
 });

@@ -23,7 +23,8 @@ import { DIST_ENGINE, DIST_ERRORS, distBuilt } from '../helpers/engine';
 import { OracleBatch, REPO_ROOT, emptyHome, hasStackTrace, requireOracleInCI, runHostout, type OracleResult } from '../helpers/oracle';
 
 const MUTANTS = 2000;
-const CASE_TIMEOUT_MS = 10000;
+// generous: the slowest legitimate case takes ~2 s on an idle core; a hang never answers
+const CASE_TIMEOUT_MS = 20000;
 const WORKER_JS = path.join(REPO_ROOT, 'dist', 'fixtures', 'buildout-gen', 'fuzz-worker.js');
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-fuzz-'));

@@ -43,3 +43,8 @@ export function firstDifference(want: Record<string, unknown>, got: Record<strin
   }
   return undefined;
 }
+
+/** Replace a project directory by "<DIR>" everywhere in a JSON-able value (each side runs in its own copy). */
+export function withDirPlaceholder<T>(value: T, dir: string): T {
+  return JSON.parse(JSON.stringify(value).split(JSON.stringify(dir).slice(1, -1)).join('<DIR>')) as T;
+}
