@@ -75,6 +75,8 @@ export function emptyHome(): string {
 export function childEnv(env: RunEnv = {}): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...process.env, HOME: env.HOME ?? emptyHome(), LC_ALL: 'C.UTF-8', PYTHONIOENCODING: 'utf-8' };
   delete out.BUILDOUT_HOME;
+  // the URL suite talks to 127.0.0.1 directly: a proxy from the environment must not intercept it
+  for (const k of ['http_proxy', 'HTTP_PROXY', 'https_proxy', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY']) delete out[k];
   if (env.BUILDOUT_HOME !== undefined) out.BUILDOUT_HOME = env.BUILDOUT_HOME;
   return out;
 }
