@@ -16,7 +16,12 @@ export class PythonExprError extends Error {
   readonly pythonType: string;
 
   constructor(message: string, pythonType?: string) {
+    // These errors are user-facing answers, not bugs: skip the costly stack
+    // capture (random/truncated input can raise tens of thousands of them).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'PythonExprError';
     this.pythonType = pythonType ?? (/^(\w+):/.exec(message)?.[1] ?? 'unsupported');
   }

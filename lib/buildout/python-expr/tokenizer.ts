@@ -37,6 +37,17 @@ const ID_START = /[\p{L}\p{Nl}_\u1885\u1886\u2118\u212E\u309B\u309C]/u;
 const ID_CONTINUE = /[\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_\u00B7\u0387\u1369-\u1371\u19DA\u1885\u1886\u2118\u212E\u309B\u309C]/u;
 
 const CLOSING: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+const OPERATORS_BY_LENGTH = [3, 2, 1].map((len) => new Set(OPERATORS.filter((o) => o.length === len)));
+const ASCII_NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
+
+function matchOperator(source: string, i: number): string | undefined {
+  for (const ops of OPERATORS_BY_LENGTH) {
+    const len = ops.values().next().value!.length;
+    const candidate = source.substr(i, len);
+    if (ops.has(candidate)) return candidate;
+  }
+  return undefined;
+}
 
 export function tokenize(source: string): Token[] {
   if (source.includes('\0')) throw syntaxError('source code string cannot contain null bytes');
@@ -87,6 +98,14 @@ export function tokenize(source: string): Token[] {
       i = num.end;
       continue;
     }
+    ASCII_NAME.lastIndex = i;
+    const ascii = ASCII_NAME.exec(source);
+    if (ascii && !/[^\x00-\x7f]/.test(source[i + ascii[0].length] ?? '')) {
+      const word = ascii[0];
+      tokens.push(KEYWORDS.has(word) ? { kind: 'keyword', value: word, pos: start } : { kind: 'name', value: word, pos: start });
+      i += word.length;
+      continue;
+    }
     const cp = source.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
     if (ID_START.test(ch)) {
@@ -102,7 +121,7 @@ export function tokenize(source: string): Token[] {
       i = j;
       continue;
     }
-    const op = OPERATORS.find((o) => source.startsWith(o, i));
+    const op = matchOperator(source, i);
     if (op) {
       if (op === '(' || op === '[' || op === '{') {
         brackets.push(op);
