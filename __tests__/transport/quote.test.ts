@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { shellJoin, shellQuote } from '../../lib/transport/quote';
 
-/** What a real /bin/sh makes of a quoted word: printf its single argument back. */
-function roundTrip(word: string, shell = '/bin/sh'): string {
-  const r = spawnSync(shell, ['-c', `printf '%s' ${shellQuote(word)}`], { encoding: 'utf8' });
+/** What a real shell makes of each quoted word: one process prints every word back, NUL-terminated. */
+function roundTrip(words: string[], shell: string): string[] {
+  const script = words.map((w) => `printf '%s\\0' ${shellQuote(w)}`).join('\n');
+  const r = spawnSync(shell, ['-c', script], { encoding: 'utf8' });
   expect(r.status).toBe(0);
-  return r.stdout;
+  return r.stdout.split('\0').slice(0, -1);
 }
 
 const NASTY = [
@@ -14,9 +15,8 @@ const NASTY = [
 ];
 
 describe('shellQuote', () => {
-  it.each(NASTY)('round-trips %j through sh and bash unchanged', (word) => {
-    expect(roundTrip(word)).toBe(word);
-    expect(roundTrip(word, '/bin/bash')).toBe(word);
+  it.each(['/bin/sh', '/bin/bash'])('round-trips spaces, quotes, $, backticks, newlines and globs through %s unchanged', (shell) => {
+    expect(roundTrip(NASTY, shell)).toEqual(NASTY);
   });
 
   it('leaves safe words readable and quotes the empty string', () => {

@@ -2,7 +2,9 @@
  * How each primitive's call becomes a command line. Shared by the real and the
  * recording transport, so --dry-run prints exactly what a real run executes.
  */
-import { UsageError } from '../errors';
+import { ConfigError, UsageError } from '../errors';
+import type { HostSettings } from './host-settings';
+import { maskSecrets } from './mask';
 import { shellJoin, shellQuote } from './quote';
 import type { LocalRunOptions, RsyncOptions } from './types';
 
@@ -90,4 +92,11 @@ export function rsyncArgv(opts: RsyncOptions, target: RsyncTarget, rsh: string):
   if (opts.direction === 'push') argv.push(opts.from, remote(opts.to));
   else argv.push(remote(opts.from), opts.to);
   return opts.localSudo ? ['sudo', '--', ...argv] : argv;
+}
+
+/** The original's refusal (compat §4 `sudo`), as a configuration error that names the host. */
+export function refuseSudoIfDisabled(settings: HostSettings, command: string): void {
+  if (settings.noSudo) {
+    throw new ConfigError(`[${settings.name}] cannot run '${maskSecrets(command, settings.secrets)}' with sudo: no-sudo is set for this host`);
+  }
 }

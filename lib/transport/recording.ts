@@ -5,9 +5,9 @@
  * transport, so the plan shows what a real run would execute. Nothing runs.
  */
 import * as os from 'node:os';
-import { CommandError, ConfigError } from '../errors';
+import { CommandError } from '../errors';
 import {
-  displayLocal, localArgv, rsyncArgv, sudoCommand, withCwdAndEnv, wrapInShell,
+  displayLocal, localArgv, refuseSudoIfDisabled, rsyncArgv, sudoCommand, withCwdAndEnv, wrapInShell,
 } from './command-line';
 import { describeTarget, resolveHostSettings, type HostSettings, type Identity } from './host-settings';
 import { maskSecrets } from './mask';
@@ -144,13 +144,5 @@ class RecordingHost implements HostTransport {
       factory.record(settings, line);
       return factory.respond(line, false, settings, argv.join(' '));
     };
-  }
-}
-
-
-/** The original's refusal (compat §4 `sudo`), as a configuration error that names the host. */
-export function refuseSudoIfDisabled(settings: HostSettings, command: string): void {
-  if (settings.noSudo) {
-    throw new ConfigError(`[${settings.name}] cannot run '${maskSecrets(command, settings.secrets)}' with sudo: no-sudo is set for this host`);
   }
 }

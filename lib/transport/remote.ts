@@ -1,13 +1,12 @@
 /** RemoteShell over the pooled ssh connections: run, sudo, put, get, exists. */
 import { CommandError, TransportError } from '../errors';
 import type { Logger } from '../log';
-import { sudoCommand, withCwdAndEnv, wrapInShell } from './command-line';
+import { refuseSudoIfDisabled, sudoCommand, withCwdAndEnv, wrapInShell } from './command-line';
 import type { ConnectionPool, SshConnection } from './connection';
 import { execOnConnection } from './exec';
 import { describeTarget, type HostSettings } from './host-settings';
 import { maskSecrets } from './mask';
 import { shellQuote } from './quote';
-import { refuseSudoIfDisabled } from './recording';
 import type { SudoPasswords } from './sudo-password';
 import type { CommandResult, RemoteRunOptions, RemoteShell, SudoOptions } from './types';
 
