@@ -181,8 +181,9 @@ describe('identities and authentication', () => {
 
   it('reports a dropped connection', async () => {
     const { factory } = track(realFactory(home));
-    const h = factory.forHost('site', hostOptions(server));
-    // kill this session's sshd process from inside: the connection drops under the running command
+    // No wrapper: the login shell runs this compound line itself, so $PPID is this session's sshd process.
+    const h = factory.forHost('site', hostOptions(server, { shell: '' }));
+    // kill it from inside: the connection drops under the running command
     const err = await h.remote.run('kill -9 $PPID; sleep 5').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
     expect((err as Error).message).toMatch(/connection to site .* was lost/);
