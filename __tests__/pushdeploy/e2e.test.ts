@@ -9,6 +9,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { shellJoin, shellQuote } from '../../lib/transport/quote';
 import { BUILDOUT, DEPLOY, startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import {
   ProductionSupervisor, SITE_GROUP, commitGitMessage, commitHgBranch, createRepositories, repoRoot,
@@ -34,10 +35,25 @@ let prodSite: string; // production's copy of the site, as this machine sees it
 
 interface Run { code: number | null; out: string }
 
+/**
+ * The hostout launcher another local user can run: this checkout when they can
+ * read it, else a copy (CI may keep the checkout under root's private home).
+ */
+function hostoutFor(user: string): string {
+  const readable = spawnSync('su', ['-s', '/bin/sh', user, '-c', `test -r ${shellQuote(HOSTOUT)} && test -r ${shellQuote(path.join(repoRoot(), 'node_modules', 'yargs', 'package.json'))}`]);
+  if (readable.status === 0) return HOSTOUT;
+  const copy = path.join(work, 'hostout-copy');
+  if (!fs.existsSync(copy)) {
+    for (const part of ['bin', 'dist', 'node_modules', 'package.json']) fs.cpSync(path.join(repoRoot(), part), path.join(copy, part), { recursive: true });
+    spawnSync('chmod', ['-R', 'a+rX', copy]);
+  }
+  return path.join(copy, 'bin', 'hostout.js');
+}
+
 function hostout(args: string[], opts: { as?: string } = {}): Run {
   const argv = ['-c', cfg, ...args];
   const r = opts.as
-    ? spawnSync('su', ['-s', '/bin/sh', opts.as, '-c', `cd ${work} && exec node ${HOSTOUT} ${argv.map((a) => `'${a}'`).join(' ')}`], { encoding: 'utf8', timeout: 150000 })
+    ? spawnSync('su', ['-s', '/bin/sh', opts.as, '-c', `cd ${shellQuote(work)} && exec node ${shellJoin([hostoutFor(opts.as), ...argv])}`], { encoding: 'utf8', timeout: 150000 })
     : spawnSync('node', [HOSTOUT, ...argv], { cwd: work, encoding: 'utf8', timeout: 150000, env: { ...process.env, CI: 'true' } });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
