@@ -30,6 +30,15 @@ function fn(name: string, impl: (args: PyArgs, kwargs: PyKwargs) => PyValue): ()
   return () => f;
 }
 
+function noArgs(name: string, impl: () => PyValue): () => PyValue {
+  return fn(name, (args, kwargs) => { expectArgs(name, args, kwargs, 0, 0); return impl(); });
+}
+
+/** os.getuid() and friends exist on POSIX only. */
+function posixId(name: string, read: (() => number) | undefined): Record<string, () => PyValue> {
+  return read ? { [name]: noArgs(name, () => BigInt(read())) } : {};
+}
+
 // ---------------------------------------------------------------------------
 // Facts about the real machine
 
@@ -82,6 +91,8 @@ const sys = module('sys', "<module 'sys' (built-in)>", {
   maxunicode: constant(0x10ffffn),
   byteorder: constant(byteorder),
   implementation: constant(implementation),
+  getdefaultencoding: noArgs('getdefaultencoding', () => 'utf-8'),
+  getfilesystemencoding: noArgs('getfilesystemencoding', () => 'utf-8'),
 });
 
 // ---------------------------------------------------------------------------
@@ -234,6 +245,16 @@ const os = module('os', "<module 'os' (frozen)>", {
     return v === undefined ? args[1] ?? kwargs.get('default') ?? null : v;
   }),
   getcwd: fn('getcwd', (args, kwargs) => { expectArgs('getcwd', args, kwargs, 0, 0); return process.cwd(); }),
+  ...posixId('getuid', process.getuid),
+  ...posixId('geteuid', process.geteuid),
+  ...posixId('getgid', process.getgid),
+  ...posixId('getegid', process.getegid),
+  ...(isWindows ? {} : {
+    uname: noArgs('uname', () => new PyTuple(
+      [nodeOs.type() === 'Windows_NT' ? 'Windows' : nodeOs.type(), nodeOs.hostname(), nodeOs.release(), nodeOs.version(), nodeOs.machine()],
+      { typeName: 'uname_result', reprName: 'posix.uname_result', fields: ['sysname', 'nodename', 'release', 'version', 'machine'] },
+    )),
+  }),
   cpu_count: fn('cpu_count', (args, kwargs) => { expectArgs('cpu_count', args, kwargs, 0, 0); return BigInt(nodeOs.cpus().length) || null; }),
 });
 
@@ -245,8 +266,27 @@ const uname = (): PyTuple => new PyTuple(
   { typeName: 'uname_result', reprName: 'uname_result', fields: ['system', 'node', 'release', 'version', 'machine', 'processor'] },
 );
 
-function noArgs(name: string, impl: () => PyValue): () => PyValue {
-  return fn(name, (args, kwargs) => { expectArgs(name, args, kwargs, 0, 0); return impl(); });
+/** platform.freedesktop_os_release(): /etc/os-release parsed exactly as CPython 3.11 does. */
+function freedesktopOsRelease(): PyValue {
+  let text: string | undefined;
+  for (const candidate of ['/etc/os-release', '/usr/lib/os-release']) {
+    try {
+      text = fs.readFileSync(candidate, 'utf8');
+      break;
+    } catch {
+      // try the next one, like CPython
+    }
+  }
+  if (text === undefined) throw pyError('OSError', '[Errno 2] No such file or directory: \'/usr/lib/os-release\'');
+  const info = new PyDict();
+  info.set('NAME', 'Linux');
+  info.set('ID', 'linux');
+  info.set('PRETTY_NAME', 'Linux');
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z0-9_]+)=(["']?)(.*)\2$/.exec(line);
+    if (m) info.set(m[1], m[3].replace(/\\([\\$"'`])/g, '$1'));
+  }
+  return info;
 }
 
 const platform = module('platform', "<module 'platform' from '/usr/lib/python3.11/platform.py'>", {
@@ -260,6 +300,7 @@ const platform = module('platform', "<module 'platform' from '/usr/lib/python3.1
     if (process.platform === 'linux') return '';
     throw unsupported('platform.processor() outside Linux');
   }),
+  freedesktop_os_release: noArgs('freedesktop_os_release', freedesktopOsRelease),
   python_version: noArgs('python_version', () => VERSION_TEXT),
   python_version_tuple: noArgs('python_version_tuple', () => new PyTuple(VERSION_TEXT.split('.'))),
   python_implementation: noArgs('python_implementation', () => 'CPython'),
