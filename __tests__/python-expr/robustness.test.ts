@@ -3,6 +3,7 @@
  * random input, truncated input, hostile input and huge workloads it either
  * answers or throws a PythonExprError with a Python-style message.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { evaluateSectionCondition, PythonExprError } from '../../lib/buildout/python-expr';
@@ -123,6 +124,14 @@ describe('python-expr robustness', () => {
       expect(e.pythonType).toMatch(/^(unsupported|RecursionError|SyntaxError)$/);
     }
     expect(Date.now() - started).toBeLessThan(60_000);
+  });
+
+  test("python-names.ts matches the real CPython's dir() lists", () => {
+    const python = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+    const r = spawnSync(python, [path.join(__dirname, 'gen-python-names.py')], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).toBe(0);
+    const committed = fs.readFileSync(path.join(__dirname, '../../lib/buildout/python-expr/python-names.ts'), 'utf8');
+    expect(committed).toBe(r.stdout);
   });
 
   test('deep nesting gives Python\'s own SyntaxError', () => {
