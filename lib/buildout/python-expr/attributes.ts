@@ -4,7 +4,7 @@
  * Dunder attributes are never reachable (no `().__class__.__bases__` tricks).
  */
 import { boundMethod, expectArgs, expectInt, expectStr } from './callables';
-import { callValue, iterableToArray, STR_TYPE } from './builtins';
+import { iterableToArray, STR_TYPE } from './builtins';
 import { pyError, unsupported } from './errors';
 import { checkLength, tick } from './limits';
 import { contains, sliceIndices } from './operators';
@@ -443,7 +443,7 @@ function numberAttribute(v: boolean | bigint | number, name: string): PyValue | 
   return undefined;
 }
 
-function missing(v: PyValue, name: string, dirKey: string, owner: string): never {
+function missing(name: string, dirKey: string, owner: string): never {
   if ((PYTHON_ATTRIBUTE_NAMES[dirKey] ?? []).includes(name)) {
     throw unsupported(`${dirKey}.${name}`);
   }
@@ -454,32 +454,32 @@ export function getAttribute(v: PyValue, name: string): PyValue {
   tick();
   if (name.startsWith('__') && name.endsWith('__')) throw unsupported(`the attribute '${name}'`);
   const owner = `'${typeName(v)}' object`;
-  if (typeof v === 'string') return bindAll(v, name, STR_METHODS) ?? missing(v, name, 'str', owner);
+  if (typeof v === 'string') return bindAll(v, name, STR_METHODS) ?? missing(name, 'str', owner);
   if (typeof v === 'boolean' || typeof v === 'bigint' || typeof v === 'number') {
     const r = numberAttribute(v, name);
     if (r !== undefined) return r;
-    return missing(v, name, typeName(v) === 'bool' ? 'bool' : typeName(v), owner);
+    return missing(name, typeName(v) === 'bool' ? 'bool' : typeName(v), owner);
   }
   if (v === null) throw pyError('AttributeError', `'NoneType' object has no attribute '${name}'`);
-  if (v instanceof PyList) return bindAll(v, name, LIST_METHODS) ?? missing(v, name, 'list', owner);
+  if (v instanceof PyList) return bindAll(v, name, LIST_METHODS) ?? missing(name, 'list', owner);
   if (v instanceof PyTuple) {
     if (v.named) {
       const i = v.named.fields.indexOf(name);
       if (i >= 0) return v.items[i];
     }
-    return bindAll(v, name, TUPLE_METHODS) ?? missing(v, name, 'tuple', owner);
+    return bindAll(v, name, TUPLE_METHODS) ?? missing(name, 'tuple', owner);
   }
-  if (v instanceof PyDict) return bindAll(v, name, DICT_METHODS) ?? missing(v, name, 'dict', owner);
-  if (v instanceof PySet) return bindAll(v, name, SET_METHODS) ?? missing(v, name, v.typeName, owner);
-  if (v instanceof PyBytes) return bindAll(v, name, BYTES_METHODS) ?? missing(v, name, 'bytes', owner);
+  if (v instanceof PyDict) return bindAll(v, name, DICT_METHODS) ?? missing(name, 'dict', owner);
+  if (v instanceof PySet) return bindAll(v, name, SET_METHODS) ?? missing(name, v.typeName, owner);
+  if (v instanceof PyBytes) return bindAll(v, name, BYTES_METHODS) ?? missing(name, 'bytes', owner);
   if (v instanceof PyRange) {
     if (name === 'start' || name === 'stop' || name === 'step') return v[name];
-    return missing(v, name, 'range', owner);
+    return missing(name, 'range', owner);
   }
   if (v instanceof PyOpaque) {
     const getter = v.behaviour.attrs && Object.prototype.hasOwnProperty.call(v.behaviour.attrs, name) ? v.behaviour.attrs[name] : undefined;
     if (getter) return getter();
-    return missing(v, name, v.behaviour.dirKey ?? '', v.behaviour.attrOwner ?? owner);
+    return missing(name, v.behaviour.dirKey ?? '', v.behaviour.attrOwner ?? owner);
   }
   if (v instanceof PyType) {
     if (v === STR_TYPE && Object.prototype.hasOwnProperty.call(STR_METHODS, name)) {
@@ -497,5 +497,3 @@ export function getAttribute(v: PyValue, name: string): PyValue {
   }
   throw pyError('AttributeError', `${owner} has no attribute '${name}'`);
 }
-
-export { callValue };

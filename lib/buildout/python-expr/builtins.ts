@@ -6,14 +6,14 @@
 import { builtinFunction, expectArgs, expectInt } from './callables';
 import { pyError, unsupported } from './errors';
 import { checkLength, tick } from './limits';
-import { floatDivmod, binaryOp, contains } from './operators';
+import { floatDivmod, binaryOp } from './operators';
 import { floatToInt, parseFloatLiteral, parseIntLiteral, roundFloat, roundFloatToInt, roundInt } from './numbers';
 import { PYTHON_ATTRIBUTE_NAMES } from './python-names';
 import { formatValue } from './format';
 import {
-  intToString, isIterable, isNumber, numeric, pyIterate, pyLen, pyOrder, pyRepr, pyStr, PyArgs, PyBytes,
-  PyCallable, PyDict, PyIterator, PyKwargs, PyList, PyObject, PyOpaque, PyRange, PySet, PyTuple, PyType,
-  PyValue, truthy, typeName, strLength, astralCodePoints, ELLIPSIS,
+  isNumber, numeric, pyIterate, pyLen, pyOrder, pyRepr, pyStr, PyArgs, PyBytes,
+  PyCallable, PyDict, PyIterator, PyKwargs, PyList, PyRange, PySet, PyTuple, PyType,
+  PyValue, truthy, typeName, strLength, ELLIPSIS,
 } from './values';
 
 /** Calls any Python callable value. */
@@ -418,9 +418,3 @@ export function lookupBuiltin(name: string): PyValue | 'unsupported' | undefined
   return undefined;
 }
 
-export function intRepr(v: bigint): string {
-  return intToString(v);
-}
-
-// Re-exported so attribute code can build results without import cycles.
-export { PyObject, PyOpaque, isIterable, astralCodePoints, contains };

@@ -10,10 +10,9 @@ import * as nodeOs from 'node:os';
 import { boundMethod, builtinFunction, expectArgs, expectInt, expectStr } from './callables';
 import { pyError, unsupported } from './errors';
 import { escapePattern, RE_FLAGS, translatePattern, TranslatedPattern } from './regex';
-import { PY_WHITESPACE } from './numbers';
 import { PYTHON_ATTRIBUTE_NAMES } from './python-names';
 import {
-  pyRepr, PyArgs, PyDict, PyKwargs, PyList, PyOpaque, PyTuple, PyValue, strLength, typeName, truthy,
+  pyRepr, PyArgs, PyDict, PyKwargs, PyList, PyOpaque, PyTuple, PyValue, strLength, typeName,
 } from './values';
 
 export const EMULATED_PYTHON = { major: 3, minor: 11, micro: 2 } as const;
@@ -328,7 +327,7 @@ function cpOffset(s: string, utf16: number): bigint {
   return BigInt(strLength(s.slice(0, utf16)));
 }
 
-function matchObject(t: TranslatedPattern, patternText: string, subject: string, m: RegExpExecArray): PyOpaque {
+function matchObject(t: TranslatedPattern, subject: string, m: RegExpExecArray): PyOpaque {
   const indices = m.indices!;
   const group = (g: PyValue): PyValue => {
     let n: number;
@@ -406,7 +405,6 @@ function matchObject(t: TranslatedPattern, patternText: string, subject: string,
       endpos: constant(BigInt(strLength(subject))),
     },
   });
-  void patternText;
   return self;
 }
 
@@ -423,13 +421,13 @@ function checkSubject(t: TranslatedPattern, subject: PyValue): string {
   return subject;
 }
 
-function runMatch(mode: MatchMode, t: TranslatedPattern, patternText: string, subjectValue: PyValue): PyValue {
+function runMatch(mode: MatchMode, t: TranslatedPattern, subjectValue: PyValue): PyValue {
   const subject = checkSubject(t, subjectValue);
   const source = mode === 'fullmatch' ? `(?:${t.regexp.source})(?![\\s\\S])` : t.regexp.source;
   const re = new RegExp(source, t.regexp.flags.replace('g', mode === 'search' ? 'g' : 'y'));
   re.lastIndex = 0;
   const m = re.exec(subject);
-  return m ? matchObject(t, patternText, subject, m) : null;
+  return m ? matchObject(t, subject, m) : null;
 }
 
 function findall(t: TranslatedPattern, subjectValue: PyValue): PyValue {
@@ -463,11 +461,11 @@ class PatternObject extends PyOpaque {
 function patternMethod(p: PatternObject, mode: MatchMode): PyValue {
   return boundMethod(p, mode, (args, kwargs) => {
     expectArgs(mode, args, kwargs, 1, 1);
-    return runMatch(mode, p.translated, p.text, args[0]);
+    return runMatch(mode, p.translated, args[0]);
   });
 }
 
-function patternAndFlags(name: string, args: PyArgs, kwargs: PyKwargs, patternIndex: number): { text: string; t: TranslatedPattern } {
+function patternAndFlags(args: PyArgs, kwargs: PyKwargs, patternIndex: number): { text: string; t: TranslatedPattern } {
   const p = args[patternIndex];
   const flagsArg = args[patternIndex + 2] ?? kwargs.get('flags') ?? 0n;
   const flags = Number(expectInt(flagsArg));
@@ -479,15 +477,14 @@ function patternAndFlags(name: string, args: PyArgs, kwargs: PyKwargs, patternIn
     if (p !== null && typeof p === 'object' && p.typeName === 'bytes') throw unsupported('bytes regular expressions');
     throw pyError('TypeError', 'first argument must be string or compiled pattern');
   }
-  void name;
   return { text: p, t: compile(p, flags) };
 }
 
 function reFunction(mode: MatchMode): () => PyValue {
   return fn(mode, (args, kwargs) => {
     expectArgs(mode, args, kwargs, 2, 3, ['flags']);
-    const { text, t } = patternAndFlags(mode, args, kwargs, 0);
-    return runMatch(mode, t, text, args[1]);
+    const { t } = patternAndFlags(args, kwargs, 0);
+    return runMatch(mode, t, args[1]);
   });
 }
 
@@ -497,7 +494,7 @@ const re = module('re', "<module 're' from '/usr/lib/python3.11/re/__init__.py'>
   fullmatch: reFunction('fullmatch'),
   findall: fn('findall', (args, kwargs) => {
     expectArgs('findall', args, kwargs, 2, 3, ['flags']);
-    return findall(patternAndFlags('findall', args, kwargs, 0).t, args[1]);
+    return findall(patternAndFlags(args, kwargs, 0).t, args[1]);
   }),
   compile: fn('compile', (args, kwargs) => {
     expectArgs('compile', args, kwargs, 1, 2, ['flags']);
@@ -561,5 +558,3 @@ export function defaultGlobals(): ReadonlyMap<string, PyValue> {
   cachedGlobals = g;
   return g;
 }
-
-export { PY_WHITESPACE, truthy };

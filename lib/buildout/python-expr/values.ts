@@ -6,7 +6,7 @@
  *   Python), float -> number, str -> string (indexed by code point where it
  *   matters), everything else -> a PyObject subclass below.
  */
-import { pyError, PythonExprError } from './errors';
+import { pyError } from './errors';
 import { tick } from './limits';
 
 export type PyValue = null | boolean | bigint | number | string | PyObject;
@@ -498,8 +498,4 @@ export function pyLen(v: PyValue): number {
   }
   if (v instanceof PyOpaque && v.behaviour.len) return v.behaviour.len();
   throw pyError('TypeError', `object of type '${typeName(v)}' has no len()`);
-}
-
-export function isPythonError(e: unknown): e is PythonExprError {
-  return e instanceof PythonExprError;
 }
