@@ -232,11 +232,18 @@ describe('[buildout] checks (buildout: UserError, same text)', () => {
   });
 
   test('bad command-line assignments (buildout: TypeError / IndexError tracebacks)', async () => {
-    const dir = writeCase({ 'buildout.cfg': lines('[buildout]', 'parts =') });
-    for (const bad of ['s:=1', 'a:b:c=1']) {
-      await expect(loadBuildout({ cwd: dir, userDefaults: false, assignments: [bad] })).rejects.toThrow(ConfigError);
+    const dir = writeCase({ 'buildout.cfg': lines('[buildout]', 'parts =', '[s]', 'a = 1') });
+    await expect(loadBuildout({ cwd: dir, userDefaults: false, assignments: ['a:b:c=1'] })).rejects.toThrow(/too many ':'/);
+    // an empty option name only breaks buildout when it is merged onto an existing section
+    await expect(loadBuildout({ cwd: dir, userDefaults: false, assignments: ['s:=1'] })).rejects.toThrow(
+      "command-line assignment 's:=1': an option with an empty name cannot be merged",
+    );
+    const b = await loadBuildout({ cwd: dir, userDefaults: false, assignments: ['new:=1'], env: { HOME: emptyHome() } });
+    expect(b.raw('new')).toEqual({ '': '1' });
+    if (batch) {
+      const r = await batch.request({ dir, mode: 'annotate', args: ['-U', 's:=1', 'annotate'], env: { HOME: emptyHome() } });
+      expect(r.stderr).toContain('IndexError');
     }
-    await expect(loadBuildout({ cwd: dir, userDefaults: false, assignments: ['s:=1'] })).rejects.toThrow(/the option name is empty/);
   });
 });
 

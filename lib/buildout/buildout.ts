@@ -7,11 +7,10 @@
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import { ConfigError } from '../errors';
-import { cloneData, unannotateSection, type AnnotatedData } from './merge';
+import { unannotateSection, type AnnotatedData } from './merge';
 import { Evaluator, type Options } from './options';
 import { BUILDOUT_DEFAULT_NAMES, boolOption, type LoadedData } from './loader';
 import { renderAnnotate, renderQuery } from './annotate';
-import type { SourceLocation } from './section-key';
 import { PY_WS_CLASS, pathJoin, pyRepr, pySorted, pySplitWs } from './pywhitespace';
 import { BuildoutUserError, displayFile, toConfigError } from './user-error';
 
@@ -57,16 +56,13 @@ export class LoadedBuildout implements Buildout {
   constructor(loaded: LoadedData) {
     const { data, cwd } = loaded;
     this.cwd = cwd;
-    this.annotated = cloneData(data);
+    // buildout deep-copies its data here because it then turns it into the raw
+    // values in place; we build the raw values separately and never mutate the
+    // annotated data afterwards, so the data itself is the annotate snapshot.
+    this.annotated = data;
     const raw = new Map<string, Map<string, string>>();
-    const locations = new Map<string, Map<string, SourceLocation>>();
-    for (const [name, section] of data) {
-      raw.set(name, unannotateSection(section));
-      const locs = new Map<string, SourceLocation>();
-      for (const [k, sk] of section) if (sk.location && sk.location.line) locs.set(k, sk.location);
-      locations.set(name, locs);
-    }
-    this.ev = new Evaluator(raw, locations);
+    for (const [name, section] of data) raw.set(name, unannotateSection(section));
+    this.ev = new Evaluator(raw, data);
     const ev = this.ev;
     const at = (option: string) => ev.locate('buildout', option);
     const check = <T>(fn: () => T, option?: string): T => {

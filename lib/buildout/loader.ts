@@ -120,9 +120,10 @@ export function boolOption(value: string, name: string): boolean {
 }
 
 /** Parse `section:option=value` words like buildout's main(); sorted and grouped. */
-export function parseAssignments(words: string[]): AnnotatedData {
+export function parseAssignments(assignments: string[]): AnnotatedData {
   const tuples: [string, string, string][] = [];
-  for (const word of words) {
+  const words = new Map<string, string>();
+  for (const word of assignments) {
     const eq = word.indexOf('=');
     if (eq < 0) throw new ConfigError(`invalid command-line assignment ${pyRepr(word)}: expected section:option=value`);
     const left = word.slice(0, eq).split(':');
@@ -130,16 +131,18 @@ export function parseAssignments(words: string[]): AnnotatedData {
       throw new ConfigError(`invalid command-line assignment ${pyRepr(word)}: too many ':' (expected section:option=value)`);
     }
     const [section, option] = left.length === 1 ? ['buildout', left[0]] : left;
-    const t: [string, string, string] = [pyStrip(section), pyStrip(option), pyStrip(word.slice(eq + 1))];
-    if (!t[1]) throw new ConfigError(`invalid command-line assignment ${pyRepr(word)}: the option name is empty`);
-    tuples.push(t);
+    // An empty option name is kept: buildout only fails (IndexError) when such
+    // an option has to be merged onto an existing section (merge.ts).
+    tuples.push([pyStrip(section), pyStrip(option), pyStrip(word.slice(eq + 1))]);
+    words.set(`${pyStrip(section)}\0${pyStrip(option)}`, word);
   }
   tuples.sort((a, b) => pyCompare(a[0], b[0]) || pyCompare(a[1], b[1]) || pyCompare(a[2], b[2]));
   const out: AnnotatedData = new Map();
   for (const [section, option, value] of tuples) {
     let s = out.get(section);
     if (!s) out.set(section, (s = new Map()));
-    s.set(option, new SectionKey(value, COMMAND_LINE_VALUE, { file: 'the command line' }));
+    const word = words.get(`${section}\0${option}`) ?? `${section}:${option}=${value}`;
+    s.set(option, new SectionKey(value, COMMAND_LINE_VALUE, { file: `command-line assignment ${pyRepr(word)}` }));
   }
   return out;
 }
@@ -153,6 +156,8 @@ interface OpenContext {
   downloaded: Set<string>;
   cwd: string;
   opened: { count: number };
+  /** `seen`, normalised (to catch `./buildout.cfg` cycles, which Python misses). */
+  seenNormalized: string[];
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -208,9 +213,11 @@ async function openConfig(
   let bytes: Buffer;
   let label: string;
   let nextBase: string;
+  // Synchronous on purpose: local config files are small, and a thread-pool
+  // round trip per file costs more than the read itself.
   const readLocal = async (path: string): Promise<Buffer> => {
     try {
-      return await fs.promises.readFile(path);
+      return fs.readFileSync(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
@@ -256,8 +263,8 @@ async function openConfig(
   }
   // Python compares unnormalised strings, so `./buildout.cfg` recurses until
   // RecursionError; we detect the cycle on normalised paths instead.
-  const normalized = isUrl(filename) ? undefined : pathNormpath(filename);
-  if (normalized !== undefined && seen.some((s) => s !== filename && !isUrl(s) && pathNormpath(s) === normalized)) {
+  const normalized = isUrl(filename) ? filename : pathNormpath(filename);
+  if (ctx.seenNormalized.includes(normalized)) {
     throw new BuildoutUserError(
       `Recursive file include ${pyReprList(seen)} ${filename} (the same file, spelled differently)`,
       from,
@@ -265,6 +272,7 @@ async function openConfig(
   }
   const rootConfigFile = seen.length === 0;
   seen.push(filename);
+  ctx.seenNormalized.push(normalized);
 
   const shownLabel = displayFile(label, ctx.cwd);
   const parsed = parseConfig(decodeConfig(bytes, shownLabel), shownLabel);
@@ -294,6 +302,7 @@ async function openConfig(
     }
   }
   seen.pop();
+  ctx.seenNormalized.pop();
   return result;
 }
 
@@ -327,7 +336,7 @@ export async function loadData(options: LoadOptions = {}): Promise<LoadedData> {
 
   const cloptions = parseAssignments(options.assignments ?? []);
   const override = cloneSection(cloptions.get('buildout') ?? new Map());
-  const ctx: OpenContext = { override, downloaded: new Set(), cwd, opened: { count: 0 } };
+  const ctx: OpenContext = { override, downloaded: new Set(), cwd, opened: { count: 0 }, seenNormalized: [] };
 
   if (options.userDefaults !== false) {
     const home = env.BUILDOUT_HOME ? env.BUILDOUT_HOME : pathJoin(pathExpanduser('~', homeDirectory(env)), '.buildout');
@@ -340,7 +349,7 @@ export async function loadData(options: LoadOptions = {}): Promise<LoadedData> {
 
   {
     const copy = cloneSection(buildoutData());
-    updateData(data, await openConfig(pathDirname(configFile), configFile, [], copy, { ...ctx, downloaded: new Set() }));
+    updateData(data, await openConfig(pathDirname(configFile), configFile, [], copy, { ...ctx, downloaded: new Set(), seenNormalized: [] }));
   }
 
   updateData(data, cloptions);

@@ -6,6 +6,7 @@
  */
 import { SectionKey, IMPLICIT_VALUE, type SourceLocation } from './section-key';
 import { pyCompare, pyRstripChars } from './pywhitespace';
+import { BuildoutUserError } from './user-error';
 
 /** option name → SectionKey; a Map keeps Python's dict insertion order. */
 export type AnnotatedSection = Map<string, SectionKey>;
@@ -54,7 +55,16 @@ function compareOperatorKeys(a: string, b: string): number {
 }
 
 /** `_update_section(s1, s2)`: mutates and returns s1. */
+/** Python's sort key indexes k[-1], so an empty option name (only possible from the command line) crashes it. */
+function refuseEmptyName(where: SourceLocation | undefined): never {
+  throw new BuildoutUserError(
+    'an option with an empty name cannot be merged into an existing section (buildout fails with IndexError)',
+    where ?? { file: 'a command-line assignment such as s:=1' },
+  );
+}
+
 export function updateSection(s1: AnnotatedSection, s2in: AnnotatedSection): AnnotatedSection {
+  if (s2in.has('')) refuseEmptyName(s2in.get('')!.location);
   const s2 = cloneSection(s2in);
   const keys = [...s2.keys()].sort(compareOperatorKeys);
   for (const k of keys) {
@@ -92,6 +102,7 @@ export function updateData(d1: AnnotatedData, d2: AnnotatedData): AnnotatedData 
  * Same semantics as updateSection for the values; mutates and returns s1.
  */
 export function updateRawSection(s1: Map<string, string>, s2in: Map<string, string>): Map<string, string> {
+  if (s2in.has('')) refuseEmptyName(undefined);
   const s2 = new Map(s2in);
   const keys = [...s2.keys()].sort(compareOperatorKeys);
   for (const k of keys) {

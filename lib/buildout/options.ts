@@ -11,7 +11,7 @@
  * what a half-initialised section still yields — follow from it.
  */
 import { BuildoutUserError } from './user-error';
-import { updateRawSection } from './merge';
+import { updateRawSection, type AnnotatedData } from './merge';
 import type { SourceLocation } from './section-key';
 import { pyRepr, pySorted, pySplitWs, pyStrip } from './pywhitespace';
 
@@ -32,11 +32,12 @@ export class Evaluator {
   readonly parts: string[] = [];
   /** successful `<=` expansions by section name (see Options.doExtendRaw). */
   readonly expanded = new Map<string, Map<string, string>>();
-  private readonly locations: Map<string, Map<string, SourceLocation>>;
+  /** the annotated data, only read to find where an option was written */
+  private readonly annotated: AnnotatedData;
 
-  constructor(raw: Map<string, Map<string, string>>, locations: Map<string, Map<string, SourceLocation>>) {
+  constructor(raw: Map<string, Map<string, string>>, annotated: AnnotatedData) {
     this.raw = raw;
-    this.locations = locations;
+    this.annotated = annotated;
   }
 
   /** `Buildout.__getitem__` */
@@ -53,8 +54,8 @@ export class Evaluator {
 
   /** File and line where `section:option` was written (following macros). */
   locate(section: string, option: string, visited = new Set<string>()): SourceLocation | undefined {
-    const loc = this.locations.get(section)?.get(option);
-    if (loc) return loc;
+    const loc = this.annotated.get(section)?.get(option)?.location;
+    if (loc && loc.line) return loc;
     if (visited.has(section)) return undefined;
     visited.add(section);
     const macros = this.raw.get(section)?.get('<');
@@ -161,6 +162,7 @@ export class Options {
 
   /** `Options._sub`: replace the `${…}` references in one `$$`-free piece. */
   private sub(template: string, seen: SeenKey[]): string {
+    if (!template.includes('${')) return template;
     const pieces = template.split(TEMPLATE_SPLIT);
     if (pieces.length === 1) return template;
     const [curSection, curOption] = seen[seen.length - 1];

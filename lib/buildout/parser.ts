@@ -37,7 +37,7 @@ const OPTION_START = new RegExp(`^([^${W}{}[\\]=:]+[${W}]*[-+]?)=([^\\n]*)(?=\\n
 
 /** Split text the way Python iterates a universal-newlines text file. */
 export function splitPythonLines(text: string): string[] {
-  const normalized = text.replace(/\r\n?/g, '\n');
+  const normalized = text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
   const lines: string[] = [];
   let start = 0;
   for (;;) {
@@ -99,7 +99,7 @@ export function parseConfig(text: string, fileLabel: string): ParsedConfig {
       continue;
     }
 
-    const header = SECTION_HEADER.exec(line);
+    const header = line[0] === '[' ? SECTION_HEADER.exec(line) : null;
     if (header) {
       sectionCondition = true;
       const name = header[2];

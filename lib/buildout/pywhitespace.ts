@@ -109,6 +109,7 @@ export function stripLeadingBlankLines(s: string): string {
 }
 
 const NONPRINTABLE_RE = /[\p{C}\p{Z}]/u;
+const SURROGATE = /[\ud800-\udfff]/;
 
 /** Python `repr(str)`. */
 export function pyRepr(s: string): string {
@@ -137,6 +138,7 @@ export function pyReprList(items: string[]): string {
 /** Python's default string ordering: by code point (JS sorts by UTF-16 unit). */
 export function pyCompare(a: string, b: string): number {
   if (a === b) return 0;
+  if (!SURROGATE.test(a) && !SURROGATE.test(b)) return a < b ? -1 : 1;
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const x = a.codePointAt(i)!;
@@ -147,8 +149,14 @@ export function pyCompare(a: string, b: string): number {
   return a.length < b.length ? -1 : a.length > b.length ? 1 : 0;
 }
 
+/** JS `<` on strings is UTF-16 order, which equals code-point order without surrogates. */
+function unitCompare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function pySorted(items: Iterable<string>): string[] {
-  return [...items].sort(pyCompare);
+  const arr = [...items];
+  return arr.sort(arr.some((s) => SURROGATE.test(s)) ? pyCompare : unitCompare);
 }
 
 // ---- posixpath ---------------------------------------------------------

@@ -21,6 +21,12 @@ export interface SourceLocation {
 export class SectionKey {
   value: string;
   history: HistoryItem[];
+  /**
+   * Copy-on-write: merging deep-copies sections at every extends level (as
+   * buildout does), and copying long histories each time was the engine's
+   * main cost. A clone shares the array until either side appends.
+   */
+  private historyShared = false;
   /** The file and line the current value comes from (last SET/OVERRIDE/ADD/REMOVE in a file). */
   location?: SourceLocation;
 
@@ -37,9 +43,19 @@ export class SectionKey {
   /** copy.deepcopy */
   clone(): SectionKey {
     const k = new SectionKey(this.value, '');
-    k.history = this.history.slice();
+    k.history = this.history;
+    k.historyShared = true;
+    this.historyShared = true;
     k.location = this.location;
     return k;
+  }
+
+  private record(item: HistoryItem): void {
+    if (this.historyShared) {
+      this.history = this.history.slice();
+      this.historyShared = false;
+    }
+    this.history.push(item);
   }
 
   overrideValue(other: SectionKey): void {
@@ -47,18 +63,18 @@ export class SectionKey {
     if (other.location) this.location = other.location;
     const lastOp = other.history[other.history.length - 1].operation;
     if (lastOp !== 'ADD' && lastOp !== 'REMOVE') {
-      this.history.push({ operation: 'OVERRIDE', value: other.value, source: other.source });
+      this.record({ operation: 'OVERRIDE', value: other.value, source: other.source });
     }
   }
 
   setDirectory(value: string): void {
     this.value = value;
-    this.history.push({ operation: 'DIRECTORY', value, source: this.source });
+    this.record({ operation: 'DIRECTORY', value, source: this.source });
   }
 
   addToValue(added: string, source: string, location?: SourceLocation): void {
     this.value = this.value.split('\n').concat(added.split('\n')).join('\n');
-    this.history.push({ operation: 'ADD', value: added, source });
+    this.record({ operation: 'ADD', value: added, source });
     if (location) this.location = location;
   }
 
@@ -68,7 +84,7 @@ export class SectionKey {
       .split('\n')
       .filter((l) => !gone.has(l))
       .join('\n');
-    this.history.push({ operation: 'REMOVE', value: removed, source });
+    this.record({ operation: 'REMOVE', value: removed, source });
     if (location) this.location = location;
   }
 }
