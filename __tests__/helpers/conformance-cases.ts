@@ -9,8 +9,23 @@ import * as path from 'path';
 import { REPO_ROOT, type RunEnv } from './oracle';
 
 export const CASES_DIR = path.join(REPO_ROOT, 'fixtures', 'buildout');
-/** Expectations are generated with each case copied here; the test runs ours at the same path. */
-export const CONFORMANCE_ROOT = '/tmp/hostout-conformance';
+/** Expectations are generated with each case copied here (fixtures/buildout/regen.py). */
+export const EXPECTED_ROOT = '/tmp/hostout-conformance';
+
+/**
+ * Where a test run copies the cases: a fresh directory per run, so two runs on
+ * one machine never delete each other's files. Cases that name their own
+ * absolute path get EXPECTED_ROOT rewritten to it (prepareCase), and outputs
+ * get it rewritten back (toExpectedRoot) before comparing.
+ */
+export function makeRunRoot(): string {
+  return fs.mkdtempSync(`${EXPECTED_ROOT}-run-`);
+}
+
+/** Our output as if it had run at EXPECTED_ROOT. */
+export function toExpectedRoot(text: string, runRoot: string): string {
+  return text.split(runRoot).join(EXPECTED_ROOT);
+}
 
 export type CompareMode = 'resolve' | 'annotate' | 'query';
 
@@ -63,19 +78,31 @@ export function listCases(): ConformanceCase[] {
     }));
 }
 
-/** A fresh copy of the case at CONFORMANCE_ROOT/<name>; returns the directory and the env to run with. */
-export function prepareCase(c: ConformanceCase): { dir: string; env: RunEnv } {
+function copyRewriting(src: string, dst: string, runRoot: string): void {
+  if (fs.statSync(src).isDirectory()) {
+    fs.mkdirSync(dst, { recursive: true });
+    for (const e of fs.readdirSync(src)) copyRewriting(path.join(src, e), path.join(dst, e), runRoot);
+    return;
+  }
+  const data = fs.readFileSync(src);
+  const marker = Buffer.from(`${EXPECTED_ROOT}/`);
+  if (data.includes(marker)) fs.writeFileSync(dst, data.toString('utf8').split(`${EXPECTED_ROOT}/`).join(`${runRoot}/`));
+  else fs.writeFileSync(dst, data);
+}
+
+/** A fresh copy of the case at <runRoot>/<name>; returns the directory and the env to run with. */
+export function prepareCase(c: ConformanceCase, runRoot: string): { dir: string; env: RunEnv } {
   const src = path.join(CASES_DIR, c.name);
-  const dir = path.join(CONFORMANCE_ROOT, c.name);
+  const dir = path.join(runRoot, c.name);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   for (const entry of fs.readdirSync(src)) {
     if (CASE_META.has(entry)) continue;
-    fs.cpSync(path.join(src, entry), path.join(dir, entry), { recursive: true });
+    copyRewriting(path.join(src, entry), path.join(dir, entry), runRoot);
   }
   const dirs = [...(c.spec.fresh ? [] : ['eggs']), ...(c.spec.mkdirs ?? [])];
   for (const d of dirs) fs.mkdirSync(path.join(dir, d), { recursive: true });
-  const env: RunEnv = { HOME: path.join(CONFORMANCE_ROOT, '.empty-home') };
+  const env: RunEnv = { HOME: path.join(runRoot, '.empty-home') };
   fs.mkdirSync(env.HOME as string, { recursive: true });
   if (c.spec.env?.HOME) env.HOME = path.join(dir, c.spec.env.HOME);
   if (c.spec.env?.BUILDOUT_HOME) env.BUILDOUT_HOME = path.join(dir, c.spec.env.BUILDOUT_HOME);
