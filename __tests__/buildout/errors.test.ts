@@ -323,3 +323,14 @@ describe('mutated configurations never crash or hang', () => {
     expect(refused).toBeGreaterThan(0);
   });
 });
+
+test('references that double a value 40 times are refused instead of exhausting memory', async () => {
+  const body = ['[buildout]', 'parts =', '[s]', 'v0 = xxxxxxxx'];
+  for (let i = 1; i <= 40; i++) body.push(`v${i} = \${:v${i - 1}}\${:v${i - 1}}`);
+  const dir = writeCase({ 'buildout.cfg': lines(...body) });
+  const b = await loadBuildout({ cwd: dir, userDefaults: false, env: { HOME: emptyHome() } });
+  expect(() => b.get('s', 'v40')).toThrow(/longer than \d+ characters/);
+  expect(b.get('s', 'v3')).toBe('x'.repeat(64));
+  const { errors } = b.resolveAll();
+  expect(Object.keys(errors).length).toBeGreaterThan(0);
+});

@@ -21,6 +21,8 @@ const TEMPLATE_SPLIT = /(\$\{[^}]*\})/;
 // Python's `$` also matches before a final newline, hence `\n?`.
 const SIMPLE = /^[-a-zA-Z0-9 ._]+\n?$/;
 const VALID = /^\$\{[-a-zA-Z0-9 ._]*:[-a-zA-Z0-9 ._]+\}$/;
+/** A resolved value this long can only come from references that fan out exponentially. */
+const MAX_VALUE_LENGTH = 32 * 1024 * 1024;
 
 /** The state shared by all sections: the merged raw data and the section cache. */
 export class Evaluator {
@@ -193,6 +195,12 @@ export class Options {
         else throw new BuildoutUserError(`Referenced option does not exist: ${section} ${option}`, where());
       }
       out += v;
+      if (out.length > MAX_VALUE_LENGTH) {
+        throw new BuildoutUserError(
+          `substituting \${…} makes the value of ${curSection}:${curOption} longer than ${MAX_VALUE_LENGTH} characters (references that multiply?)`,
+          where(),
+        );
+      }
     }
     return out;
   }

@@ -31,5 +31,9 @@ export function toConfigError(err: unknown, cwd: string): unknown {
     // Deeply nested references: Python would raise RecursionError (a traceback).
     return new ConfigError('substitutions or macros nested too deeply to resolve (maximum recursion depth exceeded)');
   }
+  if (err instanceof RangeError && /string length/i.test(err.message)) {
+    // Python would raise MemoryError (a traceback).
+    return new ConfigError('a value grows too large to hold in memory (references or += that multiply?)');
+  }
   return err;
 }
