@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import plugin, { normaliseFlags, buildoutArgv, detectRepositoryVcs, VAR_EXCLUDES } from '../../plugins/pushdeploy';
+import plugin, { normaliseFlags, buildoutArgv, detectRepositoryVcs, readSettings, VAR_EXCLUDES } from '../../plugins/pushdeploy';
+import { readStagingBuildout } from '../../plugins/pushdeploy/annotate';
 import { ConfigError, UsageError } from '../../lib/errors';
 import type { HostOptions } from '../../lib/hostout/types';
 import type { CommandContext } from '../../lib/hostout/types';
@@ -308,6 +309,28 @@ describe('push, deploy_etc and deploy', () => {
     writeBuildout('bin-directory = scripts\n');
     const { result } = await run('annotate', options());
     expect(result).toMatchObject({ 'bin-directory': path.join(site, 'scripts'), directory: site });
+  });
+});
+
+describe('annotate as the buildout user sees it', () => {
+  test("the buildout user's ~/.buildout/default.cfg counts (HOME from the passwd database)", async () => {
+    writeBuildout();
+    const home = path.join(root, 'home-of-plone');
+    fs.mkdirSync(path.join(home, '.buildout'), { recursive: true });
+    fs.writeFileSync(path.join(home, '.buildout', 'default.cfg'), '[buildout]\neggs-directory = /srv/shared-eggs\n');
+    const passwd = path.join(root, 'passwd');
+    fs.writeFileSync(passwd, `root:x:0:0:root:/root:/bin/sh\nplone:x:1234:1234::${home}:/bin/sh\n`);
+    const dirs = await readStagingBuildout(readSettings('first-site', options({ 'buildout-user': 'plone' })), passwd);
+    expect(dirs.eggs).toBe('/srv/shared-eggs');
+    expect(dirs.bin).toBe(path.join(site, 'bin'));
+    expect(dirs.parts).toBe(path.join(site, 'parts'));
+  });
+  test('an unknown buildout user is a clear error', async () => {
+    writeBuildout();
+    const passwd = path.join(root, 'passwd');
+    fs.writeFileSync(passwd, 'root:x:0:0:root:/root:/bin/sh\n');
+    await expect(readStagingBuildout(readSettings('first-site', options({ 'buildout-user': 'nobody-here' })), passwd))
+      .rejects.toThrow(/buildout-user 'nobody-here' does not exist on this \(staging\) machine/);
   });
 });
 

@@ -28,13 +28,14 @@ export function homeOf(user: string, passwdFile = '/etc/passwd'): string {
   return home;
 }
 
-export async function readStagingBuildout(s: SiteSettings): Promise<BuildoutDirectories> {
+/** `passwdFile` is where the buildout user's home is looked up (tests point it elsewhere). */
+export async function readStagingBuildout(s: SiteSettings, passwdFile = '/etc/passwd'): Promise<BuildoutDirectories> {
   if (!fs.existsSync(s.buildoutConfig)) {
     throw new ConfigError(
       `[${s.site}] the staging buildout ${s.buildoutConfig} does not exist: check it out first (hostout ${s.site} checkout REPOSITORY [BRANCH])`,
     );
   }
-  const home = homeOf(s.buildoutUser);
+  const home = homeOf(s.buildoutUser, passwdFile);
   const loaded = await loadBuildout({
     config: s.buildoutConfig,
     cwd: s.path,
