@@ -220,9 +220,18 @@ async function openConfig(
       return fs.readFileSync(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
+      const why =
+        code === 'ENOENT'
+          ? 'no such file'
+          : code === 'EISDIR'
+            ? 'it is a directory'
+            : code === 'ENAMETOOLONG'
+              ? 'the path is too long (relative extends such as ../x/y.cfg add up: buildout never normalises them)'
+              : code ?? (err as Error).message;
       const hint = path.includes('${') ? ' (buildout does not substitute ${…} in extends)' : '';
-      throw new BuildoutUserError(`cannot open extended file ${displayFile(path, ctx.cwd)}: ${why}${hint}`, from);
+      const shownPath = displayFile(path, ctx.cwd);
+      const brief = shownPath.length > 200 ? `${shownPath.slice(0, 80)}…${shownPath.slice(-80)}` : shownPath;
+      throw new BuildoutUserError(`cannot open extended file ${brief}: ${why}${hint}`, from);
     }
   };
   const fetch = async (url: string) => {

@@ -24,7 +24,10 @@ export function displayFile(file: string, cwd: string): string {
 export function toConfigError(err: unknown, cwd: string): unknown {
   if (err instanceof BuildoutUserError) {
     const loc = err.location;
-    return loc ? new ConfigError(err.message, displayFile(loc.file, cwd), loc.line) : new ConfigError(err.message);
+    if (!loc) return new ConfigError(err.message);
+    const file = displayFile(loc.file, cwd);
+    const brief = file.length > 200 ? `${file.slice(0, 80)}…${file.slice(-80)}` : file;
+    return new ConfigError(err.message, brief, loc.line);
   }
   if (err instanceof ConfigError) return err;
   if (err instanceof RangeError && /call stack/i.test(err.message)) {
