@@ -4,7 +4,6 @@
  * second directory pass, the logging/boolean/version checks) and the public
  * `Buildout` API on top of the lazy evaluator.
  */
-import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import { ConfigError } from '../errors';
 import { unannotateSection, type AnnotatedData } from './merge';
@@ -284,6 +283,8 @@ export class LoadedBuildout implements Buildout {
 /** zc.buildout.pep425tags.get_abi_tag() for the configured interpreter. */
 function abiTag(executable: string): string {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { execFileSync } = require('child_process') as typeof import('child_process');
     return execFileSync(executable, ['-c', 'import sys;print("cp%d%d" % sys.version_info[:2])'], {
       encoding: 'utf8',
       timeout: 10000,

@@ -5,8 +5,7 @@
  * offline / newest (fallback) rules.
  */
 import * as fs from 'fs';
-import * as http from 'http';
-import * as https from 'https';
+import type * as http from 'http';
 import { createHash } from 'crypto';
 import { BuildoutUserError } from './user-error';
 import { pathJoin, pyRepr } from './pywhitespace';
@@ -33,7 +32,9 @@ const MAX_BYTES = 64 * 1024 * 1024;
 
 function fetchUrl(url: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const client = url.startsWith('https:') ? https : http;
+    // loaded on first use: http/https (and TLS) are costly to load and most configs are local
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const client = (url.startsWith('https:') ? require('https') : require('http')) as typeof http;
     let req: http.ClientRequest;
     try {
       req = client.get(url, (res) => {

@@ -9,7 +9,7 @@
  * in buildout) we raise a ConfigError that names the file and line.
  */
 import { ConfigError } from '../errors';
-import { evaluateSectionCondition, PythonExprError } from './python-expr';
+import type * as PythonExpr from './python-expr';
 import {
   PY_WS_CLASS,
   isPySpace,
@@ -19,6 +19,14 @@ import {
   pyStrip,
   stripLeadingBlankLines,
 } from './pywhitespace';
+
+// The expression evaluator is loaded on first use: most configurations have
+// no conditional headers, and loading it costs a noticeable part of start-up.
+let pythonExpr: typeof PythonExpr | undefined;
+function expressionEvaluator(): typeof PythonExpr {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (pythonExpr ??= require('./python-expr') as typeof PythonExpr);
+}
 
 /** One option as the parser saw it: its value and the line where it started. */
 export interface ParsedOption {
@@ -107,6 +115,7 @@ export function parseConfig(text: string, fileLabel: string): ParsedConfig {
       if (expression) {
         const tail = header[5].replace(/;/g, '#');
         const expr = expression.replace(/\\x23/g, '#').replace(/\\x3b/g, ';');
+        const { evaluateSectionCondition, PythonExprError } = expressionEvaluator();
         try {
           sectionCondition = evaluateSectionCondition(header[1] + expr + tail);
         } catch (err) {
