@@ -8,7 +8,7 @@
  *
  *   npx tsc -p tsconfig.build.json && node dist/bench/buildout/run.js [--runs N] [--scales 1,4,16]
  *
- * Size at 1×: 30 files (nested directories, an extends chain and diamonds),
+ * Size at 1×: 30 files (nested directories, an extends tree with diamonds),
  * 300 sections in macro chains 20 deep (`<=`), each option a substitution
  * chain 20 deep across sections, `+=`/`-=` across files.
  */
@@ -38,13 +38,15 @@ export function benchProject(scale: number): BenchProject {
     return path.posix.relative(fromDir, fileName(to)) || fileName(to);
   };
   const bodies: string[][] = Array.from({ length: nFiles }, () => []);
-  // extends: file i extends i+1 (a chain), and every 10th file also extends the
-  // last file (diamonds; zc.buildout re-reads a diamond's file on every path,
-  // so they must not compound or its time explodes exponentially)
+  // extends: a binary tree (file i extends 2i+1 and 2i+2; depth ~log2 of the
+  // file count, since zc.buildout recurses once per level and a 480-deep chain
+  // exceeds Python's recursion limit), plus diamonds: every 10th file also
+  // extends the last file (they must not compound: zc.buildout re-reads a
+  // diamond's file on every path, so nested diamonds explode exponentially)
   for (let i = 0; i < nFiles; i++) {
     const ext: string[] = [];
-    if (i + 1 < nFiles) ext.push(rel(i, i + 1));
-    if (i % 10 === 0 && i + 2 < nFiles) ext.push(rel(i, nFiles - 1));
+    for (const child of [2 * i + 1, 2 * i + 2]) if (child < nFiles) ext.push(rel(i, child));
+    if (i % 10 === 0 && nFiles - 1 > 2 * i + 2) ext.push(rel(i, nFiles - 1));
     const lines = ['[buildout]'];
     if (ext.length) lines.push(`extends =\n    ${ext.join('\n    ')}`);
     if (i === 0) lines.push(`parts =\n    ${Array.from({ length: Math.ceil(nSections / CHAIN) }, (_, c) => `s${c * CHAIN + CHAIN - 1}`).join('\n    ')}`);
