@@ -27,6 +27,12 @@ describe('scanArgv', () => {
     });
   });
 
+  test('any word with = before the first positional is an assignment, as in zc.buildout (the engine validates it)', () => {
+    expect(scanArgv([' s : y = spaced ', 'a:b:c=1', 's:=1', 'site', 'run', 'x=1'])).toEqual({
+      optionWords: [], assignments: [' s : y = spaced ', 'a:b:c=1', 's:=1'], positional: ['site', 'run', 'x=1'],
+    });
+  });
+
   test('usage errors: an unknown option before any positional, a missing value, a value for a flag', () => {
     expect(() => scanArgv(['-x', 'site'])).toThrow(new UsageError('no such option: -x'));
     expect(() => scanArgv(['--nope'])).toThrow(UsageError);

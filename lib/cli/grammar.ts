@@ -40,8 +40,13 @@ export interface ScannedArgv {
   positional: string[];
 }
 
-/** A buildout command-line assignment: `section:option=value` (or `option=value`, meaning [buildout]). */
-const ASSIGNMENT = /^[^\s:=[\]]+(:[^\s:=[\]]+)?\+?-?=/;
+/**
+ * A buildout command-line assignment: `section:option=value` (or `option=value`,
+ * meaning [buildout]). Like zc.buildout's main(), ANY word with an `=` before the
+ * first positional word is one (`' s : y = spaced '`, `a:b:c=1` included); the
+ * config engine validates it and reports a bad one as a config error.
+ */
+const isAssignment = (word: string): boolean => word.includes('=');
 
 /**
  * Pull our options out of argv, wherever they are. A dash word that is not
@@ -54,7 +59,7 @@ export function scanArgv(argv: readonly string[]): ScannedArgv {
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i];
     if (optionsEnded || word === '-' || !word.startsWith('-')) {
-      if (!optionsEnded && out.positional.length === 0 && ASSIGNMENT.test(word)) out.assignments.push(word);
+      if (!optionsEnded && out.positional.length === 0 && isAssignment(word)) out.assignments.push(word);
       else out.positional.push(word);
       continue;
     }
