@@ -6,6 +6,7 @@
  *   Python), float -> number, str -> string (indexed by code point where it
  *   matters), everything else -> a PyObject subclass below.
  */
+import { pyRepr as pyStrRepr } from '../pywhitespace';
 import { pyError } from './errors';
 import { tick } from './limits';
 
@@ -370,25 +371,8 @@ export function floatRepr(x: number): string {
   return (negative ? '-' : '') + out;
 }
 
-const NON_PRINTABLE = /[\p{C}\p{Z}]/u;
-
-export function strRepr(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = quote;
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === quote || ch === '\\') out += '\\' + ch;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (ch !== ' ' && (cp < 0x20 || cp === 0x7f || NON_PRINTABLE.test(ch))) {
-      if (cp <= 0xff) out += '\\x' + cp.toString(16).padStart(2, '0');
-      else if (cp <= 0xffff) out += '\\u' + cp.toString(16).padStart(4, '0');
-      else out += '\\U' + cp.toString(16).padStart(8, '0');
-    } else out += ch;
-  }
-  return out + quote;
-}
+/** Python `repr(str)`: the one implementation lives with the other Python string helpers. */
+export const strRepr = pyStrRepr;
 
 export function bytesRepr(b: PyBytes): string {
   const hasSingle = b.data.includes(0x27);
