@@ -1,0 +1,192 @@
+/**
+ * End to end: the real `hostout` process runs the built-in collective.hostout
+ * commands on a real sshd (the transport's test harness, 127.0.0.1, random
+ * port). The sshd runs on this machine, so each host's remote `path` is a temp
+ * dir here and every test checks the real effect on the filesystem.
+ *
+ * Hosts (parts of one buildout.cfg):
+ *   box  login root, buildout user root
+ *   asb  login `buildout` (NOPASSWD sudo in the harness), so `sudo` really escalates
+ *   own  login root, buildout-user `buildout`, effective-user `zope` (setowners)
+ */
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { BUILDOUT, ZOPE, startSshServer, type SshServer } from '../../fixtures/servers';
+import { EMPTY_HOME, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
+
+let server: SshServer | undefined;
+let dir: string;
+let home: string;
+/** The remote `path` of each host (the same machine, so readable here). */
+let boxPath: string;
+let asbPath: string;
+let ownPath: string;
+let ownCache: string;
+let remoteRoot: string;
+
+const uidOf = (name: string): number => Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
+const gidOf = (name: string): number => Number(execFileSync('getent', ['group', name], { encoding: 'utf8' }).split(':')[2]);
+const run = (args: string[]) => hostout(args, dir, { HOME: home });
+
+beforeAll(async () => {
+  ensureBuilt();
+  server = await startSshServer({ authorizeClientKeyFor: ['root', BUILDOUT.name] });
+  home = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-home-'));
+  mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
+  writeFileSync(path.join(home, '.ssh', 'known_hosts'), server.knownHostsLine + '\n');
+  dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-site-'));
+  remoteRoot = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-remote-'));
+  chmodSync(remoteRoot, 0o755); // the `buildout` login must reach asb's path
+  boxPath = path.join(remoteRoot, 'box');
+  asbPath = path.join(remoteRoot, 'asb');
+  ownPath = path.join(remoteRoot, 'own');
+  ownCache = path.join(remoteRoot, 'own-cache');
+  for (const p of [boxPath, asbPath, ownPath]) mkdirSync(p, { mode: 0o755 });
+  chownSync(asbPath, uidOf(BUILDOUT.name), gidOf(BUILDOUT.name));
+  const host = [`host = 127.0.0.1:${server.port}`, `identity-file = ${server.clientKeyPath}`];
+  writeFileSync(path.join(dir, 'buildout.cfg'), [
+    '[buildout]', 'parts = box asb own', '',
+    '[box]', 'recipe = collective.hostout', ...host, 'user = root', `path = ${boxPath}`, '',
+    '[asb]', 'recipe = collective.hostout', ...host, `user = ${BUILDOUT.name}`, `path = ${asbPath}`, '',
+    '[own]', 'recipe = collective.hostout', ...host, 'user = root', `buildout-user = ${BUILDOUT.name}`,
+    `effective-user = ${ZOPE.name}`, `buildout-group = ${BUILDOUT.name}`, `path = ${ownPath}`, `buildout-cache = ${ownCache}`, '',
+  ].join('\n'));
+}, 240_000);
+
+afterAll(async () => {
+  await server?.stop();
+  for (const d of [dir, home, remoteRoot, EMPTY_HOME]) if (d) rmSync(d, { recursive: true, force: true });
+});
+
+describe('sudo', () => {
+  test('as root: runs as root in `path`', () => {
+    const r = run(['box', 'sudo', 'id -un > sudo-root.txt && pwd >> sudo-root.txt']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(boxPath, 'sudo-root.txt'), 'utf8')).toBe(`root\n${boxPath}\n`);
+  });
+
+  test('as another login user: escalates to root, while `run` stays that user', () => {
+    let r = run(['asb', 'run', 'touch', 'by-run']);
+    expect(r.code).toBe(0);
+    r = run(['asb', 'sudo', 'touch', 'by-sudo', '&&', 'id', '-un']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\broot\b/);
+    expect(statSync(path.join(asbPath, 'by-run')).uid).toBe(uidOf(BUILDOUT.name));
+    expect(statSync(path.join(asbPath, 'by-sudo')).uid).toBe(0);
+  });
+});
+
+describe('put / get / putrsync', () => {
+  test('put uploads a file (content equal) and a directory tree, to `path` or TARGET', () => {
+    writeFileSync(path.join(dir, 'notes.txt'), 'put me\n€ and a second line\n');
+    mkdirSync(path.join(dir, 'tree', 'deep'), { recursive: true });
+    writeFileSync(path.join(dir, 'tree', 'a.txt'), 'A');
+    writeFileSync(path.join(dir, 'tree', 'deep', 'b.txt'), 'B\n');
+    let r = run(['box', 'put', 'notes.txt']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(boxPath, 'notes.txt'), 'utf8')).toBe('put me\n€ and a second line\n');
+    r = run(['box', 'put', 'notes.txt', 'renamed.txt']);
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(boxPath, 'renamed.txt'), 'utf8')).toBe('put me\n€ and a second line\n');
+    r = run(['box', 'put', 'tree']);
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(boxPath, 'tree', 'a.txt'), 'utf8')).toBe('A');
+    expect(readFileSync(path.join(boxPath, 'tree', 'deep', 'b.txt'), 'utf8')).toBe('B\n');
+  });
+
+  test('put as a non-root user: the file arrives owned by that user', () => {
+    writeFileSync(path.join(dir, 'mine.txt'), 'owned by buildout\n');
+    const r = run(['asb', 'put', 'mine.txt']);
+    expect(r.code).toBe(0);
+    const dest = path.join(asbPath, 'mine.txt');
+    expect(readFileSync(dest, 'utf8')).toBe('owned by buildout\n');
+    expect(statSync(dest).uid).toBe(uidOf(BUILDOUT.name));
+  });
+
+  test('get downloads a remote file (relative to `path`) to a local TARGET, content equal', () => {
+    const content = Buffer.from([0, 1, 2, 255, 10, 0x41, 0x42]);
+    writeFileSync(path.join(boxPath, 'remote.bin'), content);
+    const r = run(['box', 'get', 'remote.bin', 'fetched.bin']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(dir, 'fetched.bin')).equals(content)).toBe(true);
+  });
+
+  test('get of a missing remote file fails with exit 1 and names it', () => {
+    const r = run(['box', 'get', 'no-such-file.txt', 'x.txt']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no-such-file.txt');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(path.join(dir, 'x.txt'))).toBe(false);
+  });
+
+  test('putrsync syncs a local directory into the same relative place under `path`', () => {
+    const src = path.join(dir, 'sub', 'synced');
+    mkdirSync(path.join(src, 'inner'), { recursive: true });
+    writeFileSync(path.join(src, 'one.txt'), 'one\n');
+    writeFileSync(path.join(src, 'inner', 'two.txt'), 'two\n');
+    mkdirSync(path.join(boxPath, 'sub'), { recursive: true });
+    const r = run(['box', 'putrsync', 'sub/synced']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(boxPath, 'sub', 'synced', 'one.txt'), 'utf8')).toBe('one\n');
+    expect(readFileSync(path.join(boxPath, 'sub', 'synced', 'inner', 'two.txt'), 'utf8')).toBe('two\n');
+  });
+});
+
+describe('ownership', () => {
+  test('requireOwnership changes owner and group (recursively when asked)', () => {
+    const target = path.join(boxPath, 'owned');
+    mkdirSync(path.join(target, 'child'), { recursive: true });
+    writeFileSync(path.join(target, 'child', 'f.txt'), 'x');
+    const r = run(['box', 'requireOwnership', target, BUILDOUT.name, ZOPE.name, 'recursive']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    for (const p of [target, path.join(target, 'child'), path.join(target, 'child', 'f.txt')]) {
+      expect(statSync(p).uid).toBe(uidOf(BUILDOUT.name));
+      expect(statSync(p).gid).toBe(gidOf(ZOPE.name));
+    }
+  });
+
+  test('setowners: buildout files to buildout-user, var to effective-user, cache to the group', () => {
+    mkdirSync(path.join(ownPath, 'bin'), { recursive: true });
+    writeFileSync(path.join(ownPath, 'bin', 'tool'), '#!/bin/sh\n', { mode: 0o700 });
+    writeFileSync(path.join(ownPath, 'buildout.cfg'), '[buildout]\n', { mode: 0o666 });
+    const r = run(['own', 'setowners']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const bu = uidOf(BUILDOUT.name);
+    const bg = gidOf(BUILDOUT.name);
+    const cfg = statSync(path.join(ownPath, 'buildout.cfg'));
+    expect([cfg.uid, cfg.gid]).toEqual([bu, bg]);
+    expect(cfg.mode & 0o777).toBe(0o640); // u+rw, g+r-w, o-rw
+    expect(statSync(path.join(ownPath, 'bin', 'tool')).mode & 0o070).toBe(0o050); // executables get g+x
+    const v = statSync(path.join(ownPath, 'var'));
+    expect([v.uid, v.gid]).toEqual([uidOf(ZOPE.name), bg]);
+    expect(v.mode & 0o2070).toBe(0o2070); // g+rws
+    for (const d of [ownCache, path.join(ownCache, 'eggs'), path.join(ownCache, 'downloads', 'dist')]) {
+      expect(statSync(d).gid).toBe(bg);
+      expect(statSync(d).mode & 0o060).toBe(0o060);
+    }
+  });
+});
+
+test('detecthostos reports the real OS of the host', () => {
+  const expected = /^ID=(.*)$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1].replace(/"/g, '').toLowerCase();
+  const r = run(['box', 'detecthostos']);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain(`Detected Hostos = ${expected}`);
+});
+
+test('a failing sudo command: exit 1, the message names host, command and exit status', () => {
+  const r = run(['asb', 'sudo', 'touch', 'before-failure', '&&', 'exit', '4']);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/^hostout: .*asb.*exit status 4.*exit 4/);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(statSync(path.join(asbPath, 'before-failure')).uid).toBe(0); // it really ran, as root, before failing
+});
