@@ -190,3 +190,70 @@ test('a failing sudo command: exit 1, the message names host, command and exit s
   expect(r.stderr).not.toMatch(/\n\s+at /);
   expect(statSync(path.join(asbPath, 'before-failure')).uid).toBe(0); // it really ran, as root, before failing
 });
+
+/**
+ * `uploadbuildout` + `buildout` with the real zc.buildout 2.13.2 of this
+ * machine, offline: the shipped cfg develops a local recipe (shipped through
+ * `include`) whose part writes a file. bin/buildout is what bootstrap would
+ * have made (bootstrap itself needs pip and the network, so it is not run).
+ */
+describe('uploadbuildout + buildout (real zc.buildout, offline)', () => {
+  let site: string;
+  let boPath: string;
+  let boCache: string;
+
+  beforeAll(() => {
+    site = path.join(remoteRoot, 'site2');
+    boPath = path.join(remoteRoot, 'bo');
+    boCache = path.join(remoteRoot, 'bo-cache');
+    mkdirSync(path.join(site, 'recipe'), { recursive: true });
+    writeFileSync(path.join(site, 'recipe', 'setup.py'), [
+      'from setuptools import setup',
+      "setup(name='hello.recipe', version='1.0', py_modules=['hello_recipe'],",
+      "      entry_points={'zc.buildout': ['default = hello_recipe:Recipe']})", '',
+    ].join('\n'));
+    writeFileSync(path.join(site, 'recipe', 'hello_recipe.py'), [
+      'import os', 'class Recipe:',
+      '    def __init__(self, buildout, name, options):',
+      '        self.options = options',
+      "        options['location'] = os.path.join(buildout['buildout']['parts-directory'], name)",
+      '    def install(self):',
+      "        os.makedirs(self.options['location'], exist_ok=True)",
+      "        with open(os.path.join(self.options['location'], 'greeting.txt'), 'w') as f:",
+      "            f.write(self.options['text'] + '\\n')",
+      "        return [self.options['location']]",
+      '    update = install', '',
+    ].join('\n'));
+    writeFileSync(path.join(site, 'remote.cfg'),
+      '[buildout]\ndevelop = recipe\nparts = greeting\n\n[greeting]\nrecipe = hello.recipe\ntext = hello from ${buildout:directory}\n');
+    writeFileSync(path.join(site, 'buildout.cfg'), [
+      '[buildout]', 'parts = bo', '',
+      '[bo]', 'recipe = collective.hostout', `host = 127.0.0.1:${server?.port}`, `identity-file = ${server?.clientKeyPath}`,
+      'user = root', `path = ${boPath}`, `buildout-cache = ${boCache}`, 'buildout = remote.cfg', 'include = recipe', '',
+    ].join('\n'));
+    // What bootstrap_buildout leaves behind: the directories and a bin/buildout.
+    for (const d of [path.join(boPath, 'bin'), path.join(boCache, 'downloads', 'dist'), path.join(boCache, 'downloads', 'extends')]) {
+      mkdirSync(d, { recursive: true });
+    }
+    writeFileSync(path.join(boPath, 'bin', 'buildout'), [
+      '#!/usr/bin/python3',
+      "# Debian 12's zc.buildout 2.13.2 predates Python 3.10's removal of collections.MutableMapping.",
+      'import collections, collections.abc, sys',
+      'collections.MutableMapping = collections.abc.MutableMapping',
+      'from zc.buildout.buildout import main',
+      'sys.exit(main())', '',
+    ].join('\n'), { mode: 0o755 });
+  });
+
+  test('the cfgs and includes arrive, buildout runs them, and the part is installed', () => {
+    const r = hostout(['bo', 'uploadbuildout', 'buildout'], site, { HOME: home });
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Installing greeting');
+    expect(readFileSync(path.join(boPath, 'remote.cfg'), 'utf8')).toBe(readFileSync(path.join(site, 'remote.cfg'), 'utf8'));
+    expect(existsSync(path.join(boPath, 'recipe', 'hello_recipe.py'))).toBe(true);
+    expect(readFileSync(path.join(boPath, 'parts', 'greeting', 'greeting.txt'), 'utf8')).toBe(`hello from ${boPath}\n`);
+    // The generated cfg really pointed buildout at the cache.
+    expect(existsSync(path.join(boCache, 'eggs'))).toBe(true);
+  });
+});

@@ -183,7 +183,9 @@ export const commands: Record<string, CommandSpec> = {
   buildout: cmd('Run the buildout on the remote server (as the buildout user)', async (ctx, ...args) => {
     const file = hostoutConfigName(ctx);
     await writeRemoteFile(ctx, file, hostoutConfig(ctx));
-    await ctx.remote.run("test -f pinned.cfg || printf '[buildout]\\n' > pinned.cfg", asBuildout(ctx));
+    // The generated cfg says `versions = versions`; zc.buildout 2.13 crashes (KeyError) when no
+    // extended file has that section, so the fallback pinned.cfg carries an empty one.
+    await ctx.remote.run("test -f pinned.cfg || printf '[buildout]\\n[versions]\\n' > pinned.cfg", asBuildout(ctx));
     await ctx.remote.run(['bin/buildout', '-c', file, ...args].map(q).join(' '), { ...asBuildout(ctx), echo: true });
     await ctx.remote.run("find var -exec chmod g+w {} \\; || true", asBuildout(ctx));
   }),
