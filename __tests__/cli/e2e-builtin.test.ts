@@ -201,11 +201,15 @@ describe('uploadbuildout + buildout (real zc.buildout, offline)', () => {
   let site: string;
   let boPath: string;
   let boCache: string;
+  let depPath: string;
+  let depCache: string;
 
   beforeAll(() => {
     site = path.join(remoteRoot, 'site2');
     boPath = path.join(remoteRoot, 'bo');
     boCache = path.join(remoteRoot, 'bo-cache');
+    depPath = path.join(remoteRoot, 'dep');
+    depCache = path.join(remoteRoot, 'dep-cache');
     mkdirSync(path.join(site, 'recipe'), { recursive: true });
     writeFileSync(path.join(site, 'recipe', 'setup.py'), [
       'from setuptools import setup',
@@ -227,22 +231,32 @@ describe('uploadbuildout + buildout (real zc.buildout, offline)', () => {
     writeFileSync(path.join(site, 'remote.cfg'),
       '[buildout]\ndevelop = recipe\nparts = greeting\n\n[greeting]\nrecipe = hello.recipe\ntext = hello from ${buildout:directory}\n');
     writeFileSync(path.join(site, 'buildout.cfg'), [
-      '[buildout]', 'parts = bo', '',
+      '[buildout]', 'parts = bo dep', '',
       '[bo]', 'recipe = collective.hostout', `host = 127.0.0.1:${server?.port}`, `identity-file = ${server?.clientKeyPath}`,
       'user = root', `path = ${boPath}`, `buildout-cache = ${boCache}`, 'buildout = remote.cfg', 'include = recipe', '',
+      // deploy: pinned.cfg empties `develop`, and this zc.buildout cannot build the sdist uploadeggs ships
+      // (setuptools too new), so the deployed cfg installs no recipe; pre/post-commands show the order.
+      '[dep]', 'recipe = collective.hostout', `host = 127.0.0.1:${server?.port}`, `identity-file = ${server?.clientKeyPath}`,
+      'user = root', `path = ${depPath}`, `buildout-cache = ${depCache}`, 'buildout = deploy.cfg',
+      'pre-commands = echo "pre $(id -un) $(test -d develop-eggs && echo built || echo unbuilt)" >> deploy.log',
+      'post-commands = echo "post $(id -un) $(test -d develop-eggs && echo built || echo unbuilt)" >> deploy.log', '',
     ].join('\n'));
+    writeFileSync(path.join(site, 'deploy.cfg'), '[buildout]\nparts =\n');
     // What bootstrap_buildout leaves behind: the directories and a bin/buildout.
-    for (const d of [path.join(boPath, 'bin'), path.join(boCache, 'downloads', 'dist'), path.join(boCache, 'downloads', 'extends')]) {
-      mkdirSync(d, { recursive: true });
+    for (const [p, c] of [[boPath, boCache], [depPath, depCache]]) {
+      for (const d of [path.join(p, 'bin'), path.join(c, 'downloads', 'dist'), path.join(c, 'downloads', 'extends')]) {
+        mkdirSync(d, { recursive: true });
+      }
     }
-    writeFileSync(path.join(boPath, 'bin', 'buildout'), [
+    const shim = [
       '#!/usr/bin/python3',
       "# Debian 12's zc.buildout 2.13.2 predates Python 3.10's removal of collections.MutableMapping.",
       'import collections, collections.abc, sys',
       'collections.MutableMapping = collections.abc.MutableMapping',
       'from zc.buildout.buildout import main',
       'sys.exit(main())', '',
-    ].join('\n'), { mode: 0o755 });
+    ].join('\n');
+    for (const p of [boPath, depPath]) writeFileSync(path.join(p, 'bin', 'buildout'), shim, { mode: 0o755 });
   });
 
   test('the cfgs and includes arrive, buildout runs them, and the part is installed', () => {
@@ -255,5 +269,25 @@ describe('uploadbuildout + buildout (real zc.buildout, offline)', () => {
     expect(readFileSync(path.join(boPath, 'parts', 'greeting', 'greeting.txt'), 'utf8')).toBe(`hello from ${boPath}\n`);
     // The generated cfg really pointed buildout at the cache.
     expect(existsSync(path.join(boCache, 'eggs'))).toBe(true);
+  });
+
+  test('deploy: pre-commands (sudo), pinned.cfg, the cfg upload, buildout, then post-commands, in that order', () => {
+    const r = hostout(['dep', 'deploy'], site, { HOME: home });
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(depPath, 'deploy.log'), 'utf8')).toBe('pre root unbuilt\npost root built\n');
+    expect(readFileSync(path.join(depPath, 'pinned.cfg'), 'utf8')).toBe('[buildout]\ndevelop =\nauto-checkout =\n[versions]\n');
+    expect(readFileSync(path.join(depPath, 'deploy.cfg'), 'utf8')).toBe('[buildout]\nparts =\n');
+    expect(existsSync(path.join(depPath, 'develop-eggs'))).toBe(true); // buildout's own directories: it ran
+    const tarballs = execFileSync('ls', [path.join(depCache, 'downloads', 'dist')], { encoding: 'utf8' });
+    expect(tarballs).toMatch(/^deploy_.*\.tgz$/m);
+  });
+
+  test('deploy on a host that is not bootstrapped: exit 1, names host and the missing bin/buildout', () => {
+    rmSync(path.join(depPath, 'bin', 'buildout'));
+    const r = hostout(['dep', 'deploy'], site, { HOME: home });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`dep: ${depPath}/bin/buildout does not exist`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
