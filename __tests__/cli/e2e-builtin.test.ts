@@ -8,6 +8,11 @@
  *   box  login root, buildout user root
  *   asb  login `buildout` (NOPASSWD sudo in the harness), so `sudo` really escalates
  *   own  login root, buildout-user `buildout`, effective-user `zope` (setowners)
+ *   bo, dep  (their own site dir) uploadbuildout/buildout and deploy with the real zc.buildout
+ *
+ * Not run here: bootstrap and its bootstrap_* steps (they create a venv and pip
+ * install zc.buildout, which needs the network; bootstrap_users would create
+ * system users), sudobuildout, and the `run` command (in e2e-ssh.test.ts).
  */
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -173,6 +178,61 @@ describe('ownership', () => {
       expect(statSync(d).gid).toBe(bg);
       expect(statSync(d).mode & 0o060).toBe(0o060);
     }
+  });
+});
+
+describe('boot scripts and keys (on this machine: the server is 127.0.0.1)', () => {
+  /** A name no real service has; removed in afterAll even when a test fails. */
+  const pref = `hostouttest${process.pid}`;
+  const initScript = `/etc/init.d/buildout-${pref}`;
+  const key = `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostoutE2eTestKey${process.pid} hostout-e2e`;
+  const zopeAuthorizedKeys = (): string => {
+    const home = execFileSync('getent', ['passwd', ZOPE.name], { encoding: 'utf8' }).split(':')[5];
+    return path.join(home, '.ssh', 'authorized_keys');
+  };
+  let hadAuthorizedKeys = true;
+  let hadSshDir = true;
+
+  beforeAll(() => {
+    hadAuthorizedKeys = existsSync(zopeAuthorizedKeys());
+    hadSshDir = existsSync(path.dirname(zopeAuthorizedKeys()));
+  });
+
+  afterAll(() => {
+    execFileSync('sh', ['-c', `update-rc.d -f buildout-${pref} remove >/dev/null 2>&1; rm -f ${initScript}`]);
+    const file = zopeAuthorizedKeys();
+    if (!hadSshDir) rmSync(path.dirname(file), { recursive: true, force: true });
+    else if (!hadAuthorizedKeys) rmSync(file, { force: true });
+    else if (existsSync(file)) writeFileSync(file, readFileSync(file, 'utf8').split('\n').filter((l) => l !== key).join('\n'));
+  });
+
+  (existsSync('/usr/sbin/update-rc.d') ? test : test.skip)('install_bootscript / bootscript_list / uninstall_bootscript', () => {
+    let r = run(['box', 'install_bootscript', 'echo started >> boot.log', 'echo stopped >> boot.log', pref]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(statSync(initScript).mode & 0o111).toBe(0o111);
+    expect(statSync(initScript).uid).toBe(0);
+    // The script really works: it runs the commands in the buildout directory.
+    execFileSync(initScript, ['restart']);
+    expect(readFileSync(path.join(boxPath, 'boot.log'), 'utf8')).toBe('stopped\nstarted\n');
+    r = run(['box', 'bootscript_list']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(initScript);
+    r = run(['box', 'uninstall_bootscript', pref]);
+    expect(r.code).toBe(0);
+    expect(existsSync(initScript)).toBe(false);
+  });
+
+  test("copy_key adds a key to another user's authorized_keys once, owned by that user", () => {
+    for (let i = 0; i < 2; i++) {
+      const r = run(['box', 'copy_key', ZOPE.name, key]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+    }
+    const file = zopeAuthorizedKeys();
+    expect(readFileSync(file, 'utf8').split('\n').filter((l) => l === key)).toHaveLength(1);
+    expect(statSync(file).uid).toBe(uidOf(ZOPE.name));
+    expect(statSync(path.dirname(file)).mode & 0o077).toBe(0);
   });
 });
 
