@@ -419,26 +419,10 @@ function sliceBound(v: PyValue): bigint | null {
 
 /** The indices a slice selects from a sequence of `length` items (Python's slice.indices). */
 export function sliceIndices(s: SliceValue, length: number): number[] {
-  const len = BigInt(length);
-  const stepB = sliceBound(s.step) ?? 1n;
-  if (stepB === 0n) throw pyError('ValueError', 'slice step cannot be zero');
-  const clamp = (v: bigint | null, dflt: bigint, lo: bigint, hi: bigint): bigint => {
-    if (v === null) return dflt;
-    let x = v < 0n ? v + len : v;
-    if (x < lo) x = lo;
-    if (x > hi) x = hi;
-    return x;
-  };
+  const { start, stop, step } = sliceBounds(s, BigInt(length));
   const out: number[] = [];
-  if (stepB > 0n) {
-    const start = clamp(sliceBound(s.lower), 0n, 0n, len);
-    const stop = clamp(sliceBound(s.upper), len, 0n, len);
-    for (let i = start; i < stop; i += stepB) out.push(Number(i));
-  } else {
-    const start = clamp(sliceBound(s.lower), len - 1n, -1n, len - 1n);
-    const stop = clamp(sliceBound(s.upper), -1n, -1n, len - 1n);
-    for (let i = start; i > stop; i += stepB) out.push(Number(i));
-  }
+  if (step > 0n) for (let i = start; i < stop; i += step) out.push(Number(i));
+  else for (let i = start; i > stop; i += step) out.push(Number(i));
   tick(out.length);
   return out;
 }
