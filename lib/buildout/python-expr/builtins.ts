@@ -292,21 +292,26 @@ function ord(args: PyArgs, kwargs: PyKwargs): PyValue {
   throw pyError('TypeError', `ord() expected string of length 1, but ${typeName(c)} found`);
 }
 
+/** Rows of one item from each iterator, in lock step, until the shortest ends (zip's and map's walk). */
+function* lockStep(iterators: Iterator<PyValue>[]): Generator<PyValue[]> {
+  if (iterators.length === 0) return;
+  for (;;) {
+    const row: PyValue[] = [];
+    for (const it of iterators) {
+      const r = it.next();
+      if (r.done) return;
+      row.push(r.value);
+    }
+    yield row;
+  }
+}
+
 function zip(args: PyArgs, kwargs: PyKwargs): PyValue {
   expectArgs('zip', args, kwargs, 0, Infinity, ['strict']);
   if (truthy(kw(kwargs, 'strict', false))) throw unsupported('zip(strict=True)');
   const iterators = args.map((a) => pyIterate(a));
   return iteratorOf('zip', (function* () {
-    if (iterators.length === 0) return;
-    for (;;) {
-      const row: PyValue[] = [];
-      for (const it of iterators) {
-        const r = it.next();
-        if (r.done) return;
-        row.push(r.value);
-      }
-      yield new PyTuple(row);
-    }
+    for (const row of lockStep(iterators)) yield new PyTuple(row);
   })());
 }
 
@@ -315,15 +320,7 @@ function map(args: PyArgs, kwargs: PyKwargs): PyValue {
   const [fn, ...iterables] = args;
   const iterators = iterables.map((a) => pyIterate(a));
   return iteratorOf('map', (function* () {
-    for (;;) {
-      const row: PyValue[] = [];
-      for (const it of iterators) {
-        const r = it.next();
-        if (r.done) return;
-        row.push(r.value);
-      }
-      yield callValue(fn, row);
-    }
+    for (const row of lockStep(iterators)) yield callValue(fn, row);
   })());
 }
 
