@@ -9,6 +9,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { evaluatePythonExpression, evaluateSectionCondition, PythonExprError } from '../../lib/buildout/python-expr';
 import { pyRepr, PyDict, PyList, PySet, PyTuple, PyValue } from '../../lib/buildout/python-expr/values';
+import { Rng } from '../../fixtures/buildout-gen/random';
+
+/** The shared seeded PRNG, as a bare () => [0, 1) function. */
+const seededRandom = (seed: number): (() => number) => { const rng = new Rng(seed); return () => rng.next(); };
 
 /** Debian's python3 has python3-zc.buildout; a pyenv shim earlier in PATH may not. */
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -108,16 +112,6 @@ function check(cases: Case[]): string[] {
 // ---------------------------------------------------------------------------
 // Seeded random expressions over the supported grammar
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function randomExpression(rand: () => number, depth = 0): string {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
@@ -236,7 +230,7 @@ describe('python-expr conformance with python3 + zc.buildout 2.13.2', () => {
 
   test('seeded random expressions over the supported grammar', () => {
     // PYEXPR_SEED lets a developer explore other seeds; CI always uses the fixed one.
-    const rand = mulberry32(Number(process.env.PYEXPR_SEED ?? 20261124));
+    const rand = seededRandom(Number(process.env.PYEXPR_SEED ?? 20261124));
     const cases: Case[] = [];
     for (let i = 0; i < 3000; i++) cases.push({ source: `[${randomExpression(rand)}]`, expectUnsupported: false });
     expect(check(cases)).toEqual([]);
