@@ -2,7 +2,7 @@
 import { UsageError } from '../../lib/errors';
 import { scanArgv, splitPositionals } from '../../lib/cli/grammar';
 import { formatValidCommands, formatValidHosts, unionListing } from '../../lib/cli/listing';
-import { formatReturnValue } from '../../lib/cli/main';
+import { formatReturnValue } from '../../lib/cli/run';
 
 describe('scanArgv', () => {
   test('our options anywhere, normalised; other dash words after a positional are arguments', () => {

@@ -14,9 +14,7 @@ import { runBuildoutMode } from './buildout-modes';
 import { scanArgv } from './grammar';
 import { installScript } from './install-script';
 import { optionParser, packageVersion, type ParsedOptions } from './options';
-import { runHosts } from './run';
-
-export { formatReturnValue } from './run';
+import type * as Run from './run';
 
 /** Where output goes and where we run; main() takes it so it can run in-process too. */
 export interface CliIo {
@@ -73,6 +71,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       return 0;
     }
     const verbosity: Verbosity = opts.quiet ? 'quiet' : opts.verbose ? 'verbose' : 'normal';
+    // Loaded here, not at start-up: the config-engine modes above need none of
+    // the runtime, and every `hostout --resolve` would pay for loading it.
+    const { runHosts } = require('./run') as typeof Run;
     return await runHosts({
       scanned, config, userDefaults, verbosity, dryRun: opts['dry-run'], cwd: io.cwd, env: io.env, stdout, stderr,
     });
