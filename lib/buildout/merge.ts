@@ -48,6 +48,15 @@ export function cloneData(data: AnnotatedData): AnnotatedData {
   return out;
 }
 
+const isOperatorKey = (k: string): boolean => k.endsWith('+') || k.endsWith('-');
+
+/** The `+=`/`-=` keys of a section in the order Python processes them (most sections have none: no sort then). */
+function operatorKeysInOrder(keys: Iterable<string>): string[] {
+  const ops: string[] = [];
+  for (const k of keys) if (isOperatorKey(k)) ops.push(k);
+  return ops.length > 1 ? ops.sort(compareOperatorKeys) : ops;
+}
+
 /** The sort key Python uses: (k.rstrip(' +'), k[-1]). */
 function compareOperatorKeys(a: string, b: string): number {
   const c = pyCompare(pyRstripChars(a, ' +'), pyRstripChars(b, ' +'));
@@ -66,18 +75,15 @@ function refuseEmptyName(where: SourceLocation | undefined): never {
 export function updateSection(s1: AnnotatedSection, s2in: AnnotatedSection): AnnotatedSection {
   if (s2in.has('')) refuseEmptyName(s2in.get('')!.location);
   const s2 = cloneSection(s2in);
-  const keys = [...s2.keys()].sort(compareOperatorKeys);
-  for (const k of keys) {
+  for (const k of operatorKeysInOrder(s2.keys())) {
     const v = s2.get(k)!;
-    if (k.endsWith('+') || k.endsWith('-')) {
-      const adding = k.endsWith('+');
-      const key = pyRstripChars(k, adding ? ' +' : ' -');
-      const sk = s2.get(key) ?? s1.get(key) ?? new SectionKey('', IMPLICIT_VALUE);
-      if (adding) sk.addToValue(v.value, v.source, v.location);
-      else sk.removeFromValue(v.value, v.source, v.location);
-      s2.set(key, sk);
-      s2.delete(k);
-    }
+    const adding = k.endsWith('+');
+    const key = pyRstripChars(k, adding ? ' +' : ' -');
+    const sk = s2.get(key) ?? s1.get(key) ?? new SectionKey('', IMPLICIT_VALUE);
+    if (adding) sk.addToValue(v.value, v.source, v.location);
+    else sk.removeFromValue(v.value, v.source, v.location);
+    s2.set(key, sk);
+    s2.delete(k);
   }
   for (const [key, v2] of s2) {
     const v1 = s1.get(key);
@@ -104,9 +110,7 @@ export function updateData(d1: AnnotatedData, d2: AnnotatedData): AnnotatedData 
 export function updateRawSection(s1: Map<string, string>, s2in: Map<string, string>): Map<string, string> {
   if (s2in.has('')) refuseEmptyName(undefined);
   const s2 = new Map(s2in);
-  const keys = [...s2.keys()].sort(compareOperatorKeys);
-  for (const k of keys) {
-    if (!(k.endsWith('+') || k.endsWith('-'))) continue;
+  for (const k of operatorKeysInOrder(s2.keys())) {
     const v = s2.get(k)!;
     const adding = k.endsWith('+');
     const key = pyRstripChars(k, adding ? ' +' : ' -');

@@ -1,10 +1,16 @@
 /**
- * hostout's own options: one table (grammar.ts) and yargs for typing,
- * validation and the --help text. See docs/cli.md.
+ * hostout's own options: one table (grammar.ts), typed here, and yargs for the
+ * --help text. See docs/cli.md.
+ *
+ * Why the options are not parsed by yargs on every run: scanArgv has already
+ * validated them against OPTION_TABLE (unknown options, missing or surplus
+ * values) and normalised them to `--long[=value]`, so typing them is a loop.
+ * Loading yargs costs ~25 ms of start-up, a tenth of a `hostout --resolve` of a
+ * large buildout (bench/buildout), so it is loaded only to render --help.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import yargs from 'yargs';
+import type * as Yargs from 'yargs';
 import { UsageError } from '../errors';
 import { OPTION_TABLE } from './grammar';
 
@@ -36,8 +42,39 @@ const DESCRIPTIONS: Record<keyof ParsedOptions, string> = {
   'install-script': 'write DIR/bin/hostout (default: the current directory) that runs this hostout',
 };
 
+/** The scanner's normalised option words (`--long` or `--long=value`) as typed options; a repeated option's last value wins, as with optparse. */
+export function parseOptionWords(words: readonly string[]): ParsedOptions {
+  const opts: ParsedOptions = {
+    'no-user-defaults': false,
+    'dry-run': false,
+    resolve: false,
+    annotate: false,
+    query: false,
+    verbose: false,
+    quiet: false,
+    help: false,
+    version: false,
+    'install-script': false,
+  };
+  for (const word of words) {
+    const eq = word.indexOf('=');
+    const name = (eq >= 0 ? word.slice(2, eq) : word.slice(2)) as keyof ParsedOptions;
+    const spec = OPTION_TABLE[name];
+    if (!spec || !word.startsWith('--') || spec.value !== eq >= 0) throw new UsageError(`no such option: ${word}`);
+    if (name === 'configuration') opts.configuration = word.slice(eq + 1);
+    else opts[name] = true;
+  }
+  return opts;
+}
+
+/** The --help text, rendered by yargs from the same table. */
+export async function helpText(): Promise<string> {
+  return optionParser([]).getHelp();
+}
+
 /** yargs over the option words the scanner pulled out (never the hosts, commands or their arguments). */
-export function optionParser(words: string[]) {
+function optionParser(words: string[]) {
+  const yargs = require('yargs') as typeof Yargs.default;
   let parser = yargs(words)
     .scriptName('hostout')
     .usage(
