@@ -82,17 +82,44 @@ interface Timing {
   stdout: string;
 }
 
-function time(cmd: string, args: string[], cwd: string, runs: number): Timing {
-  const times: number[] = [];
-  let last = { status: 0, stdout: '' };
-  for (let r = 0; r < runs; r++) {
-    const t0 = process.hrtime.bigint();
-    const res = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 30, env: { ...process.env, HOME: cwd } });
-    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    last = { status: res.status ?? -1, stdout: res.stdout };
-  }
+/**
+ * Both sides run with the same minimal environment. A developer machine's
+ * variables can skew one side only: this sandbox sets NODE_EXTRA_CA_CERTS
+ * (Node then reads a CA bundle at every start, ~40 ms) and
+ * PYTHONDONTWRITEBYTECODE; neither is part of what is being compared.
+ */
+function benchEnv(home: string): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8' };
+}
+
+function runOnce(cmd: string, args: string[], cwd: string): { ms: number; status: number; stdout: string } {
+  const t0 = process.hrtime.bigint();
+  const res = spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 30, env: benchEnv(cwd) });
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, status: res.status ?? -1, stdout: res.stdout };
+}
+
+function summarise(times: number[], last: { status: number; stdout: string }): Timing {
   const sorted = [...times].sort((a, b) => a - b);
-  return { medianMs: sorted[Math.floor(sorted.length / 2)], runs: times, ...last };
+  return { medianMs: sorted[Math.floor(sorted.length / 2)], runs: times, status: last.status, stdout: last.stdout };
+}
+
+/** The two commands alternate run by run, so a noisy neighbour slows both alike. One untimed run of each first (file cache). */
+function timePair(a: [string, string[]], b: [string, string[]], cwd: string, runs: number): [Timing, Timing] {
+  runOnce(a[0], a[1], cwd);
+  runOnce(b[0], b[1], cwd);
+  const ta: number[] = [];
+  const tb: number[] = [];
+  let la = { status: 0, stdout: '' };
+  let lb = { status: 0, stdout: '' };
+  for (let r = 0; r < runs; r++) {
+    const ra = runOnce(a[0], a[1], cwd);
+    const rb = runOnce(b[0], b[1], cwd);
+    ta.push(ra.ms);
+    tb.push(rb.ms);
+    la = ra;
+    lb = rb;
+  }
+  return [summarise(ta, la), summarise(tb, lb)];
 }
 
 function main(): void {
@@ -114,8 +141,7 @@ function main(): void {
       fs.writeFileSync(path.join(dir, rel), text);
     }
     const n = scale >= 16 ? Math.max(2, Math.ceil(runs / 2)) : runs;
-    const ours = time(process.execPath, [HOSTOUT, '-U', '--resolve'], dir, n);
-    const theirs = time(PYTHON, [ORACLE, dir, '-U'], dir, n);
+    const [ours, theirs] = timePair([process.execPath, [HOSTOUT, '-U', '--resolve']], [PYTHON, [ORACLE, dir, '-U']], dir, n);
     let same = 'no';
     try {
       same = JSON.stringify(JSON.parse(ours.stdout)) === JSON.stringify(JSON.parse(theirs.stdout)) ? 'yes' : 'NO (values differ)';

@@ -60,7 +60,7 @@ export class LoadedBuildout implements Buildout {
     // annotated data afterwards, so the data itself is the annotate snapshot.
     this.annotated = data;
     const raw = new Map<string, Map<string, string>>();
-    for (const [name, section] of data) raw.set(name, unannotateSection(section));
+    data.forEach((section, name) => raw.set(name, unannotateSection(section)));
     this.ev = new Evaluator(raw, data);
     const ev = this.ev;
     const at = (option: string) => ev.locate('buildout', option);

@@ -295,7 +295,7 @@ async function openConfig(
     });
   }
   let result: AnnotatedData = new Map();
-  for (const [name, opts] of parsed) result.set(name, annotateSection(opts, filename, filename));
+  parsed.forEach((opts, name) => result.set(name, annotateSection(opts, filename, filename)));
 
   if (rootConfigFile && result.has('buildout')) updateSection(dlOptions, result.get('buildout')!);
 

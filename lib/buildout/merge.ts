@@ -11,6 +11,9 @@ import { BuildoutUserError } from './user-error';
 /** option name → SectionKey; a Map keeps Python's dict insertion order. */
 export type AnnotatedSection = Map<string, SectionKey>;
 /** section name → options. */
+// Loops over Maps here use forEach, not for…of: the config-engine modes run
+// without TurboFan (lib/cli/main.ts), and there every for…of step allocates an
+// iterator result and an entry array — most of a resolve's garbage.
 export type AnnotatedData = Map<string, AnnotatedSection>;
 
 /** `_annotate_section`: wrap raw values as SectionKeys from one source. */
@@ -20,31 +23,31 @@ export function annotateSection(
   file?: string,
 ): AnnotatedSection {
   const out: AnnotatedSection = new Map();
-  for (const [k, v] of raw as Map<string, { value: string; line?: number } | string>) {
+  (raw as Map<string, { value: string; line?: number } | string>).forEach((v, k) => {
     if (typeof v === 'string') out.set(k, new SectionKey(v, source));
     else {
       const loc: SourceLocation | undefined = file ? { file, line: v.line } : undefined;
       out.set(k, new SectionKey(v.value, source, loc));
     }
-  }
+  });
   return out;
 }
 
 export function unannotateSection(section: AnnotatedSection): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [k, v] of section) out.set(k, v.value);
+  section.forEach((v, k) => out.set(k, v.value));
   return out;
 }
 
 export function cloneSection(section: AnnotatedSection): AnnotatedSection {
   const out: AnnotatedSection = new Map();
-  for (const [k, v] of section) out.set(k, v.clone());
+  section.forEach((v, k) => out.set(k, v.clone()));
   return out;
 }
 
 export function cloneData(data: AnnotatedData): AnnotatedData {
   const out: AnnotatedData = new Map();
-  for (const [k, v] of data) out.set(k, cloneSection(v));
+  data.forEach((v, k) => out.set(k, cloneSection(v)));
   return out;
 }
 
@@ -85,20 +88,20 @@ export function updateSection(s1: AnnotatedSection, s2in: AnnotatedSection): Ann
     s2.set(key, sk);
     s2.delete(k);
   }
-  for (const [key, v2] of s2) {
+  s2.forEach((v2, key) => {
     const v1 = s1.get(key);
     if (v1) v1.overrideValue(v2);
     else s1.set(key, v2);
-  }
+  });
   return s1;
 }
 
 /** `_update(d1, d2)`: mutates and returns d1; new sections are taken as they are (no +=/- processing). */
 export function updateData(d1: AnnotatedData, d2: AnnotatedData): AnnotatedData {
-  for (const [name, section] of d2) {
+  d2.forEach((section, name) => {
     const existing = d1.get(name);
     d1.set(name, existing ? updateSection(existing, section) : section);
-  }
+  });
   return d1;
 }
 
@@ -127,6 +130,6 @@ export function updateRawSection(s1: Map<string, string>, s2in: Map<string, stri
     s2.set(key, value);
     s2.delete(k);
   }
-  for (const [key, v2] of s2) s1.set(key, v2);
+  s2.forEach((v2, key) => s1.set(key, v2));
   return s1;
 }

@@ -115,7 +115,7 @@ export class Options {
         if (!iname) continue;
         const raw = this.ev.raw.get(iname);
         if (!raw) throw new BuildoutUserError(`No section named ${pyRepr(iname)}`, where());
-        for (const [k, v] of this.doExtendRaw(iname, raw, doing)) result.set(k, v);
+        this.doExtendRaw(iname, raw, doing).forEach((v, k) => result.set(k, v));
       }
       const merged = updateRawSection(result, data);
       merged.delete('<');
