@@ -28,6 +28,8 @@ export interface RecorderOptions {
   codes?: Array<[RegExp, number]>;
   /** remote.exists answer; default true. */
   exists?: (path: string) => boolean;
+  /** stdout per call line (first regexp that matches wins); default ''. */
+  stdout?: Array<[RegExp, string]>;
 }
 
 export function recordingContext(name: string, options: HostOptions, ro: RecorderOptions = {}): Recorder {
@@ -37,7 +39,7 @@ export function recordingContext(name: string, options: HostOptions, ro: Recorde
     calls.push(line);
     const code = ro.codes?.find(([re]) => re.test(line))?.[1] ?? 0;
     if (code !== 0 && !allowFailure) throw new Error(`recorded failure (${code}): ${line}`);
-    return { stdout: '', stderr: '', code };
+    return { stdout: ro.stdout?.find(([re]) => re.test(line))?.[1] ?? '', stderr: '', code };
   };
   const localFlags = (o: LocalRunOptions) =>
     [o.sudo ? 'sudo' : '', o.as ? `as=${o.as}` : '', o.cwd ? `cwd=${o.cwd}` : ''].filter(Boolean).join(' ');
@@ -59,10 +61,10 @@ export function recordingContext(name: string, options: HostOptions, ro: Recorde
     local: { run: async (cmd, o = {}) => answer(`local[${localFlags(o)}]: ${cmd}`, o.allowFailure) },
     rsync: async (o: RsyncOptions) => {
       const flags = [
-        o.direction, o.delete ? 'delete' : '', o.remoteSudo ? 'remote-sudo' : '', o.localSudo ? 'local-sudo' : '',
+        o.direction, o.relative ? 'relative' : '', o.delete ? 'delete' : '', o.remoteSudo ? 'remote-sudo' : '', o.localSudo ? 'local-sudo' : '',
         ...(o.exclude ?? []).map((e) => `exclude=${e}`), ...(o.extra ?? []),
       ].filter(Boolean).join(' ');
-      return answer(`rsync[${flags}]: ${o.from} -> ${o.to}`);
+      return answer(`rsync[${flags}]: ${typeof o.from === 'string' ? o.from : o.from.join(' ')} -> ${o.to}`);
     },
     log,
     dryRun: false,
@@ -260,21 +262,44 @@ describe('push, deploy_etc and deploy', () => {
     const r = rs ? 'remote sudo' : 'remote';
     const sync = rs ? 'push remote-sudo' : 'push';
     return [
-      `${r}[]: mkdir -p ${site}/var && chown zope ${site} ${site}/var`,
-      `rsync[${sync}]: ${site}/bin/ -> ${site}/bin`,
-      `rsync[${sync}]: ${site}/eggs/ -> ${site}/eggs`,
-      `rsync[${sync}]: ${site}/parts/ -> ${site}/parts`,
-      `rsync[${sync}]: ${site}/products/ -> ${site}/products`,
+      `${r}[]: mkdir -p ${site}/var && chown zope ${site} ${site}/var && id -un`,
+      `rsync[${sync.replace('push', 'push relative')}]: ${['bin', 'eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
       `rsync[${sync} ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`,
-      `rsync[${sync}]: ${site}/etc/ -> ${site}/etc`,
       `${r}[]: chown -R zope ${site}/bin ${site}/eggs ${site}/parts ${site}/products ${site}/etc`,
     ];
   };
-  test('push: compat §5.4\'s steps (mkdir/chowns batched into two round trips), var without chown and never production data', async () => {
+  test('push: compat §5.4\'s steps (mkdir/chowns in one round trip, the trees in one rsync), var without chown and never production data', async () => {
     stagedSite();
     const { calls } = await run('push', options());
     expect(calls).toEqual(pushCalls(false));
     for (const data of ['*.fs', 'blobstorage*', '*.log', '*.backup']) expect(VAR_EXCLUDES).toContain(data);
+  });
+  test('push as root on production: rsync sets the owner (--chown), no chown -R pass', async () => {
+    stagedSite();
+    const { calls } = await run('push', options(), [], { stdout: [[/id -un$/, 'root\n']] });
+    expect(calls).toEqual([
+      `remote[]: mkdir -p ${site}/var && chown zope ${site} ${site}/var && id -un`,
+      `rsync[push relative --chown=zope]: ${['bin', 'eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
+      `rsync[push ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`,
+    ]);
+  });
+  test('push logged in as the effective user: what it writes is already its own, no chown -R pass', async () => {
+    stagedSite();
+    const { calls } = await run('push', options(), [], { stdout: [[/id -un$/, 'zope\n']] });
+    expect(calls.at(-1)).toMatch(/--ignore-existing\]/);
+    expect(calls.join('\n')).not.toMatch(/chown -R|--chown/);
+  });
+  test('push: a tree outside the site (bin-directory elsewhere) gets its own rsync', async () => {
+    stagedSite();
+    const bin = path.join(root, 'elsewhere-bin');
+    fs.mkdirSync(bin);
+    writeBuildout(`bin-directory = ${bin}\n`);
+    const { calls } = await run('push', options());
+    expect(calls.slice(1, 3)).toEqual([
+      `rsync[push relative]: ${['eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
+      `rsync[push]: ${bin}/ -> ${bin}`,
+    ]);
+    expect(calls.at(-1)).toBe(`remote[]: chown -R zope ${bin} ${site}/eggs ${site}/parts ${site}/products ${site}/etc`);
   });
   test('push with remote-sudo: every remote step through sudo, rsync with sudo rsync', async () => {
     stagedSite();

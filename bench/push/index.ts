@@ -87,10 +87,20 @@ function sshArgs(c: Ctx, shared: boolean): string[] {
   ];
 }
 
-/** The floor: `rsync -a` of the same folders, all over one shared ssh connection. */
+/**
+ * The floor: `rsync -a` of the same folders, all over one shared ssh
+ * connection that is opened by the first rsync and closed at the end of the
+ * run: each run pays for one login, as each `hostout push` does (a master
+ * kept between runs would make the floor's later runs free of any login).
+ */
 function bareRsync(c: Ctx): void {
   const rsh = ['ssh', ...sshArgs(c, true)].join(' ');
   for (const d of [...DIRS, 'var', 'etc']) run('rsync', ['-a', '-e', rsh, `${c.staging}/${d}/`, `${LOGIN}@127.0.0.1:${c.staging}/${d}`]);
+  closeMaster(c);
+}
+
+function closeMaster(c: Ctx): void {
+  spawnSync('ssh', ['-O', 'exit', '-o', `ControlPath=${c.control}`, '-p', String(c.prod.port), `${LOGIN}@127.0.0.1`], { stdio: 'ignore' });
 }
 
 /** The original's way (compat §5.4 push): each ssh step and each rsync opens its own connection. */
@@ -161,7 +171,6 @@ async function main(): Promise<void> {
       const touched = time(() => fn(c));
       results[name] = [first, noop, touched];
       if (fn === hostoutPush) logins.push(prod.acceptedLogins().length - before);
-      spawnSync('ssh', ['-O', 'exit', '-o', `ControlPath=${c.control}`, '-p', String(prod.port), `${LOGIN}@127.0.0.1`], { stdio: 'ignore' });
     }
     const floor = results[methods[0][0]];
     const pad = (s: string, n: number) => s.padEnd(n);

@@ -2,7 +2,7 @@
  * How each primitive's call becomes a command line. Shared by the real and the
  * recording transport, so --dry-run prints exactly what a real run executes.
  */
-import { ConfigError, UsageError } from '../errors';
+import { ConfigError, TransportError, UsageError } from '../errors';
 import type { HostSettings } from './host-settings';
 import { maskSecrets } from './mask';
 import { shellJoin, shellQuote } from './quote';
@@ -86,11 +86,13 @@ export function rsyncArgv(opts: RsyncOptions, target: RsyncTarget, rsh: string):
   const argv = ['rsync'];
   if (opts.delete) argv.push('--delete');
   for (const e of opts.exclude ?? []) argv.push(`--exclude=${e}`);
-  argv.push(...RSYNC_BASE_FLAGS, ...(opts.extra ?? []));
+  argv.push(...RSYNC_BASE_FLAGS, ...(opts.relative ? ['-R'] : []), ...(opts.extra ?? []));
   if (opts.remoteSudo) argv.push('--rsync-path=sudo rsync');
   argv.push('--rsh', rsh);
-  if (opts.direction === 'push') argv.push(opts.from, remote(opts.to));
-  else argv.push(remote(opts.from), opts.to);
+  const sources = typeof opts.from === 'string' ? [opts.from] : [...opts.from];
+  if (opts.direction === 'push') argv.push(...sources, remote(opts.to));
+  else if (sources.length === 1) argv.push(remote(sources[0]), opts.to);
+  else throw new TransportError('rsync pulls one source at a time');
   return opts.localSudo ? ['sudo', '--', ...argv] : argv;
 }
 

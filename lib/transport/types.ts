@@ -62,8 +62,13 @@ export interface LocalShell {
 }
 
 export interface RsyncOptions {
-  /** Source path: local for push, remote for pull. */
-  from: string;
+  /**
+   * Source path: local for push, remote for pull. Several sources (push only)
+   * go to `to` in one rsync run, one connection round and one file list.
+   */
+  from: string | readonly string[];
+  /** rsync -R: each source's path after a `/./` marker is kept under `to`. */
+  relative?: boolean;
   /** Destination path: remote for push, local for pull. */
   to: string;
   direction: 'push' | 'pull';

@@ -159,27 +159,44 @@ class Site {
     const eu = s.effectiveUser;
     // Read the staging buildout first (the original did it after the mkdir/chowns): a broken staging fails before production changes.
     const dirs = await this.annotate();
-    // The original's three steps (mkdir, chown path, chown var) in one round trip.
-    await this.remotely(`${shellJoin(['mkdir', '-p', `${s.path}/var`])} && ${shellJoin(['chown', eu, s.path, `${s.path}/var`])}`);
-    const trees = [dirs.bin, dirs.eggs, dirs.parts];
-    if (isDir(`${s.path}/products`)) trees.push(`${s.path}/products`);
-    const owned: string[] = [];
-    for (const dir of trees) {
-      if (!isDir(dir)) {
-        this.ctx.log.warn(`[${s.site}] staging has no ${dir}; skipped (run 'hostout ${s.site} stage' first?)`);
-        continue;
-      }
-      await this.pushDir(dir, dir);
-      owned.push(dir);
+    // The original's three steps (mkdir, chown path, chown var) in one round
+    // trip, which also says who we are there: that decides how the trees get
+    // their owner below.
+    const setup = await this.remotely(
+      `${shellJoin(['mkdir', '-p', `${s.path}/var`])} && ${shellJoin(['chown', eu, s.path, `${s.path}/var`])} && id -un`,
+    );
+    const remoteUser = setup.stdout.trim();
+    const trees: string[] = [];
+    for (const dir of [dirs.bin, dirs.eggs, dirs.parts]) {
+      if (isDir(dir)) trees.push(dir);
+      else this.ctx.log.warn(`[${s.site}] staging has no ${dir}; skipped (run 'hostout ${s.site} stage' first?)`);
     }
+    for (const dir of [`${s.path}/products`, `${s.path}/etc`]) if (isDir(dir)) trees.push(dir);
+    // Ownership as the original's `chown -R effective-user` after each tree:
+    // rsync as root sets it while it writes (--chown); a login that is the
+    // effective user already owns what it writes; anyone else still needs chown -R.
+    const chownInRsync = remoteUser === 'root';
+    const ownership = chownInRsync ? [`--chown=${eu}`] : [];
+    // The trees inside the site go in one rsync (-R keeps their paths below
+    // the site): one remote rsync start and one file list instead of four.
+    const inside = trees.filter((d) => d.startsWith(`${s.path}/`));
+    const outside = trees.filter((d) => !inside.includes(d));
+    if (inside.length) {
+      this.step('rsync', `${inside.map((d) => d.slice(s.path.length + 1)).join(', ')} of ${s.path} -> production`);
+      await this.ctx.rsync({
+        from: inside.map((d) => `${s.path}/./${d.slice(s.path.length + 1)}/`),
+        to: s.path,
+        relative: true,
+        direction: 'push',
+        remoteSudo: s.remoteSudo,
+        localSudo: s.localSudo,
+        extra: ownership,
+      });
+    }
+    for (const dir of outside) await this.pushDir(dir, dir, { extra: ownership });
     // Production's var/ is its own: never its data, never an existing file (no chown, as in the original).
     if (isDir(`${s.path}/var`)) await this.pushDir(`${s.path}/var`, `${s.path}/var`, { exclude: VAR_EXCLUDES, extra: ['--ignore-existing'] });
-    if (isDir(`${s.path}/etc`)) {
-      await this.pushDir(`${s.path}/etc`, `${s.path}/etc`);
-      owned.push(`${s.path}/etc`);
-    }
-    // The original chowned each tree right after its rsync; one `chown -R` for all of them saves a round trip per tree.
-    if (owned.length) await this.remotely(shellJoin(['chown', '-R', eu, ...owned]));
+    if (trees.length && !chownInRsync && remoteUser !== eu) await this.remotely(shellJoin(['chown', '-R', eu, ...trees]));
   }
 
   async deployEtc(): Promise<void> {
