@@ -32,9 +32,23 @@ describe('RecordingTransportFactory', () => {
       '[first-site] get(root@example.com:2222): /tmp/b -> /tmp/c',
       '[first-site] exists(root@example.com:2222): /var/buildout',
       '[first-site] local: cd /srv && echo hi',
-      `[first-site] rsync: rsync --delete '--exclude=*.pyc' --exclude=var -pthlrz '--rsync-path=sudo rsync' --rsh hostout-ssh-tunnel /srv/site/bin root@example.com:/srv/site/`,
+      `[first-site] rsync: rsync --delete '--exclude=*.pyc' --exclude=var -pthlrz --compress-choice=lz4 '--rsync-path=sudo rsync' --rsh hostout-ssh-tunnel /srv/site/bin root@example.com:/srv/site/`,
     ]);
     expect(lines).toEqual(f.records);
+  });
+
+  it('rsync-compress: lz4 by default, another algorithm by name, none with no; anything else is a config error', async () => {
+    const argvFor = async (value?: string) => {
+      const f = new RecordingTransportFactory({ sshEnv });
+      const h = f.forHost('h', { host: 'h.example', user: 'u', ...(value === undefined ? {} : { 'rsync-compress': value }) });
+      await h.rsync({ from: '/a/', to: '/b', direction: 'push' });
+      return f.records[0];
+    };
+    expect(await argvFor()).toBe('[h] rsync: rsync -pthlrz --compress-choice=lz4 --rsh hostout-ssh-tunnel /a/ u@h.example:/b');
+    expect(await argvFor('ZSTD')).toBe('[h] rsync: rsync -pthlrz --compress-choice=zstd --rsh hostout-ssh-tunnel /a/ u@h.example:/b');
+    expect(await argvFor('no')).toBe('[h] rsync: rsync -pthlr --rsh hostout-ssh-tunnel /a/ u@h.example:/b');
+    expect(await argvFor('false')).toBe('[h] rsync: rsync -pthlr --rsh hostout-ssh-tunnel /a/ u@h.example:/b');
+    await expect(argvFor('fast')).rejects.toThrow("[h] rsync-compress must be one of lz4, zstd, zlibx, zlib, no, not 'fast'");
   });
 
   it('masks passwords and honours the shell option (empty: no wrapper)', async () => {

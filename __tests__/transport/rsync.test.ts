@@ -108,7 +108,7 @@ it('writes root-owned places with --rsync-path="sudo rsync", answering the sudo 
   const h = f.forHost('site', hostOptions(prod, { user: DEPLOY.name, 'sudo-password': DEPLOY.password }));
   const denied = (await h.rsync({ from: `${src}/`, to: '/var/buildout/root-only/', direction: 'push' }).catch((e: unknown) => e)) as CommandError;
   expect(denied).toBeInstanceOf(CommandError);
-  expect(denied.message).toMatch(/^\[site\] command failed on deploy@127\.0\.0\.1:\d+ with exit status 23: rsync -pthlrz --rsh hostout-ssh-tunnel /);
+  expect(denied.message).toMatch(/^\[site\] command failed on deploy@127\.0\.0\.1:\d+ with exit status 23: rsync -pthlrz --compress-choice=lz4 --rsh hostout-ssh-tunnel /);
   expect(denied.message).toContain('Permission denied');
 
   await h.rsync({ from: `${src}/`, to: '/var/buildout/root-only/', direction: 'push', remoteSudo: true, extra: ['--chown=root:root'] });
@@ -123,7 +123,7 @@ it('runs the local rsync through sudo when asked', async () => {
   const { factory: f, log } = factory();
   await f.forHost('site', hostOptions(prod)).rsync({ from: `${src}/`, to: '/var/buildout/local-sudo/', direction: 'push', localSudo: true });
   expect(fs.readFileSync(path.join(prod.varBuildout as string, 'local-sudo', 'f'), 'utf8')).toBe('via local sudo');
-  expect(log.lines.some((l) => l.includes('[site] rsync: sudo -- rsync -pthlrz'))).toBe(true);
+  expect(log.lines.some((l) => l.includes('[site] rsync: sudo -- rsync -pthlrz --compress-choice=lz4'))).toBe(true);
 });
 
 it('fails with host, command, status and rsync\'s stderr for a missing source', async () => {

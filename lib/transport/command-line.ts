@@ -3,7 +3,7 @@
  * recording transport, so --dry-run prints exactly what a real run executes.
  */
 import { ConfigError, TransportError, UsageError } from '../errors';
-import type { HostSettings } from './host-settings';
+import type { HostSettings, RsyncCompress } from './host-settings';
 import { maskSecrets } from './mask';
 import { shellJoin, shellQuote } from './quote';
 import type { LocalRunOptions, RsyncOptions } from './types';
@@ -75,6 +75,8 @@ export const RSYNC_BASE_FLAGS = ['-pthlrz'];
 export interface RsyncTarget {
   user: string;
   hostname: string;
+  /** Default lz4 (host-settings.ts says why). */
+  compress?: RsyncCompress;
 }
 
 /**
@@ -86,7 +88,10 @@ export function rsyncArgv(opts: RsyncOptions, target: RsyncTarget, rsh: string):
   const argv = ['rsync'];
   if (opts.delete) argv.push('--delete');
   for (const e of opts.exclude ?? []) argv.push(`--exclude=${e}`);
-  argv.push(...RSYNC_BASE_FLAGS, ...(opts.relative ? ['-R'] : []), ...(opts.extra ?? []));
+  const compress = target.compress ?? 'lz4';
+  // The original's -pthlrz, with the compression named (or dropped).
+  argv.push(...(compress === 'no' ? ['-pthlr'] : [...RSYNC_BASE_FLAGS, `--compress-choice=${compress}`]));
+  argv.push(...(opts.relative ? ['-R'] : []), ...(opts.extra ?? []));
   if (opts.remoteSudo) argv.push('--rsync-path=sudo rsync');
   argv.push('--rsh', rsh);
   const sources = typeof opts.from === 'string' ? [opts.from] : [...opts.from];

@@ -4,7 +4,7 @@
  * are root) or `sudo -u`, optionally through sudo. No other shell is involved
  * between us and that /bin/sh: argv goes straight to spawn.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import { TransportError } from '../errors';
 import type { Logger } from '../log';
@@ -22,31 +22,15 @@ export interface SpawnResult extends CommandResult {
 /** spawn() an argv, collect output, feed stdin; never through a shell. */
 export function runArgv(
   argv: string[],
-  opts: {
-    cwd?: string;
-    env?: NodeJS.ProcessEnv;
-    stdin?: string;
-    onStdout?: (c: Buffer) => void;
-    onStderr?: (c: Buffer) => void;
-    interactiveStdin?: boolean;
-    /** Extra pipes as fds 3, 4, … of the child (rsync's relay, see rsync.ts), handed to onSpawn. */
-    extraPipes?: number;
-    onSpawn?: (child: ChildProcess) => void;
-  },
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string; onStdout?: (c: Buffer) => void; onStderr?: (c: Buffer) => void; interactiveStdin?: boolean },
 ): Promise<SpawnResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), {
       cwd: opts.cwd,
       env: opts.env,
       // sudo may want to ask for a password on the terminal; it reads /dev/tty itself.
-      stdio: [
-        opts.stdin !== undefined ? 'pipe' : opts.interactiveStdin ? 'inherit' : 'ignore',
-        'pipe',
-        'pipe',
-        ...Array<'pipe'>(opts.extraPipes ?? 0).fill('pipe'),
-      ],
+      stdio: [opts.stdin !== undefined ? 'pipe' : opts.interactiveStdin ? 'inherit' : 'ignore', 'pipe', 'pipe'],
     });
-    opts.onSpawn?.(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (c: Buffer) => { out.push(c); opts.onStdout?.(c); });

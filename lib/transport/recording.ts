@@ -139,7 +139,7 @@ class RecordingHost implements HostTransport {
 
     this.rsync = async (o: RsyncOptions) => {
       const id = identity(o.as);
-      const argv = rsyncArgv(o, { user: id.user, hostname: settings.hostname }, TUNNEL_RSH_DISPLAY);
+      const argv = rsyncArgv(o, { user: id.user, hostname: settings.hostname, compress: settings.rsyncCompress }, TUNNEL_RSH_DISPLAY);
       const line = `rsync: ${shellJoinForDisplay(argv)}`;
       factory.record(settings, line);
       return factory.respond(line, false, settings, argv.join(' '));

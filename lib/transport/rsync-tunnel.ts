@@ -90,7 +90,10 @@ export class TunnelServer {
     this.server = net.createServer({ allowHalfOpen: true }, (sock) => {
       let header = Buffer.alloc(0);
       let started = false;
-      const stdin = new PassThrough();
+      // A few MiB between the helper and the ssh channel: with the stream
+      // default (16 KiB) every 64 KiB from rsync paused the socket until the
+      // channel drained, and the pipeline ran in lock-step.
+      const stdin = new PassThrough({ highWaterMark: 4 * 1024 * 1024 });
       sock.on('error', () => stdin.destroy());
       sock.on('data', (chunk: Buffer) => {
         if (started) {
