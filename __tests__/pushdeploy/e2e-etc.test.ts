@@ -12,6 +12,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { snapshotTree } from '../helpers/tree-snapshot';
 import { BUILDOUT, startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { inProduction, repoRoot, siteSources, writeHostoutConfig } from '../../fixtures/site';
 import { SystemSupervisor, writeInProduction } from '../../fixtures/site/system-supervisor';
@@ -54,21 +55,6 @@ function ok(args: string[]): string {
 function uidOf(user: string): number {
   const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
   return Number(line?.split(':')[2]);
-}
-
-/** Every file under a dir with size, mtime, inode and owner: "nothing changed" means equal snapshots. */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      const st = fs.lstatSync(p);
-      out.push(`${p} ${st.size} ${st.mtimeMs} ${st.ino} ${st.uid}`);
-      if (e.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-  return out.sort();
 }
 
 /** A staging checkout at `target`: `sources` plus the fixture site's offline bootstrap.py, owned by the buildout user. */
@@ -182,17 +168,17 @@ describe('deploy_etc on real servers', () => {
   test('a staging build without parts/system/etc changes nothing on production and exits 0', () => {
     expect(fs.existsSync(path.join(plainPath, 'parts/site'))).toBe(true); // built, just without system/etc
     const runningPid = () => /RUNNING\s+pid (\d+)/.exec(system.status(program))?.[1];
-    const before = { etc: snapshot(etcUpper), var: snapshot(prod.varBuildout as string), pid: runningPid() };
+    const before = { etc: snapshotTree(etcUpper), var: snapshotTree(prod.varBuildout as string), pid: runningPid() };
     expect(before.pid).toBeDefined();
     const logins = prod.acceptedLogins().length;
     const out = ok([plainSite, 'deploy_etc']);
     expect(out).not.toMatch(/supervisorctl/);
-    expect(snapshot(etcUpper)).toEqual(before.etc);
+    expect(snapshotTree(etcUpper)).toEqual(before.etc);
     expect(runningPid()).toBe(before.pid); // not restarted, not removed
     expect(prod.acceptedLogins().length).toBe(logins); // not even a login
     // The supervisord log and pid change by themselves; everything else under /var/buildout must not.
     const quiet = (files: string[]) => files.filter((l) => !l.includes('/.system-supervisor/'));
-    expect(quiet(snapshot(prod.varBuildout as string))).toEqual(quiet(before.var));
+    expect(quiet(snapshotTree(prod.varBuildout as string))).toEqual(quiet(before.var));
   });
 
   test('a failing supervisorctl (no supervisord running) exits 1 naming host, command and exit status', async () => {

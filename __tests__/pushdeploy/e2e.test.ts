@@ -9,6 +9,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { snapshotTree } from '../helpers/tree-snapshot';
 import { shellJoin, shellQuote } from '../../lib/transport/quote';
 import { BUILDOUT, DEPLOY, startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import {
@@ -67,21 +68,6 @@ function ok(args: string[], opts: { as?: string } = {}): string {
 function ownerOf(file: string): string {
   const uid = fs.statSync(file).uid;
   return fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid))?.split(':')[0] ?? String(uid);
-}
-
-/** Every file under a dir with its size, mtime and inode: "nothing changed" means equal snapshots. */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      const st = fs.lstatSync(p);
-      out.push(`${p} ${st.size} ${st.mtimeMs} ${st.ino} ${st.uid}`);
-      if (e.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-  return out.sort();
 }
 
 beforeAll(async () => {
@@ -160,13 +146,13 @@ describe('pushdeploy on real servers', () => {
   });
 
   test('--dry-run deploy prints the plan and changes nothing', () => {
-    const before = snapshot(prodSite);
-    const stagingBefore = snapshot(stagingPath);
+    const before = snapshotTree(prodSite);
+    const stagingBefore = snapshotTree(stagingPath);
     const out = ok(['--dry-run', site, 'deploy']);
     expect(out).toMatch(/rsync/);
     expect(out).toContain(`supervisorctl restart`);
-    expect(snapshot(prodSite)).toEqual(before);
-    expect(snapshot(stagingPath)).toEqual(stagingBefore);
+    expect(snapshotTree(prodSite)).toEqual(before);
+    expect(snapshotTree(stagingPath)).toEqual(stagingBefore);
   });
 
   test('push sends bin, parts, etc and new var files, owned by effective-user, never production data', async () => {
@@ -255,11 +241,11 @@ describe('pushdeploy on real servers', () => {
       expect(r.out).not.toMatch(/^\s+at /m);
     });
     test('deploy without restart: a clear message, exit 2, production untouched', () => {
-      const before = snapshot(prodSite);
+      const before = snapshotTree(prodSite);
       const r = hostout(['no-restart', 'deploy']);
       expect(r.code).toBe(2);
       expect(r.out).toMatch(/'restart' is empty or missing/);
-      expect(snapshot(prodSite)).toEqual(before);
+      expect(snapshotTree(prodSite)).toEqual(before);
     });
     test('bootstrap without bootstrap-python or executable', () => {
       const r = hostout(['no-python', 'bootstrap']);
