@@ -135,3 +135,14 @@ it('fails with host, command, status and rsync\'s stderr for a missing source', 
   expect(err.message).toContain('/var/buildout/does-not-exist/');
   expect(err.stderrTail).toMatch(/No such file or directory/);
 });
+
+it.each(['no', 'zstd', 'zlib'])('rsync-compress = %s: the real rsync pair accepts the flags and the files arrive (several sources, -R)', async (compress) => {
+  const staging = fs.mkdtempSync(path.join(home.dir, `compress-${compress}-`));
+  makeTree(staging);
+  const { factory: f } = factory();
+  const h = f.forHost('site', hostOptions(prod, { 'rsync-compress': compress }));
+  const to = `/var/buildout/compress-${compress}`;
+  await h.remote.run(`mkdir -p ${shellQuote(to)}`);
+  await h.rsync({ from: [`${staging}/./bin/`, `${staging}/./parts/`], to, relative: true, direction: 'push' });
+  expect(listTree(path.join(prod.varBuildout as string, `compress-${compress}`))).toEqual(['bin/instance', 'parts/instance/etc/zope.conf']);
+});

@@ -55,27 +55,6 @@ function sudoRsyncCommand(command: string): string | undefined {
   return `sudo -S -p ${shellQuote(SUDO_PROMPT)} -H -- /bin/sh -c ${shellQuote(`echo ${shellQuote(SUDO_READY)} >&2; exec "$@"`)} hostout-rsync ${rest}`;
 }
 
-/** How long the remote side may outlive the local rsync before its channel is closed. */
-const REMOTE_GRACE_MS = 10_000;
-
-/**
- * Wait for the remote side once the local rsync has exited. It normally ends
- * at the same time; one that waits on (a stdin that never ends, a stuck
- * `sudo`) must not hang the run, so its channel is closed after a grace period.
- */
-async function settleRemoteSide(runs: Promise<void>[], channels: ClientChannel[]): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      for (const ch of channels) ch.close();
-      resolve();
-    }, REMOTE_GRACE_MS);
-  });
-  await Promise.race([Promise.allSettled(runs), grace]);
-  clearTimeout(timer);
-  await Promise.allSettled(runs);
-}
-
 export function createRsync(settings: HostSettings, deps: RsyncDeps) {
   return async (opts: RsyncOptions): Promise<CommandResult> => {
     const { log } = deps;
@@ -89,7 +68,6 @@ export function createRsync(settings: HostSettings, deps: RsyncDeps) {
     const dir = deps.privateDir();
     let tunnelError: Error | undefined;
     const remoteRuns: Promise<void>[] = [];
-    const channels: ClientChannel[] = [];
     const tunnel = new TunnelServer(dir, `rsync-${process.pid}-${++sessionCounter}`, (session) => {
       let channel: ClientChannel | undefined;
       const sudoCmd = opts.remoteSudo ? sudoRsyncCommand(session.command) : undefined;
@@ -104,10 +82,7 @@ export function createRsync(settings: HostSettings, deps: RsyncDeps) {
           collect: false,
           allowFailure: true,
           sudoPassword: sudoCmd ? deps.sudoPasswords.forHost(settings, identity.user) : undefined,
-          onChannel: (c) => {
-            channel = c;
-            channels.push(c);
-          },
+          onChannel: (c) => (channel = c),
           onStdout: (chunk) => {
             // Backpressure: stop reading the ssh channel while the helper's socket is full.
             if (!session.stdout(chunk) && channel) {
@@ -140,7 +115,7 @@ export function createRsync(settings: HostSettings, deps: RsyncDeps) {
         onStdout: (c) => outLog.push(c),
         onStderr: (c) => errLog.push(c),
       });
-      await settleRemoteSide(remoteRuns, channels);
+      await Promise.allSettled(remoteRuns);
     } catch (e) {
       throw new TransportError(`[${settings.name}] cannot run rsync: ${(e as Error).message} (is rsync installed?)`, settings.name);
     } finally {
