@@ -6,8 +6,8 @@
  * word is a host or a command is only known after the configuration is loaded
  * (and the configuration file comes from `-c`). A generic parser would also
  * swallow the arguments meant for remote commands (`hostout site run ls -la`).
- * So: `scanArgv` pulls out OUR options wherever they are (yargs then validates
- * and types them and renders --help/--version), and `splitPositionals` applies
+ * So: `scanArgv` pulls out OUR options wherever they are and checks them
+ * against OPTION_TABLE (options.ts types them; yargs renders --help), and `splitPositionals` applies
  * the original algorithm once the hosts and commands are known.
  */
 import { UsageError } from '../errors';

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
+import type * as V8 from 'node:v8';
 import { HostoutError, UsageError } from '../errors';
 import type { Verbosity } from '../log';
 import { runBuildoutMode } from './buildout-modes';
@@ -47,7 +47,8 @@ function defaultConfig(cwd: string): string | undefined {
  * deploy, which moves data through JavaScript for minutes, keeps it.
  */
 function shortRunTuning(): void {
-  setFlagsFromString('--no-opt');
+  // node:v8 is loaded here: only these modes need it, and every run would pay for it at start-up.
+  (require('node:v8') as typeof V8).setFlagsFromString('--no-opt');
 }
 
 export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {

@@ -58,8 +58,8 @@ export interface HostSettings {
   secrets: string[];
 }
 
-export type RsyncCompress = 'lz4' | 'zstd' | 'zlibx' | 'zlib' | 'no';
-const RSYNC_COMPRESS: readonly RsyncCompress[] = ['lz4', 'zstd', 'zlibx', 'zlib', 'no'];
+const RSYNC_COMPRESS = ['lz4', 'zstd', 'zlibx', 'zlib', 'no'] as const;
+export type RsyncCompress = (typeof RSYNC_COMPRESS)[number];
 
 /**
  * The original ran every rsync with -z, which rsync ≥ 3.2 turns into zstd.
