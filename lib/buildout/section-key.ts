@@ -20,7 +20,15 @@ export interface SourceLocation {
 
 export class SectionKey {
   value: string;
-  history: HistoryItem[];
+  /**
+   * Every key starts with one SET. The history array is only built when a
+   * second item is recorded or annotate reads it: most keys never get one, and
+   * an array plus an item object per parsed option and per clone was the
+   * largest allocation site of a resolve.
+   */
+  private readonly setValue: string;
+  private readonly setSource: string;
+  private recorded: HistoryItem[] | undefined;
   /**
    * Copy-on-write: merging deep-copies sections at every extends level (as
    * buildout does), and copying long histories each time was the engine's
@@ -32,36 +40,53 @@ export class SectionKey {
 
   constructor(value: string, source: string, location?: SourceLocation) {
     this.value = value;
-    this.history = [{ operation: 'SET', value, source }];
+    this.setValue = value;
+    this.setSource = source;
+    this.recorded = undefined;
     this.location = location;
   }
 
+  /** Oldest first. */
+  get history(): readonly HistoryItem[] {
+    return (this.recorded ??= [this.firstItem()]);
+  }
+
   get source(): string {
-    return this.history[this.history.length - 1].source;
+    return this.recorded ? this.recorded[this.recorded.length - 1].source : this.setSource;
+  }
+
+  private firstItem(): HistoryItem {
+    return { operation: 'SET', value: this.setValue, source: this.setSource };
+  }
+
+  private lastOperation(): HistoryOperation {
+    return this.recorded ? this.recorded[this.recorded.length - 1].operation : 'SET';
   }
 
   /** copy.deepcopy */
   clone(): SectionKey {
-    const k = new SectionKey(this.value, '');
-    k.history = this.history;
-    k.historyShared = true;
-    this.historyShared = true;
-    k.location = this.location;
+    const k = new SectionKey(this.setValue, this.setSource, this.location);
+    k.value = this.value;
+    if (this.recorded) {
+      k.recorded = this.recorded;
+      k.historyShared = true;
+      this.historyShared = true;
+    }
     return k;
   }
 
   private record(item: HistoryItem): void {
-    if (this.historyShared) {
-      this.history = this.history.slice();
+    if (!this.recorded) this.recorded = [this.firstItem(), item];
+    else if (this.historyShared) {
+      this.recorded = this.recorded.concat(item);
       this.historyShared = false;
-    }
-    this.history.push(item);
+    } else this.recorded.push(item);
   }
 
   overrideValue(other: SectionKey): void {
     this.value = other.value;
     if (other.location) this.location = other.location;
-    const lastOp = other.history[other.history.length - 1].operation;
+    const lastOp = other.lastOperation();
     if (lastOp !== 'ADD' && lastOp !== 'REMOVE') {
       this.record({ operation: 'OVERRIDE', value: other.value, source: other.source });
     }
