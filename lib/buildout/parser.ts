@@ -13,6 +13,7 @@ import type * as PythonExpr from './python-expr';
 import {
   PY_WS_CLASS,
   isPySpace,
+  isPySpaceCode,
   pyDedent,
   pyRepr,
   pyRstrip,
@@ -41,7 +42,12 @@ const W = PY_WS_CLASS;
 const SECTION_HEADER = new RegExp(
   `^(\\[)[${W}]*([^${W}#[\\]:;{}]+)[${W}]*(:([^#;]*))?[${W}]*(\\][${W}]*([#;][^\\n]*)?(?=\\n?$))`,
 );
-const OPTION_START = new RegExp(`^([^${W}{}[\\]=:]+[${W}]*[-+]?)=([^\\n]*)(?=\\n?$)`);
+/**
+ * configparser's option line is `^([^\s{}[\]=:]+\s*[-+]?)=(.*)$`. The name
+ * part cannot contain `=`, so it is all that precedes the first `=`; testing
+ * just that part saves the match array and substrings of an exec per line.
+ */
+const OPTION_NAME = new RegExp(`^[^${W}{}[\\]=:]+[${W}]*[-+]?$`);
 
 /** Split text the way Python iterates a universal-newlines text file. */
 export function splitPythonLines(text: string): string[] {
@@ -95,7 +101,7 @@ export function parseConfig(text: string, fileLabel: string): ParsedConfig {
     let line = lines[idx];
     if (line[0] === '#' || line[0] === ';') continue;
 
-    if (isPySpace(line[0]) && cursect !== undefined && optname !== undefined) {
+    if (cursect !== undefined && optname !== undefined && isPySpaceCode(line.charCodeAt(0))) {
       if (!sectionCondition) continue;
       if (blockmode) line = pyRstrip(line);
       else {
@@ -146,11 +152,12 @@ export function parseConfig(text: string, fileLabel: string): ParsedConfig {
       throw new ConfigError(`cannot parse ${shown(line)}: ${why}`, fileLabel, lineno);
     } else {
       if (line.startsWith('=>')) line = '<part-dependencies> = ' + line.slice(2);
-      const mo = OPTION_START.exec(line);
-      if (mo) {
+      const eq = line.indexOf('=');
+      const name = eq > 0 ? line.slice(0, eq) : '';
+      if (eq > 0 && OPTION_NAME.test(name)) {
         if (!sectionCondition) continue;
-        optname = pyRstrip(mo[1]);
-        const optval = pyStrip(mo[2]);
+        optname = pyRstrip(name);
+        const optval = pyStrip(line.slice(eq + 1)); // strips the line's \n too
         cursect.set(optname, { value: optval, line: lineno });
         blockmode = optval === '';
       } else if (!(optname !== undefined || pyStrip(line))) {
@@ -167,12 +174,13 @@ export function parseConfig(text: string, fileLabel: string): ParsedConfig {
     throw new ConfigError(`cannot parse ${shown(first.text)}: ${first.why}${more}`, fileLabel, first.line);
   }
 
-  for (const section of sections.values()) {
-    for (const opt of section.values()) {
-      if (isPySpace(opt.value[0] ?? '')) {
-        opt.value = stripLeadingBlankLines(pyDedent(pyRstrip(opt.value)));
-      }
-    }
-  }
+  sections.forEach((section) => section.forEach(dedentBlockValue));
   return sections;
+}
+
+/** A value whose first line was empty keeps its lines' relative indentation. */
+function dedentBlockValue(opt: ParsedOption): void {
+  if (isPySpaceCode(opt.value.charCodeAt(0))) {
+    opt.value = stripLeadingBlankLines(pyDedent(pyRstrip(opt.value)));
+  }
 }

@@ -13,26 +13,46 @@
 export const PY_WS_CLASS =
   '\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
 
-const WS_RE = new RegExp(`[${PY_WS_CLASS}]`);
-const LEADING_WS_RE = new RegExp(`^[${PY_WS_CLASS}]+`);
 const WS_RUN_RE = new RegExp(`[${PY_WS_CLASS}]+`);
+
+/**
+ * Python `str.isspace()` for one UTF-16 code unit (the set of PY_WS_CLASS).
+ * Compared by code instead of a regex test per character: the parser strips
+ * every line, and one regex call per character was a visible part of it.
+ */
+export function isPySpaceCode(c: number): boolean {
+  if (c > 0x20) {
+    if (c < 0x85) return false;
+    return (
+      c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+      c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+    );
+  }
+  return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c >= 0x1c;
+}
 
 /** Python `ch.isspace()` for a single character. */
 export function isPySpace(ch: string): boolean {
-  return ch.length > 0 && WS_RE.test(ch[0]);
+  return ch.length > 0 && isPySpaceCode(ch.charCodeAt(0));
 }
 
 export function pyStrip(s: string): string {
-  return pyRstrip(s.replace(LEADING_WS_RE, ''));
+  let start = 0;
+  let end = s.length;
+  while (start < end && isPySpaceCode(s.charCodeAt(start))) start++;
+  while (end > start && isPySpaceCode(s.charCodeAt(end - 1))) end--;
+  return s.slice(start, end);
 }
 export function pyLstrip(s: string): string {
-  return s.replace(LEADING_WS_RE, '');
+  let start = 0;
+  while (start < s.length && isPySpaceCode(s.charCodeAt(start))) start++;
+  return s.slice(start);
 }
 export function pyRstrip(s: string): string {
-  // A regex anchored at $ with + backtracks quadratically on long runs of
-  // whitespace that are not at the end; scan by hand instead.
+  // Scanned by hand: a regex anchored at $ with + backtracks quadratically on
+  // long runs of whitespace that are not at the end.
   let end = s.length;
-  while (end > 0 && WS_RE.test(s[end - 1])) end--;
+  while (end > 0 && isPySpaceCode(s.charCodeAt(end - 1))) end--;
   return s.slice(0, end);
 }
 
@@ -77,31 +97,46 @@ export function pySplitlines(s: string): string[] {
  * `(?m)^` does not match after \r or U+2028, unlike JS's `m` flag).
  */
 export function pyDedent(text: string): string {
-  const lines = text.split('\n').map((l) => (/^[ \t]+$/.test(l) ? '' : l));
+  // Scanned by code unit rather than with a regex test and exec per line:
+  // the parser dedents every block value of every file.
+  const lines = text.split('\n');
   let margin: string | undefined;
-  for (const line of lines) {
-    const m = /^[ \t]*/.exec(line)!;
-    if (m[0].length === line.length) continue; // empty line: no indent to measure
-    const indent = m[0];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    let n = 0;
+    while (n < line.length && isIndentCode(line.charCodeAt(n))) n++;
+    if (n === line.length) {
+      lines[i] = ''; // empty, or only spaces/tabs: emptied, no indent to measure
+      continue;
+    }
+    if (margin !== undefined && n >= margin.length && line.startsWith(margin)) continue;
+    const indent = line.slice(0, n);
     if (margin === undefined) margin = indent;
-    else if (indent.startsWith(margin)) continue;
     else if (margin.startsWith(indent)) margin = indent;
     else {
-      let i = 0;
-      while (i < margin.length && i < indent.length && margin[i] === indent[i]) i++;
-      margin = margin.slice(0, i);
+      let j = 0;
+      while (j < margin.length && j < indent.length && margin[j] === indent[j]) j++;
+      margin = margin.slice(0, j);
     }
   }
-  if (!margin) return lines.join('\n');
-  const cut = margin;
-  return lines.map((l) => (l.startsWith(cut) ? l.slice(cut.length) : l)).join('\n');
+  if (margin) {
+    for (let i = 0; i < lines.length; i++) {
+      if (lines[i].startsWith(margin)) lines[i] = lines[i].slice(margin.length);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** textwrap's indentation characters: space and tab only. */
+function isIndentCode(c: number): boolean {
+  return c === 0x20 || c === 0x09;
 }
 
 /** configparser's `leading_blank_lines = ^(\s*\n)+`, removed with .sub. */
 export function stripLeadingBlankLines(s: string): string {
   let i = 0;
   let cut = 0;
-  while (i < s.length && WS_RE.test(s[i])) {
+  while (i < s.length && isPySpaceCode(s.charCodeAt(i))) {
     if (s[i] === '\n') cut = i + 1;
     i++;
   }
