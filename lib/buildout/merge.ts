@@ -5,7 +5,7 @@
  * (the source of several 2.13.2 quirks, e.g. the diamond in spec §5.2).
  */
 import { SectionKey, IMPLICIT_VALUE, type SourceLocation } from './section-key';
-import { pyCompare, pyRstripChars } from './pywhitespace';
+import { SHORT_SORT, insertionSort, pyCompare, pyRstripChars } from './pywhitespace';
 import { BuildoutUserError } from './user-error';
 
 /** option name → SectionKey; a Map keeps Python's dict insertion order. */
@@ -54,10 +54,13 @@ export function cloneData(data: AnnotatedData): AnnotatedData {
 const isOperatorKey = (k: string): boolean => k.endsWith('+') || k.endsWith('-');
 
 /** The `+=`/`-=` keys of a section in the order Python processes them (most sections have none: no sort then). */
-function operatorKeysInOrder(keys: Iterable<string>): string[] {
+function operatorKeysInOrder(section: Map<string, unknown>): string[] {
   const ops: string[] = [];
-  for (const k of keys) if (isOperatorKey(k)) ops.push(k);
-  return ops.length > 1 ? ops.sort(compareOperatorKeys) : ops;
+  section.forEach((_, k) => {
+    if (isOperatorKey(k)) ops.push(k);
+  });
+  if (ops.length < 2) return ops;
+  return ops.length <= SHORT_SORT ? insertionSort(ops, compareOperatorKeys) : ops.sort(compareOperatorKeys);
 }
 
 /** The sort key Python uses: (k.rstrip(' +'), k[-1]). */
@@ -66,7 +69,6 @@ function compareOperatorKeys(a: string, b: string): number {
   return c !== 0 ? c : pyCompare(a[a.length - 1], b[b.length - 1]);
 }
 
-/** `_update_section(s1, s2)`: mutates and returns s1. */
 /** Python's sort key indexes k[-1], so an empty option name (only possible from the command line) crashes it. */
 function refuseEmptyName(where: SourceLocation | undefined): never {
   throw new BuildoutUserError(
@@ -75,10 +77,22 @@ function refuseEmptyName(where: SourceLocation | undefined): never {
   );
 }
 
-export function updateSection(s1: AnnotatedSection, s2in: AnnotatedSection): AnnotatedSection {
-  if (s2in.has('')) refuseEmptyName(s2in.get('')!.location);
-  const s2 = cloneSection(s2in);
-  for (const k of operatorKeysInOrder(s2.keys())) {
+/** `_update_section(s1, s2)`: mutates and returns s1; s2 is left as it was. */
+export function updateSection(s1: AnnotatedSection, s2: AnnotatedSection): AnnotatedSection {
+  return mergeGivenSection(s1, cloneSection(s2));
+}
+
+/**
+ * `_update_section(s1, s2)` for an s2 the caller gives away: its keys move
+ * into s1 (or are changed and dropped). Python's deepcopy of s2 only keeps the
+ * caller's s2 intact, so it is skipped here: that was a clone of every option
+ * at every extends level.
+ */
+function mergeGivenSection(s1: AnnotatedSection, s2: AnnotatedSection): AnnotatedSection {
+  if (s2.has('')) refuseEmptyName(s2.get('')!.location);
+  const ops = operatorKeysInOrder(s2);
+  for (let i = 0; i < ops.length; i++) {
+    const k = ops[i];
     const v = s2.get(k)!;
     const adding = k.endsWith('+');
     const key = pyRstripChars(k, adding ? ' +' : ' -');
@@ -96,11 +110,15 @@ export function updateSection(s1: AnnotatedSection, s2in: AnnotatedSection): Ann
   return s1;
 }
 
-/** `_update(d1, d2)`: mutates and returns d1; new sections are taken as they are (no +=/- processing). */
+/**
+ * `_update(d1, d2)`: mutates and returns d1; new sections are taken as they
+ * are (no +=/- processing). d2 is given away: its sections and keys end up in
+ * d1, so the caller must not use it afterwards.
+ */
 export function updateData(d1: AnnotatedData, d2: AnnotatedData): AnnotatedData {
   d2.forEach((section, name) => {
     const existing = d1.get(name);
-    d1.set(name, existing ? updateSection(existing, section) : section);
+    d1.set(name, existing ? mergeGivenSection(existing, section) : section);
   });
   return d1;
 }
@@ -112,8 +130,17 @@ export function updateData(d1: AnnotatedData, d2: AnnotatedData): AnnotatedData 
  */
 export function updateRawSection(s1: Map<string, string>, s2in: Map<string, string>): Map<string, string> {
   if (s2in.has('')) refuseEmptyName(undefined);
-  const s2 = new Map(s2in);
-  for (const k of operatorKeysInOrder(s2.keys())) {
+  const ops = operatorKeysInOrder(s2in);
+  if (!ops.length) {
+    // Nothing to process: no working copy of s2 needed.
+    s2in.forEach((v2, key) => s1.set(key, v2));
+    return s1;
+  }
+  // Copied with forEach: new Map(map) steps an iterator (an entry array per option) without TurboFan.
+  const s2 = new Map<string, string>();
+  s2in.forEach((v, k) => s2.set(k, v));
+  for (let i = 0; i < ops.length; i++) {
+    const k = ops[i];
     const v = s2.get(k)!;
     const adding = k.endsWith('+');
     const key = pyRstripChars(k, adding ? ' +' : ' -');

@@ -13,7 +13,7 @@
 import { BuildoutUserError } from './user-error';
 import { updateRawSection, type AnnotatedData } from './merge';
 import type { SourceLocation } from './section-key';
-import { pyRepr, pySorted, pySplitWs, pyStrip } from './pywhitespace';
+import { pyRepr, pySortInPlace, pySplitWs, pyStrip } from './pywhitespace';
 
 /**
  * The chain of options being substituted (buildout's `seen` list of
@@ -105,7 +105,7 @@ export class Options {
     this.raw.forEach((v, k) => {
       if (v.includes('${')) withRefs.push(k);
     });
-    const sorted = pySorted(withRefs);
+    const sorted = pySortInPlace(withRefs);
     for (let i = 0; i < sorted.length; i++) this.dosub(sorted[i], this.raw.get(sorted[i])!);
     if (this.name === 'buildout') return;
     const dependencies = this.get('<part-dependencies>');

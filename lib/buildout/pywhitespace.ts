@@ -191,8 +191,35 @@ export function pyCompare(a: string, b: string): number {
  * comparison, which the config engine's cold runs notice.
  */
 export function pySorted(items: Iterable<string>): string[] {
-  const arr = Array.from(items);
-  return arr.some((s) => SURROGATE.test(s)) ? arr.sort(pyCompare) : arr.sort();
+  return pySortInPlace(Array.from(items));
+}
+
+/** pySorted for an array the caller owns (no copy); returns it. */
+export function pySortInPlace(arr: string[]): string[] {
+  for (let i = 0; i < arr.length; i++) if (SURROGATE.test(arr[i])) return arr.sort(pyCompare);
+  return arr.length <= SHORT_SORT ? insertionSort(arr) : arr.sort();
+}
+
+/**
+ * Arrays up to this length are sorted by insertion in JavaScript: each native
+ * sort call allocates its work state (about 1 KB), and the engine sorts the
+ * keys of every section, mostly a handful of them (saved ~0.5 MB of garbage
+ * on the 1x bench).
+ */
+export const SHORT_SORT = 16;
+
+/** In-place insertion sort by `cmp` (default: code-unit order, as sort() without a comparator). */
+export function insertionSort<T>(arr: T[], cmp?: (a: T, b: T) => number): T[] {
+  for (let i = 1; i < arr.length; i++) {
+    const x = arr[i];
+    let j = i - 1;
+    while (j >= 0 && (cmp ? cmp(arr[j], x) > 0 : arr[j] > x)) {
+      arr[j + 1] = arr[j];
+      j--;
+    }
+    arr[j + 1] = x;
+  }
+  return arr;
 }
 
 // ---- posixpath ---------------------------------------------------------
