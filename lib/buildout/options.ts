@@ -173,11 +173,23 @@ export class Options {
 
   /** `'$$'.join(self._sub(s, seen) for s in value.split('$$'))` */
   private subPieces(value: string, seen: Seen): string {
-    if (!value.includes('$$')) return this.sub(value, seen);
+    return value.includes('$$') ? this.subEscaped(value, seen) : this.sub(value, seen);
+  }
+
+  // Closures live in helpers of their own: a function that creates one
+  // allocates a context on every call, even when the closure is never made
+  // (subPieces and sub run for every reference).
+
+  private subEscaped(value: string, seen: Seen): string {
     return value
       .split('$$')
       .map((s) => this.sub(s, seen))
       .join('$$');
+  }
+
+  /** `Buildout.__getitem__` for a reference in the option being substituted. */
+  private referencedSection(section: string, seen: Seen): Options {
+    return this.ev.getSection(section, () => this.whereSeen(seen));
   }
 
   /**
@@ -203,7 +215,7 @@ export class Options {
       } else [section, option] = this.checkReference(template.slice(start, end + 1), seen);
       // The cache is looked at first so that the error-location callback is
       // only made for sections not evaluated yet (a closure per reference).
-      const options = this.ev.data.get(section) ?? this.ev.getSection(section, () => this.whereSeen(seen));
+      const options = this.ev.data.get(section) ?? this.referencedSection(section, seen);
       let v = options.get(option, seen);
       if (v === undefined) {
         if (option === '_buildout_section_name_') v = this.name;

@@ -5,7 +5,7 @@
  */
 import { ConfigError, HostoutError } from '../errors';
 import { loadBuildout, type LoadedBuildout } from '../buildout';
-import { pySorted } from '../buildout/pywhitespace';
+import { pySortInPlace } from '../buildout/pywhitespace';
 
 export interface BuildoutModeArgs {
   config?: string;
@@ -23,15 +23,36 @@ export function formatResolveJson(
 ): string {
   // Written out directly (same bytes as JSON.stringify(sorted, null, 2)):
   // rebuilding sorted objects first cost more than resolving large configs.
-  const object = (record: Record<string, string>, indent: string): string => {
-    const keys = pySorted(Object.keys(record));
-    if (!keys.length) return '{}';
-    const inner = indent + '  ';
-    return '{\n' + keys.map((k) => `${inner}${JSON.stringify(k)}: ${JSON.stringify(record[k])}`).join(',\n') + `\n${indent}}`;
-  };
-  const entries = pySorted(Object.keys(values)).map((name) => `  ${JSON.stringify(name)}: ${object(values[name], '  ')}`);
-  if (Object.keys(errors).length) entries.push(`  "__errors__": ${object(errors, '  ')}`);
-  return (entries.length ? '{\n' + entries.join(',\n') + '\n}' : '{}') + '\n';
+  // One string is appended to (V8 keeps the pieces as a rope and flattens it
+  // once): no arrays of lines to map and join (saved ~0.4 MB at 1x).
+  const names = pySortInPlace(Object.keys(values));
+  const hasErrors = Object.keys(errors).length > 0;
+  if (!names.length && !hasErrors) return '{}\n';
+  let out = '{';
+  for (let i = 0; i < names.length; i++) {
+    out += (i ? ',\n  ' : '\n  ') + jsonString(names[i]) + ': ' + jsonObject(values[names[i]]);
+  }
+  if (hasErrors) out += (names.length ? ',\n  ' : '\n  ') + '"__errors__": ' + jsonObject(errors);
+  return out + '\n}\n';
+}
+
+/** One section's object, at the second level of indentation. */
+function jsonObject(record: Record<string, string>): string {
+  const keys = pySortInPlace(Object.keys(record));
+  if (!keys.length) return '{}';
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    out += (i ? ',\n    ' : '\n    ') + jsonString(keys[i]) + ': ' + jsonString(record[keys[i]]);
+  }
+  return out + '\n  }';
+}
+
+/** Characters JSON.stringify escapes (lone surrogates included). */
+const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify(s), without a call into it for the usual string that needs no escape. */
+function jsonString(s: string): string {
+  return JSON_ESCAPED.test(s) ? JSON.stringify(s) : '"' + s + '"';
 }
 
 /** buildout creates its cache/eggs directories for every command and says so on stdout. */
