@@ -162,10 +162,11 @@ interface OpenContext {
   seenNormalized: string[];
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+let utf8: InstanceType<typeof TextDecoder> | undefined;
 
 /** Decode strictly as UTF-8 (Python's open() on a UTF-8 locale), naming the bad line. */
 function decodeConfig(bytes: Buffer, label: string): string {
+  utf8 ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   try {
     return utf8.decode(bytes);
   } catch {
@@ -184,6 +185,17 @@ function decodeConfig(bytes: Buffer, label: string): string {
     }
     throw new ConfigError('the file is not valid UTF-8 text', label);
   }
+}
+
+/**
+ * The text of a config file. A local file is read as UTF-8 in one call (a
+ * buffer plus a strict TextDecoder cost ~1.5 ms more at 1x); a lenient read
+ * turns invalid bytes into U+FFFD, so a text containing U+FFFD is read again
+ * as bytes and decoded strictly, which names the bad line.
+ */
+function configText(content: Buffer | string, path: string, label: string): string {
+  if (typeof content !== 'string') return decodeConfig(content, label);
+  return content.includes('\ufffd') ? decodeConfig(readFileSync(path), label) : content;
 }
 
 /** `_open(base, filename, seen, dl_options, override, downloaded)` */
@@ -212,14 +224,15 @@ async function openConfig(
     fallback: newest && !ctx.downloaded.has(filename),
   });
 
-  let bytes: Buffer;
+  /** a string when read from a local file (see configText) */
+  let content: Buffer | string;
   let label: string;
   let nextBase: string;
   // Synchronous on purpose: local config files are small, and a thread-pool
   // round trip per file costs more than the read itself.
-  const readLocal = async (path: string): Promise<Buffer> => {
+  const readLocal = async (path: string): Promise<string> => {
     try {
-      return readFileSync(path);
+      return readFileSync(path, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why =
@@ -252,21 +265,21 @@ async function openConfig(
     }
   };
   if (isUrl(filename)) {
-    ({ bytes, label } = await fetch(filename));
+    ({ bytes: content, label } = await fetch(filename));
     nextBase = filename.slice(0, filename.lastIndexOf('/'));
   } else if (isUrl(base)) {
     if (pathIsAbs(filename)) {
-      bytes = await readLocal(filename);
+      content = await readLocal(filename);
       label = filename;
       nextBase = pathDirname(filename);
     } else {
       filename = base + '/' + filename;
-      ({ bytes, label } = await fetch(filename));
+      ({ bytes: content, label } = await fetch(filename));
       nextBase = filename.slice(0, filename.lastIndexOf('/'));
     }
   } else {
     filename = pathJoin(base, filename);
-    bytes = await readLocal(filename);
+    content = await readLocal(filename);
     label = filename;
     nextBase = pathDirname(filename);
   }
@@ -289,7 +302,7 @@ async function openConfig(
   ctx.seenNormalized.push(normalized);
 
   const shownLabel = displayFile(label, ctx.cwd);
-  const parsed = parseConfig(decodeConfig(bytes, shownLabel), shownLabel);
+  const parsed = parseConfig(configText(content, filename, shownLabel), shownLabel);
   const buildoutSection = parsed.get('buildout');
   const extendsOpt = buildoutSection?.get('extends');
   if (buildoutSection && extendsOpt) buildoutSection.delete('extends');
