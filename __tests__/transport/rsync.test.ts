@@ -4,11 +4,13 @@
  * delete, remote sudo (with a sudo password), local sudo, awkward paths,
  * and errors.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CommandError } from '../../lib/errors';
 import { shellQuote } from '../../lib/transport/quote';
 import { RealTransportFactory } from '../../lib/transport/real';
+import type { RsyncRelay } from '../../lib/transport/rsync-tunnel';
 import { DEPLOY, startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { hostOptions, makeTestHome, realFactory, type TestHome } from '../../fixtures/servers/test-home';
 
@@ -16,8 +18,8 @@ let prod: SshServer;
 let home: TestHome;
 const factories: RealTransportFactory[] = [];
 
-function factory() {
-  const r = realFactory(home);
+function factory(relay?: RsyncRelay) {
+  const r = realFactory(home, {}, undefined, relay);
   factories.push(r.factory);
   return r;
 }
@@ -52,6 +54,20 @@ function listTree(root: string): string[] {
   return out.sort();
 }
 
+/** The relay an rsync of this process runs as its remote shell (rsync is our child, the relay its). */
+function ourRelayPid(): number | undefined {
+  const parentOf = (pid: string): number => Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('rsync-tunnel-relay')) continue;
+      if (parentOf(String(parentOf(pid))) === process.pid) return Number(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
 beforeAll(async () => {
   prod = await startProductionSshServer({ authorizeClientKeyFor: ['root', DEPLOY.name] });
   home = makeTestHome();
@@ -64,76 +80,117 @@ afterAll(async () => {
   home?.cleanup();
 });
 
-it('pushes a tree to production with excludes and delete; staging\'s /var/buildout is untouched', async () => {
-  const staging = fs.mkdtempSync(path.join(home.dir, 'staging-'));
-  makeTree(staging);
-  const prodSite = path.join(prod.varBuildout as string, 'site');
-  fs.mkdirSync(path.join(prodSite, 'bin'), { recursive: true });
-  fs.writeFileSync(path.join(prodSite, 'bin', 'stale'), 'old');
-  fs.mkdirSync(path.join(prodSite, 'var'), { recursive: true });
-  fs.writeFileSync(path.join(prodSite, 'var', 'Data.fs'), 'PRODUCTION DATA');
+// Both relays rsync can run as its remote shell (Perl by default, Node where there is no perl).
+describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
+  it('pushes a tree to production with excludes and delete; staging\'s /var/buildout is untouched', async () => {
+    const staging = fs.mkdtempSync(path.join(home.dir, 'staging-'));
+    makeTree(staging);
+    const prodSite = path.join(prod.varBuildout as string, `site-${relay}`);
+    fs.mkdirSync(path.join(prodSite, 'bin'), { recursive: true });
+    fs.writeFileSync(path.join(prodSite, 'bin', 'stale'), 'old');
+    fs.mkdirSync(path.join(prodSite, 'var'), { recursive: true });
+    fs.writeFileSync(path.join(prodSite, 'var', 'Data.fs'), 'PRODUCTION DATA');
 
-  const { factory: f } = factory();
-  const h = f.forHost('site', hostOptions(prod));
-  await h.rsync({ from: `${staging}/`, to: '/var/buildout/site/', direction: 'push', delete: true, exclude: ['*.pyc', '/var'] });
-  expect(listTree(prodSite)).toEqual([
-    'bin/instance', 'eggs/foo.egg/foo.py', "my dir/it's \"odd\" $x.txt", 'parts/instance/etc/zope.conf', 'var/Data.fs',
-  ]);
-  expect(fs.readFileSync(path.join(prodSite, 'var', 'Data.fs'), 'utf8')).toBe('PRODUCTION DATA'); // excluded dirs are not deleted
-  expect(fs.statSync(path.join(prodSite, 'bin/instance')).mode & 0o777).toBe(0o755);
-  expect(fs.existsSync('/var/buildout/site/bin/instance')).toBe(false);
-  // the remote side sees the same at /var/buildout (its namespace)
-  expect((await h.remote.run(`cat ${shellQuote("/var/buildout/site/my dir/it's \"odd\" $x.txt")}`)).stdout).toBe('awkward');
-});
+    const { factory: f } = factory(relay);
+    const h = f.forHost('site', hostOptions(prod));
+    await h.rsync({ from: `${staging}/`, to: `/var/buildout/site-${relay}/`, direction: 'push', delete: true, exclude: ['*.pyc', '/var'] });
+    expect(listTree(prodSite)).toEqual([
+      'bin/instance', 'eggs/foo.egg/foo.py', "my dir/it's \"odd\" $x.txt", 'parts/instance/etc/zope.conf', 'var/Data.fs',
+    ]);
+    expect(fs.readFileSync(path.join(prodSite, 'var', 'Data.fs'), 'utf8')).toBe('PRODUCTION DATA'); // excluded dirs are not deleted
+    expect(fs.statSync(path.join(prodSite, 'bin/instance')).mode & 0o777).toBe(0o755);
+    expect(fs.existsSync(`/var/buildout/site-${relay}/bin/instance`)).toBe(false);
+    // the remote side sees the same at /var/buildout (its namespace)
+    expect((await h.remote.run(`cat ${shellQuote(`/var/buildout/site-${relay}/my dir/it's "odd" $x.txt`)}`)).stdout).toBe('awkward');
+  });
 
-it('pulls from production with excludes, into a path with spaces', async () => {
-  const prodSite = path.join(prod.varBuildout as string, 'pull me');
-  fs.mkdirSync(path.join(prodSite, 'var', 'blobstorage'), { recursive: true });
-  fs.writeFileSync(path.join(prodSite, 'var', 'Data.fs'), 'DATA');
-  fs.writeFileSync(path.join(prodSite, 'var', 'blobstorage', 'blob'), 'BLOB');
-  fs.writeFileSync(path.join(prodSite, 'var', 'event.log'), 'LOG');
-  const target = path.join(home.dir, 'pulled here');
-  fs.mkdirSync(target);
-  const { factory: f } = factory();
-  await f.forHost('site', hostOptions(prod)).rsync({ from: '/var/buildout/pull me/var/', to: `${target}/`, direction: 'pull', exclude: ['*.log', 'blobstorage'] });
-  expect(listTree(target)).toEqual(['Data.fs']);
-});
+  it('pulls from production with excludes, into a path with spaces', async () => {
+    const prodSite = path.join(prod.varBuildout as string, `pull me ${relay}`);
+    fs.mkdirSync(path.join(prodSite, 'var', 'blobstorage'), { recursive: true });
+    fs.writeFileSync(path.join(prodSite, 'var', 'Data.fs'), 'DATA');
+    fs.writeFileSync(path.join(prodSite, 'var', 'blobstorage', 'blob'), 'BLOB');
+    fs.writeFileSync(path.join(prodSite, 'var', 'event.log'), 'LOG');
+    const target = path.join(home.dir, `pulled here ${relay}`);
+    fs.mkdirSync(target);
+    const { factory: f } = factory(relay);
+    await f.forHost('site', hostOptions(prod)).rsync({ from: `/var/buildout/pull me ${relay}/var/`, to: `${target}/`, direction: 'pull', exclude: ['*.log', 'blobstorage'] });
+    expect(listTree(target)).toEqual(['Data.fs']);
+  });
 
-it('writes root-owned places with --rsync-path="sudo rsync", answering the sudo password', async () => {
-  const rootOnly = path.join(prod.varBuildout as string, 'root-only');
-  fs.mkdirSync(rootOnly, { mode: 0o755 });
-  const src = fs.mkdtempSync(path.join(home.dir, 'sudo-src-'));
-  fs.writeFileSync(path.join(src, 'owned-by-root'), 'x');
-  const { factory: f, log } = factory();
-  const h = f.forHost('site', hostOptions(prod, { user: DEPLOY.name, 'sudo-password': DEPLOY.password }));
-  const denied = (await h.rsync({ from: `${src}/`, to: '/var/buildout/root-only/', direction: 'push' }).catch((e: unknown) => e)) as CommandError;
-  expect(denied).toBeInstanceOf(CommandError);
-  expect(denied.message).toMatch(/^\[site\] command failed on deploy@127\.0\.0\.1:\d+ with exit status 23: rsync -pthlrz --compress-choice=lz4 --rsh hostout-ssh-tunnel /);
-  expect(denied.message).toContain('Permission denied');
+  it('writes root-owned places with --rsync-path="sudo rsync", answering the sudo password', async () => {
+    const rootOnly = path.join(prod.varBuildout as string, `root-only-${relay}`);
+    fs.mkdirSync(rootOnly, { mode: 0o755 });
+    const src = fs.mkdtempSync(path.join(home.dir, 'sudo-src-'));
+    fs.writeFileSync(path.join(src, 'owned-by-root'), 'x');
+    const { factory: f, log } = factory(relay);
+    const h = f.forHost('site', hostOptions(prod, { user: DEPLOY.name, 'sudo-password': DEPLOY.password }));
+    const denied = (await h.rsync({ from: `${src}/`, to: `/var/buildout/root-only-${relay}/`, direction: 'push' }).catch((e: unknown) => e)) as CommandError;
+    expect(denied).toBeInstanceOf(CommandError);
+    expect(denied.message).toMatch(/^\[site\] command failed on deploy@127\.0\.0\.1:\d+ with exit status 23: rsync -pthlrz --compress-choice=lz4 --rsh hostout-ssh-tunnel /);
+    expect(denied.message).toContain('Permission denied');
 
-  await h.rsync({ from: `${src}/`, to: '/var/buildout/root-only/', direction: 'push', remoteSudo: true, extra: ['--chown=root:root'] });
-  const st = fs.statSync(path.join(rootOnly, 'owned-by-root'));
-  expect(st.uid).toBe(0);
-  expect(log.lines.join('\n')).not.toContain(DEPLOY.password);
-});
+    await h.rsync({ from: `${src}/`, to: `/var/buildout/root-only-${relay}/`, direction: 'push', remoteSudo: true, extra: ['--chown=root:root'] });
+    const st = fs.statSync(path.join(rootOnly, 'owned-by-root'));
+    expect(st.uid).toBe(0);
+    expect(log.lines.join('\n')).not.toContain(DEPLOY.password);
+  });
 
-it('runs the local rsync through sudo when asked', async () => {
-  const src = fs.mkdtempSync(path.join(home.dir, 'local-sudo-'));
-  fs.writeFileSync(path.join(src, 'f'), 'via local sudo');
-  const { factory: f, log } = factory();
-  await f.forHost('site', hostOptions(prod)).rsync({ from: `${src}/`, to: '/var/buildout/local-sudo/', direction: 'push', localSudo: true });
-  expect(fs.readFileSync(path.join(prod.varBuildout as string, 'local-sudo', 'f'), 'utf8')).toBe('via local sudo');
-  expect(log.lines.some((l) => l.includes('[site] rsync: sudo -- rsync -pthlrz --compress-choice=lz4'))).toBe(true);
-});
+  it('runs the local rsync through sudo when asked', async () => {
+    const src = fs.mkdtempSync(path.join(home.dir, 'local-sudo-'));
+    fs.writeFileSync(path.join(src, 'f'), 'via local sudo');
+    const { factory: f, log } = factory(relay);
+    await f.forHost('site', hostOptions(prod)).rsync({ from: `${src}/`, to: `/var/buildout/local-sudo-${relay}/`, direction: 'push', localSudo: true });
+    expect(fs.readFileSync(path.join(prod.varBuildout as string, `local-sudo-${relay}`, 'f'), 'utf8')).toBe('via local sudo');
+    expect(log.lines.some((l) => l.includes('[site] rsync: sudo -- rsync -pthlrz --compress-choice=lz4'))).toBe(true);
+  });
 
-it('fails with host, command, status and rsync\'s stderr for a missing source', async () => {
-  const { factory: f } = factory();
-  const err = (await f.forHost('site', hostOptions(prod)).rsync({ from: '/var/buildout/does-not-exist/', to: `${home.dir}/x/`, direction: 'pull' }).catch((e: unknown) => e)) as CommandError;
-  expect(err).toBeInstanceOf(CommandError);
-  expect(err.status).toBe(23);
-  expect(err.message).toContain(`root@127.0.0.1:${prod.port}`);
-  expect(err.message).toContain('/var/buildout/does-not-exist/');
-  expect(err.stderrTail).toMatch(/No such file or directory/);
+  it('fails with host, command, status and rsync\'s stderr for a missing source', async () => {
+    const { factory: f } = factory(relay);
+    const err = (await f.forHost('site', hostOptions(prod)).rsync({ from: '/var/buildout/does-not-exist/', to: `${home.dir}/x-${relay}/`, direction: 'pull' }).catch((e: unknown) => e)) as CommandError;
+    expect(err).toBeInstanceOf(CommandError);
+    expect(err.status).toBe(23);
+    expect(err.message).toContain(`root@127.0.0.1:${prod.port}`);
+    expect(err.message).toContain('/var/buildout/does-not-exist/');
+    expect(err.stderrTail).toMatch(/No such file or directory/);
+  });
+
+  it('moves 24 MB of incompressible data there and back intact, through this relay', async () => {
+    const src = fs.mkdtempSync(path.join(home.dir, `big-${relay}-`));
+    const blob = crypto.randomBytes(24 * 1024 * 1024);
+    fs.writeFileSync(path.join(src, 'blob'), blob);
+    const { factory: f, log } = factory(relay);
+    const h = f.forHost('site', hostOptions(prod, { 'rsync-compress': 'no' }));
+    await h.rsync({ from: `${src}/`, to: `/var/buildout/big-${relay}/`, direction: 'push' });
+    const back = fs.mkdtempSync(path.join(home.dir, `big-back-${relay}-`));
+    await h.rsync({ from: `/var/buildout/big-${relay}/`, to: `${back}/`, direction: 'pull' });
+    expect(fs.readFileSync(path.join(back, 'blob')).equals(blob)).toBe(true);
+    expect(log.lines.filter((l) => l.includes(`rsync remote shell: the ${relay} relay`))).toHaveLength(2);
+  });
+
+  it('fails, and does not hang, when the relay dies in the middle of a pull', async () => {
+    const prodDir = path.join(prod.varBuildout as string, `killed-${relay}`);
+    fs.mkdirSync(prodDir);
+    fs.writeFileSync(path.join(prodDir, 'blob'), crypto.randomBytes(64 * 1024 * 1024));
+    const target = fs.mkdtempSync(path.join(home.dir, `killed-${relay}-`));
+    const { factory: f } = factory(relay);
+    const pull = f
+      .forHost('site', hostOptions(prod, { 'rsync-compress': 'no' }))
+      .rsync({ from: `/var/buildout/killed-${relay}/`, to: `${target}/`, direction: 'pull' })
+      .catch((e: unknown) => e);
+    // Kill it once data flows (rsync's temp file in the target has grown).
+    const grown = () => fs.readdirSync(target).some((n) => fs.statSync(path.join(target, n)).size > 1024 * 1024);
+    let relayPid: number | undefined;
+    for (let i = 0; i < 600 && !(relayPid !== undefined && grown()); i++) {
+      relayPid ??= ourRelayPid();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(relayPid).toBeDefined();
+    process.kill(relayPid!, 'SIGKILL');
+    const err = (await pull) as CommandError;
+    expect(err).toBeInstanceOf(CommandError);
+    expect(err.message).toContain(`/var/buildout/killed-${relay}/`);
+    expect(fs.existsSync(path.join(target, 'blob'))).toBe(false);
+  });
 });
 
 it.each(['no', 'zstd', 'zlib'])('rsync-compress = %s: the real rsync pair accepts the flags and the files arrive (several sources, -R)', async (compress) => {

@@ -13,6 +13,7 @@ export { shellQuote, shellJoin } from './quote';
 export { maskSecrets } from './mask';
 export { RecordingTransportFactory, type RecordingOptions, type RecordedResponse } from './recording';
 export { RealTransportFactory } from './real';
+export type { RsyncRelay } from './rsync-tunnel';
 export { resolveHostSettings, type HostSettings, type Identity, type HostKeyPolicy } from './host-settings';
 export { defaultSshEnvironment, type SshEnvironment } from './ssh-config';
 

@@ -9,6 +9,7 @@ import { resolveHostSettings } from './host-settings';
 import { ProcessLocalShell } from './local';
 import { SshRemoteShell } from './remote';
 import { createRsync } from './rsync';
+import type { RsyncRelay } from './rsync-tunnel';
 import type { SshEnvironment } from './ssh-config';
 import { SudoPasswords } from './sudo-password';
 import type { HostTransport, TransportFactory } from './types';
@@ -20,6 +21,8 @@ export interface RealTransportOptions {
   sshEnv: SshEnvironment;
   /** Ask for a sudo password (tests replace the terminal prompt). */
   prompt?: (question: string) => Promise<string>;
+  /** rsync's remote-shell relay: default Perl when it is on PATH, else Node (tests run both). */
+  rsyncRelay?: RsyncRelay;
 }
 
 export class RealTransportFactory implements TransportFactory {
@@ -42,7 +45,7 @@ export class RealTransportFactory implements TransportFactory {
       host = {
         remote: new SshRemoteShell(settings, deps),
         local: new ProcessLocalShell(settings, this.opts.log, this.opts.interactive),
-        rsync: createRsync(settings, { ...deps, interactive: this.opts.interactive, privateDir: () => this.dir() }),
+        rsync: createRsync(settings, { ...deps, interactive: this.opts.interactive, privateDir: () => this.dir(), relay: this.opts.rsyncRelay }),
       };
       this.hosts.set(hostName, host);
     }

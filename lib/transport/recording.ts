@@ -18,7 +18,7 @@ import type {
   RsyncOptions, SudoOptions, TransportFactory,
 } from './types';
 
-/** Shown as rsync's --rsh in records: the real value is a helper in a private temp dir (see rsync.ts). */
+/** Shown as rsync's --rsh in records: the real value is a relay script in a private temp dir (see rsync.ts). */
 export const TUNNEL_RSH_DISPLAY = 'hostout-ssh-tunnel';
 
 /** A canned answer for commands whose record line matches. */

@@ -20,7 +20,7 @@ import { maskSecrets } from './mask';
 import { shellJoin, shellQuote } from './quote';
 import { TUNNEL_RSH_DISPLAY } from './recording';
 import { lineLogger } from './remote';
-import { TunnelServer, TUNNEL_HELPER_SOURCE } from './rsync-tunnel';
+import { TunnelServer, TUNNEL_HELPER_SOURCE, TUNNEL_RELAY_PERL_SOURCE, type RsyncRelay } from './rsync-tunnel';
 import type { SudoPasswords } from './sudo-password';
 import type { CommandResult, RsyncOptions } from './types';
 
@@ -29,17 +29,43 @@ export interface RsyncDeps {
   log: Logger;
   sudoPasswords: SudoPasswords;
   interactive: boolean;
-  /** The run's private temp dir (0700), for the helper and the sockets. */
+  /** The run's private temp dir (0700), for the relay and the sockets. */
   privateDir: () => string;
+  /** The relay rsync runs as its remote shell (default: see defaultRsyncRelay). */
+  relay?: RsyncRelay;
 }
 
 let sessionCounter = 0;
 
-/** Write the helper once per private dir. */
-function helperPath(dir: string): string {
-  const p = path.join(dir, 'rsync-tunnel-helper.js');
-  if (!fs.existsSync(p)) fs.writeFileSync(p, TUNNEL_HELPER_SOURCE, { mode: 0o600 });
-  return p;
+/** An executable of that name on PATH, as execvp would find it. */
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const p = path.join(dir, name);
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      if (fs.statSync(p).isFile()) return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Perl when it is on PATH (it relays for a fraction of Node's CPU, see rsync-tunnel.ts), else Node. */
+export function defaultRsyncRelay(): RsyncRelay {
+  return onPath('perl') ? 'perl' : 'node';
+}
+
+/** rsync's remote shell words for the chosen relay; its script is written once per private dir. */
+function relayCommand(relay: RsyncRelay, dir: string, socketPath: string): string[] {
+  const [file, source, interpreter] =
+    relay === 'perl'
+      ? ['rsync-tunnel-relay.pl', TUNNEL_RELAY_PERL_SOURCE, onPath('perl') ?? 'perl']
+      : ['rsync-tunnel-relay.js', TUNNEL_HELPER_SOURCE, process.execPath];
+  const p = path.join(dir, file);
+  if (!fs.existsSync(p)) fs.writeFileSync(p, source, { mode: 0o600 });
+  return [interpreter, p, socketPath];
 }
 
 /** rsync splits --rsh on spaces and honours single quotes but not backslashes: refuse what it cannot carry. */
@@ -84,7 +110,7 @@ export function createRsync(settings: HostSettings, deps: RsyncDeps) {
           sudoPassword: sudoCmd ? deps.sudoPasswords.forHost(settings, identity.user) : undefined,
           onChannel: (c) => (channel = c),
           onStdout: (chunk) => {
-            // Backpressure: stop reading the ssh channel while the helper's socket is full.
+            // Backpressure: stop reading the ssh channel while the relay's socket is full.
             if (!session.stdout(chunk) && channel) {
               const ch = channel;
               ch.pause();
@@ -103,7 +129,9 @@ export function createRsync(settings: HostSettings, deps: RsyncDeps) {
       );
     });
     await tunnel.listen();
-    const rsh = [process.execPath, helperPath(dir), tunnel.socketPath].map(rshWord).join(' ');
+    const relay = deps.relay ?? defaultRsyncRelay();
+    log.debug(`[${settings.name}] rsync remote shell: the ${relay} relay`);
+    const rsh = relayCommand(relay, dir, tunnel.socketPath).map(rshWord).join(' ');
     const argv = rsyncArgv(opts, target, rsh);
     const emit = (l: string) => (opts.echo ? log.info(l) : log.debug(l));
     const outLog = lineLogger(`[localhost] rsync: `, emit);
