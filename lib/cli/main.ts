@@ -4,7 +4,8 @@
  *   hostout [options] [section:option=value...] host1 [host2...] [all] cmd1 [cmd2...] [args...]
  *
  * See docs/cli.md. Exit status: 0 success, 1 a command failed (or returned
- * false), 2 usage or configuration error, 70 internal error, 130 interrupted.
+ * false), 2 usage or configuration error, 70 internal error, 130 interrupted,
+ * 141 stdout closed by its reader (bin/hostout.js).
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
