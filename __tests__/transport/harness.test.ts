@@ -2,10 +2,11 @@
  * The harness itself: real sshd servers, the production mount namespace, the
  * test users and the agent, checked with the real OpenSSH client.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startProductionSshServer, startSshAgent, startSshServer, type SshAgent, type SshServer } from '../../fixtures/servers';
+import { waitForExit } from '../../fixtures/servers/process-registry';
 
 let staging: SshServer | undefined;
 let production: SshServer | undefined;
@@ -64,4 +65,21 @@ it('stops by pid and frees the port', async () => {
   await s.stop();
   expect(() => process.kill(pid, 0)).toThrow();
   expect(fs.existsSync(s.dir)).toBe(false);
+});
+
+it('kills its servers when the test process itself is killed with SIGTERM', async () => {
+  const dist = path.resolve(__dirname, '../../dist/fixtures/servers/index.js');
+  const child = spawn(process.execPath, ['-e', `
+    require(${JSON.stringify(dist)}).startSshServer().then((s) => console.log(s.pid));
+    setInterval(() => {}, 1000);
+  `], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const sshdPid = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString())));
+    child.once('exit', () => reject(new Error('the child ended before starting sshd')));
+  });
+  expect(() => process.kill(sshdPid, 0)).not.toThrow();
+  const ended = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  child.kill('SIGTERM');
+  expect(await ended).toBe('SIGTERM');
+  expect(await waitForExit(sshdPid, 5000)).toBe(true);
 });
