@@ -7,6 +7,7 @@
  *   npm run build && node dist/bench/push/index.js        (as root; ~20,000 files / 200 MB)
  *   BENCH_FILES=2000 BENCH_MB=20 node dist/bench/push/index.js   (quick)
  *   BENCH_COMPRESS=no node dist/bench/push/index.js             (hostout's rsync-compress; default lz4)
+ *   BENCH_ROUNDS=5 node dist/bench/push/index.js                (rounds of all methods, default 3; medians)
  *
  * It starts the harness's production sshd (fixtures/servers), builds the
  * staging tree under /var/buildout/pd-bench-<id>, and removes everything at
@@ -31,6 +32,8 @@ const DIRS = ['bin', 'eggs', 'parts'] as const;
  * root ~/.bashrc loads pyenv/nvm each remote shell costs seconds).
  */
 const LOGIN = process.env.BENCH_USER ?? 'zope';
+/** Rounds of all methods; the table shows each figure's median. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 
 interface Ctx {
   prod: SshServer;
@@ -75,8 +78,24 @@ function buildStaging(staging: string): string[] {
  * method's run would pay for writing back the previous method's dirty pages
  * (seen here: the same run taking 9.7 s or 13.9 s depending on what ran before).
  */
-function time(fn: () => void): number {
+/**
+ * Read the whole staging tree so every method starts with it in the page
+ * cache. This machine's kernel pages out memory that sits idle (DAMON
+ * `pageout`), so without this a run read a cold tree from disk or a hot one
+ * depending on how long the previous method took: the first push varied by
+ * seconds and by method order, not by tool.
+ */
+function warm(dir: string): void {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) warm(p);
+    else if (e.isFile()) fs.readFileSync(p);
+  }
+}
+
+function time(fn: () => void, staging: string): number {
   spawnSync('sync');
+  warm(staging);
   const t = process.hrtime.bigint();
   fn();
   return Number(process.hrtime.bigint() - t) / 1e9;
@@ -166,31 +185,43 @@ async function main(): Promise<void> {
       ['hostout push', hostoutPush],
       ["original's way (ssh per step)", originalWay],
     ];
-    const results: Record<string, number[]> = {};
-    const logins: number[] = [];
+    // Rounds, each running every method once in turn: this machine's first
+    // push varies by a second or more from run to run (disk writeback, page
+    // cache), so one run per method compared luck as much as tools.
+    const results: Record<string, number[][]> = Object.fromEntries(methods.map(([name]) => [name, [[], [], []]]));
+    let logins = 0;
+    let hostoutRuns = 0;
     let round = 0;
-    for (const [name, fn] of methods) {
-      fs.rmSync(c.production, { recursive: true, force: true });
-      fs.mkdirSync(c.production, { recursive: true });
-      spawnSync('chown', [LOGIN, c.production]);
-      const before = prod.acceptedLogins().length;
-      const first = time(() => fn(c));
-      const noop = time(() => fn(c));
-      touchOnePercent(files, ++round);
-      const touched = time(() => fn(c));
-      results[name] = [first, noop, touched];
-      if (fn === hostoutPush) logins.push(prod.acceptedLogins().length - before);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const [name, fn] of methods) {
+        fs.rmSync(c.production, { recursive: true, force: true });
+        fs.mkdirSync(c.production, { recursive: true });
+        spawnSync('chown', [LOGIN, c.production]);
+        const before = prod.acceptedLogins().length;
+        const times = results[name];
+        times[0].push(time(() => fn(c), staging));
+        times[1].push(time(() => fn(c), staging));
+        touchOnePercent(files, ++round);
+        times[2].push(time(() => fn(c), staging));
+        if (fn === hostoutPush) {
+          logins += prod.acceptedLogins().length - before;
+          hostoutRuns += 3;
+        }
+      }
     }
-    const floor = results[methods[0][0]];
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const floor = results[methods[0][0]].map(median);
     const pad = (s: string, n: number) => s.padEnd(n);
     const out: string[] = [];
-    out.push(`bench/push (login ${LOGIN}): ${FILES} files, ${Math.round(TOTAL_BYTES / 1048576)} MB, loopback sshd (${os.cpus().length} cores)`);
+    out.push(`bench/push (login ${LOGIN}): ${FILES} files, ${Math.round(TOTAL_BYTES / 1048576)} MB, loopback sshd (${os.cpus().length} cores), median of ${ROUNDS} rounds`);
     out.push(`${pad('', 34)}${pad('first push', 20)}${pad('no-op push', 20)}${pad('1% touched', 20)}`);
     for (const [name] of methods) {
-      const r = results[name];
+      const r = results[name].map(median);
       out.push(pad(name, 34) + r.map((t, i) => pad(`${t.toFixed(2)} s (${(t / floor[i]).toFixed(2)}x)`, 20)).join(''));
     }
-    out.push(`sshd logins per hostout push run: ${(logins[0] / 3).toFixed(1)} (3 runs, ${logins[0]} logins; one identity)`);
+    out.push('each run (s):');
+    for (const [name] of methods) out.push(`  ${pad(name, 32)}${results[name].map((xs) => pad(xs.map((t) => t.toFixed(2)).join(' '), 20)).join('')}`);
+    out.push(`sshd logins per hostout push run: ${(logins / hostoutRuns).toFixed(1)} (${hostoutRuns} runs, ${logins} logins; one identity)`);
     process.stdout.write(out.join('\n') + '\n');
   } finally {
     await prod.stop();
