@@ -8,14 +8,14 @@
  * 141 stdout closed by its reader (bin/hostout.js).
  */
 import { existsSync } from 'node:fs';
-import * as path from 'node:path';
+import { join, relative } from 'node:path';
 import type * as V8 from 'node:v8';
 import { HostoutError, UsageError } from '../errors';
 import type { Verbosity } from '../log';
 import { runBuildoutMode } from './buildout-modes';
 import { scanArgv } from './grammar';
-import { installScript } from './install-script';
 import { helpText, packageVersion, parseOptionWords } from './options';
+import type * as InstallScript from './install-script';
 import type * as Run from './run';
 
 /** Where output goes and where we run; main() takes it so it can run in-process too. */
@@ -35,8 +35,8 @@ const defaultIo = (): CliIo => ({
 
 /** The default configuration: buildout.cfg, else the file the Python recipe generated. */
 function defaultConfig(cwd: string): string | undefined {
-  if (existsSync(path.join(cwd, 'buildout.cfg'))) return undefined;
-  const generated = path.join(cwd, 'parts', 'hostout', 'hostout.cfg');
+  if (existsSync(join(cwd, 'buildout.cfg'))) return undefined;
+  const generated = join(cwd, 'parts', 'hostout', 'hostout.cfg');
   return existsSync(generated) ? generated : undefined;
 }
 
@@ -80,8 +80,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     }
     if (opts['install-script']) {
       if (scanned.positional.length > 1) throw new UsageError('--install-script takes at most one directory');
+      const { installScript } = require('./install-script') as typeof InstallScript; // only this mode needs it
       const written = installScript(scanned.positional[0] ?? io.cwd, opts.configuration?.trim());
-      stdout(`Wrote ${written}: run \`${path.relative(io.cwd, written) || written} HOST COMMAND\``);
+      stdout(`Wrote ${written}: run \`${relative(io.cwd, written) || written} HOST COMMAND\``);
       return 0;
     }
     const verbosity: Verbosity = opts.quiet ? 'quiet' : opts.verbose ? 'verbose' : 'normal';

@@ -9,7 +9,7 @@
  * large buildout (bench/buildout), so it is loaded only to render --help.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import * as path from 'node:path';
+import { dirname, join } from 'node:path'; // named: `* as` compiles to a copy of every export at start-up
 import type * as Yargs from 'yargs';
 import { UsageError } from '../errors';
 import { OPTION_TABLE } from './grammar';
@@ -101,8 +101,8 @@ function optionParser(words: string[]) {
 
 /** The version in hostout's package.json (found upwards from here: dist/lib/cli or lib/cli). */
 export function packageVersion(): string {
-  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const file = path.join(dir, 'package.json');
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
     if (existsSync(file)) {
       const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
       if (pkg.name === 'hostout') return pkg.version ?? 'unknown';
