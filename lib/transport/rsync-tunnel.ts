@@ -32,7 +32,7 @@ export const FRAME_EXIT = 3;
 export type RsyncRelay = 'perl' | 'node';
 
 /** The Node relay: plain Node, no dependencies, written into our private temp dir. */
-export const TUNNEL_HELPER_SOURCE = `'use strict';
+export const TUNNEL_RELAY_NODE_SOURCE = `'use strict';
 // hostout rsync tunnel relay (Node): rsync runs this as its remote shell (see lib/transport/rsync-tunnel.ts).
 const net = require('net');
 const [socketPath, ...rsh] = process.argv.slice(2);

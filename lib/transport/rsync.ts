@@ -20,7 +20,7 @@ import { maskSecrets } from './mask';
 import { shellJoin, shellQuote } from './quote';
 import { TUNNEL_RSH_DISPLAY } from './recording';
 import { lineLogger } from './remote';
-import { TunnelServer, TUNNEL_HELPER_SOURCE, TUNNEL_RELAY_PERL_SOURCE, type RsyncRelay } from './rsync-tunnel';
+import { TunnelServer, TUNNEL_RELAY_NODE_SOURCE, TUNNEL_RELAY_PERL_SOURCE, type RsyncRelay } from './rsync-tunnel';
 import type { SudoPasswords } from './sudo-password';
 import type { CommandResult, RsyncOptions } from './types';
 
@@ -31,7 +31,7 @@ export interface RsyncDeps {
   interactive: boolean;
   /** The run's private temp dir (0700), for the relay and the sockets. */
   privateDir: () => string;
-  /** The relay rsync runs as its remote shell (default: see defaultRsyncRelay). */
+  /** The relay rsync runs as its remote shell (default: see chooseRelay). */
   relay?: RsyncRelay;
 }
 
@@ -52,17 +52,20 @@ function onPath(name: string): string | undefined {
   return undefined;
 }
 
-/** Perl when it is on PATH (it relays for a fraction of Node's CPU, see rsync-tunnel.ts), else Node. */
-export function defaultRsyncRelay(): RsyncRelay {
-  return onPath('perl') ? 'perl' : 'node';
+/**
+ * The relay rsync runs as its remote shell, and its interpreter: Perl when it
+ * is on PATH (it relays for a fraction of Node's CPU, see rsync-tunnel.ts),
+ * else Node. `choice` (tests) forces one.
+ */
+function chooseRelay(choice: RsyncRelay | undefined): { relay: RsyncRelay; interpreter: string } {
+  const perl = choice === 'node' ? undefined : onPath('perl');
+  if (perl || choice === 'perl') return { relay: 'perl', interpreter: perl ?? 'perl' };
+  return { relay: 'node', interpreter: process.execPath };
 }
 
-/** rsync's remote shell words for the chosen relay; its script is written once per private dir. */
-function relayCommand(relay: RsyncRelay, dir: string, socketPath: string): string[] {
-  const [file, source, interpreter] =
-    relay === 'perl'
-      ? ['rsync-tunnel-relay.pl', TUNNEL_RELAY_PERL_SOURCE, onPath('perl') ?? 'perl']
-      : ['rsync-tunnel-relay.js', TUNNEL_HELPER_SOURCE, process.execPath];
+/** rsync's remote shell words for the relay; its script is written once per private dir. */
+function relayCommand(relay: RsyncRelay, interpreter: string, dir: string, socketPath: string): string[] {
+  const [file, source] = relay === 'perl' ? ['rsync-tunnel-relay.pl', TUNNEL_RELAY_PERL_SOURCE] : ['rsync-tunnel-relay.js', TUNNEL_RELAY_NODE_SOURCE];
   const p = path.join(dir, file);
   if (!fs.existsSync(p)) fs.writeFileSync(p, source, { mode: 0o600 });
   return [interpreter, p, socketPath];
@@ -129,9 +132,9 @@ export function createRsync(settings: HostSettings, deps: RsyncDeps) {
       );
     });
     await tunnel.listen();
-    const relay = deps.relay ?? defaultRsyncRelay();
+    const { relay, interpreter } = chooseRelay(deps.relay);
     log.debug(`[${settings.name}] rsync remote shell: the ${relay} relay`);
-    const rsh = relayCommand(relay, dir, tunnel.socketPath).map(rshWord).join(' ');
+    const rsh = relayCommand(relay, interpreter, dir, tunnel.socketPath).map(rshWord).join(' ');
     const argv = rsyncArgv(opts, target, rsh);
     const emit = (l: string) => (opts.echo ? log.info(l) : log.debug(l));
     const outLog = lineLogger(`[localhost] rsync: `, emit);
