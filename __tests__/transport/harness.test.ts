@@ -83,3 +83,17 @@ it('kills its servers when the test process itself is killed with SIGTERM', asyn
   expect(await ended).toBe('SIGTERM');
   expect(await waitForExit(sshdPid, 5000)).toBe(true);
 });
+
+it('can give production a tmpfs /var/buildout, unmounted and removed by stop()', async () => {
+  const p = await startProductionSshServer({ varBuildoutOnTmpfs: true });
+  const dir = p.varBuildout as string;
+  try {
+    expect(execFileSync('findmnt', ['-n', '-o', 'FSTYPE', '--target', dir], { encoding: 'utf8' }).trim()).toBe('tmpfs');
+    fs.writeFileSync(path.join(dir, 'marker'), 'on tmpfs');
+    expect(ssh(p, 'root', 'cat /var/buildout/marker')).toBe('on tmpfs');
+  } finally {
+    await p.stop();
+  }
+  expect(fs.existsSync(dir)).toBe(false);
+  expect(execFileSync('findmnt', ['-n', '-o', 'TARGET'], { encoding: 'utf8' }).split('\n')).not.toContain(dir);
+});
