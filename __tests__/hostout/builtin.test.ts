@@ -110,7 +110,7 @@ test('deploy: predeploy → uploadeggs → uploadbuildout → buildout → postd
 
 test('predeploy: a host that is not bootstrapped is a clear CommandError, nothing else runs', async () => {
   const { rt, recs } = await setup({}, { exists: false });
-  await expect(rt.run('prod', 'deploy')).rejects.toThrow("prod: /srv/site/bin/buildout does not exist: the host does not seem to be bootstrapped; run 'hostout prod bootstrap' first");
+  await expect(rt.run('prod', 'deploy')).rejects.toThrow("[prod] /srv/site/bin/buildout does not exist: the host does not seem to be bootstrapped; run 'hostout prod bootstrap' first");
   expect(recs()).toEqual([`exists(${B}): /srv/site/bin/buildout`]);
 });
 

@@ -79,7 +79,7 @@ describe('option defaults', () => {
   const env = { buildoutDirectory: '/home/me/site', ssh: NO_SSH };
 
   test('recipe and run-time defaults of a bare part', () => {
-    const o = applyRuntimeDefaults('prod', applyRecipeDefaults('prod', { recipe: 'collective.hostout' }, env), env);
+    const o = applyRuntimeDefaults('prod', applyRecipeDefaults('prod', { recipe: 'collective.hostout' }, env), env).options;
     expect(o).toMatchObject({
       path: '/var/buildout/prod', hostname: 'prod', host: '', port: '22', user: 'tester', 'buildout-user': 'tester',
       'effective-user': 'tester', 'buildout-group': 'buildout', buildout: 'buildout.cfg', versionsfile: 'hostoutversions.cfg',
@@ -96,7 +96,7 @@ describe('option defaults', () => {
       remote_path: '/srv/site', start_cmd: 'start', stop_cmd: 'stop', extra_config: 'etc', host: 'example.com:2222',
       user: 'admin', 'effective-user': 'zope', 'no-sudo': 'YES', 'force-python-compile': 'yes', tunnel: 'false',
       'buildout-cache': '/cache/', 'identity-file': '~/keys/id',
-    }, env), env);
+    }, env), env).options;
     expect(o).toMatchObject({
       path: '/srv/site', 'post-commands': 'start', 'pre-commands': 'stop', include: 'etc', host: 'example.com:2222', port: '2222',
       user: 'admin', 'buildout-user': 'admin', 'effective-user': 'zope', 'no-sudo': 'true', 'force-python-compile': 'true',
@@ -109,7 +109,7 @@ describe('option defaults', () => {
     writeFileSync(config, 'Host prod.example.com\n  HostName 10.0.0.5\n  User deploy\n  Port 2200\n  IdentityFile ~/.ssh/prod_key\n');
     const ssh = { ...NO_SSH, home: dir, configPath: config };
     const e = { ...env, ssh };
-    const o = applyRuntimeDefaults('prod', applyRecipeDefaults('prod', { host: 'prod.example.com' }, e), e);
+    const o = applyRuntimeDefaults('prod', applyRecipeDefaults('prod', { host: 'prod.example.com' }, e), e).options;
     expect(o).toMatchObject({
       host: 'prod.example.com', port: '2200', user: 'deploy', 'buildout-user': 'deploy', 'effective-user': 'deploy',
       'identity-file': path.join(dir, '.ssh', 'prod_key'),

@@ -68,7 +68,7 @@ describe('dispatch: the override chain', () => {
     const err = await rt.run('h', 'probe').catch((e: unknown) => e);
     expect(probes).toEqual([true, false]);
     expect(err).toBeInstanceOf(UsageError);
-    expect((err as Error).message).toBe("'nope' is not a valid command for host 'h'; valid commands are: probe");
+    expect((err as Error).message).toBe("[h] 'nope' is not a valid command for this host; valid commands are: probe");
   });
 
   test('a plain Error from a plugin becomes a CommandError naming host, command and plugin', async () => {
@@ -76,7 +76,10 @@ describe('dispatch: the override chain', () => {
     const { rt } = runtime([host('h', [a])]);
     const err = await rt.run('h', 'boom').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommandError);
-    expect((err as CommandError).message).toBe("h: 'boom' (from boomer) failed: kaput");
+    expect((err as CommandError).message).toBe("[h] 'boom' (from boomer) failed: kaput");
+    expect((err as CommandError).reason).toBe("'boom' (from boomer) failed: kaput");
+    expect((err as CommandError).plugin).toBe('boomer');
+    expect(((err as CommandError).cause as Error).message).toBe('kaput');
     expect((err as CommandError).host).toBe('h');
     expect((err as CommandError).command).toBe('boom');
   });

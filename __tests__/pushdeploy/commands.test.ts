@@ -101,10 +101,12 @@ function writeBuildout(extra = ''): void {
   fs.writeFileSync(path.join(site, 'buildout.cfg'), `[buildout]\nparts =\n${extra}`);
 }
 
-describe('recipe-time normalisation (compat §5.1)', () => {
+describe('recipe-time normalisation: one yes/no reading for every flag (docs/compat.md)', () => {
   test.each([
     ['True', 'true'], ['true', 'true'], ['Yes', 'true'], ['yes', 'true'], ['1', 'true'],
-    ['TRUE', 'false'], ['on', 'false'], ['y', 'false'], ['false', 'false'], ['', 'false'],
+    // The original's list was case-sensitive and had no 'on'; hostout reads every flag one way.
+    ['TRUE', 'true'], ['on', 'true'], [' YES ', 'true'],
+    ['y', 'false'], ['false', 'false'], ['no', 'false'], ['0', 'false'], ['', 'false'],
   ])('%p becomes %p', (raw, expected) => {
     const o = normaliseFlags({ 'local-sudo': raw, 'remote-sudo': raw, 'local-restart': raw });
     expect(o).toEqual({ 'local-sudo': expected, 'remote-sudo': expected, 'local-restart': expected });

@@ -177,13 +177,13 @@ function decodeConfig(bytes: Buffer, label: string): string {
         try {
           utf8.decode(bytes.subarray(start, i));
         } catch {
-          throw new ConfigError('the file is not valid UTF-8 text', label, line);
+          throw new ConfigError('the file is not valid UTF-8 text', { file: label, line });
         }
         line++;
         start = i + 1;
       }
     }
-    throw new ConfigError('the file is not valid UTF-8 text', label);
+    throw new ConfigError('the file is not valid UTF-8 text', { file: label });
   }
 }
 

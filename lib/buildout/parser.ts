@@ -128,8 +128,7 @@ export function parseConfig(text: string, fileLabel: string): ParsedConfig {
           if (err instanceof PythonExprError) {
             throw new ConfigError(
               `cannot evaluate the condition of section header ${shown(line)}: ${err.message}`,
-              fileLabel,
-              lineno,
+              { file: fileLabel, line: lineno },
             );
           }
           throw err;
@@ -149,7 +148,7 @@ export function parseConfig(text: string, fileLabel: string): ParsedConfig {
         why = 'the file starts with a UTF-8 byte order mark (BOM), which buildout does not accept; save it without the BOM';
       } else if (line.startsWith('[')) why = explainBadLine(line, false);
       else if (!sectionCondition) why += ' (the only header above has a false condition, so its options have no section)';
-      throw new ConfigError(`cannot parse ${shown(line)}: ${why}`, fileLabel, lineno);
+      throw new ConfigError(`cannot parse ${shown(line)}: ${why}`, { file: fileLabel, line: lineno });
     } else {
       if (line.startsWith('=>')) line = '<part-dependencies> = ' + line.slice(2);
       const eq = line.indexOf('=');
@@ -171,7 +170,7 @@ export function parseConfig(text: string, fileLabel: string): ParsedConfig {
   if (badLines.length) {
     const first = badLines[0];
     const more = badLines.length > 1 ? ` (also lines ${badLines.slice(1, 6).map((b) => b.line).join(', ')}${badLines.length > 6 ? ', …' : ''})` : '';
-    throw new ConfigError(`cannot parse ${shown(first.text)}: ${first.why}${more}`, fileLabel, first.line);
+    throw new ConfigError(`cannot parse ${shown(first.text)}: ${first.why}${more}`, { file: fileLabel, line: first.line });
   }
 
   sections.forEach((section) => section.forEach(dedentBlockValue));

@@ -27,7 +27,7 @@ export function toConfigError(err: unknown, cwd: string): unknown {
     if (!loc) return new ConfigError(err.message);
     const file = displayFile(loc.file, cwd);
     const brief = file.length > 200 ? `${file.slice(0, 80)}…${file.slice(-80)}` : file;
-    return new ConfigError(err.message, brief, loc.line);
+    return new ConfigError(err.message, { file: brief, line: loc.line });
   }
   if (err instanceof ConfigError) return err;
   if (err instanceof RangeError && /call stack/i.test(err.message)) {

@@ -80,15 +80,15 @@ export function scanArgv(argv: readonly string[]): ScannedArgv {
     }
     if (!name) {
       if (out.positional.length > 0) { out.positional.push(word); continue; }
-      throw new UsageError(`no such option: ${word}`);
+      throw new UsageError(`no such option: ${word}`, { suggestHelp: true });
     }
     const spec = OPTION_TABLE[name];
     if (spec.value) {
       const value = inline ?? argv[++i];
-      if (value === undefined) throw new UsageError(`option --${name} needs a value`);
+      if (value === undefined) throw new UsageError(`option --${name} needs a value`, { suggestHelp: true });
       out.optionWords.push(`--${name}=${value}`);
     } else {
-      if (inline !== undefined) throw new UsageError(`option --${name} takes no value`);
+      if (inline !== undefined) throw new UsageError(`option --${name} takes no value`, { suggestHelp: true });
       out.optionWords.push(`--${name}`);
     }
   }

@@ -10,7 +10,8 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type * as V8 from 'node:v8';
-import { HostoutError, UsageError } from '../errors';
+import { UsageError } from '../errors';
+import { formatError } from './format-error';
 import type { Verbosity } from '../log';
 import { runBuildoutMode } from './buildout-modes';
 import { scanArgv } from './grammar';
@@ -93,12 +94,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       scanned, config, userDefaults, verbosity, dryRun: opts['dry-run'], cwd: io.cwd, env: io.env, stdout, stderr,
     });
   } catch (err) {
-    if (!(err instanceof HostoutError)) throw err;
-    stderr(`hostout: ${err.message}`);
-    if (err instanceof UsageError && /no such option|needs a value|takes no value|Unknown argument/.test(err.message)) {
-      stderr('Try `hostout --help`.');
-    }
-    if (verbose && err.stack) stderr(err.stack);
-    return err.exitCode;
+    const formatted = formatError(err, { verbose });
+    for (const line of formatted.lines) stderr(line);
+    return formatted.exitCode;
   }
 }

@@ -60,7 +60,7 @@ export function parseOptionWords(words: readonly string[]): ParsedOptions {
     const eq = word.indexOf('=');
     const name = (eq >= 0 ? word.slice(2, eq) : word.slice(2)) as keyof ParsedOptions;
     const spec = OPTION_TABLE[name];
-    if (!spec || !word.startsWith('--') || spec.value !== eq >= 0) throw new UsageError(`no such option: ${word}`);
+    if (!spec || !word.startsWith('--') || spec.value !== eq >= 0) throw new UsageError(`no such option: ${word}`, { suggestHelp: true });
     if (name === 'configuration') opts.configuration = word.slice(eq + 1);
     else opts[name] = true;
   }
@@ -87,7 +87,7 @@ function optionParser(words: string[]) {
     .version(false)
     .strict()
     .exitProcess(false)
-    .fail((msg) => { throw new UsageError(msg); })
+    .fail((msg) => { throw new UsageError(msg, { suggestHelp: true }); })
     .wrap(Math.min(100, process.stdout.columns || 100));
   for (const [name, spec] of Object.entries(OPTION_TABLE)) {
     parser = parser.option(name, {

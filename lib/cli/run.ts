@@ -4,7 +4,6 @@
  * Returns the exit status; throws HostoutError for usage and configuration errors.
  */
 import { loadBuildout } from '../buildout';
-import { CommandError, TransportError } from '../errors';
 import type { Verbosity } from '../log';
 import { Runtime } from '../hostout/dispatch';
 import { loadHosts } from '../hostout/hosts';
@@ -111,14 +110,12 @@ export async function runHosts(req: RunRequest): Promise<number> {
     }
 
     let result: unknown;
-    let current = { host: '', command: '' };
     const last = split.commands.length - 1;
     const plan: PlannedHost[] = split.hosts.map((host) => ({
       host,
       commands: split.commands.map((command, i) => ({
         name: command,
         run: async () => {
-          current = { host, command };
           // Only the last command gets the arguments (by position).
           result = await runtime.run(host, command, i === last ? split.args : []);
         },
@@ -126,14 +123,8 @@ export async function runHosts(req: RunRequest): Promise<number> {
     }));
     const stopWatching = onInterrupt(transport, stderr);
     try {
+      // Errors go up to main(), whose one formatter prints them: every error of a host names it (dispatch sees to that).
       await progress.run(plan);
-    } catch (err) {
-      if (!(err instanceof CommandError || err instanceof TransportError)) throw err;
-      // Our messages usually name the host already ("beta: 'fail' … failed: …"); otherwise say which.
-      const named = err.message.startsWith(`${current.host}:`) || err.message.includes(` on ${current.host} `) || err.message.startsWith(`[${current.host}]`);
-      stderr(named ? `hostout: ${err.message}` : `hostout: ${current.host}: '${current.command}' failed: ${err.message}`);
-      if (req.verbosity === 'verbose' && err.stack) stderr(err.stack);
-      return err.exitCode;
     } finally {
       stopWatching();
     }

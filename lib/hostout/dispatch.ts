@@ -124,7 +124,7 @@ export class Runtime {
     const chain = this.chain(scope, command);
     if (chain.length === 0) {
       const valid = this.commands(scope.def.name).map((c) => c.name).join(' ');
-      throw new UsageError(`'${command}' is not a valid command for host '${scope.def.name}'; valid commands are: ${valid}`);
+      throw new UsageError(`'${command}' is not a valid command for this host; valid commands are: ${valid}`, { host: scope.def.name });
     }
     for (const set of scope.def.sets) {
       if (!set.plugin.init) continue;
@@ -150,11 +150,9 @@ export class Runtime {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof HostoutError) throw err;
+      if (err instanceof HostoutError) throw err.host ? err : err.atHost(scope.def.name);
       const why = err instanceof Error ? err.message : String(err);
-      const wrapped = new CommandError(`${scope.def.name}: '${command}' (from ${set.id}) failed: ${why}`, scope.def.name, command, null);
-      if (err instanceof Error && err.stack) wrapped.stack = err.stack;
-      throw wrapped;
+      throw new CommandError(`'${command}' (from ${set.id}) failed: ${why}`, { host: scope.def.name, command, plugin: set.id, cause: err });
     }
   }
 }

@@ -40,7 +40,7 @@ export function mergeExtends(bo: BuildoutView, partName: string, seen: Set<strin
       plugins.push(name);
       continue;
     }
-    if (name === 'buildout') throw new ConfigError(`[${partName}] extends = buildout: a hostout part cannot extend [buildout]`);
+    if (name === 'buildout') throw new ConfigError('extends = buildout: a hostout part cannot extend [buildout]', { host: partName, option: 'extends' });
     const parent = mergeExtends(bo, name, seen);
     for (const [key, value] of Object.entries(parent.options)) {
       if (NOT_INHERITED.has(key)) continue;

@@ -9,6 +9,8 @@
  */
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
+import { isTrue } from '../flags';
+import type { HostSettings } from '../transport/host-settings';
 import type { SshEnvironment } from '../transport/ssh-config';
 import { words, type BuildoutView } from './buildout-view';
 import { mergeExtends } from './extends';
@@ -21,6 +23,8 @@ import type { HostOptions } from './types';
 export interface HostDefinition {
   name: string;
   options: HostOptions;
+  /** Where and how to connect, computed once from `options` (undefined only when `error` is set). */
+  settings?: HostSettings;
   /** Plugins from `extends` (in order), then the built-ins, then the fabfiles. */
   sets: LoadedPlugin[];
   /**
@@ -35,10 +39,6 @@ export interface LoadHostsOptions {
   /** The configuration file, to recognise a generated hostout.cfg by name. */
   configFile?: string;
   ssh?: SshEnvironment;
-}
-
-function isTrue(value: string | undefined): boolean {
-  return /^(true|yes|on|1)$/i.test((value ?? '').trim());
 }
 
 function optionEnvironment(bo: BuildoutView, ssh?: SshEnvironment): OptionEnvironment {
@@ -68,14 +68,15 @@ export async function loadHost(bo: BuildoutView, name: string, env: OptionEnviro
     try {
       options = plugin.defaults(options) ?? options;
     } catch (err) {
-      throw new ConfigError(`[${name}] the defaults of plugin '${id}' failed: ${err instanceof Error ? err.message : String(err)}`);
+      throw new ConfigError(`the defaults of plugin '${id}' failed: ${err instanceof Error ? err.message : String(err)}`, { host: name, cause: err });
     }
   }
-  options = applyRuntimeDefaults(name, applyRecipeDefaults(name, options, env), env);
+  const final = applyRuntimeDefaults(name, applyRecipeDefaults(name, options, env), env);
+  options = final.options;
   // datakurre's `extends-only` (PR #42): only the named plugins, no built-in commands.
   if (!isTrue(options['extends-only'])) sets.push(await loadPlugin(BUILTIN_PLUGIN, bo.directory, name));
   for (const entry of words(options.fabfiles)) sets.push(await loadFabfile(entry, bo.directory, name));
-  return { name, options, sets };
+  return { name, options, settings: final.settings, sets };
 }
 
 /** Every host of the configuration, in `parts` order. */

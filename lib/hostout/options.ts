@@ -11,8 +11,16 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { lookupSshConfig, expandSshPath, defaultSshEnvironment, type SshEnvironment } from '../transport/ssh-config';
+import { flagValue } from '../flags';
+import { resolveHostSettings, splitHostPort, type HostSettings } from '../transport/host-settings';
+import { lookupSshConfig, defaultSshEnvironment, type SshEnvironment } from '../transport/ssh-config';
 import type { HostOptions } from './types';
+
+/** A host's final options and the connection settings computed from them, once. */
+export interface RuntimeDefaults {
+  options: HostOptions;
+  settings: HostSettings;
+}
 
 /** What option defaulting needs from outside the part: the buildout and the local machine. */
 export interface OptionEnvironment {
@@ -36,11 +44,6 @@ function setDefault(o: HostOptions, key: string, value: string): void {
 /** First present key among old and new names (`remote_path` → `path`, …). */
 function renamed(o: HostOptions, key: string, oldKey: string, fallback: string): void {
   if (!(key in o)) o[key] = oldKey in o ? o[oldKey] : fallback;
-}
-
-/** Boolean options the original parsed with its own truthy words; we keep each option's word list. */
-function flag(value: string | undefined, truthyWords: string[]): string {
-  return truthyWords.includes((value ?? '').trim()) ? 'true' : 'false';
 }
 
 /** The recipe's buildout-time defaults (compat §2.2). */
@@ -71,41 +74,39 @@ export function applyRecipeDefaults(partName: string, options: HostOptions, env:
   return o;
 }
 
-/** `HostOut.__init__`'s run-time derivations (compat §2.3), with the §7.4 fixes. */
-export function applyRuntimeDefaults(partName: string, options: HostOptions, env: OptionEnvironment): HostOptions {
+/** `HostOut.__init__`'s run-time derivations, with the fixes listed in docs/compat.md. */
+export function applyRuntimeDefaults(partName: string, options: HostOptions, env: OptionEnvironment): RuntimeDefaults {
   const o = { ...options };
   const ssh = env.ssh ?? defaultSshEnvironment();
-  const hostSpec = (o.host ?? '').trim() || partName;
-  const m = /^([^:]+):(\d+)$/.exec(hostSpec);
-  const alias = m ? m[1] : hostSpec;
+  const { host: alias } = splitHostPort((o.host ?? '').trim() || partName);
   const cfg = lookupSshConfig(alias, ssh);
-  // Fix of §7.4.10: the login user is `user`, else ~/.ssh/config's User, else the
-  // local user (what ssh itself uses), and buildout-user/effective-user follow it.
-  const loginUser = (o.user ?? '').trim() || cfg.user || ssh.localUser;
-  o.user = loginUser;
-  if (!(o['buildout-user'] ?? '').trim()) o['buildout-user'] = loginUser;
-  if (!(o['effective-user'] ?? '').trim()) o['effective-user'] = o['buildout-user'];
-  if (!(o.port ?? '').trim()) o.port = String(m ? Number(m[2]) : cfg.port ?? 22);
 
-  if (!(o['identity-file'] ?? '').trim()) {
-    const fromConfig = cfg.identityFiles[0];
+  if (!(o['identity-file'] ?? '').trim() && !(o.key_filename ?? '').trim()) {
+    // The original's generated key, when ~/.ssh/config names none for this host.
     const generated = path.join(o.location ?? path.join(env.buildoutDirectory, 'parts', 'hostout'), 'hostout_rsa');
-    if (fromConfig) o['identity-file'] = fromConfig;
-    else if (existsSync(generated)) o['identity-file'] = generated;
-  } else {
-    o['identity-file'] = expandSshPath(o['identity-file'].trim(), ssh);
+    if (!cfg.identityFiles[0] && existsSync(generated)) o['identity-file'] = generated;
   }
+  // Every option the transport also reads, read ONCE here: what a plugin sees in
+  // ctx.options (user, port, identity-file, …) is what the transport connects with.
+  const settings = resolveHostSettings(partName, o, ssh);
+  // The login user is `user`, else ~/.ssh/config's User, else the local user (what ssh itself uses),
+  // and buildout-user/effective-user follow it (the original fell back to root).
+  o.user = settings.login.user;
+  o.port = String(settings.port);
+  if (!(o['buildout-user'] ?? '').trim()) o['buildout-user'] = settings.buildout.user;
+  if (!(o['effective-user'] ?? '').trim()) o['effective-user'] = o['buildout-user'];
+  const firstKey = settings.identityFile ?? cfg.identityFiles[0];
+  if (firstKey) o['identity-file'] = firstKey;
 
-  // Each flag keeps the original's own truthy words (compat §2.3), normalised to 'true'/'false'.
-  o['no-sudo'] = flag((o['no-sudo'] ?? '').toLowerCase(), ['yes', 'true']);
-  o['force-python-compile'] = flag(o['system-python-use-not'] ?? o['force-python-compile'], ['True', 'true', 'yes', 'Yes']);
-  // Fix of §7.4.11: `tunnel = false` no longer enables the tunnel.
+  o['no-sudo'] = settings.noSudo ? 'true' : 'false';
+  o['force-python-compile'] = flagValue(o['system-python-use-not'] ?? o['force-python-compile']);
+  // `tunnel = false` no longer enables the tunnel (the original tested the string's truth).
   o.tunnel = /^(|false|no|off|0)$/i.test((o.tunnel ?? '').trim()) ? '' : o.tunnel.trim();
 
   const remoteParent = path.posix.dirname(o.path);
   setDefault(o, 'python-path', o['python-prefix'] ?? path.posix.join(remoteParent, 'python'));
-  // Fix of §7.4.12 / issue #24: one cache per machine, as bootstrap creates it (1.0a5's default).
+  // One cache per machine, as bootstrap creates it (1.0a5's default; issue #24 of the original).
   if (!(o['buildout-cache'] ?? '').trim()) o['buildout-cache'] = path.posix.join(remoteParent, 'buildout-cache');
   o.download_cache = path.posix.join(o['buildout-cache'].replace(/\/+$/, ''), 'downloads');
-  return o;
+  return { options: o, settings };
 }

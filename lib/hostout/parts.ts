@@ -35,14 +35,14 @@ export function findHostParts(bo: BuildoutView, configFile?: string): string[] {
   if (isGeneratedHostoutConfig(bo, configFile)) {
     return bo.sectionNames().filter((n) => n !== 'buildout' && n !== 'versions');
   }
-  if (!bo.hasSection('buildout')) throw new ConfigError('the configuration has no [buildout] section', configFile);
+  if (!bo.hasSection('buildout')) throw new ConfigError('the configuration has no [buildout] section', { file: configFile });
   const seen = new Set<string>();
   const hosts: string[] = [];
   for (const part of words(bo.section('buildout').parts)) {
     if (seen.has(part)) continue;
     seen.add(part);
     if (!bo.hasSection(part)) {
-      throw new ConfigError(`[buildout] parts names '${part}' but there is no [${part}] section`, configFile);
+      throw new ConfigError(`[buildout] parts names '${part}' but there is no [${part}] section`, { file: configFile });
     }
     if (isHostoutRecipe(bo.section(part).recipe)) hosts.push(part);
   }

@@ -141,14 +141,15 @@ export async function loadPlugin(name: string, buildoutDirectory: string, partNa
   const file = resolvePluginFile(name, buildoutDirectory);
   if (!file) {
     throw new ConfigError(
-      `[${partName}] extends = ${name}: no section, shipped plugin, npm package (searched from ${buildoutDirectory}) ` +
+      `extends = ${name}: no section, shipped plugin, npm package (searched from ${buildoutDirectory}) ` +
         `or file of that name; install it with \`npm install ${name}\` in the buildout directory`,
+      { host: partName, option: 'extends' },
     );
   }
   try {
     return { id: name, file, plugin: await loadFile(file, name) };
   } catch (err) {
-    throw new ConfigError(`[${partName}] plugin '${name}' (${file}) could not be loaded: ${describe(err)}`);
+    throw new ConfigError(`plugin '${name}' (${file}) could not be loaded: ${describe(err)}`, { host: partName, option: 'extends', cause: err });
   }
 }
 
@@ -156,10 +157,10 @@ export async function loadPlugin(name: string, buildoutDirectory: string, partNa
 export async function loadFabfile(entry: string, buildoutDirectory: string, partName: string): Promise<LoadedPlugin> {
   const file = path.resolve(buildoutDirectory, entry);
   const resolved = tryResolve(file);
-  if (!resolved) throw new ConfigError(`[${partName}] fabfiles = ${entry}: no such file (${file})`);
+  if (!resolved) throw new ConfigError(`fabfiles = ${entry}: no such file (${file})`, { host: partName, option: 'fabfiles' });
   try {
     return { id: entry, file: resolved, plugin: await loadFile(resolved, entry) };
   } catch (err) {
-    throw new ConfigError(`[${partName}] fabfile '${entry}' (${resolved}) could not be loaded: ${describe(err)}`);
+    throw new ConfigError(`fabfile '${entry}' (${resolved}) could not be loaded: ${describe(err)}`, { host: partName, option: 'fabfiles', cause: err });
   }
 }

@@ -104,6 +104,6 @@ export function rsyncArgv(opts: RsyncOptions, target: RsyncTarget, rsh: string):
 /** The original's refusal (compat §4 `sudo`), as a configuration error that names the host. */
 export function refuseSudoIfDisabled(settings: HostSettings, command: string): void {
   if (settings.noSudo) {
-    throw new ConfigError(`[${settings.name}] cannot run '${maskSecrets(command, settings.secrets)}' with sudo: no-sudo is set for this host`);
+    throw new ConfigError(`cannot run '${maskSecrets(command, settings.secrets)}' with sudo: no-sudo is set for this host`, { host: settings.name });
   }
 }

@@ -111,7 +111,7 @@ export class SshConnection {
       throw new TransportError(
         `cannot log in to ${hostDesc}: no identity file, ssh-agent or password to authenticate with ` +
           `(set identity-file or password for the host, or IdentityFile in ~/.ssh/config)`,
-        settings.name,
+        { host: settings.name },
       );
     }
     const known = knownKeyTypes([...settings.knownHostsFiles, ...settings.globalKnownHostsFiles], settings.hostname, settings.port);
@@ -147,7 +147,7 @@ export class SshConnection {
     client.on('close', () => {
       if (this.closedByUs) return;
       this.dropped = true;
-      const err = new TransportError(`the ssh connection to ${hostDesc} was lost`, settings.name);
+      const err = new TransportError(`the ssh connection to ${hostDesc} was lost`, { host: settings.name });
       for (const l of this.dropListeners) l(err);
     });
     return client;
@@ -157,12 +157,12 @@ export class SshConnection {
     const { settings } = this;
     const where = `${settings.hostname} port ${settings.port}`;
     const name = settings.name;
-    if (hostKeyRefusal) return new TransportError(`[${name}] ${hostKeyRefusal}`, name);
-    if (e.code === 'ECONNREFUSED') return new TransportError(`[${name}] connection refused by ${where}: is sshd running there, and is the port right?`, name);
-    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new TransportError(`[${name}] unknown host '${settings.hostname}' (DNS lookup failed)`, name);
-    if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH') return new TransportError(`[${name}] ${where} is unreachable: ${e.message}`, name);
+    if (hostKeyRefusal) return new TransportError(`${hostKeyRefusal}`, { host: name });
+    if (e.code === 'ECONNREFUSED') return new TransportError(`connection refused by ${where}: is sshd running there, and is the port right?`, { host: name });
+    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new TransportError(`unknown host '${settings.hostname}' (DNS lookup failed)`, { host: name });
+    if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH') return new TransportError(`${where} is unreachable: ${e.message}`, { host: name });
     if (e.level === 'client-timeout' || e.code === 'ETIMEDOUT' || /timed out/i.test(e.message)) {
-      return new TransportError(`[${name}] timed out after ${settings.connectTimeoutMs / 1000} s connecting to ${where} (no ssh handshake); set ConnectTimeout in ~/.ssh/config to wait longer`, name);
+      return new TransportError(`timed out after ${settings.connectTimeoutMs / 1000} s connecting to ${where} (no ssh handshake); set ConnectTimeout in ~/.ssh/config to wait longer`, { host: name });
     }
     if (e.level === 'client-authentication') {
       const tried = [
@@ -170,12 +170,12 @@ export class SshConnection {
         ...(this.identity.useAgent && settings.agentSocket ? ['ssh-agent'] : []),
         ...(this.identity.password !== undefined ? ['password'] : []),
       ].join(', ');
-      return new TransportError(`[${name}] authentication failed for ${this.identity.user}@${where} (tried ${tried})`, name);
+      return new TransportError(`authentication failed for ${this.identity.user}@${where} (tried ${tried})`, { host: name });
     }
     if (e.code === 'ECONNRESET' || /No response from server/.test(e.message)) {
-      return new TransportError(`[${name}] ${where} closed the connection during the ssh handshake (${e.message})`, name);
+      return new TransportError(`${where} closed the connection during the ssh handshake (${e.message})`, { host: name });
     }
-    return new TransportError(`[${name}] cannot connect to ${where}: ${e.message}`, name);
+    return new TransportError(`cannot connect to ${where}: ${e.message}`, { host: name });
   }
 
   /** Disconnect (idempotent). */
@@ -219,7 +219,7 @@ export class ConnectionPool {
     const client = await jump.client();
     return new Promise<Duplex>((resolve, reject) => {
       client.forwardOut('127.0.0.1', 0, settings.hostname, settings.port, (err, stream) => {
-        if (err) reject(new TransportError(`[${settings.name}] jump host ${lastHop} could not open a channel to ${settings.hostname}:${settings.port}: ${err.message}`, settings.name));
+        if (err) reject(new TransportError(`jump host ${lastHop} could not open a channel to ${settings.hostname}:${settings.port}: ${err.message}`, { host: settings.name }));
         else resolve(stream);
       });
     });

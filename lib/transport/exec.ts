@@ -44,8 +44,8 @@ export function commandFailure(hostName: string, target: string, display: string
   const shown = maskSecrets(display, secrets);
   const status = code === null ? `signal ${signal ?? 'unknown'}` : `exit status ${code}`;
   return new CommandError(
-    `[${hostName}] command failed on ${target} with ${status}: ${shown}${tail ? `\n${tail.split('\n').map((l) => `  ${l}`).join('\n')}` : ''}`,
-    hostName, shown, code, tail,
+    `command failed on ${target} with ${status}: ${shown}${tail ? `\n${tail.split('\n').map((l) => `  ${l}`).join('\n')}` : ''}`,
+    { host: hostName, command: shown, status: code, signal, target, stderrTail: tail },
   );
 }
 
@@ -67,12 +67,12 @@ export async function execOnConnection(req: ExecRequest): Promise<CommandResult>
     };
     client.exec(req.command, (execErr, channel) => {
       if (execErr) {
-        finish(() => reject(new TransportError(`[${settings.name}] cannot start a command on ${connection.label}: ${execErr.message}`, settings.name)));
+        finish(() => reject(new TransportError(`cannot start a command on ${connection.label}: ${execErr.message}`, { host: settings.name })));
         return;
       }
       req.onChannel?.(channel);
       stopDropWatch = connection.onDrop((dropErr) =>
-        finish(() => reject(new TransportError(`${dropErr.message} while running: ${maskSecrets(req.display, settings.secrets)}`, settings.name))),
+        finish(() => reject(new TransportError(`${dropErr.message} while running: ${maskSecrets(req.display, settings.secrets)}`, { host: settings.name }))),
       );
 
       const emitErr = (chunk: Buffer) => {
@@ -105,7 +105,7 @@ export async function execOnConnection(req: ExecRequest): Promise<CommandResult>
             pending = pending.replace(SUDO_PROMPT, '');
             prompts++;
             if (prompts > 1) {
-              problem = new TransportError(`[${settings.name}] sudo on ${connection.label} rejected the password (from sudo-password/password, or typed): ${maskSecrets(req.display, settings.secrets)}`, settings.name);
+              problem = new TransportError(`sudo on ${connection.label} rejected the password (from sudo-password/password, or typed): ${maskSecrets(req.display, settings.secrets)}`, { host: settings.name });
               channel.end();
               channel.close();
               return;
@@ -114,9 +114,9 @@ export async function execOnConnection(req: ExecRequest): Promise<CommandResult>
               (password) => {
                 if (password === undefined) {
                   problem = new TransportError(
-                    `[${settings.name}] sudo on ${connection.label} asks for a password and none is configured: ` +
+                    `sudo on ${connection.label} asks for a password and none is configured: ` +
                       `set sudo-password (or password) for the host, or run hostout on a terminal to be asked once`,
-                    settings.name,
+                    { host: settings.name },
                   );
                   channel.end();
                 } else channel.write(`${password}\n`);
@@ -157,7 +157,7 @@ export async function execOnConnection(req: ExecRequest): Promise<CommandResult>
         const stderr = Buffer.concat(err).toString('utf8');
         if (problem) return finish(() => reject(problem));
         if (connection.dropped) {
-          return finish(() => reject(new TransportError(`[${settings.name}] the ssh connection to ${connection.label} was lost while running: ${maskSecrets(req.display, settings.secrets)}`, settings.name)));
+          return finish(() => reject(new TransportError(`the ssh connection to ${connection.label} was lost while running: ${maskSecrets(req.display, settings.secrets)}`, { host: settings.name })));
         }
         const result: CommandResult = { stdout, stderr, code };
         if (code !== 0 && !req.allowFailure) {

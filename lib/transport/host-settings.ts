@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
+import { isTrue } from '../flags';
 import { expandSshPath, lookupSshConfig, type SshEnvironment } from './ssh-config';
 
 export type HostKeyPolicy = 'yes' | 'accept-new' | 'no';
@@ -38,6 +39,8 @@ export interface HostSettings {
   port: number;
   login: Identity;
   buildout: Identity;
+  /** The `identity-file` (or Fabric's `key_filename`) option, `~` expanded; offered first. */
+  identityFile?: string;
   /** Password fed to `sudo -S`; `sudo-password`, else the login `password`. */
   sudoPassword?: string;
   noSudo: boolean;
@@ -74,16 +77,11 @@ function parseRsyncCompress(name: string, value: string | undefined): RsyncCompr
   if (v === '') return 'lz4';
   if (v === 'false' || v === 'none') return 'no';
   if ((RSYNC_COMPRESS as readonly string[]).includes(v)) return v as RsyncCompress;
-  throw new ConfigError(`[${name}] rsync-compress must be one of ${RSYNC_COMPRESS.join(', ')}, not '${value}'`);
+  throw new ConfigError(`rsync-compress must be one of ${RSYNC_COMPRESS.join(', ')}, not '${value}'`, { host: name });
 }
 
 /** Fabric's default env.shell, which the original wrapped every remote command in. */
 export const DEFAULT_SHELL = '/bin/bash -l -c';
-
-function truthy(value: string | undefined): boolean {
-  // The original's rule for no-sudo: "yes" or "true", any case (compat §2.3).
-  return !!value && ['yes', 'true'].includes(value.trim().toLowerCase());
-}
 
 function parsePolicy(value: string | undefined, where: string): HostKeyPolicy | undefined {
   if (value === undefined || value === '') return undefined;
@@ -118,7 +116,7 @@ export function resolveHostSettings(
   const cfg = lookupSshConfig(alias, sshEnv);
   const portOption = options.port?.trim() ? Number(options.port) : undefined;
   if (portOption !== undefined && !Number.isInteger(portOption)) {
-    throw new ConfigError(`[${name}] port must be a number, not '${options.port}'`);
+    throw new ConfigError(`port must be a number, not '${options.port}'`, { host: name });
   }
   // OpenSSH precedence: what the user wrote for this host beats ~/.ssh/config.
   const port = portInHost ?? portOption ?? cfg.port ?? 22;
@@ -175,8 +173,9 @@ export function resolveHostSettings(
     port,
     login,
     buildout,
+    identityFile,
     sudoPassword,
-    noSudo: truthy(options['no-sudo']),
+    noSudo: isTrue(options['no-sudo']),
     shell: options.shell !== undefined ? options.shell.trim() : DEFAULT_SHELL,
     proxyJump,
     hostKeyPolicy: policy,
@@ -185,7 +184,7 @@ export function resolveHostSettings(
     agentSocket,
     connectTimeoutMs: (cfg.connectTimeoutSeconds ?? 20) * 1000,
     rsyncCompress: parseRsyncCompress(name, options['rsync-compress']),
-    secrets: [password, buildoutPassword, sudoPassword].filter((s): s is string => !!s),
+    secrets: [password, buildoutPassword, sudoPassword, options['identity-passphrase']].filter((s): s is string => !!s),
   };
 }
 

@@ -68,7 +68,7 @@ export class ProcessLocalShell implements LocalShell {
         onStderr: (c) => errLog.push(c),
       });
     } catch (e) {
-      throw new TransportError(`[${settings.name}] cannot run locally: ${maskSecrets(display, settings.secrets)}: ${(e as Error).message}`, settings.name);
+      throw new TransportError(`cannot run locally: ${maskSecrets(display, settings.secrets)}: ${(e as Error).message}`, { host: settings.name });
     } finally {
       outLog.flush();
       errLog.flush();

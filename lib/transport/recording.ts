@@ -79,7 +79,7 @@ export class RecordingTransportFactory implements TransportFactory {
     if (result.code !== 0 && !allowFailure) {
       throw new CommandError(
         `command failed on ${settings.name} (${settings.hostname}) with exit status ${result.code}: ${command}`,
-        settings.name, command, result.code, result.stderr,
+        { host: settings.name, command, status: result.code, stderrTail: result.stderr },
       );
     }
     return result;

@@ -117,12 +117,12 @@ export class SshRemoteShell implements RemoteShell {
     const r = await this.exec('remote', opts.as, line, line, { allowFailure: true });
     if (r.code === 0) return true;
     if (r.code === 1) return false;
-    throw new CommandError(`[${this.settings.name}] cannot tell whether ${path} exists on ${this.connection(opts.as).label} (exit status ${r.code}): ${r.stderr.trim()}`, this.settings.name, line, r.code, r.stderr);
+    throw new CommandError(`cannot tell whether ${path} exists on ${this.connection(opts.as).label} (exit status ${r.code}): ${r.stderr.trim()}`, { host: this.settings.name, command: line, status: r.code, stderrTail: r.stderr });
   }
 
   private transferError(kind: string, what: string, conn: SshConnection, e: Error): Error {
     if (e instanceof TransportError) return e;
     const detail = e.message.replace(/^.*?:\s*/, '') || e.message;
-    return new CommandError(`[${this.settings.name}] ${kind} ${what} on ${conn.label} failed: ${detail}`, this.settings.name, `${kind} ${what}`, null, e.message);
+    return new CommandError(`${kind} ${what} on ${conn.label} failed: ${detail}`, { host: this.settings.name, command: `${kind} ${what}`, stderrTail: e.message });
   }
 }

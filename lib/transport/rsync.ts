@@ -148,7 +148,7 @@ export function createRsync(settings: HostSettings, deps: RsyncDeps) {
       });
       await Promise.allSettled(remoteRuns);
     } catch (e) {
-      throw new TransportError(`[${settings.name}] cannot run rsync: ${(e as Error).message} (is rsync installed?)`, settings.name);
+      throw new TransportError(`cannot run rsync: ${(e as Error).message} (is rsync installed?)`, { host: settings.name });
     } finally {
       outLog.flush();
       errLog.flush();

@@ -41,7 +41,7 @@ async function writeRemoteFile(ctx: Ctx, file: string, content: string): Promise
 
 function refuseSudo(ctx: Ctx, what: string): void {
   if (ctx.options['no-sudo'] === 'true') {
-    throw new CommandError(`${ctx.name}: cannot ${what}: no-sudo is set for this host`, ctx.name, ctx.command, null);
+    throw new CommandError(`cannot ${what}: no-sudo is set for this host`, { host: ctx.name, command: ctx.command });
   }
 }
 
@@ -87,7 +87,7 @@ export const commands: Record<string, CommandSpec> = {
   }),
 
   put: cmd('Upload a local file or directory to the remote buildout directory (or TARGET)', async (ctx, file, target) => {
-    if (!file) throw new CommandError(`${ctx.name}: put needs a FILE`, ctx.name, 'put', null);
+    if (!file) throw new CommandError(`put needs a FILE`, { host: ctx.name, command: 'put' });
     const local = path.resolve(ctx.buildoutDirectory, file);
     const base = target ?? file;
     const remoteOf = (rel: string) => (path.posix.isAbsolute(rel) ? rel : path.posix.join(remotePath(ctx), rel));
@@ -104,13 +104,13 @@ export const commands: Record<string, CommandSpec> = {
   }),
 
   get: cmd('Download a file from the remote buildout directory to the local TARGET', async (ctx, file, target) => {
-    if (!file) throw new CommandError(`${ctx.name}: get needs a FILE`, ctx.name, 'get', null);
+    if (!file) throw new CommandError(`get needs a FILE`, { host: ctx.name, command: 'get' });
     const remote = path.posix.isAbsolute(file) ? file : path.posix.join(remotePath(ctx), file);
     await ctx.remote.get(remote, path.resolve(ctx.buildoutDirectory, target ?? file), { as: 'buildout' });
   }),
 
   putrsync: cmd('rsync a local directory into the remote buildout directory', async (ctx, dir) => {
-    if (!dir) throw new CommandError(`${ctx.name}: putrsync needs a DIRECTORY`, ctx.name, 'putrsync', null);
+    if (!dir) throw new CommandError(`putrsync needs a DIRECTORY`, { host: ctx.name, command: 'putrsync' });
     const parent = path.posix.dirname(dir);
     await ctx.rsync({
       from: path.resolve(ctx.buildoutDirectory, dir),
@@ -128,8 +128,8 @@ export const commands: Record<string, CommandSpec> = {
     const bootstrapped = await ctx.remote.exists(`${remotePath(ctx)}/bin/buildout`, { as: 'buildout' });
     if (!bootstrapped) {
       throw new CommandError(
-        `${ctx.name}: ${remotePath(ctx)}/bin/buildout does not exist: the host does not seem to be bootstrapped; run 'hostout ${ctx.name} bootstrap' first`,
-        ctx.name, 'predeploy', null,
+        `${remotePath(ctx)}/bin/buildout does not exist: the host does not seem to be bootstrapped; run 'hostout ${ctx.name} bootstrap' first`,
+        { host: ctx.name, command: 'predeploy' },
       );
     }
     await ctx.call('precommands');
@@ -257,7 +257,7 @@ export const commands: Record<string, CommandSpec> = {
   }),
 
   copy_key: cmd("Add a public KEY to OWNER's ~/.ssh/authorized_keys", async (ctx, owner, key) => {
-    if (!owner || !key) throw new CommandError(`${ctx.name}: copy_key needs OWNER and KEY`, ctx.name, 'copy_key', null);
+    if (!owner || !key) throw new CommandError(`copy_key needs OWNER and KEY`, { host: ctx.name, command: 'copy_key' });
     const home = `~${owner}`; // tilde-expanded by the shell: not quoted
     const script = [
       `mkdir -p ${home}/.ssh`,
@@ -275,9 +275,9 @@ export const commands: Record<string, CommandSpec> = {
 
   bootstrap_python: cmd('Install python on the host (only Debian/Ubuntu apt is built in)', async (ctx) => {
     throw new CommandError(
-      `${ctx.name}: python${major(ctx)} is not installed and hostout has no installer for this OS; ` +
+      `python${major(ctx)} is not installed and hostout has no installer for this OS; ` +
         `install it on the host (or set python-path), or add a bootstrap_python_<os> command in a plugin`,
-      ctx.name, 'bootstrap_python', null,
+      { host: ctx.name, command: 'bootstrap_python' },
     );
   }),
 
@@ -313,7 +313,7 @@ export const commands: Record<string, CommandSpec> = {
   }),
 
   requireOwnership: cmd('Make PATH owned by USER:GROUP (sudo; RECURSIVE if the 4th arg is given)', async (ctx, file, user, group, recursive) => {
-    if (!file || !user) throw new CommandError(`${ctx.name}: requireOwnership needs PATH and USER`, ctx.name, 'requireOwnership', null);
+    if (!file || !user) throw new CommandError(`requireOwnership needs PATH and USER`, { host: ctx.name, command: 'requireOwnership' });
     refuseSudo(ctx, 'change ownership');
     const owner = group ? `${user}:${group}` : user;
     await ctx.remote.sudo(`[ "$(stat --format=%U:%G ${q(file)})" = ${q(group ? owner : `${user}:`)} ] || chown ${recursive ? '-R ' : ''}${q(owner)} ${q(file)}`);
@@ -336,7 +336,7 @@ export const commands: Record<string, CommandSpec> = {
   }),
 
   install_bootscript: cmd('Install an init script that runs STARTCMD/STOPCMD in the buildout directory', async (ctx, startcmd, stopcmd, prefname) => {
-    if (!startcmd || !stopcmd) throw new CommandError(`${ctx.name}: install_bootscript needs STARTCMD and STOPCMD`, ctx.name, 'install_bootscript', null);
+    if (!startcmd || !stopcmd) throw new CommandError(`install_bootscript needs STARTCMD and STOPCMD`, { host: ctx.name, command: 'install_bootscript' });
     refuseSudo(ctx, 'install a boot script');
     const name = `buildout-${prefname || ctx.name}`;
     const file = `/etc/init.d/${name}`;

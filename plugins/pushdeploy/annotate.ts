@@ -32,7 +32,8 @@ export function homeOf(user: string, passwdFile = '/etc/passwd'): string {
 export async function readStagingBuildout(s: SiteSettings, passwdFile = '/etc/passwd'): Promise<BuildoutDirectories> {
   if (!fs.existsSync(s.buildoutConfig)) {
     throw new ConfigError(
-      `[${s.site}] the staging buildout ${s.buildoutConfig} does not exist: check it out first (hostout ${s.site} checkout REPOSITORY [BRANCH])`,
+      `the staging buildout ${s.buildoutConfig} does not exist: check it out first (hostout ${s.site} checkout REPOSITORY [BRANCH])`,
+      { host: s.site },
     );
   }
   const home = homeOf(s.buildoutUser, passwdFile);
@@ -46,7 +47,7 @@ export async function readStagingBuildout(s: SiteSettings, passwdFile = '/etc/pa
   const buildout = loaded.section('buildout');
   const dir = (option: string): string => {
     const value = buildout[option];
-    if (!value) throw new ConfigError(`[${s.site}] ${s.buildoutConfig}: [buildout] has no ${option}`);
+    if (!value) throw new ConfigError(`${s.buildoutConfig}: [buildout] has no ${option}`, { host: s.site });
     // os.path.join(path, value) of the original: an absolute value wins.
     return path.resolve(s.path, value);
   };

@@ -84,11 +84,12 @@ class Site {
   // ---- the commands ----
 
   async clone(repository?: string, branch?: string): Promise<void> {
-    if (!repository) throw new UsageError(`[${this.s.site}] usage: hostout ${this.s.site} checkout REPOSITORY [BRANCH]`);
+    if (!repository) throw new UsageError(`usage: hostout ${this.s.site} checkout REPOSITORY [BRANCH]`, { host: this.s.site });
     const { vcs, url } = detectRepositoryVcs(repository);
     if (fs.existsSync(this.s.path) && fs.readdirSync(this.s.path).length > 0) {
       throw new ConfigError(
-        `[${this.s.site}] ${this.s.path} already exists and is not empty: run 'hostout ${this.s.site} update' to update it, or move it away to check out afresh`,
+        `${this.s.path} already exists and is not empty: run 'hostout ${this.s.site} update' to update it, or move it away to check out afresh`,
+        { host: this.s.site },
       );
     }
     await this.asBuildoutUser('clone', cloneCommand(vcs, url, this.s.path, branch));
@@ -98,7 +99,8 @@ class Site {
     const vcs = detectCheckoutVcs(this.s.path);
     if (!vcs) {
       throw new ConfigError(
-        `[${this.s.site}] ${this.s.path} is not a git or Mercurial checkout: run 'hostout ${this.s.site} checkout REPOSITORY [BRANCH]' first`,
+        `${this.s.path} is not a git or Mercurial checkout: run 'hostout ${this.s.site} checkout REPOSITORY [BRANCH]' first`,
+        { host: this.s.site },
       );
     }
     for (const command of updateCommands(vcs, branch)) await this.asBuildoutUser('update', command, { cwd: this.s.path });
@@ -233,7 +235,7 @@ class Site {
     const dirs = await this.annotate();
     const name = dirs.buildout.buildoutname;
     if (!name) {
-      throw new ConfigError(`[${this.s.site}] cook_resources needs 'buildoutname' (the Plone site id) in [buildout] of ${this.s.buildoutConfig}`);
+      throw new ConfigError(`cook_resources needs 'buildoutname' (the Plone site id) in [buildout] of ${this.s.buildoutConfig}`, { host: this.s.site });
     }
     const cook = (instance: string) => `${shellJoin([`${this.s.path}/bin/${instance}`, '-O', name, 'run'])} "$(which resourcecooker.py)"`;
     const first = await this.ctx.remote.sudo(cook('instance'), { allowFailure: true });

@@ -4,10 +4,9 @@
  * so the commands never re-read raw strings.
  */
 import { ConfigError } from '../../lib/errors';
+import { flagValue, isTrue } from '../../lib/flags';
 import type { HostOptions } from '../../lib/hostout/types';
 
-/** The original recipe's truthy set (`True, 'True', 'true', 'Yes', 'yes', 1, '1'`); anything else is false. */
-const TRUTHY = new Set(['True', 'true', 'Yes', 'yes', '1']);
 
 /** The flags the original recipe rewrote to the strings 'true'/'false' at buildout time. */
 export const NORMALISED_FLAGS = ['local-sudo', 'remote-sudo', 'local-restart'] as const;
@@ -15,7 +14,7 @@ export const NORMALISED_FLAGS = ['local-sudo', 'remote-sudo', 'local-restart'] a
 /** `defaults` hook: exactly the original recipe's rewrite, absent values included (they become 'false'). */
 export function normaliseFlags(options: HostOptions): HostOptions {
   for (const key of NORMALISED_FLAGS) {
-    options[key] = TRUTHY.has((options[key] ?? '').trim()) ? 'true' : 'false';
+    options[key] = flagValue(options[key]);
   }
   return options;
 }
@@ -43,8 +42,8 @@ export interface SiteSettings {
 }
 
 function flag(options: Readonly<HostOptions>, key: string): boolean {
-  // The runtime normally ran `defaults` already ('true'/'false'); accept the raw truthy set too.
-  return TRUTHY.has((options[key] ?? '').trim());
+  // The runtime normally ran `defaults` already ('true'/'false'); a raw value reads the same.
+  return isTrue(options[key]);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -56,11 +55,12 @@ export function readSettings(site: string, options: Readonly<HostOptions>): Site
   const rawPath = nonEmpty(options.path);
   if (!rawPath) {
     throw new ConfigError(
-      `[${site}] the option 'path' is empty: pushdeploy needs the buildout directory, the same on staging and production (e.g. path = /var/buildout/${site})`,
+      `the option 'path' is empty: pushdeploy needs the buildout directory, the same on staging and production (e.g. path = /var/buildout/${site})`,
+      { host: site },
     );
   }
   if (!rawPath.startsWith('/')) {
-    throw new ConfigError(`[${site}] path = ${rawPath} must be an absolute directory (it is used on staging and on production)`);
+    throw new ConfigError(`path = ${rawPath} must be an absolute directory (it is used on staging and on production)`, { host: site });
   }
   const path = rawPath.replace(/\/+$/, '') || '/';
   const user = nonEmpty(options.user);
@@ -86,8 +86,9 @@ export function readSettings(site: string, options: Readonly<HostOptions>): Site
 export function requireRestartLines(s: SiteSettings, command: string): string[] {
   if (s.restartLines.length === 0) {
     throw new ConfigError(
-      `[${s.site}] '${command}' runs the 'restart' option's lines, but 'restart' is empty or missing. ` +
+      `'${command}' runs the 'restart' option's lines, but 'restart' is empty or missing. ` +
         `Set it in the [${s.site}] part, e.g. restart = supervisorctl restart ${s.hostname}:*`,
+      { host: s.site },
     );
   }
   return s.restartLines;
@@ -96,7 +97,8 @@ export function requireRestartLines(s: SiteSettings, command: string): string[] 
 export function requireSupervisorConf(s: SiteSettings, command: string): string {
   if (!s.supervisorConf) {
     throw new ConfigError(
-      `[${s.site}] '${command}' needs the option 'supervisor-conf': the supervisor program file it installs, e.g. supervisor-conf = /etc/supervisor/conf.d/${s.site}.conf`,
+      `'${command}' needs the option 'supervisor-conf': the supervisor program file it installs, e.g. supervisor-conf = /etc/supervisor/conf.d/${s.site}.conf`,
+      { host: s.site },
     );
   }
   return s.supervisorConf;
@@ -105,7 +107,8 @@ export function requireSupervisorConf(s: SiteSettings, command: string): string 
 export function requirePython(s: SiteSettings): string {
   if (!s.python) {
     throw new ConfigError(
-      `[${s.site}] no Python to run bootstrap.py with: set 'bootstrap-python' (e.g. bootstrap-python = /usr/bin/python3) or 'executable' in the [${s.site}] part`,
+      `no Python to run bootstrap.py with: set 'bootstrap-python' (e.g. bootstrap-python = /usr/bin/python3) or 'executable' in the [${s.site}] part`,
+      { host: s.site },
     );
   }
   return s.python;
