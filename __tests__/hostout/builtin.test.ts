@@ -7,7 +7,7 @@ import { buildoutFromObject } from '../../lib/hostout/buildout-view';
 import { Runtime } from '../../lib/hostout/dispatch';
 import { loadHost } from '../../lib/hostout/hosts';
 import { createRecordingLogger } from '../../lib/log';
-import { RecordingTransportFactory, type RecordingOptions } from '../../lib/transport/recording';
+import { RecordingTransportFactory, type RecordingOptions } from '../../lib/transport';
 import { NO_SSH } from '../../fixtures/hostout/test-support/runtime';
 
 let dir: string;

@@ -7,7 +7,6 @@ import { buildoutFromObject } from '../../lib/hostout/buildout-view';
 import { mergeExtends } from '../../lib/hostout/extends';
 import { applyRecipeDefaults, applyRuntimeDefaults } from '../../lib/hostout/options';
 import { findHostParts, isHostoutRecipe } from '../../lib/hostout/parts';
-import { clearSshConfigCache } from '../../lib/transport/ssh-config';
 import { NO_SSH } from '../../fixtures/hostout/test-support/runtime';
 
 describe('parts', () => {
@@ -74,7 +73,6 @@ describe('option defaults', () => {
   let dir: string;
   beforeAll(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-opts-')); });
   afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
-  beforeEach(() => clearSshConfigCache());
 
   const env = { buildoutDirectory: '/home/me/site', ssh: NO_SSH };
 

@@ -9,7 +9,7 @@ import { buildoutFromObject } from '../../lib/hostout/buildout-view';
 import { Runtime } from '../../lib/hostout/dispatch';
 import { loadHost } from '../../lib/hostout/hosts';
 import { createRecordingLogger } from '../../lib/log';
-import { RecordingTransportFactory } from '../../lib/transport/recording';
+import { RecordingTransportFactory } from '../../lib/transport';
 import { ROOT, ensureBuilt } from '../../fixtures/hostout/test-support/run-cli';
 import { NO_SSH } from '../../fixtures/hostout/test-support/runtime';
 

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TransportError } from '../../lib/errors';
 import { defaultSshEnvironment } from '../../lib/transport/ssh-config';
-import { RealTransportFactory } from '../../lib/transport/real';
+import { RealTransportFactory } from '../../lib/transport';
 import { generateKeyPair, startSshServer, type SshServer } from '../../fixtures/servers';
 import { hostOptions, makeTestHome, realFactory, type TestHome } from '../../fixtures/servers/test-home';
 

@@ -1,8 +1,7 @@
 /**
- * Ctrl-C and timeouts, against real processes: a hostout-like child process
- * (the compiled transport in dist/, built by `npm test`'s pretest) is
- * interrupted mid-command and must disconnect and exit at once; a port that
- * accepts TCP but never speaks ssh gives the timeout message.
+ * Ctrl-C, SIGTERM and timeouts, against real processes: the real hostout
+ * process is interrupted mid-command and must disconnect and exit at once; a
+ * port that accepts TCP but never speaks ssh gives the timeout message.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -10,9 +9,9 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { TransportError } from '../../lib/errors';
 import { startSshServer, type SshServer } from '../../fixtures/servers';
-import { hostOptions, makeTestHome, realFactory, type TestHome } from '../../fixtures/servers/test-home';
+import { makeTestHome, realFactory, type TestHome } from '../../fixtures/servers/test-home';
+import { BIN as HOSTOUT_BIN, ensureBuilt } from '../../fixtures/hostout/test-support/run-cli';
 
-const DIST = path.resolve(__dirname, '../../dist/lib/transport/real.js');
 let server: SshServer;
 let home: TestHome;
 
@@ -27,43 +26,47 @@ afterAll(async () => {
   home?.cleanup();
 });
 
-it('Ctrl-C closes the ssh connection and ends the process', async () => {
-  expect(fs.existsSync(DIST)).toBe(true); // run `npx tsc -p tsconfig.build.json` (npm test does)
-  const script = path.join(home.dir, 'interrupt-child.js');
-  fs.writeFileSync(script, `
-    const { RealTransportFactory } = require(${JSON.stringify(DIST)});
-    const { createPlainLogger } = require(${JSON.stringify(path.resolve(__dirname, '../../dist/lib/log.js'))});
-    const f = new RealTransportFactory({ log: createPlainLogger('normal'), interactive: false, sshEnv: ${JSON.stringify(home.sshEnv)} });
-    f.forHost('site', ${JSON.stringify(hostOptions(server, { shell: '' }))})
-      .remote.run('echo started; sleep 60', { echo: true })
-      .then(() => process.exit(0), (e) => { console.error('command ended: ' + e.message); });
-  `);
-  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  try {
-    const deadline = Date.now() + 60000;
-    while (!stderr.includes('[site] out: started')) {
-      if (Date.now() > deadline) throw new Error(`the child never started its command: ${stderr}`);
-      await new Promise((r) => setTimeout(r, 50));
+it('Ctrl-C (and SIGTERM) stops a running hostout: connection closed, `Stopped.`, exit 130 (143)', async () => {
+  ensureBuilt();
+  const site = fs.mkdtempSync(path.join(home.dir, 'site-'));
+  fs.writeFileSync(path.join(site, 'buildout.cfg'), [
+    '[buildout]', 'parts = box', '',
+    '[box]', 'recipe = collective.hostout', `host = 127.0.0.1:${server.port}`, 'user = root',
+    `identity-file = ${server.clientKeyPath}`, 'path = /tmp', 'shell =', '',
+  ].join('\n'));
+  for (const [signal, status, said] of [['SIGINT', 130, 'Stopped.'], ['SIGTERM', 143, 'Terminated.']] as const) {
+    const logBefore = fs.readFileSync(server.logPath, 'utf8').length;
+    const child = spawn(process.execPath, [HOSTOUT_BIN, 'box', 'run', 'echo started; sleep 60'], {
+      cwd: site, env: { ...process.env, HOME: home.dir, CI: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+    try {
+      const deadline = Date.now() + 60000;
+      while (!out.includes('started')) {
+        if (Date.now() > deadline) throw new Error(`hostout never started its command: ${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const sentAt = Date.now();
+      child.kill(signal);
+      let timer: NodeJS.Timeout | undefined;
+      const result = await Promise.race([exited, new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), 15000)))]);
+      clearTimeout(timer);
+      expect(result).toEqual({ code: status, signal: null });
+      expect(Date.now() - sentAt).toBeLessThan(15000);
+      expect(out).toContain(said);
+      expect(out).toContain('warning: interrupted: closing ssh connections');
+      // sshd saw the client go away
+      const deadline2 = Date.now() + 10000;
+      while (!/Disconnected from user root|Connection closed by 127\.0\.0\.1|Received disconnect from 127\.0\.0\.1/.test(fs.readFileSync(server.logPath, 'utf8').slice(logBefore))) {
+        if (Date.now() > deadline2) throw new Error('sshd never logged the disconnect');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
-    const sentAt = Date.now();
-    child.kill('SIGINT');
-    let timer: NodeJS.Timeout | undefined;
-    const result = await Promise.race([exited, new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), 15000)))]);
-    clearTimeout(timer);
-    expect(result).toEqual({ code: null, signal: 'SIGINT' });
-    expect(Date.now() - sentAt).toBeLessThan(15000);
-    expect(stderr).toContain('warning: interrupted: closing ssh connections');
-    // sshd saw the client go away
-    const deadline2 = Date.now() + 10000;
-    while (!/Disconnected from user root|Connection closed by 127\.0\.0\.1|Received disconnect from 127\.0\.0\.1/.test(fs.readFileSync(server.logPath, 'utf8'))) {
-      if (Date.now() > deadline2) throw new Error('sshd never logged the disconnect');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 });
 

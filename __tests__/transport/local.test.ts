@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { CommandError } from '../../lib/errors';
 import { createRecordingLogger } from '../../lib/log';
 import { shellQuote } from '../../lib/transport/quote';
-import { ProcessLocalShell } from '../../lib/transport/local';
+import { RealTransportFactory } from '../../lib/transport';
 import { resolveHostSettings } from '../../lib/transport/host-settings';
 import { ensureTestUsers, ZOPE } from '../../fixtures/servers';
 
@@ -17,7 +17,8 @@ const settings = resolveHostSettings('site', { host: 'example.com', password: 'h
   home: dir, configPath: path.join(dir, 'none'), localUser: os.userInfo().username,
 });
 const log = createRecordingLogger();
-const local = new ProcessLocalShell(settings, log, false);
+const local = new RealTransportFactory({ log, interactive: false, sshEnv: { home: dir, configPath: path.join(dir, 'none'), localUser: os.userInfo().username } })
+  .forHost(settings).local;
 
 beforeAll(() => ensureTestUsers());
 

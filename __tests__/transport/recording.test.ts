@@ -81,9 +81,9 @@ describe('RecordingTransportFactory', () => {
     expect(f.records).toEqual(['[site] remote(deploy@10.1.2.3:2200): /bin/bash -l -c true']);
   });
 
-  it('createTransportFactory gives the recording transport under dryRun', async () => {
+  it('createTransportFactory gives the recording transport under dryRun with offline', async () => {
     const lines: string[] = [];
-    const f = createTransportFactory({ dryRun: true, log: createRecordingLogger(), onRecord: (l) => lines.push(l), sshEnv });
+    const f = createTransportFactory({ dryRun: true, offline: true, log: createRecordingLogger(), onRecord: (l) => lines.push(l), sshEnv });
     expect(f).toBeInstanceOf(RecordingTransportFactory);
     await f.forHost('x', { host: 'x.example', user: 'root' }).local.run('ls', { as: 'nobody' });
     expect(lines).toHaveLength(1);

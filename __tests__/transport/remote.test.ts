@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CommandError, TransportError } from '../../lib/errors';
 import { shellQuote } from '../../lib/transport/quote';
-import { RealTransportFactory } from '../../lib/transport/real';
+import { RealTransportFactory } from '../../lib/transport';
 import {
   BUILDOUT, DEPLOY, freePort, generateKeyPair, startSshAgent, startSshServer, ZOPE, type SshAgent, type SshServer,
 } from '../../fixtures/servers';
@@ -186,7 +186,9 @@ describe('identities and authentication', () => {
     // kill it from inside: the connection drops under the running command
     const err = await h.remote.run('kill -9 $PPID; sleep 5').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TransportError);
-    expect((err as Error).message).toMatch(/connection to site .* was lost/);
+    expect((err as Error).message).toMatch(/^\[site\] the ssh connection to root@127\.0\.0\.1:\d+ was lost/);
+    expect((err as TransportError).kind).toBe('lost');
+    expect((err as TransportError).host).toBe('site');
   });
 });
 

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CommandError } from '../../lib/errors';
 import { shellQuote } from '../../lib/transport/quote';
-import { RealTransportFactory } from '../../lib/transport/real';
+import { RealTransportFactory } from '../../lib/transport';
 import type { RsyncRelay } from '../../lib/transport/rsync-tunnel';
 import { DEPLOY, startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { hostOptions, makeTestHome, realFactory, type TestHome } from '../../fixtures/servers/test-home';

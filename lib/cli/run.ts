@@ -7,7 +7,9 @@ import { loadBuildout } from '../buildout';
 import type { Verbosity } from '../log';
 import { Runtime } from '../hostout/dispatch';
 import { loadHosts } from '../hostout/hosts';
-import type { TransportFactory, TransportFactoryOptions } from '../transport';
+import { EXIT } from '../errors';
+import type * as Transport from '../transport';
+import type { HostSettings, HostTransport, HostTransportFactory, TransportFactory, TransportFactoryOptions } from '../transport';
 import { splitPositionals, type ScannedArgv } from './grammar';
 import { CMDLINE_USAGE, formatValidCommands, formatValidHosts, unionListing } from './listing';
 import { createProgress, isInteractiveTerminal, type PlannedHost } from './progress';
@@ -18,6 +20,8 @@ export interface RunRequest {
   userDefaults: boolean;
   verbosity: Verbosity;
   dryRun: boolean;
+  /** With dryRun: connect nowhere (every answer assumed). */
+  offline?: boolean;
   cwd: string;
   env: NodeJS.ProcessEnv;
   stdout(line: string): void;
@@ -35,36 +39,49 @@ export function formatReturnValue(value: unknown): string {
 }
 
 /**
- * The transport (ssh2 and friends) takes most of hostout's start-up time; listing
- * hosts or commands never connects, so it is loaded on the first `forHost`.
+ * The transport, loaded on the first host that needs it: ssh2 and friends
+ * take most of hostout's start-up time, and listing hosts or commands never
+ * connects.
  */
-function lazyTransport(opts: TransportFactoryOptions): TransportFactory {
-  let real: TransportFactory | undefined;
-  return {
-    forHost(name, options) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      real ??= (require('../transport') as typeof import('../transport')).createTransportFactory(opts);
-      return real.forHost(name, options);
-    },
-    closeAll: async () => { await real?.closeAll(); },
-  };
+class LazyTransport implements TransportFactory {
+  private real?: HostTransportFactory;
+  constructor(private readonly opts: TransportFactoryOptions) {}
+
+  forHost(host: HostSettings): HostTransport;
+  forHost(hostName: string, options: Readonly<Record<string, string>>): HostTransport;
+  forHost(host: HostSettings | string, options?: Readonly<Record<string, string>>): HostTransport {
+    this.real ??= (require('../transport') as typeof Transport).createTransportFactory(this.opts);
+    return typeof host === 'string' ? this.real.forHost(host, options ?? {}) : this.real.forHost(host);
+  }
+
+  async closeAll(): Promise<void> {
+    await this.real?.closeAll();
+  }
+
+  async interrupt(): Promise<void> {
+    await this.real?.interrupt();
+  }
 }
 
 /**
- * Ctrl-C: like the original, say `Stopped.`; close the connections; exit 130.
- * Our listener stays registered while commands run: the transport re-raises
- * SIGINT when nobody else listens. Returns the function that unregisters it.
+ * The run's one signal handler. Ctrl-C (SIGINT): like the original, say
+ * `Stopped.`, close the connections (running commands then fail) and exit
+ * 130; SIGTERM the same with 143. A second signal exits at once. Returns the
+ * function that unregisters it.
  */
-function onInterrupt(transport: TransportFactory, stderr: (line: string) => void): () => void {
-  let interrupted = false;
-  const listener = () => {
-    if (interrupted) process.exit(130); // a second Ctrl-C does not wait for the connections
-    interrupted = true;
-    stderr('Stopped.');
-    void transport.closeAll().finally(() => process.exit(130));
-  };
-  process.on('SIGINT', listener);
-  return () => process.removeListener('SIGINT', listener);
+function onSignals(transport: LazyTransport, stderr: (line: string) => void): () => void {
+  let stopping = false;
+  const handlers: [NodeJS.Signals, () => void][] = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+    const status = signal === 'SIGINT' ? EXIT.interrupted : 143;
+    return [signal, () => {
+      if (stopping) process.exit(status);
+      stopping = true;
+      stderr(signal === 'SIGINT' ? 'Stopped.' : 'Terminated.');
+      void transport.interrupt().finally(() => process.exit(status));
+    }];
+  });
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  return () => { for (const [signal, handler] of handlers) process.removeListener(signal, handler); };
 }
 
 export async function runHosts(req: RunRequest): Promise<number> {
@@ -77,7 +94,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
     stdout: req.stdout,
     stderr,
   });
-  const transport = lazyTransport({ dryRun: req.dryRun, log: progress.log, onRecord: req.stdout });
+  const transport = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord: req.stdout });
   try {
     const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory: bo.directory });
     const hostNames = runtime.hostNames();
@@ -121,7 +138,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
         },
       })),
     }));
-    const stopWatching = onInterrupt(transport, stderr);
+    const stopWatching = onSignals(transport, stderr);
     try {
       // Errors go up to main(), whose one formatter prints them: every error of a host names it (dispatch sees to that).
       await progress.run(plan);

@@ -93,7 +93,8 @@ export class Runtime {
   }
 
   private transportOf(scope: HostScope): HostTransport {
-    scope.transport ??= this.opts.transport.forHost(scope.def.name, scope.options);
+    const { settings } = scope.def;
+    scope.transport ??= settings ? this.opts.transport.forHost(settings) : this.opts.transport.forHost(scope.def.name, scope.options);
     return scope.transport;
   }
 

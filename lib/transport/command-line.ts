@@ -1,30 +1,37 @@
 /**
- * How each primitive's call becomes a command line. Shared by the real and the
- * recording transport, so --dry-run prints exactly what a real run executes.
+ * How each primitive's call becomes a command line, written once for every
+ * backend: the real run, the recorder (`--dry-run --offline`, tests) and the
+ * preview all print and run what these build. Every builder works on Lines
+ * (secret.ts), so a secret reaches `actual` only.
  */
-import { ConfigError, TransportError, UsageError } from '../errors';
+import { ConfigError, UsageError } from '../errors';
 import type { HostSettings, RsyncCompress } from './host-settings';
-import { maskSecrets } from './mask';
 import { shellJoin, shellQuote } from './quote';
-import type { LocalRunOptions, RsyncOptions } from './types';
+import { joinLines, quoteLine, quoteValue, toLine, type CommandText, type Line, type Secret } from './secret';
+import type { RsyncOptions } from './types';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+export interface Placement {
+  cwd?: string;
+  env?: Record<string, string | Secret>;
+}
+
 /** `cd DIR && export K=V && COMMAND`, every value quoted. */
-export function withCwdAndEnv(command: string, opts: { cwd?: string; env?: Record<string, string> }): string {
-  const parts: string[] = [];
-  if (opts.cwd) parts.push(`cd ${shellQuote(opts.cwd)}`);
+export function withCwdAndEnv(command: CommandText, opts: Placement): Line {
+  const parts: Line[] = [];
+  if (opts.cwd) parts.push(toLine(`cd ${shellQuote(opts.cwd)}`));
   for (const [k, v] of Object.entries(opts.env ?? {})) {
     if (!ENV_NAME.test(k)) throw new UsageError(`invalid environment variable name '${k}'`);
-    parts.push(`export ${k}=${shellQuote(v)}`);
+    parts.push(joinLines([`export ${k}=`, quoteValue(v)]));
   }
-  parts.push(command);
-  return parts.join(' && ');
+  parts.push(toLine(command));
+  return joinLines(parts, ' && ');
 }
 
 /** Wrap in the host's `shell` (default `/bin/bash -l -c`), like Fabric did; '' means no wrapper. */
-export function wrapInShell(commandLine: string, shell: string): string {
-  return shell ? `${shell} ${shellQuote(commandLine)}` : commandLine;
+export function wrapInShell(line: Line, shell: string): Line {
+  return shell ? joinLines([`${shell} `, quoteLine(line)]) : line;
 }
 
 /** The prompt sudo prints when it wants the password: unique, so we never answer anything else. */
@@ -32,45 +39,77 @@ export const SUDO_PROMPT = '[hostout-sudo-password]';
 /** Printed on stderr by the command once sudo let it run: from then on stdin belongs to the command. */
 export const SUDO_READY = '[hostout-sudo-ready]';
 
-export interface SudoCommand {
-  /** What runs on the host. */
-  actual: string;
-  /** What logs, records and errors show (no prompt plumbing). */
-  display: string;
-}
-
 /**
  * `sudo -S` with our own prompt; the command first prints SUDO_READY so the
- * transport knows when sudo stopped reading the password from stdin.
+ * responder (responder.ts) knows when sudo stopped reading the password from
+ * stdin. `shown` leaves the prompt plumbing out.
  */
-export function sudoCommand(commandLine: string, opts: { user?: string; shell: string }): SudoCommand {
+export function sudoLine(line: Line, opts: { user?: string; shell: string }): Line {
   const shell = opts.shell || '/bin/sh -c';
   const userPart = opts.user ? ` -u ${shellQuote(opts.user)}` : '';
+  const announced = joinLines([`echo ${shellQuote(SUDO_READY)} >&2; `, line]);
   return {
-    actual: `sudo -S -p ${shellQuote(SUDO_PROMPT)} -H${userPart} -- ${shell} ${shellQuote(`echo ${shellQuote(SUDO_READY)} >&2; ${commandLine}`)}`,
-    display: `sudo -H${userPart} -- ${shell} ${shellQuote(commandLine)}`,
+    actual: `sudo -S -p ${shellQuote(SUDO_PROMPT)} -H${userPart} -- ${shell} ${quoteLine(announced).actual}`,
+    shown: `sudo -H${userPart} -- ${shell} ${quoteLine(line).shown}`,
+    secrets: line.secrets,
   };
 }
 
+/**
+ * For rsync's `--rsync-path="sudo rsync"`: the remote command rsync asks for,
+ * made to answer sudo's prompt like remote.sudo (argv passed through "$@").
+ */
+export function sudoRsyncLine(command: string): Line | undefined {
+  if (!command.startsWith('sudo rsync ')) return undefined;
+  const rest = command.slice('sudo '.length);
+  return {
+    actual: `sudo -S -p ${shellQuote(SUDO_PROMPT)} -H -- /bin/sh -c ${shellQuote(`echo ${shellQuote(SUDO_READY)} >&2; exec "$@"`)} hostout-rsync ${rest}`,
+    shown: command,
+    secrets: [],
+  };
+}
+
+/** The original's refusal of sudo on a `no-sudo` host, as a configuration error that names the host. */
+export function refuseSudoIfDisabled(settings: HostSettings, command: Line): void {
+  if (settings.noSudo) {
+    throw new ConfigError(`cannot run '${command.shown}' with sudo: no-sudo is set for this host`, { host: settings.name, option: 'no-sudo' });
+  }
+}
+
+/** A local command: the argv that runs (one word may carry a secret) and how it is shown. */
+export interface LocalCommand {
+  argv: string[];
+  shown: string;
+  secrets: readonly string[];
+  /** True when the command runs as we are, so spawn itself takes cwd and env. */
+  plain: boolean;
+}
+
 /** Local argv for `local.run`: /bin/sh -c as we are, `su` or `sudo -u` as another user, `sudo` prefix. */
-export function localArgv(command: string, opts: LocalRunOptions, currentUser: string, isRoot: boolean): string[] {
+export function localCommand(
+  command: CommandText, opts: { as?: string; sudo?: boolean } & Placement, currentUser: string, isRoot: boolean,
+): LocalCommand {
   const other = opts.as && opts.as !== currentUser ? opts.as : undefined;
-  if (!other && !opts.sudo) return ['/bin/sh', '-c', command];
+  if (!other && !opts.sudo) {
+    // cwd and env go to spawn itself; shown as `cd … && export …` so records read like the remote ones.
+    const line = toLine(command);
+    const shown = withCwdAndEnv({ ...line, actual: line.shown }, opts).shown;
+    return { argv: ['/bin/sh', '-c', line.actual], shown, secrets: line.secrets, plain: true };
+  }
   // cwd and env travel inside the command: su/sudo reset the environment, and the other user may not reach our cwd.
-  const inner = withCwdAndEnv(command, { cwd: opts.cwd, env: opts.env });
-  if (opts.sudo || !isRoot) return ['sudo', '-H', ...(other ? ['-u', other] : []), '--', '/bin/sh', '-c', inner];
-  // As root, su needs no password; -s because service users often have nologin as their shell.
-  return ['su', '-s', '/bin/sh', other as string, '-c', inner];
+  const inner = withCwdAndEnv(command, opts);
+  const head = opts.sudo || !isRoot
+    ? ['sudo', '-H', ...(other ? ['-u', other] : []), '--', '/bin/sh', '-c']
+    // As root, su needs no password; -s because service users often have nologin as their shell.
+    : ['su', '-s', '/bin/sh', other as string, '-c'];
+  return { argv: [...head, inner.actual], shown: `${shellJoin(head)} ${quoteLine(inner).shown}`, secrets: inner.secrets, plain: false };
 }
 
-/** The line records and logs show for a local command. */
-export function displayLocal(command: string, opts: LocalRunOptions, argv: string[]): string {
-  if (argv[0] === '/bin/sh') return withCwdAndEnv(command, { cwd: opts.cwd, env: opts.env });
-  return shellJoin(argv);
-}
-
-/** Flags of pushdeploy's `_rsync` (compat §5.3). */
+/** Flags of pushdeploy's `_rsync`. */
 export const RSYNC_BASE_FLAGS = ['-pthlrz'];
+
+/** Shown as rsync's --rsh in records: the real value is a relay script in a private temp dir (rsync.ts). */
+export const TUNNEL_RSH_DISPLAY = 'hostout-ssh-tunnel';
 
 export interface RsyncTarget {
   user: string;
@@ -81,11 +120,12 @@ export interface RsyncTarget {
 
 /**
  * rsync's argv (no shell involved). `rsh` is the remote shell rsync runs:
- * hostout's tunnel through the already-open ssh connection.
+ * hostout's tunnel through the already-open ssh connection. `extraFlags` are
+ * the front's own (a preview's `--dry-run --itemize-changes`).
  */
-export function rsyncArgv(opts: RsyncOptions, target: RsyncTarget, rsh: string): string[] {
+export function rsyncArgv(opts: RsyncOptions, target: RsyncTarget, rsh: string, extraFlags: readonly string[] = []): string[] {
   const remote = (p: string) => `${target.user}@${target.hostname}:${p}`;
-  const argv = ['rsync'];
+  const argv = ['rsync', ...extraFlags];
   if (opts.delete) argv.push('--delete');
   for (const e of opts.exclude ?? []) argv.push(`--exclude=${e}`);
   const compress = target.compress ?? 'lz4';
@@ -97,13 +137,6 @@ export function rsyncArgv(opts: RsyncOptions, target: RsyncTarget, rsh: string):
   const sources = typeof opts.from === 'string' ? [opts.from] : [...opts.from];
   if (opts.direction === 'push') argv.push(...sources, remote(opts.to));
   else if (sources.length === 1) argv.push(remote(sources[0]), opts.to);
-  else throw new TransportError('rsync pulls one source at a time');
+  else throw new UsageError('rsync pulls one source at a time');
   return opts.localSudo ? ['sudo', '--', ...argv] : argv;
-}
-
-/** The original's refusal (compat §4 `sudo`), as a configuration error that names the host. */
-export function refuseSudoIfDisabled(settings: HostSettings, command: string): void {
-  if (settings.noSudo) {
-    throw new ConfigError(`cannot run '${maskSecrets(command, settings.secrets)}' with sudo: no-sudo is set for this host`, { host: settings.name });
-  }
 }

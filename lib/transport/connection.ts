@@ -101,7 +101,6 @@ export class SshConnection {
   private async connect(): Promise<Client> {
     const { settings, identity, deps } = this;
     const { log } = deps;
-    const hostDesc = `${settings.name} (${this.label})`;
     let sock: Duplex | undefined;
     if (settings.proxyJump.length > 0) sock = await this.pool.jumpStream(settings);
 
@@ -109,9 +108,9 @@ export class SshConnection {
     const methods = authMethods(identity, settings.agentSocket, log);
     if (methods.length === 0) {
       throw new TransportError(
-        `cannot log in to ${hostDesc}: no identity file, ssh-agent or password to authenticate with ` +
+        `cannot log in to ${this.label}: no identity file, ssh-agent or password to authenticate with ` +
           `(set identity-file or password for the host, or IdentityFile in ~/.ssh/config)`,
-        { host: settings.name },
+        { host: settings.name, target: this.label, kind: 'auth' },
       );
     }
     const known = knownKeyTypes([...settings.knownHostsFiles, ...settings.globalKnownHostsFiles], settings.hostname, settings.port);
@@ -147,7 +146,7 @@ export class SshConnection {
     client.on('close', () => {
       if (this.closedByUs) return;
       this.dropped = true;
-      const err = new TransportError(`the ssh connection to ${hostDesc} was lost`, { host: settings.name });
+      const err = new TransportError(`the ssh connection to ${this.label} was lost`, { host: settings.name, target: this.label, kind: 'lost' });
       for (const l of this.dropListeners) l(err);
     });
     return client;
@@ -157,12 +156,13 @@ export class SshConnection {
     const { settings } = this;
     const where = `${settings.hostname} port ${settings.port}`;
     const name = settings.name;
-    if (hostKeyRefusal) return new TransportError(`${hostKeyRefusal}`, { host: name });
-    if (e.code === 'ECONNREFUSED') return new TransportError(`connection refused by ${where}: is sshd running there, and is the port right?`, { host: name });
-    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new TransportError(`unknown host '${settings.hostname}' (DNS lookup failed)`, { host: name });
-    if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH') return new TransportError(`${where} is unreachable: ${e.message}`, { host: name });
+    const fields = { host: name, target: this.label, cause: e };
+    if (hostKeyRefusal) return new TransportError(hostKeyRefusal, { ...fields, kind: 'hostkey' });
+    if (e.code === 'ECONNREFUSED') return new TransportError(`connection refused by ${where}: is sshd running there, and is the port right?`, { ...fields, kind: 'unreachable' });
+    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new TransportError(`unknown host '${settings.hostname}' (DNS lookup failed)`, { ...fields, kind: 'unreachable' });
+    if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH') return new TransportError(`${where} is unreachable: ${e.message}`, { ...fields, kind: 'unreachable' });
     if (e.level === 'client-timeout' || e.code === 'ETIMEDOUT' || /timed out/i.test(e.message)) {
-      return new TransportError(`timed out after ${settings.connectTimeoutMs / 1000} s connecting to ${where} (no ssh handshake); set ConnectTimeout in ~/.ssh/config to wait longer`, { host: name });
+      return new TransportError(`timed out after ${settings.connectTimeoutMs / 1000} s connecting to ${where} (no ssh handshake); set ConnectTimeout in ~/.ssh/config to wait longer`, { ...fields, kind: 'unreachable' });
     }
     if (e.level === 'client-authentication') {
       const tried = [
@@ -170,12 +170,12 @@ export class SshConnection {
         ...(this.identity.useAgent && settings.agentSocket ? ['ssh-agent'] : []),
         ...(this.identity.password !== undefined ? ['password'] : []),
       ].join(', ');
-      return new TransportError(`authentication failed for ${this.identity.user}@${where} (tried ${tried})`, { host: name });
+      return new TransportError(`authentication failed for ${this.identity.user}@${where} (tried ${tried})`, { ...fields, kind: 'auth' });
     }
     if (e.code === 'ECONNRESET' || /No response from server/.test(e.message)) {
-      return new TransportError(`${where} closed the connection during the ssh handshake (${e.message})`, { host: name });
+      return new TransportError(`${where} closed the connection during the ssh handshake (${e.message})`, { ...fields, kind: 'unreachable' });
     }
-    return new TransportError(`cannot connect to ${where}: ${e.message}`, { host: name });
+    return new TransportError(`cannot connect to ${where}: ${e.message}`, fields);
   }
 
   /** Disconnect (idempotent). */
@@ -219,7 +219,7 @@ export class ConnectionPool {
     const client = await jump.client();
     return new Promise<Duplex>((resolve, reject) => {
       client.forwardOut('127.0.0.1', 0, settings.hostname, settings.port, (err, stream) => {
-        if (err) reject(new TransportError(`jump host ${lastHop} could not open a channel to ${settings.hostname}:${settings.port}: ${err.message}`, { host: settings.name }));
+        if (err) reject(new TransportError(`jump host ${lastHop} could not open a channel to ${settings.hostname}:${settings.port}: ${err.message}`, { host: settings.name, kind: 'unreachable', cause: err }));
         else resolve(stream);
       });
     });

@@ -1,36 +1,43 @@
 /**
  * The transport layer's public entry: every side effect of hostout goes
- * through the factory made here. See docs/transport.md.
+ * through the factory made here. See docs/transport.md and docs/architecture.md.
  */
 import type { Logger } from '../log';
-import { RealTransportFactory } from './real';
-import { RecordingTransportFactory } from './recording';
-import { defaultSshEnvironment as envDefaults, type SshEnvironment } from './ssh-config';
+import { HostTransportFactory, RecordingTransportFactory } from './factory';
+import { defaultSshEnvironment, type SshEnvironment } from './ssh-config';
 import type { TransportFactory } from './types';
 
 export * from './types';
 export { shellQuote, shellJoin } from './quote';
-export { maskSecrets } from './mask';
-export { RecordingTransportFactory, type RecordingOptions, type RecordedResponse } from './recording';
-export { RealTransportFactory } from './real';
+export { secret, sh, maskSecrets, MASK, Secret, type Line, type CommandText } from './secret';
+export { HostTransportFactory, RealTransportFactory, RecordingTransportFactory, type RecordingOptions, type RealTransportOptions } from './factory';
+export type { RecordedResponse, RecorderOptions } from './backends/recorder';
+export type { RunMode } from './front';
 export type { RsyncRelay } from './rsync-tunnel';
 export { resolveHostSettings, type HostSettings, type Identity, type HostKeyPolicy } from './host-settings';
-export { defaultSshEnvironment, type SshEnvironment } from './ssh-config';
+export { defaultSshEnvironment, hermeticSshEnvironment, type SshEnvironment } from './ssh-config';
 
 export interface TransportFactoryOptions {
+  /** Print what would change instead of changing it. */
   dryRun: boolean;
+  /** With dryRun: connect nowhere; every answer a command would ask a host is assumed, and marked so. */
+  offline?: boolean;
   log: Logger;
   /** Whether a terminal is there to ask for a sudo password (default: stdin is a TTY and CI is unset). */
   interactive?: boolean;
-  /** Called with each planned line under dryRun (the CLI prints the plan with it). */
+  /** Called with each line a dry run prints (the commands that would run). */
   onRecord?: (line: string) => void;
   /** Where ~/.ssh/config, known_hosts and the agent are (tests); default from the environment. */
   sshEnv?: Partial<SshEnvironment>;
 }
 
-export function createTransportFactory(opts: TransportFactoryOptions): TransportFactory {
-  const sshEnv = { ...envDefaults(), ...opts.sshEnv };
-  if (opts.dryRun) return new RecordingTransportFactory({ onRecord: opts.onRecord, sshEnv });
+/** The factory of a run: real, a connecting preview (`--dry-run`), or an offline record (`--dry-run --offline`). */
+export function createTransportFactory(opts: TransportFactoryOptions): HostTransportFactory {
+  const sshEnv = { ...defaultSshEnvironment(), ...opts.sshEnv };
+  const mode = !opts.dryRun ? 'real' : opts.offline ? 'record' : 'preview';
   const interactive = opts.interactive ?? (!!process.stdin.isTTY && !process.env.CI);
-  return new RealTransportFactory({ log: opts.log, interactive, sshEnv });
+  if (mode === 'record') return new RecordingTransportFactory({ sshEnv, onRecord: opts.onRecord, markAssumed: true });
+  return new HostTransportFactory({ mode, log: opts.log, interactive, sshEnv, recorder: { onRecord: opts.onRecord } });
 }
+
+export type { TransportFactory };

@@ -63,24 +63,30 @@ export function expandSshPath(p: string, sshEnv: SshEnvironment, tokens: { host?
   return out;
 }
 
-const parsedCache = new Map<string, SSHConfig | null>();
+/**
+ * Parsed files, reused while the text is the same: a run that resolves many
+ * hosts parses ~/.ssh/config once (reading it again is cheap, parsing is
+ * not), and a rewritten file is parsed again without anybody clearing anything.
+ */
+const parsedCache = new Map<string, { text: string; config: SSHConfig }>();
 
 function loadConfig(configPath: string): SSHConfig | null {
-  if (!parsedCache.has(configPath)) {
-    let text: string | undefined;
-    try {
-      text = readFileSync(configPath, 'utf8');
-    } catch {
-      text = undefined; // no ssh config: OpenSSH defaults apply
-    }
-    parsedCache.set(configPath, text === undefined ? null : parseSshConfig(text));
+  let text: string;
+  try {
+    text = readFileSync(configPath, 'utf8');
+  } catch {
+    return null; // no ssh config: OpenSSH defaults apply
   }
-  return parsedCache.get(configPath) ?? null;
+  const hit = parsedCache.get(configPath);
+  if (hit?.text === text) return hit.config;
+  const config = parseSshConfig(text);
+  parsedCache.set(configPath, { text, config });
+  return config;
 }
 
-/** Forget parsed files (tests rewrite the same path). */
-export function clearSshConfigCache(): void {
-  parsedCache.clear();
+/** For tests and the recording transport: no ~/.ssh/config, no agent, keys only where a test puts them. */
+export function hermeticSshEnvironment(home = '/nonexistent/hostout-hermetic-home'): SshEnvironment {
+  return { home, configPath: path.join(home, '.ssh', 'config'), localUser: os.userInfo().username };
 }
 
 function first(v: string | string[] | undefined): string | undefined {

@@ -2,7 +2,14 @@
  * The transport primitives every plugin reaches hosts through (`ctx.remote`,
  * `ctx.local`, `ctx.rsync`). Every side effect of hostout goes through these,
  * so `--dry-run` and the recording transport in tests see exactly what would run.
+ *
+ * A command is plain shell text or a Line made with `sh` (values quoted, a
+ * `secret()` masked everywhere it could be printed). Mark with `readOnly` a
+ * command that only asks (`id -u`, `cat VERSION`): a `--dry-run` runs those
+ * on the real host and records every other command instead of running it.
  */
+import type { HostSettings } from './host-settings';
+import type { CommandText, Secret } from './secret';
 
 export interface CommandResult {
   stdout: string;
@@ -16,10 +23,12 @@ export interface RemoteRunOptions {
   as?: 'login' | 'buildout';
   /** Directory to run in (quoted for you). */
   cwd?: string;
-  /** Extra environment variables (values quoted for you). */
-  env?: Record<string, string>;
+  /** Extra environment variables (values quoted for you; a Secret is masked in every output). */
+  env?: Record<string, string | Secret>;
   /** Resolve with the result instead of rejecting when the exit status is non-zero. */
   allowFailure?: boolean;
+  /** The command changes nothing: a `--dry-run` runs it for real to learn the answer. */
+  readOnly?: boolean;
   /** Text fed on stdin. Never logged. */
   stdin?: string;
   /** Show the command's output lines as it runs (`[host] out: ...` at info level); otherwise only with -v. */
@@ -33,9 +42,9 @@ export interface SudoOptions extends RemoteRunOptions {
 
 export interface RemoteShell {
   /** Run a shell command line on the host. Rejects with CommandError on non-zero exit. */
-  run(command: string, options?: RemoteRunOptions): Promise<CommandResult>;
+  run(command: CommandText, options?: RemoteRunOptions): Promise<CommandResult>;
   /** Run through sudo; refuses when the host has `no-sudo = true`. The sudo password is fed on stdin. */
-  sudo(command: string, options?: SudoOptions): Promise<CommandResult>;
+  sudo(command: CommandText, options?: SudoOptions): Promise<CommandResult>;
   /** Upload a local file (sftp). */
   put(localPath: string, remotePath: string, options?: { as?: 'login' | 'buildout'; mode?: number }): Promise<void>;
   /** Download a remote file (sftp). */
@@ -50,15 +59,17 @@ export interface LocalRunOptions {
   /** Prefix with sudo. */
   sudo?: boolean;
   cwd?: string;
-  env?: Record<string, string>;
+  env?: Record<string, string | Secret>;
   allowFailure?: boolean;
+  /** The command changes nothing: a `--dry-run` runs it for real to learn the answer. */
+  readOnly?: boolean;
   stdin?: string;
   /** Show the command's output lines as it runs; otherwise only with -v. */
   echo?: boolean;
 }
 
 export interface LocalShell {
-  run(command: string, options?: LocalRunOptions): Promise<CommandResult>;
+  run(command: CommandText, options?: LocalRunOptions): Promise<CommandResult>;
 }
 
 export interface RsyncOptions {
@@ -94,8 +105,13 @@ export interface HostTransport {
   readonly rsync: Rsync;
 }
 
-/** Makes a HostTransport per host and closes every connection at the end of a run. */
+/**
+ * Makes a HostTransport per host and closes every connection at the end of a
+ * run. The runtime hands it each host's settings, computed once
+ * (host-settings.ts); a host name and its options work too (tests, scripts).
+ */
 export interface TransportFactory {
+  forHost(host: HostSettings): HostTransport;
   forHost(hostName: string, options: Readonly<Record<string, string>>): HostTransport;
   closeAll(): Promise<void>;
 }

@@ -1,0 +1,81 @@
+/**
+ * What the transport front (front.ts) asks of a backend: run one prepared
+ * command line on a host, move one file, run one local argv, run one rsync.
+ * The front has already chosen the identity, built and masked the line,
+ * created the sudo responder; a backend only executes (ssh.ts, local spawn)
+ * or records (recorder.ts). A backend reports a non-zero exit as a result;
+ * the front turns it into a CommandError. It throws only when it could not
+ * run the command at all (TransportError).
+ */
+import type { HostSettings, Identity } from '../host-settings';
+import type { LocalCommand } from '../command-line';
+import type { SudoResponder } from '../responder';
+import type { Line } from '../secret';
+import type { RsyncOptions } from '../types';
+
+export interface RawResult {
+  stdout: string;
+  stderr: string;
+  /** Exit status; null when killed by a signal. */
+  code: number | null;
+  signal?: string;
+}
+
+/** Output as it arrives, for echo and -v. */
+export interface OutputSinks {
+  onStdout?(chunk: Buffer): void;
+  onStderr?(chunk: Buffer): void;
+}
+
+interface Call {
+  host: HostSettings;
+  /** The masked line logs and records show, e.g. `remote(u@h:22): /bin/bash -l -c uptime`. */
+  record: string;
+}
+
+export interface RemoteExec extends Call, OutputSinks {
+  identity: Identity;
+  line: Line;
+  stdin?: string | Buffer;
+  /** Set for lines made by sudoLine(): answers sudo's prompt. */
+  responder?: SudoResponder;
+  /** A question the front asks (the recorder answers it from its canned `exists`). */
+  question?: { exists: string };
+}
+
+export interface Transfer extends Call {
+  identity: Identity;
+  localPath: string;
+  remotePath: string;
+  /** put: chmod after the upload. */
+  mode?: number;
+}
+
+export interface LocalRun extends Call, OutputSinks {
+  command: LocalCommand;
+  cwd?: string;
+  env?: Record<string, string>;
+  stdin?: string;
+  /** A terminal is there: su/sudo may ask for a password on it. */
+  interactive: boolean;
+}
+
+export interface RsyncRun extends Call, OutputSinks {
+  identity: Identity;
+  options: RsyncOptions;
+  /** Flags the front adds (a preview's `--dry-run --itemize-changes`). */
+  extraFlags: string[];
+  /** A responder for `--rsync-path="sudo rsync"`. */
+  responder(): SudoResponder;
+  interactive: boolean;
+}
+
+export interface Backend {
+  exec(call: RemoteExec): Promise<RawResult>;
+  put(call: Transfer): Promise<void>;
+  get(call: Transfer): Promise<void>;
+  local(call: LocalRun): Promise<RawResult>;
+  rsync(call: RsyncRun): Promise<RawResult>;
+  /** Disconnect and remove temp files. Idempotent. */
+  close(): Promise<void>;
+}

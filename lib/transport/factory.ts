@@ -1,0 +1,135 @@
+/**
+ * Transport factories: one HostFront per host over the backends of the run
+ * mode. The real factory owns the ssh connection pool and the run's private
+ * temp dir (the rsync relay's sockets); the recording factory owns a
+ * recorder. Signals are the CLI's business: `interrupt()` is what its one
+ * handler calls.
+ */
+import * as tmp from 'tmp';
+import { createPlainLogger, type Logger } from '../log';
+import type { Backend } from './backends/backend';
+import { runLocal } from './backends/local';
+import { Recorder, type RecorderOptions } from './backends/recorder';
+import { SshBackend } from './backends/ssh';
+import { ConnectionPool } from './connection';
+import { HostFront, type RunMode } from './front';
+import { resolveHostSettings, type HostSettings } from './host-settings';
+import { runRsync } from './rsync';
+import type { RsyncRelay } from './rsync-tunnel';
+import { hermeticSshEnvironment, type SshEnvironment } from './ssh-config';
+import { SudoPasswords } from './sudo-password';
+import type { HostTransport, TransportFactory } from './types';
+
+export interface FactoryOptions {
+  mode: RunMode;
+  log: Logger;
+  /** A terminal is there to ask for sudo passwords. */
+  interactive: boolean;
+  /** Where ~/.ssh/config, known_hosts and the agent are: for hosts given by name and options, and jump hosts. */
+  sshEnv: SshEnvironment;
+  /** Ask for a sudo password (tests replace the terminal prompt). */
+  prompt?: (question: string) => Promise<string>;
+  /** rsync's remote-shell relay: default Perl when it is on PATH, else Node (tests run both). */
+  rsyncRelay?: RsyncRelay;
+  /** record and preview modes: the recorder's canned answers and where it prints. */
+  recorder?: RecorderOptions;
+}
+
+export class HostTransportFactory implements TransportFactory {
+  private readonly hosts = new Map<string, HostTransport>();
+  private readonly sudoPasswords: SudoPasswords;
+  private readonly backend: Backend;
+  private readonly recorder?: Recorder;
+  private privateDir?: tmp.DirResult;
+
+  constructor(protected readonly opts: FactoryOptions) {
+    this.sudoPasswords = new SudoPasswords(opts.interactive, opts.prompt);
+    if (opts.mode !== 'real') this.recorder = new Recorder(opts.recorder);
+    this.backend = opts.mode === 'record' ? (this.recorder as Recorder) : this.realBackend();
+  }
+
+  /** Every line recorded (record mode: every call; preview: every call that would change something). */
+  get records(): string[] {
+    return this.recorder?.records ?? [];
+  }
+
+  private realBackend(): Backend {
+    const ssh = new SshBackend(new ConnectionPool({ log: this.opts.log, sshEnv: this.opts.sshEnv }));
+    const rsyncDeps = { ssh, log: this.opts.log, privateDir: () => this.dir(), relay: this.opts.rsyncRelay };
+    return {
+      exec: (call) => ssh.exec(call),
+      put: (call) => ssh.put(call),
+      get: (call) => ssh.get(call),
+      local: runLocal,
+      rsync: (call) => runRsync(call, rsyncDeps),
+      close: () => ssh.close(),
+    };
+  }
+
+  forHost(host: HostSettings): HostTransport;
+  forHost(hostName: string, options: Readonly<Record<string, string>>): HostTransport;
+  forHost(host: HostSettings | string, options?: Readonly<Record<string, string>>): HostTransport {
+    const settings = typeof host === 'string' ? resolveHostSettings(host, options ?? {}, this.opts.sshEnv) : host;
+    let front = this.hosts.get(settings.name);
+    if (!front) {
+      front = new HostFront(settings, {
+        mode: this.opts.mode,
+        backend: this.backend,
+        recorder: this.recorder,
+        log: this.opts.log,
+        sudoPasswords: this.sudoPasswords,
+        interactive: this.opts.interactive,
+      });
+      this.hosts.set(settings.name, front);
+    }
+    return front;
+  }
+
+  /** Disconnect everything and remove the private temp dir. Idempotent. */
+  async closeAll(): Promise<void> {
+    await this.backend.close();
+    this.hosts.clear();
+    this.privateDir?.removeCallback();
+    this.privateDir = undefined;
+  }
+
+  /** Ctrl-C: say so and disconnect (running commands then fail). */
+  interrupt(): Promise<void> {
+    this.opts.log.warn('interrupted: closing ssh connections');
+    return this.closeAll();
+  }
+
+  private dir(): string {
+    // Private (0700) and removed at the end: it holds the rsync tunnel's sockets.
+    this.privateDir ??= tmp.dirSync({ prefix: 'hostout-', mode: 0o700, unsafeCleanup: true });
+    return this.privateDir.name;
+  }
+}
+
+export interface RealTransportOptions {
+  log: Logger;
+  interactive: boolean;
+  sshEnv: SshEnvironment;
+  prompt?: (question: string) => Promise<string>;
+  rsyncRelay?: RsyncRelay;
+}
+
+/** Runs everything: ssh connections, local processes, rsync. */
+export class RealTransportFactory extends HostTransportFactory {
+  constructor(opts: RealTransportOptions) {
+    super({ ...opts, mode: 'real' });
+  }
+}
+
+export interface RecordingOptions extends RecorderOptions {
+  /** Where ssh config lives for hosts given by name and options; default none at all (hermetic). */
+  sshEnv?: SshEnvironment;
+}
+
+/** Runs nothing: records every call (`records`) and answers from canned responses. For tests and `--dry-run --offline`. */
+export class RecordingTransportFactory extends HostTransportFactory {
+  constructor(opts: RecordingOptions = {}) {
+    const { sshEnv, ...recorder } = opts;
+    super({ mode: 'record', log: createPlainLogger('quiet', () => undefined), interactive: false, sshEnv: sshEnv ?? hermeticSshEnvironment(), recorder });
+  }
+}

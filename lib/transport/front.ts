@@ -1,0 +1,247 @@
+/**
+ * The transport front: ONE implementation of the primitives (`ctx.remote`,
+ * `ctx.local`, `ctx.rsync`) over a backend. Everything every primitive needs
+ * is done here once: choosing the identity, building the command line (cwd,
+ * env, shell, su/sudo), the sudo responder, masking, echo and -v lines,
+ * turning a failed command into a CommandError, and the run mode:
+ *
+ * - real: every call goes to the backend (ssh and local processes);
+ * - preview (`--dry-run`): calls that only ask (`exists`, `readOnly`
+ *   commands) run on the real host; rsync runs for real as
+ *   `rsync --dry-run --itemize-changes` and reports the file delta; every
+ *   other call goes to the recorder and is printed instead of run;
+ * - record (`--dry-run --offline`, unit tests): everything goes to the recorder.
+ *
+ * A backend (backends/) only executes or records. A new primitive is a
+ * method here plus, where it needs one, a backend method.
+ */
+import * as os from 'node:os';
+import { CommandError, HostoutError } from '../errors';
+import type { Logger } from '../log';
+import type { Backend, OutputSinks, RawResult } from './backends/backend';
+import { localCommand, refuseSudoIfDisabled, sudoLine, withCwdAndEnv, wrapInShell } from './command-line';
+import type { HostSettings, Identity } from './host-settings';
+import { shellJoin, shellQuote } from './quote';
+import { SudoResponder } from './responder';
+import { summariseItemized } from './rsync-delta';
+import { shownRsyncArgv } from './rsync';
+import { maskSecrets, toLine, type CommandText, type Line } from './secret';
+import type { SudoPasswords } from './sudo-password';
+import type {
+  CommandResult, HostTransport, LocalRunOptions, LocalShell, RemoteRunOptions, RemoteShell, Rsync, RsyncOptions, SudoOptions,
+} from './types';
+
+export type RunMode = 'real' | 'preview' | 'record';
+
+export interface FrontDeps {
+  mode: RunMode;
+  /** Real mode and preview: the executing backend. Record mode: the recorder. */
+  backend: Backend;
+  /** Preview: where every call that would change something goes. */
+  recorder?: Backend;
+  log: Logger;
+  sudoPasswords: SudoPasswords;
+  /** A terminal is there (local su/sudo may ask on it). */
+  interactive: boolean;
+}
+
+const STDERR_TAIL_LINES = 10;
+
+export function stderrTail(stderr: string, lines = STDERR_TAIL_LINES): string {
+  return stderr.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** Streams output lines to the log as `[host] out: ...`, masked (info with `echo`, else debug). */
+function lineSink(prefix: string, emit: (line: string) => void): { push(chunk: Buffer): void; flush(): void } {
+  let partial = '';
+  return {
+    push(chunk) {
+      partial += chunk.toString('utf8');
+      const lines = partial.split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) emit(`${prefix}${l}`);
+    },
+    flush() {
+      if (partial) emit(`${prefix}${partial}`);
+      partial = '';
+    },
+  };
+}
+
+type As = 'login' | 'buildout' | undefined;
+
+export class HostFront implements HostTransport {
+  readonly remote: RemoteShell;
+  readonly local: LocalShell;
+  readonly rsync: Rsync;
+
+  constructor(readonly settings: HostSettings, private readonly deps: FrontDeps) {
+    this.remote = {
+      run: (command, o) => this.remoteRun(command, o),
+      sudo: (command, o) => this.remoteSudo(command, o),
+      put: (localPath, remotePath, o = {}) => this.transfer('put', o.as, localPath, remotePath, o.mode),
+      get: (remotePath, localPath, o = {}) => this.transfer('get', o.as, localPath, remotePath),
+      exists: (path, o = {}) => this.exists(path, o.as),
+    };
+    this.local = { run: (command, o) => this.localRun(command, o) };
+    this.rsync = (o) => this.runRsync(o);
+  }
+
+  private identity(as: As): Identity {
+    return as === 'buildout' ? this.settings.buildout : this.settings.login;
+  }
+
+  private target(identity: Identity): string {
+    return `${identity.user}@${this.settings.hostname}:${this.settings.port}`;
+  }
+
+  private mask(text: string, extra: readonly string[] = []): string {
+    return maskSecrets(text, [...this.settings.secrets, ...extra]);
+  }
+
+  /** The backend for a call: a preview runs only what asks, and records what would change. */
+  private backendFor(readOnly: boolean): Backend {
+    const { mode, backend, recorder } = this.deps;
+    return mode === 'preview' && !readOnly ? (recorder as Backend) : backend;
+  }
+
+  /** Whether the call runs for real (then -v shows it; recorded calls are printed by the recorder). */
+  private executes(readOnly: boolean): boolean {
+    return this.deps.mode === 'real' || (this.deps.mode === 'preview' && readOnly);
+  }
+
+  private sinks(prefix: string, echo: boolean | undefined, secrets: readonly string[]): OutputSinks & { flush(): void } {
+    const { log } = this.deps;
+    const emit = (l: string) => (echo ? log.info(this.mask(l, secrets)) : log.debug(this.mask(l, secrets)));
+    const out = lineSink(`${prefix} out: `, emit);
+    const err = lineSink(`${prefix} err: `, emit);
+    return { onStdout: (c) => out.push(c), onStderr: (c) => err.push(c), flush: () => { out.flush(); err.flush(); } };
+  }
+
+  /** One CommandError for every failed command, whichever primitive ran it. */
+  private failure(target: string, shown: string, r: RawResult, secrets: readonly string[]): CommandError {
+    const tail = this.mask(stderrTail(r.stderr), secrets);
+    const status = r.code === null ? `signal ${r.signal ?? 'unknown'}` : `exit status ${r.code}`;
+    const indented = tail ? `\n${tail.split('\n').map((l) => `  ${l}`).join('\n')}` : '';
+    return new CommandError(`command failed on ${target} with ${status}: ${shown}${indented}`, {
+      host: this.settings.name, command: shown, status: r.code, signal: r.signal, target, stderrTail: tail,
+    });
+  }
+
+  private async remoteExec(
+    as: As, line: Line, o: RemoteRunOptions, extra: { responder?: SudoResponder; record?: string; question?: { exists: string } } = {},
+  ): Promise<CommandResult> {
+    const identity = this.identity(as);
+    const target = this.target(identity);
+    const shown = this.mask(line.shown);
+    const record = extra.record ?? `remote(${target}): ${shown}`;
+    const readOnly = !!o.readOnly || !!extra.question;
+    if (this.executes(readOnly)) this.deps.log.debug(`[${this.settings.name}] ${record}`);
+    const sinks = this.sinks(`[${this.settings.name}]`, o.echo, line.secrets);
+    let r: RawResult;
+    try {
+      r = await this.backendFor(readOnly).exec({
+        host: this.settings, identity, line, record, stdin: o.stdin, responder: extra.responder, question: extra.question, ...sinks,
+      });
+    } finally {
+      sinks.flush();
+    }
+    if (r.code !== 0 && !o.allowFailure) throw this.failure(target, shown, r, line.secrets);
+    return { stdout: r.stdout, stderr: r.stderr, code: r.code };
+  }
+
+  private remoteRun(command: CommandText, o: RemoteRunOptions = {}): Promise<CommandResult> {
+    return this.remoteExec(o.as, wrapInShell(withCwdAndEnv(command, o), this.settings.shell), o);
+  }
+
+  private async remoteSudo(command: CommandText, o: SudoOptions = {}): Promise<CommandResult> {
+    const line = withCwdAndEnv(command, o);
+    refuseSudoIfDisabled(this.settings, { ...line, shown: this.mask(line.shown) });
+    const identity = this.identity(o.as);
+    const responder = new SudoResponder(this.deps.sudoPasswords.forHost(this.settings, identity.user));
+    return this.remoteExec(o.as, sudoLine(line, { user: o.user, shell: this.settings.shell }), o, { responder });
+  }
+
+  private async exists(path: string, as: As): Promise<boolean> {
+    const line = toLine(`test -e ${shellQuote(path)}`);
+    const target = this.target(this.identity(as));
+    const r = await this.remoteExec(as, line, { allowFailure: true }, { record: `exists(${target}): ${path}`, question: { exists: path } });
+    if (r.code === 0) return true;
+    if (r.code === 1) return false;
+    throw new CommandError(`cannot tell whether ${path} exists on ${target} (exit status ${r.code}): ${this.mask(r.stderr.trim())}`, {
+      host: this.settings.name, command: line.shown, status: r.code, target, stderrTail: this.mask(stderrTail(r.stderr)),
+    });
+  }
+
+  private async transfer(kind: 'put' | 'get', as: As, localPath: string, remotePath: string, mode?: number): Promise<void> {
+    const identity = this.identity(as);
+    const target = this.target(identity);
+    const what = kind === 'put' ? `${localPath} -> ${remotePath}` : `${remotePath} -> ${localPath}`;
+    const record = `${kind}(${target}): ${what}${mode !== undefined ? ` (mode ${mode.toString(8).padStart(4, '0')})` : ''}`;
+    if (this.executes(false)) this.deps.log.debug(`[${this.settings.name}] ${record}`);
+    const backend = this.backendFor(false);
+    const call = { host: this.settings, identity, record, localPath, remotePath, mode };
+    try {
+      await (kind === 'put' ? backend.put(call) : backend.get(call));
+    } catch (e) {
+      if (e instanceof HostoutError) throw e;
+      const detail = (e as Error).message.replace(/^.*?:\s*/, '') || (e as Error).message;
+      throw new CommandError(`${kind} ${what} on ${target} failed: ${detail}`, {
+        host: this.settings.name, command: `${kind} ${what}`, target, stderrTail: (e as Error).message, cause: e,
+      });
+    }
+  }
+
+  private async localRun(command: CommandText, o: LocalRunOptions = {}): Promise<CommandResult> {
+    const cmd = localCommand(command, o, os.userInfo().username, process.getuid?.() === 0);
+    const shown = this.mask(cmd.shown);
+    const record = `local: ${shown}`;
+    const readOnly = !!o.readOnly;
+    if (this.executes(readOnly)) this.deps.log.debug(`[${this.settings.name}] ${record}`);
+    const sinks = this.sinks('[localhost]', o.echo, cmd.secrets);
+    const env = o.env ? Object.fromEntries(Object.entries(o.env).map(([k, v]) => [k, typeof v === 'string' ? v : v.reveal()])) : undefined;
+    let r: RawResult;
+    try {
+      r = await this.backendFor(readOnly).local({
+        host: this.settings, record, command: cmd, cwd: o.cwd, env, stdin: o.stdin, interactive: this.deps.interactive, ...sinks,
+      });
+    } finally {
+      sinks.flush();
+    }
+    if (r.code !== 0 && !o.allowFailure) throw this.failure('localhost', shown, r, cmd.secrets);
+    return { stdout: r.stdout, stderr: r.stderr, code: r.code };
+  }
+
+  private async runRsync(o: RsyncOptions): Promise<CommandResult> {
+    const identity = this.identity(o.as);
+    const preview = this.deps.mode === 'preview';
+    const extraFlags = preview ? ['--dry-run', '--itemize-changes'] : [];
+    const shownArgv = shownRsyncArgv({ host: this.settings, identity, options: o, extraFlags: [] });
+    const shown = this.mask(shellJoin(shownArgv));
+    const record = `rsync: ${shown}`;
+    const { log } = this.deps;
+    if (preview) this.deps.recorder?.rsync({ host: this.settings, identity, record, options: o, extraFlags, responder: () => this.rsyncResponder(identity), interactive: false });
+    else if (this.executes(false)) log.debug(`[${this.settings.name}] ${record}`);
+    const sinks = this.sinks('[localhost] rsync:', preview ? false : o.echo, []);
+    let r: RawResult;
+    try {
+      // A preview runs rsync itself, read-only: --dry-run changes nothing and tells what would change.
+      r = await this.deps.backend.rsync({
+        host: this.settings, identity, record, options: o, extraFlags, responder: () => this.rsyncResponder(identity), interactive: this.deps.interactive, ...sinks,
+      });
+    } finally {
+      sinks.flush();
+    }
+    if (r.code !== 0) throw this.failure(this.target(identity), shown, r, []);
+    if (preview) {
+      const delta = summariseItemized(r.stdout);
+      log.info(`[${this.settings.name}] rsync would ${delta.summary}`);
+      for (const item of delta.items) log.debug(`[${this.settings.name}]   ${item}`);
+    }
+    return { stdout: r.stdout, stderr: r.stderr, code: r.code };
+  }
+
+  private rsyncResponder(identity: Identity): SudoResponder {
+    return new SudoResponder(this.deps.sudoPasswords.forHost(this.settings, identity.user));
+  }
+}
