@@ -177,7 +177,7 @@ describe('errors and exit status', () => {
   test('a command that throws: one message naming host, command and why, no stack trace, exit 1', () => {
     const r = hostout(['beta', 'fail'], SITE);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe("hostout: beta: 'fail' (from fabfile.js) failed: deliberate failure\n");
+    expect(r.stderr).toBe("hostout: [beta] 'fail' (from fabfile.js) failed: deliberate failure\n");
   });
 
   test('a command that returns false: `Return value: False`, exit 1', () => {
@@ -186,10 +186,11 @@ describe('errors and exit status', () => {
     expect(r.stdout).toContain('Return value: False\n');
   });
 
-  test('a failed remote command (--dry-run predeploy on a host that is not bootstrapped): exit 1, host and reason', () => {
-    const r = hostout(['gamma', 'deploy', '--dry-run'], SITE);
+  test('a failed remote command (--dry-run --offline predeploy on a host assumed not bootstrapped): exit 1, host and reason', () => {
+    const r = hostout(['gamma', 'deploy', '--dry-run', '--offline'], SITE);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe("hostout: gamma: /srv/gamma/bin/buildout does not exist: the host does not seem to be bootstrapped; run 'hostout gamma bootstrap' first\n");
+    expect(r.stdout).toContain('[gamma]   (assumed, not asked: /srv/gamma/bin/buildout does not exist)\n');
+    expect(r.stderr).toBe("hostout: [gamma] /srv/gamma/bin/buildout does not exist: the host does not seem to be bootstrapped; run 'hostout gamma bootstrap' first\n");
   });
 
   test('an unknown option before the hosts: exit 2', () => {

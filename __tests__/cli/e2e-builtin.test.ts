@@ -347,7 +347,7 @@ describe('uploadbuildout + buildout (real zc.buildout, offline)', () => {
     rmSync(path.join(depPath, 'bin', 'buildout'));
     const r = hostout(['dep', 'deploy'], site, { HOME: home });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`dep: ${depPath}/bin/buildout does not exist`);
+    expect(r.stderr).toContain(`hostout: [dep] ${depPath}/bin/buildout does not exist`);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -38,6 +38,6 @@ test('a run: the host and command ticked off, the steps shown under the command,
 test('a failure: the command is crossed out and the message printed once more after the tree, exit 1', () => {
   const { code, screen } = onTerminal(['beta', 'fail']);
   expect(code).toBe(1);
-  expect(screen).toContain("  ✖ beta: 'fail' (from fabfile.js) failed: deliberate failure");
-  expect(screen.trimEnd().split('\n').pop()).toBe("hostout: beta: 'fail' (from fabfile.js) failed: deliberate failure");
+  expect(screen).toContain("  ✖ [beta] 'fail' (from fabfile.js) failed: deliberate failure");
+  expect(screen.trimEnd().split('\n').pop()).toBe("hostout: [beta] 'fail' (from fabfile.js) failed: deliberate failure");
 });

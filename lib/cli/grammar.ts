@@ -17,6 +17,7 @@ export const OPTION_TABLE: Readonly<Record<string, { value: boolean; alias?: str
   configuration: { value: true, alias: 'c' },
   'no-user-defaults': { value: false, alias: 'U' },
   'dry-run': { value: false },
+  offline: { value: false },
   resolve: { value: false },
   annotate: { value: false },
   query: { value: false },

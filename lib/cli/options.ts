@@ -18,6 +18,7 @@ export interface ParsedOptions {
   configuration?: string;
   'no-user-defaults': boolean;
   'dry-run': boolean;
+  offline: boolean;
   resolve: boolean;
   annotate: boolean;
   query: boolean;
@@ -31,7 +32,8 @@ export interface ParsedOptions {
 const DESCRIPTIONS: Record<keyof ParsedOptions, string> = {
   configuration: 'buildout configuration file (default: buildout.cfg, else parts/hostout/hostout.cfg)',
   'no-user-defaults': 'do not read ~/.buildout/default.cfg',
-  'dry-run': 'print every command a run would execute, connect nowhere',
+  'dry-run': 'connect and ask the hosts what a run needs to know, then print every command that would change something (and rsync\'s file delta) instead of running it',
+  offline: 'with --dry-run: connect nowhere; every answer a host would give is assumed, and marked so',
   resolve: 'print every resolved buildout value as JSON',
   annotate: 'print the annotated configuration of [SECTION...] like `buildout annotate`',
   query: 'print one resolved value: --query SECTION:OPTION',
@@ -47,6 +49,7 @@ export function parseOptionWords(words: readonly string[]): ParsedOptions {
   const opts: ParsedOptions = {
     'no-user-defaults': false,
     'dry-run': false,
+    offline: false,
     resolve: false,
     annotate: false,
     query: false,

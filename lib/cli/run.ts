@@ -57,10 +57,6 @@ class LazyTransport implements TransportFactory {
   async closeAll(): Promise<void> {
     await this.real?.closeAll();
   }
-
-  async interrupt(): Promise<void> {
-    await this.real?.interrupt();
-  }
 }
 
 /**
@@ -77,7 +73,7 @@ function onSignals(transport: LazyTransport, stderr: (line: string) => void): ()
       if (stopping) process.exit(status);
       stopping = true;
       stderr(signal === 'SIGINT' ? 'Stopped.' : 'Terminated.');
-      void transport.interrupt().finally(() => process.exit(status));
+      void transport.closeAll().finally(() => process.exit(status));
     }];
   });
   for (const [signal, handler] of handlers) process.on(signal, handler);

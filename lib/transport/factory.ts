@@ -2,8 +2,8 @@
  * Transport factories: one HostFront per host over the backends of the run
  * mode. The real factory owns the ssh connection pool and the run's private
  * temp dir (the rsync relay's sockets); the recording factory owns a
- * recorder. Signals are the CLI's business: `interrupt()` is what its one
- * handler calls.
+ * recorder. Signals are the CLI's business: its one handler calls
+ * `closeAll()`, and running commands then fail.
  */
 import * as tmp from 'tmp';
 import { createPlainLogger, type Logger } from '../log';
@@ -91,12 +91,6 @@ export class HostTransportFactory implements TransportFactory {
     this.hosts.clear();
     this.privateDir?.removeCallback();
     this.privateDir = undefined;
-  }
-
-  /** Ctrl-C: say so and disconnect (running commands then fail). */
-  interrupt(): Promise<void> {
-    this.opts.log.warn('interrupted: closing ssh connections');
-    return this.closeAll();
   }
 
   private dir(): string {
