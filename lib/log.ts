@@ -4,6 +4,7 @@
  * records. Levels follow -q / -v: quiet shows warnings and errors only,
  * verbose adds `debug` (for example every command the transport runs).
  */
+import { maskSecrets } from './transport/secret';
 export interface Logger {
   info(message: string): void;
   warn(message: string): void;
@@ -35,5 +36,21 @@ export function createRecordingLogger(): Logger & { lines: string[] } {
     warn: (m) => lines.push(`warning: ${m}`),
     error: (m) => lines.push(`error: ${m}`),
     debug: (m) => lines.push(`debug: ${m}`),
+  };
+}
+
+/**
+ * The logger a host's commands get: every line masks the host's secrets
+ * (passwords, passphrases), so a plugin's own progress line that mentions a
+ * value containing one prints ******** like the transport's lines do.
+ */
+export function maskingLogger(log: Logger, secrets: readonly string[]): Logger {
+  if (secrets.length === 0) return log;
+  const mask = (m: string) => maskSecrets(m, secrets);
+  return {
+    info: (m) => log.info(mask(m)),
+    warn: (m) => log.warn(mask(m)),
+    error: (m) => log.error(mask(m)),
+    debug: (m) => log.debug(mask(m)),
   };
 }

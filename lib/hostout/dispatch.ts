@@ -11,7 +11,7 @@
  *   per host, so one host can never change what another sees (compat §7.4.5).
  */
 import { CommandError, HostoutError, UsageError } from '../errors';
-import type { Logger } from '../log';
+import { maskingLogger, type Logger } from '../log';
 import type { HostTransport, TransportFactory } from '../transport/types';
 import type { HostDefinition } from './hosts';
 import type { LoadedPlugin } from './plugins';
@@ -36,6 +36,8 @@ export interface CommandListing {
 interface HostScope {
   def: HostDefinition;
   options: Readonly<HostOptions>;
+  /** The run's logger, masking this host's secrets. */
+  log: Logger;
   transport?: HostTransport;
 }
 
@@ -46,7 +48,7 @@ export class Runtime {
   constructor(readonly hosts: readonly HostDefinition[], private readonly opts: RuntimeOptions) {
     const handles: Record<string, HostHandle> = {};
     for (const def of hosts) {
-      this.scopes.set(def.name, { def, options: Object.freeze({ ...def.options }) });
+      this.scopes.set(def.name, { def, options: Object.freeze({ ...def.options }), log: maskingLogger(opts.log, def.settings?.secrets ?? []) });
       const scope = this.scopes.get(def.name)!;
       handles[def.name] = Object.freeze({
         name: def.name,
@@ -115,7 +117,7 @@ export class Runtime {
       remote: transport.remote,
       local: transport.local,
       rsync: transport.rsync,
-      log: this.opts.log,
+      log: scope.log,
       dryRun: this.opts.dryRun,
       buildoutDirectory: this.opts.buildoutDirectory,
     });

@@ -7,14 +7,14 @@
 import { ConfigError, UsageError } from '../errors';
 import type { HostSettings, RsyncCompress } from './host-settings';
 import { shellJoin, shellQuote } from './quote';
-import { joinLines, quoteLine, quoteValue, toLine, type CommandText, type Line, type Secret } from './secret';
+import { isLine, joinLines, quoteLine, quoteValue, toLine, type CommandText, type Line, type Secret } from './secret';
 import type { RsyncOptions } from './types';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface Placement {
   cwd?: string;
-  env?: Record<string, string | Secret>;
+  env?: Record<string, string | Secret | Line>;
 }
 
 /** `cd DIR && export K=V && COMMAND`, every value quoted. */
@@ -23,7 +23,7 @@ export function withCwdAndEnv(command: CommandText, opts: Placement): Line {
   if (opts.cwd) parts.push(toLine(`cd ${shellQuote(opts.cwd)}`));
   for (const [k, v] of Object.entries(opts.env ?? {})) {
     if (!ENV_NAME.test(k)) throw new UsageError(`invalid environment variable name '${k}'`);
-    parts.push(joinLines([`export ${k}=`, quoteValue(v)]));
+    parts.push(joinLines([`export ${k}=`, isLine(v) ? quoteLine(v) : quoteValue(v)]));
   }
   parts.push(toLine(command));
   return joinLines(parts, ' && ');

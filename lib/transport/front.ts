@@ -19,7 +19,7 @@ import * as os from 'node:os';
 import { CommandError, HostoutError } from '../errors';
 import type { Logger } from '../log';
 import type { Backend, OutputSinks, RawResult } from './backends/backend';
-import { localCommand, refuseSudoIfDisabled, sudoLine, withCwdAndEnv, wrapInShell } from './command-line';
+import { localCommand, refuseSudoIfDisabled, sudoLine, withCwdAndEnv, wrapInShell, type Placement } from './command-line';
 import type { HostSettings, Identity } from './host-settings';
 import { shellJoin, shellQuote } from './quote';
 import { SudoResponder } from './responder';
@@ -99,6 +99,17 @@ export class HostFront implements HostTransport {
     return maskSecrets(text, [...this.settings.secrets, ...extra]);
   }
 
+  /**
+   * A plugin's command and env as they enter the front: the host's secrets are
+   * masked in `shown` here, before any quoting or wrapping could change how
+   * they are spelled.
+   */
+  private entry(command: CommandText, o: Placement): { line: Line; placement: Placement } {
+    const line = toLine(command);
+    const env = o.env && Object.fromEntries(Object.entries(o.env).map(([k, v]) => [k, typeof v === 'string' ? { actual: v, shown: this.mask(v), secrets: [] } : v]));
+    return { line: { ...line, shown: this.mask(line.shown) }, placement: { cwd: o.cwd, env } };
+  }
+
   /** The backend for a call: a preview runs only what asks, and records what would change. */
   private backendFor(readOnly: boolean): Backend {
     const { mode, backend, recorder } = this.deps;
@@ -129,7 +140,7 @@ export class HostFront implements HostTransport {
   }
 
   private async remoteExec(
-    as: As, line: Line, o: RemoteRunOptions, extra: { responder?: SudoResponder; record?: string; question?: { exists: string } } = {},
+    as: As, line: Line, o: RemoteRunOptions, extra: { responder?: SudoResponder; record?: string; question?: { exists: string; shown: string } } = {},
   ): Promise<CommandResult> {
     const identity = this.identity(as);
     const target = this.target(identity);
@@ -151,12 +162,14 @@ export class HostFront implements HostTransport {
   }
 
   private remoteRun(command: CommandText, o: RemoteRunOptions = {}): Promise<CommandResult> {
-    return this.remoteExec(o.as, wrapInShell(withCwdAndEnv(command, o), this.settings.shell), o);
+    const { line, placement } = this.entry(command, o);
+    return this.remoteExec(o.as, wrapInShell(withCwdAndEnv(line, placement), this.settings.shell), o);
   }
 
   private async remoteSudo(command: CommandText, o: SudoOptions = {}): Promise<CommandResult> {
-    const line = withCwdAndEnv(command, o);
-    refuseSudoIfDisabled(this.settings, { ...line, shown: this.mask(line.shown) });
+    const entered = this.entry(command, o);
+    const line = withCwdAndEnv(entered.line, entered.placement);
+    refuseSudoIfDisabled(this.settings, line);
     const identity = this.identity(o.as);
     const responder = new SudoResponder(this.deps.sudoPasswords.forHost(this.settings, identity.user));
     return this.remoteExec(o.as, sudoLine(line, { user: o.user, shell: this.settings.shell }), o, { responder });
@@ -165,10 +178,11 @@ export class HostFront implements HostTransport {
   private async exists(path: string, as: As): Promise<boolean> {
     const line = toLine(`test -e ${shellQuote(path)}`);
     const target = this.target(this.identity(as));
-    const r = await this.remoteExec(as, line, { allowFailure: true }, { record: `exists(${target}): ${path}`, question: { exists: path } });
+    const shownPath = this.mask(path);
+    const r = await this.remoteExec(as, line, { allowFailure: true }, { record: `exists(${target}): ${shownPath}`, question: { exists: path, shown: shownPath } });
     if (r.code === 0) return true;
     if (r.code === 1) return false;
-    throw new CommandError(`cannot tell whether ${path} exists on ${target} (exit status ${r.code}): ${this.mask(r.stderr.trim())}`, {
+    throw new CommandError(`cannot tell whether ${shownPath} exists on ${target} (exit status ${r.code}): ${this.mask(r.stderr.trim())}`, {
       host: this.settings.name, command: line.shown, status: r.code, target, stderrTail: this.mask(stderrTail(r.stderr)),
     });
   }
@@ -176,7 +190,7 @@ export class HostFront implements HostTransport {
   private async transfer(kind: 'put' | 'get', as: As, localPath: string, remotePath: string, mode?: number): Promise<void> {
     const identity = this.identity(as);
     const target = this.target(identity);
-    const what = kind === 'put' ? `${localPath} -> ${remotePath}` : `${remotePath} -> ${localPath}`;
+    const what = this.mask(kind === 'put' ? `${localPath} -> ${remotePath}` : `${remotePath} -> ${localPath}`);
     const record = `${kind}(${target}): ${what}${mode !== undefined ? ` (mode ${mode.toString(8).padStart(4, '0')})` : ''}`;
     if (this.executes(false)) this.deps.log.debug(`[${this.settings.name}] ${record}`);
     const backend = this.backendFor(false);
@@ -185,15 +199,17 @@ export class HostFront implements HostTransport {
       await (kind === 'put' ? backend.put(call) : backend.get(call));
     } catch (e) {
       if (e instanceof HostoutError) throw e;
-      const detail = (e as Error).message.replace(/^.*?:\s*/, '') || (e as Error).message;
+      const message = this.mask((e as Error).message);
+      const detail = message.replace(/^.*?:\s*/, '') || message;
       throw new CommandError(`${kind} ${what} on ${target} failed: ${detail}`, {
-        host: this.settings.name, command: `${kind} ${what}`, target, stderrTail: (e as Error).message, cause: e,
+        host: this.settings.name, command: `${kind} ${what}`, target, stderrTail: message,
       });
     }
   }
 
   private async localRun(command: CommandText, o: LocalRunOptions = {}): Promise<CommandResult> {
-    const cmd = localCommand(command, o, os.userInfo().username, process.getuid?.() === 0);
+    const { line, placement } = this.entry(command, o);
+    const cmd = localCommand(line, { ...o, ...placement }, os.userInfo().username, process.getuid?.() === 0);
     const shown = this.mask(cmd.shown);
     const record = `local: ${shown}`;
     const readOnly = !!o.readOnly;

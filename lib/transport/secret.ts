@@ -96,11 +96,19 @@ export function sh(strings: TemplateStringsArray, ...values: (string | number | 
   return joinLines(pieces);
 }
 
-/** Replace every occurrence of each non-empty secret in `text` with MASK. */
+/**
+ * The spellings a secret may take in printed text: as it is, inside single
+ * quotes as shellQuote writes it (`'` → `'\''`), and inside a JSON string.
+ */
+function spellings(value: string): string[] {
+  return [value, value.replace(/'/g, `'\\''`), JSON.stringify(value).slice(1, -1)];
+}
+
+/** Replace every occurrence of each non-empty secret in `text` (in any of its spellings) with MASK. */
 export function maskSecrets(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;
   // Longest first, so a secret that contains another is masked whole.
-  const list = secrets.filter((s): s is string => !!s && s.length > 0).sort((a, b) => b.length - a.length);
+  const list = [...new Set(secrets.filter((s): s is string => !!s && s.length > 0).flatMap(spellings))].sort((a, b) => b.length - a.length);
   for (const value of list) out = out.split(value).join(MASK);
   return out;
 }

@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { CommandError } from '../../lib/errors';
+import { CommandError, ConfigError } from '../../lib/errors';
 import type { CommandContext, CommandSpec, Plugin } from '../../lib/hostout/types';
 import { shellQuote as q } from '../../lib/transport/quote';
 import { configClosure, releaseId } from './config-files';
@@ -39,9 +39,10 @@ async function writeRemoteFile(ctx: Ctx, file: string, content: string): Promise
   await ctx.remote.run(`printf '%s' ${q(content)} > ${q(file)}`, asBuildout(ctx));
 }
 
+/** Refused before anything runs, the same way (ConfigError, exit 2) as the transport refuses `remote.sudo`. */
 function refuseSudo(ctx: Ctx, what: string): void {
   if (ctx.options['no-sudo'] === 'true') {
-    throw new CommandError(`cannot ${what}: no-sudo is set for this host`, { host: ctx.name, command: ctx.command });
+    throw new ConfigError(`cannot ${what}: no-sudo is set for this host`, { host: ctx.name, option: 'no-sudo' });
   }
 }
 

@@ -40,7 +40,7 @@ export interface RemoteExec extends Call, OutputSinks {
   /** Set for lines made by sudoLine(): answers sudo's prompt. */
   responder?: SudoResponder;
   /** A question the front asks (the recorder answers it from its canned `exists`). */
-  question?: { exists: string };
+  question?: { exists: string; /** The path as it may be printed (masked). */ shown: string };
 }
 
 export interface Transfer extends Call {

@@ -48,7 +48,7 @@ export class Recorder implements Backend {
     if (!call.question) return this.answer(call.record);
     const e = this.opts.exists;
     const yes = typeof e === 'function' ? e(call.question.exists, call.host.name) : !!e;
-    if (this.opts.markAssumed) this.write(call.host.name, `  (assumed, not asked: ${call.question.exists} ${yes ? 'exists' : 'does not exist'})`);
+    if (this.opts.markAssumed) this.write(call.host.name, `  (assumed, not asked: ${call.question.shown} ${yes ? 'exists' : 'does not exist'})`);
     return { stdout: '', stderr: '', code: yes ? 0 : 1 };
   }
 
