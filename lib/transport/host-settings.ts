@@ -77,7 +77,7 @@ function parseRsyncCompress(name: string, value: string | undefined): RsyncCompr
   if (v === '') return 'lz4';
   if (v === 'false' || v === 'none') return 'no';
   if ((RSYNC_COMPRESS as readonly string[]).includes(v)) return v as RsyncCompress;
-  throw new ConfigError(`rsync-compress must be one of ${RSYNC_COMPRESS.join(', ')}, not '${value}'`, { host: name });
+  throw new ConfigError(`rsync-compress must be one of ${RSYNC_COMPRESS.join(', ')}, not '${value}'`, { host: name, option: 'rsync-compress' });
 }
 
 /** Fabric's default env.shell, which the original wrapped every remote command in. */
@@ -116,7 +116,7 @@ export function resolveHostSettings(
   const cfg = lookupSshConfig(alias, sshEnv);
   const portOption = options.port?.trim() ? Number(options.port) : undefined;
   if (portOption !== undefined && !Number.isInteger(portOption)) {
-    throw new ConfigError(`port must be a number, not '${options.port}'`, { host: name });
+    throw new ConfigError(`port must be a number, not '${options.port}'`, { host: name, option: 'port' });
   }
   // OpenSSH precedence: what the user wrote for this host beats ~/.ssh/config.
   const port = portInHost ?? portOption ?? cfg.port ?? 22;
