@@ -145,12 +145,17 @@ describe('pushdeploy on real servers', () => {
     expect(ownerOf(path.join(stagingPath, 'var/filestorage/Data.fs'))).toBe('zope');
   });
 
-  test('--dry-run deploy prints the plan and changes nothing', () => {
+  test('--dry-run deploy asks production, shows the true file delta, prints the plan and changes nothing', () => {
     const before = snapshotTree(prodSite);
     const stagingBefore = snapshotTree(stagingPath);
     const out = ok(['--dry-run', site, 'deploy']);
     expect(out).toMatch(/rsync/);
     expect(out).toContain(`supervisorctl restart`);
+    // rsync ran for real with --dry-run against the empty production: everything would be created.
+    const delta = /\[[^\]]+\] rsync would create (\d+), update (\d+), delete (\d+) \(([^)]*)\)/.exec(out);
+    expect(delta).not.toBeNull();
+    expect(Number(delta![1])).toBeGreaterThan(2);
+    expect(delta![4]).toMatch(/bin\/ \d+/);
     expect(snapshotTree(prodSite)).toEqual(before);
     expect(snapshotTree(stagingPath)).toEqual(stagingBefore);
   });
@@ -183,6 +188,16 @@ describe('pushdeploy on real servers', () => {
   test('a second deploy after a change moves only the change', () => {
     commitGitMessage(repos.git, 'version 2');
     ok([site, 'stage']);
+    // The preview names exactly the one changed file, and changes nothing.
+    const prodBefore = snapshotTree(prodSite);
+    const preview = ok(['--dry-run', '-v', site, 'deploy']);
+    expect(preview).toMatch(/rsync would create 0, update 1, delete 0 \(parts\/ 1\)/);
+    expect(preview).toMatch(/>f[.c]s[.t]\S* parts\/site\/site\.txt/);
+    expect(snapshotTree(prodSite)).toEqual(prodBefore);
+    const stagingBefore = snapshotTree(stagingPath);
+    const stagePreview = hostout(['--dry-run', site, 'stage']);
+    expect(stagePreview.code).toBe(0);
+    expect(snapshotTree(stagingPath)).toEqual(stagingBefore);
     const inode = (f: string) => fs.statSync(path.join(prodSite, f)).ino;
     const unchanged = inode('bin/site-run');
     const changed = inode('parts/site/site.txt');

@@ -152,7 +152,7 @@ export const commands: Record<string, CommandSpec> = {
     for (const dev of words(ctx.options.develop)) {
       const src = path.resolve(ctx.buildoutDirectory, dev);
       const out = path.join(distRoot, path.basename(src));
-      const meta = await ctx.local.run('python3 setup.py --name --version', { cwd: src });
+      const meta = await ctx.local.run('python3 setup.py --name --version', { cwd: src, readOnly: true });
       const [name = path.basename(src), version = '0'] = meta.stdout.trim().split('\n').map((s) => s.trim());
       await ctx.local.run(`rm -rf ${q(out)} && python3 setup.py -q sdist --formats=zip --dist-dir ${q(out)}`, { cwd: src });
       const listing = await ctx.local.run(`ls -1 ${q(out)}`);
@@ -214,7 +214,7 @@ export const commands: Record<string, CommandSpec> = {
       '( [ -e /etc/SuSE-release ] && echo SuSE ) || ( [ -e /etc/redhat-release ] && echo redhat ) || ' +
         '( [ -e /etc/fedora-release ] && echo fedora ) || lsb_release -is 2>/dev/null || ' +
         '( [ -e /etc/slackware-version ] && echo slackware ) || ( . /etc/os-release 2>/dev/null && echo "$ID" ) || echo unknown',
-      { allowFailure: true },
+      { allowFailure: true, readOnly: true },
     );
     const os = (r.stdout.trim().split(/\s+/)[0] || 'unknown').toLowerCase();
     ctx.log.info(`Detected Hostos = ${os}`);
@@ -225,7 +225,7 @@ export const commands: Record<string, CommandSpec> = {
     const os = String(await ctx.call('detecthostos'));
     await ctx.call(ctx.has(`bootstrap_users_${os}`) ? `bootstrap_users_${os}` : 'bootstrap_users');
     const pythonBin = `${ctx.options['python-path']}/bin`;
-    const check = await ctx.remote.run(`PATH="$PATH":${q(pythonBin)}; python${major(ctx)} -V`, { as: 'buildout', allowFailure: true });
+    const check = await ctx.remote.run(`PATH="$PATH":${q(pythonBin)}; python${major(ctx)} -V`, { as: 'buildout', allowFailure: true, readOnly: true });
     if (check.code !== 0) {
       if (ctx.options['force-python-compile'] === 'true') await ctx.call('bootstrap_python_buildout');
       else await ctx.call(ctx.has(`bootstrap_python_${os}`) ? `bootstrap_python_${os}` : 'bootstrap_python');
@@ -240,7 +240,7 @@ export const commands: Record<string, CommandSpec> = {
     const bg = ctx.options['buildout-group'];
     const present = await ctx.remote.run(
       `egrep ${q(`^${bu}:`)} /etc/passwd && egrep ${q(`^${eu}:`)} /etc/passwd && egrep ${q(`^${bg}:`)} /etc/group`,
-      { allowFailure: true },
+      { allowFailure: true, readOnly: true },
     );
     if (present.code !== 0) {
       refuseSudo(ctx, 'create users');
@@ -366,7 +366,7 @@ export const commands: Record<string, CommandSpec> = {
   }),
 
   bootscript_list: cmd('List the init scripts installed by hostout', async (ctx) => {
-    await ctx.remote.run('ls -l /etc/init.d/buildout-*', { allowFailure: true, echo: true });
+    await ctx.remote.run('ls -l /etc/init.d/buildout-*', { allowFailure: true, echo: true, readOnly: true });
   }),
 };
 
