@@ -40,33 +40,35 @@ export const SUDO_PROMPT = '[hostout-sudo-password]';
 export const SUDO_READY = '[hostout-sudo-ready]';
 
 /**
- * `sudo -S` with our own prompt; the command first prints SUDO_READY so the
- * responder (responder.ts) knows when sudo stopped reading the password from
- * stdin. `shown` leaves the prompt plumbing out.
+ * The one sudo wrapper: `sudo -S` with our own prompt, then a shell whose
+ * script first prints SUDO_READY, so the responder (responder.ts) knows when
+ * sudo stopped reading the password from stdin. `after` follows the quoted
+ * script (arguments for `"$@"`).
  */
-export function sudoLine(line: Line, opts: { user?: string; shell: string }): Line {
-  const shell = opts.shell || '/bin/sh -c';
+function sudoWrap(script: Line, opts: { user?: string; shell: string; after?: string }): string {
   const userPart = opts.user ? ` -u ${shellQuote(opts.user)}` : '';
-  const announced = joinLines([`echo ${shellQuote(SUDO_READY)} >&2; `, line]);
+  const announced = joinLines([`echo ${shellQuote(SUDO_READY)} >&2; `, script]);
+  return `sudo -S -p ${shellQuote(SUDO_PROMPT)} -H${userPart} -- ${opts.shell || '/bin/sh -c'} ${quoteLine(announced).actual}${opts.after ? ` ${opts.after}` : ''}`;
+}
+
+/** `remote.sudo`'s line; `shown` leaves the prompt plumbing out. */
+export function sudoLine(line: Line, opts: { user?: string; shell: string }): Line {
+  const userPart = opts.user ? ` -u ${shellQuote(opts.user)}` : '';
   return {
-    actual: `sudo -S -p ${shellQuote(SUDO_PROMPT)} -H${userPart} -- ${shell} ${quoteLine(announced).actual}`,
-    shown: `sudo -H${userPart} -- ${shell} ${quoteLine(line).shown}`,
+    actual: sudoWrap(line, opts),
+    shown: `sudo -H${userPart} -- ${opts.shell || '/bin/sh -c'} ${quoteLine(line).shown}`,
     secrets: line.secrets,
   };
 }
 
 /**
  * For rsync's `--rsync-path="sudo rsync"`: the remote command rsync asks for,
- * made to answer sudo's prompt like remote.sudo (argv passed through "$@").
+ * made to answer sudo's prompt like remote.sudo (rsync's argv passed on as "$@").
  */
 export function sudoRsyncLine(command: string): Line | undefined {
   if (!command.startsWith('sudo rsync ')) return undefined;
-  const rest = command.slice('sudo '.length);
-  return {
-    actual: `sudo -S -p ${shellQuote(SUDO_PROMPT)} -H -- /bin/sh -c ${shellQuote(`echo ${shellQuote(SUDO_READY)} >&2; exec "$@"`)} hostout-rsync ${rest}`,
-    shown: command,
-    secrets: [],
-  };
+  const actual = sudoWrap(toLine('exec "$@"'), { shell: '/bin/sh -c', after: `hostout-rsync ${command.slice('sudo '.length)}` });
+  return { actual, shown: command, secrets: [] };
 }
 
 /** The original's refusal of sudo on a `no-sudo` host, as a configuration error that names the host. */
