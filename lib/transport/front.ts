@@ -249,11 +249,8 @@ export class HostFront implements HostTransport {
       sinks.flush();
     }
     if (r.code !== 0) throw this.failure(this.target(identity), shown, r, []);
-    if (preview) {
-      const delta = summariseItemized(r.stdout);
-      log.info(`[${this.settings.name}] rsync would ${delta.summary}`);
-      for (const item of delta.items) log.debug(`[${this.settings.name}]   ${item}`);
-    }
+    // The itemized lines themselves went to -v as rsync's output; the summary is for everyone.
+    if (preview) log.info(`[${this.settings.name}] rsync would ${summariseItemized(r.stdout).summary}`);
     return { stdout: r.stdout, stderr: r.stderr, code: r.code };
   }
 
