@@ -12,16 +12,14 @@ export interface RsyncDelta {
   deleted: number;
   /** Changed items per top-level tree. */
   perTree: Record<string, number>;
-  /** The itemized lines of changed items, for -v. */
-  items: string[];
   /** `create 3, update 1, delete 0 (bin/ 2, eggs/ 2)`. */
   summary: string;
 }
 
-const ITEM = /^([<>ch.*])([fdLDS]|deleting)\S*\s+(.*)$/;
+const ITEM = /^([<>ch.*])(deleting|[fdLDS])\S*\s+(.*)$/;
 
 export function summariseItemized(output: string): RsyncDelta {
-  const delta: RsyncDelta = { created: 0, updated: 0, deleted: 0, perTree: {}, items: [], summary: '' };
+  const delta: RsyncDelta = { created: 0, updated: 0, deleted: 0, perTree: {}, summary: '' };
   for (const raw of output.split('\n')) {
     const line = raw.trimEnd();
     const m = ITEM.exec(line);
@@ -36,7 +34,6 @@ export function summariseItemized(output: string): RsyncDelta {
     delta[kind]++;
     const tree = file.includes('/') ? `${file.split('/')[0]}/` : file;
     delta.perTree[tree] = (delta.perTree[tree] ?? 0) + 1;
-    delta.items.push(line);
   }
   const trees = Object.entries(delta.perTree).map(([t, n]) => `${t} ${n}`).join(', ');
   delta.summary = `create ${delta.created}, update ${delta.updated}, delete ${delta.deleted}${trees ? ` (${trees})` : ''}`;
