@@ -1,13 +1,73 @@
+/**
+ * Two projects:
+ * - unit: the sources in-process through ts-jest, with recorders and temp files; no
+ *   servers, no oracle, no dist/. `npx jest --selectProjects unit` takes seconds.
+ * - e2e: everything that runs the real things: the built CLI (bin/hostout.js), sshd on
+ *   127.0.0.1 (fixtures/servers), rsync, su/sudo as test users, supervisord, the
+ *   zc.buildout and Python oracles. Its globalSetup builds dist/ from the current
+ *   sources first (__tests__/support/build.ts), so nothing runs a stale dist/.
+ * A new test file belongs to unit unless it is listed in E2E below; one that imports
+ * __tests__/support/built.ts (dist/) from the unit project fails at once, saying so.
+ * Shared test code lives in __tests__/support (not built into dist/).
+ */
+const E2E = [
+  'buildout-conformance/',
+  'buildout-differential/',
+  'buildout-fuzz/',
+  'buildout-url/',
+  'buildout/annotate-query.test.ts',
+  'buildout/errors.test.ts',
+  'buildout/spec-examples.test.ts',
+  'buildout/url-extends.test.ts',
+  'cli/cli.test.ts',
+  'cli/e2e-builtin.test.ts',
+  'cli/e2e-ssh.test.ts',
+  'cli/pipe.test.ts',
+  'cli/plugins.test.ts',
+  'cli/tty.test.ts',
+  'hostout/example-plugin.test.ts',
+  'pushdeploy/e2e.test.ts',
+  'pushdeploy/e2e-etc.test.ts',
+  'python-expr/conformance.test.ts',
+  'transport/harness.test.ts',
+  'transport/hostkeys.test.ts',
+  'transport/interrupt.test.ts',
+  'transport/local.test.ts',
+  'transport/remote.test.ts',
+  'transport/rsync.test.ts',
+].map((p) => `<rootDir>/__tests__/${p}`);
+
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** @type {import('jest').Config} */
-module.exports = {
+const common = {
   testEnvironment: 'node',
   roots: ['<rootDir>/__tests__'],
-  // Only *.test.ts are suites; other .ts files under __tests__ are shared helpers.
+  // Only *.test.ts are suites; __tests__/support holds the shared test code.
   testMatch: ['**/__tests__/**/*.test.ts'],
-  // 151002: ts-jest's note that module node16 wants isolatedModules; we compile with
-  // tsc for dist and only need ts-jest's type-checked CommonJS output here.
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false, ignoreCodes: [151002] } }] },
+  // tsconfig.json has isolatedModules, so ts-jest only transpiles (fast); the types of
+  // the tests and sources are checked once by `npm run typecheck` (npm test's pretest).
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testPathIgnorePatterns: ['/node_modules/', ...E2E.map((p) => escape(p.replace('<rootDir>', __dirname)))],
+      setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup-unit.ts'],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: E2E.map((p) => (p.endsWith('/') ? `${p}**/*.test.ts` : p)),
+      globalSetup: '<rootDir>/__tests__/support/build.ts',
+      setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup-e2e.ts'],
+    },
+  ],
   // End-to-end tests start real sshd/http servers; give them room but never hang CI.
   testTimeout: 120000,
   // Two cores: the ssh/rsync end-to-end files each start their own servers.

@@ -20,8 +20,8 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { dist } from '../support/built';
 import {
-  HOSTOUT_BIN,
   OracleBatch,
   errorTail,
   hasStackTrace,
@@ -29,7 +29,7 @@ import {
   runHostout,
   type OracleResult,
   type ProcessResult,
-} from '../helpers/oracle';
+} from '../support/oracle';
 import {
   hostoutArgs,
   listCases,
@@ -39,10 +39,10 @@ import {
   toExpectedRoot,
   type ConformanceCase,
   type Outcome,
-} from '../helpers/conformance-cases';
+} from '../support/conformance-cases';
 
 const cases = listCases();
-const distMain = path.join(path.dirname(HOSTOUT_BIN), '..', 'dist', 'lib', 'cli', 'main.js');
+const distMain = dist('lib', 'cli', 'main.js');
 
 const runRoot = makeRunRoot();
 

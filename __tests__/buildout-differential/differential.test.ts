@@ -16,9 +16,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { generateProject, type GeneratedProject } from '../../fixtures/buildout-gen/generate';
-import { loadEngine } from '../helpers/engine';
-import { OracleBatch, emptyHome, errorTail, hasStackTrace, requireOracleInCI, runHostout, type OracleResult } from '../helpers/oracle';
-import { dropCreatingDirectory, firstDifference, showProject, withDirPlaceholder, writeProject } from '../helpers/project';
+import { loadEngine } from '../support/engine';
+import { OracleBatch, emptyHome, errorTail, hasStackTrace, requireOracleInCI, runHostout, type OracleResult } from '../support/oracle';
+import { dropCreatingDirectory, firstDifference, showProject, withDirPlaceholder, writeProject } from '../support/project';
 
 function seedList(): number[] {
   const spec = process.env.HOSTOUT_DIFF_SEEDS;

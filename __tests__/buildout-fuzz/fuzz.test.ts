@@ -19,13 +19,14 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { mutant, specialProjects, type FuzzProject } from '../../fixtures/buildout-gen/mutate';
 import type { FuzzJob, FuzzOutcome, WorkerMessage } from '../../fixtures/buildout-gen/fuzz-worker';
-import { DIST_ENGINE, DIST_ERRORS, distBuilt } from '../helpers/engine';
-import { OracleBatch, REPO_ROOT, emptyHome, hasStackTrace, requireOracleInCI, runHostout, type OracleResult } from '../helpers/oracle';
+import { dist } from '../support/built';
+import { DIST_ENGINE, DIST_ERRORS, distBuilt } from '../support/engine';
+import { OracleBatch, emptyHome, hasStackTrace, requireOracleInCI, runHostout, type OracleResult } from '../support/oracle';
 
 const MUTANTS = 2000;
 // generous: the slowest legitimate case takes ~2 s on an idle core; a hang never answers
 const CASE_TIMEOUT_MS = 20000;
-const WORKER_JS = path.join(REPO_ROOT, 'dist', 'fixtures', 'buildout-gen', 'fuzz-worker.js');
+const WORKER_JS = dist('fixtures', 'buildout-gen', 'fuzz-worker.js');
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-fuzz-'));
 const projects: FuzzProject[] = [...specialProjects(), ...Array.from({ length: MUTANTS }, (_, i) => mutant(i))];
@@ -89,7 +90,7 @@ function runWorker(jobs: FuzzJob[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!distBuilt() || !fs.existsSync(WORKER_JS)) throw new Error('dist/ is not built: run npx tsc -p tsconfig.build.json (npm test does)');
+  if (!distBuilt() || !fs.existsSync(WORKER_JS)) throw new Error('dist/ is not built: the e2e globalSetup (__tests__/support/build.ts) should have built it');
   writeAll();
   const jobs = projects.map((_, index) => ({ index, dir: dirOf(index) }));
   const t0 = Date.now();

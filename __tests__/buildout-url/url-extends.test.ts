@@ -14,7 +14,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { errorTail, hasStackTrace, requireOracleInCI, runHostout, runOracle, runRealBuildout } from '../helpers/oracle';
+import { errorTail, hasStackTrace, requireOracleInCI, runHostout, runOracle, runRealBuildout } from '../support/oracle';
 
 const haveOracle = requireOracleInCI();
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-url-'));

@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { loadBuildout, type LoadedBuildout } from '../../lib/buildout';
 import { ConfigError } from '../../lib/errors';
-import { OracleBatch, emptyHome, requireOracleInCI } from '../helpers/oracle';
+import { OracleBatch, emptyHome, requireOracleInCI } from '../support/oracle';
 
 type Files = Record<string, string>;
 const haveOracle = requireOracleInCI();

@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { loadBuildout } from '../../lib/buildout';
 import { ConfigError } from '../../lib/errors';
-import { OracleBatch, emptyHome, requireOracleInCI } from '../helpers/oracle';
+import { OracleBatch, emptyHome, requireOracleInCI } from '../support/oracle';
 
 type Files = Record<string, string | Buffer>;
 const haveOracle = requireOracleInCI();

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadBuildout } from '../../lib/buildout';
-import { OracleBatch, emptyHome, requireOracleInCI } from '../helpers/oracle';
+import { OracleBatch, emptyHome, requireOracleInCI } from '../support/oracle';
 
 type Files = Record<string, string>;
 type Json = Record<string, Record<string, string>>;

@@ -12,7 +12,7 @@ import { createHash } from 'crypto';
 import type { AddressInfo } from 'net';
 import { loadBuildout } from '../../lib/buildout';
 import { ConfigError } from '../../lib/errors';
-import { OracleBatch, emptyHome, requireOracleInCI } from '../helpers/oracle';
+import { OracleBatch, emptyHome, requireOracleInCI } from '../support/oracle';
 
 const haveOracle = requireOracleInCI();
 let batch: OracleBatch | undefined;

@@ -7,14 +7,13 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BIN, EMPTY_HOME, ROOT, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
+import { BIN, EMPTY_HOME, ROOT, hostout } from '../support/run-cli';
 
 // A copy: the config engine creates directories like zc.buildout does, and must not touch the repository.
 const SITE = mkdtempSync(path.join(os.tmpdir(), 'hostout-cli-site-'));
 cpSync(path.join(ROOT, 'fixtures', 'hostout', 'site'), SITE, { recursive: true });
 const USAGE = 'cmdline is: bin/hostout host1 [host2...] [all] cmd1 [cmd2...] [arg1 arg2...]';
 
-beforeAll(() => ensureBuilt(), 240_000);
 afterAll(() => {
   rmSync(EMPTY_HOME, { recursive: true, force: true });
   rmSync(SITE, { recursive: true, force: true });

@@ -19,7 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { BUILDOUT, ZOPE, startSshServer, type SshServer } from '../../fixtures/servers';
-import { EMPTY_HOME, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
+import { EMPTY_HOME, hostout } from '../support/run-cli';
 
 let server: SshServer | undefined;
 let dir: string;
@@ -36,7 +36,6 @@ const gidOf = (name: string): number => Number(execFileSync('getent', ['group', 
 const run = (args: string[]) => hostout(args, dir, { HOME: home });
 
 beforeAll(async () => {
-  ensureBuilt();
   server = await startSshServer({ authorizeClientKeyFor: ['root', BUILDOUT.name] });
   home = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-home-'));
   mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });

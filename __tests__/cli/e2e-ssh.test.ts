@@ -6,14 +6,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSshServer, type SshServer } from '../../fixtures/servers';
-import { EMPTY_HOME, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
+import { EMPTY_HOME, hostout } from '../support/run-cli';
 
 let server: SshServer | undefined;
 let dir: string;
 let home: string;
 
 beforeAll(async () => {
-  ensureBuilt();
   server = await startSshServer({ authorizeClientKeyFor: ['root'] });
   home = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-home-'));
   mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });

@@ -8,11 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { shellJoin } from '../../lib/transport/quote';
-import { BIN, ensureBuilt } from '../../fixtures/hostout/test-support/run-cli';
+import { BIN } from '../support/run-cli';
 
 const DIR = mkdtempSync(path.join(os.tmpdir(), 'hostout-pipe-'));
 
-beforeAll(() => ensureBuilt(), 240_000);
 afterAll(() => rmSync(DIR, { recursive: true, force: true }));
 
 test('stdout closed by the reader: no stack trace, exit status 141', () => {

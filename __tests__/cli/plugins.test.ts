@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EMPTY_HOME, ROOT, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
+import { EMPTY_HOME, ROOT, hostout } from '../support/run-cli';
 
 const PACKAGES = path.join(ROOT, 'fixtures', 'hostout', 'packages');
 let dir: string;
@@ -36,7 +36,6 @@ fabfiles = bad.js
 `;
 
 beforeAll(() => {
-  ensureBuilt();
   dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-cli-plugins-'));
   writeFileSync(path.join(dir, 'buildout.cfg'), BUILDOUT);
   const modules = path.join(dir, 'node_modules');

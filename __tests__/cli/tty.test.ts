@@ -4,12 +4,11 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { shellJoin } from '../../lib/transport/quote';
-import { BIN, EMPTY_HOME, ROOT, ensureBuilt } from '../../fixtures/hostout/test-support/run-cli';
+import { BIN, EMPTY_HOME, ROOT } from '../support/run-cli';
 
 const SITE = mkdtempSync(path.join(os.tmpdir(), 'hostout-tty-site-'));
 cpSync(path.join(ROOT, 'fixtures', 'hostout', 'site'), SITE, { recursive: true });
 
-beforeAll(() => ensureBuilt(), 240_000);
 afterAll(() => {
   rmSync(SITE, { recursive: true, force: true });
   rmSync(EMPTY_HOME, { recursive: true, force: true });

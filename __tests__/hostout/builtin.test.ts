@@ -8,7 +8,7 @@ import { Runtime } from '../../lib/hostout/dispatch';
 import { loadHost } from '../../lib/hostout/hosts';
 import { createRecordingLogger } from '../../lib/log';
 import { RecordingTransportFactory, type RecordingOptions } from '../../lib/transport';
-import { NO_SSH } from '../../fixtures/hostout/test-support/runtime';
+import { NO_SSH } from '../support/runtime';
 
 let dir: string;
 beforeAll(() => {

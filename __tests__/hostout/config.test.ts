@@ -7,7 +7,7 @@ import { buildoutFromObject } from '../../lib/hostout/buildout-view';
 import { mergeExtends } from '../../lib/hostout/extends';
 import { applyRecipeDefaults, applyRuntimeDefaults } from '../../lib/hostout/options';
 import { findHostParts, isHostoutRecipe } from '../../lib/hostout/parts';
-import { NO_SSH } from '../../fixtures/hostout/test-support/runtime';
+import { NO_SSH } from '../support/runtime';
 
 describe('parts', () => {
   test.each([

@@ -1,6 +1,6 @@
 import { CommandError, UsageError } from '../../lib/errors';
 import type { CommandContext } from '../../lib/hostout/types';
-import { host, runtime, set } from '../../fixtures/hostout/test-support/runtime';
+import { host, runtime, set } from '../support/runtime';
 
 describe('dispatch: the override chain', () => {
   test('the first set runs; next() walks three deep with the args it is given and returns the result back up', async () => {

@@ -10,12 +10,12 @@ import { Runtime } from '../../lib/hostout/dispatch';
 import { loadHost } from '../../lib/hostout/hosts';
 import { createRecordingLogger } from '../../lib/log';
 import { RecordingTransportFactory } from '../../lib/transport';
-import { ROOT, ensureBuilt } from '../../fixtures/hostout/test-support/run-cli';
-import { NO_SSH } from '../../fixtures/hostout/test-support/runtime';
+import { ROOT } from '../support/built';
+import { NO_SSH } from '../support/runtime';
 
 let dir: string;
 beforeAll(() => {
-  ensureBuilt(); // the example does require('hostout'), i.e. dist/lib/index.js
+  // the example does require('hostout'), i.e. dist/lib/index.js: this file is in the e2e project, which builds dist/ first
   dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-example-'));
   mkdirSync(path.join(dir, 'node_modules'));
   cpSync(path.join(ROOT, 'fixtures/hostout/packages/hostout.greeting'), path.join(dir, 'node_modules/hostout.greeting'), { recursive: true });

@@ -12,7 +12,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { snapshotTree } from '../helpers/tree-snapshot';
+import { snapshotTree } from '../support/tree-snapshot';
 import { BUILDOUT, startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { inProduction, repoRoot, siteSources, writeHostoutConfig } from '../../fixtures/site';
 import { SystemSupervisor, writeInProduction } from '../../fixtures/site/system-supervisor';

@@ -9,7 +9,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { snapshotTree } from '../helpers/tree-snapshot';
+import { snapshotTree } from '../support/tree-snapshot';
 import { shellJoin, shellQuote } from '../../lib/transport/quote';
 import { BUILDOUT, DEPLOY, startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import {

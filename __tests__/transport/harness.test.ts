@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startProductionSshServer, startSshAgent, startSshServer, type SshAgent, type SshServer } from '../../fixtures/servers';
 import { waitForExit } from '../../fixtures/servers/process-registry';
+import { dist } from '../support/built';
 
 let staging: SshServer | undefined;
 let production: SshServer | undefined;
@@ -68,9 +69,9 @@ it('stops by pid and frees the port', async () => {
 });
 
 it('kills its servers when the test process itself is killed with SIGTERM', async () => {
-  const dist = path.resolve(__dirname, '../../dist/fixtures/servers/index.js');
+  const servers = dist('fixtures', 'servers', 'index.js');
   const child = spawn(process.execPath, ['-e', `
-    require(${JSON.stringify(dist)}).startSshServer().then((s) => console.log(s.pid));
+    require(${JSON.stringify(servers)}).startSshServer().then((s) => console.log(s.pid));
     setInterval(() => {}, 1000);
   `], { stdio: ['ignore', 'pipe', 'inherit'] });
   const sshdPid = await new Promise<number>((resolve, reject) => {

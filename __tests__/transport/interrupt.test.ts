@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { TransportError } from '../../lib/errors';
 import { startSshServer, type SshServer } from '../../fixtures/servers';
 import { makeTestHome, realFactory, type TestHome } from '../../fixtures/servers/test-home';
-import { BIN as HOSTOUT_BIN, ensureBuilt } from '../../fixtures/hostout/test-support/run-cli';
+import { HOSTOUT_BIN } from '../support/built';
 
 let server: SshServer;
 let home: TestHome;
@@ -27,7 +27,6 @@ afterAll(async () => {
 });
 
 it('Ctrl-C (and SIGTERM) stops a running hostout: connection closed, `Stopped.`, exit 130 (143)', async () => {
-  ensureBuilt();
   const site = fs.mkdtempSync(path.join(home.dir, 'site-'));
   fs.writeFileSync(path.join(site, 'buildout.cfg'), [
     '[buildout]', 'parts = box', '',

@@ -1,15 +1,15 @@
 /**
  * The engine in-process, loaded from the built dist/ (as `node bin/hostout.js`
- * runs it; `npm test` builds first). Going through dist keeps these suites
- * independent of ts-jest re-compiling lib/ and lets worker threads load it.
+ * runs it; the e2e project's globalSetup builds it from the current sources).
+ * Going through dist keeps these suites independent of ts-jest re-compiling
+ * lib/ and lets worker threads load it.
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import type { Buildout, LoadOptions } from '../../lib/buildout';
-import { REPO_ROOT } from './oracle';
+import { dist } from './built';
 
-export const DIST_ENGINE = path.join(REPO_ROOT, 'dist', 'lib', 'buildout', 'index.js');
-export const DIST_ERRORS = path.join(REPO_ROOT, 'dist', 'lib', 'errors.js');
+export const DIST_ENGINE = dist('lib', 'buildout', 'index.js');
+export const DIST_ERRORS = dist('lib', 'errors.js');
 
 export interface EngineModule {
   loadBuildout(options: LoadOptions): Promise<Buildout>;
@@ -25,7 +25,7 @@ export function distBuilt(): boolean {
 }
 
 export function loadEngine(): { engine: EngineModule; errors: ErrorsModule } {
-  if (!distBuilt()) throw new Error(`${DIST_ENGINE} is missing: build first (npx tsc -p tsconfig.build.json, or npm test)`);
+  if (!distBuilt()) throw new Error(`${DIST_ENGINE} is missing: the e2e project's globalSetup (__tests__/support/build.ts) builds it`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const engine = require(DIST_ENGINE) as EngineModule;
   // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -8,7 +8,7 @@
  *                       collections.MutableMapping & co. (2.13.2 predates 3.10)
  * - OracleBatch:        one python process answering many requests (importing
  *                       zc.buildout costs ~0.3 s, so hundreds of cases need it)
- * - runHostout():       `node bin/hostout.js ...` (dist must be built)
+ * - runHostout():       `node bin/hostout.js ...` (dist/, built by the e2e globalSetup)
  *
  * Every run gets HOME pointing at an empty directory (and no BUILDOUT_HOME)
  * unless the caller passes its own, so ~/.buildout/default.cfg of the machine
@@ -18,14 +18,15 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'child_pro
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { HOSTOUT_BIN, ROOT } from './built';
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const REPO_ROOT = ROOT;
 /** Debian's interpreter: the one python3-zc.buildout is installed for (PATH may hold another). */
 export const PYTHON = '/usr/bin/python3';
 export const ORACLE_SCRIPT = path.join(REPO_ROOT, 'fixtures', 'buildout-oracle.py');
 export const REAL_BUILDOUT_SCRIPT = path.join(REPO_ROOT, 'fixtures', 'buildout-gen', 'buildout-real.py');
 export const ORACLE_BATCH_SCRIPT = path.join(REPO_ROOT, 'fixtures', 'buildout-gen', 'oracle-batch.py');
-export const HOSTOUT_BIN = path.join(REPO_ROOT, 'bin', 'hostout.js');
+export { HOSTOUT_BIN };
 
 export interface ProcessResult {
   status: number;

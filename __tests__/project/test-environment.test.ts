@@ -1,0 +1,30 @@
+/**
+ * The test set-up itself (jest.config.js, __tests__/support/environment.ts): every test
+ * file gets a HOME of its own and no user ssh config, so nothing reads the developer's
+ * ~/.ssh/config or ~/.buildout by accident; a unit test cannot reach the built dist/.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { defaultSshEnvironment } from '../../lib/transport/ssh-config';
+
+test('HOME is an empty temp directory of this test file, not the real home', () => {
+  const home = process.env.HOME as string;
+  expect(home).not.toBe(os.userInfo().homedir);
+  expect(path.dirname(home)).toBe(os.tmpdir());
+  expect(path.basename(home)).toMatch(/^hostout-test-home-unit-/);
+  expect(fs.readdirSync(home)).toEqual([]);
+});
+
+test('the default ssh environment (used by the transports when a test passes none) reads no real ssh file', () => {
+  const env = defaultSshEnvironment();
+  expect(env.home).toBe(process.env.HOME);
+  expect(env.configPath).toBe(path.join(process.env.HOME as string, '.ssh', 'config'));
+  expect(fs.existsSync(env.configPath)).toBe(false);
+  expect(env.agentSocket).toBeUndefined();
+});
+
+test('a unit test that reaches for dist/ fails at once and says where it belongs', () => {
+  expect(process.env.HOSTOUT_TEST_PROJECT).toBe('unit');
+  expect(() => jest.requireActual('../support/built')).toThrow(/list it in the e2e project in jest\.config\.js/);
+});

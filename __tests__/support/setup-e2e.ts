@@ -1,0 +1,3 @@
+import { isolateTestEnvironment } from './environment';
+
+isolateTestEnvironment('e2e');
