@@ -37,7 +37,7 @@ const E2E = [
   'transport/rsync.test.ts',
 ].map((p) => `<rootDir>/__tests__/${p}`);
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** @type {import('jest').Config} */
 const common = {
@@ -57,7 +57,7 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testPathIgnorePatterns: ['/node_modules/', ...E2E.map((p) => escape(p.replace('<rootDir>', __dirname)))],
+      testPathIgnorePatterns: ['/node_modules/', ...E2E.map((p) => escapeRegExp(p.replace('<rootDir>', __dirname)))],
       setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup-unit.ts'],
     },
     {

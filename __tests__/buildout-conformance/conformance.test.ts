@@ -19,7 +19,6 @@
  * expectation cannot hide.
  */
 import * as fs from 'fs';
-import * as path from 'path';
 import { dist } from '../support/built';
 import {
   OracleBatch,

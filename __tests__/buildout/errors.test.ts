@@ -43,7 +43,7 @@ async function loadError(dir: string, assignments: string[] = []): Promise<Confi
     b.resolveAll();
   } catch (err) {
     if (err instanceof ConfigError) return err;
-    throw new Error(`expected a ConfigError, got ${String(err)}`);
+    throw new Error(`expected a ConfigError, got ${String(err)}`, { cause: err });
   }
   throw new Error('expected the configuration to be refused');
 }
@@ -314,7 +314,7 @@ describe('mutated configurations never crash or hang', () => {
         b.resolveAll();
         b.annotate();
       } catch (err) {
-        if (!(err instanceof ConfigError)) throw new Error(`mutation ${i} crashed: ${String(err)}\n${cfg.toString('utf8')}`);
+        if (!(err instanceof ConfigError)) throw new Error(`mutation ${i} crashed: ${String(err)}\n${cfg.toString('utf8')}`, { cause: err });
         expect(err.message.length).toBeGreaterThan(0);
         refused++;
       }

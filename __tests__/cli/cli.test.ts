@@ -246,7 +246,6 @@ describe('help, version, buildout modes', () => {
   });
 
   test('--version prints package.json\'s version', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { version } = require('../../package.json') as { version: string };
     expect(hostout(['--version'], SITE)).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });

@@ -20,8 +20,8 @@ function outcome(source: string): Outcome {
   try {
     return { value: evaluateSectionCondition(source) };
   } catch (e) {
-    if (!(e instanceof PythonExprError)) throw new Error(`crash on ${JSON.stringify(source)}: ${(e as Error).stack}`);
-    if (e.pythonType === 'internal') throw new Error(`internal error on ${JSON.stringify(source)}: ${e.message}`);
+    if (!(e instanceof PythonExprError)) throw new Error(`crash on ${JSON.stringify(source)}: ${(e as Error).stack}`, { cause: e });
+    if (e.pythonType === 'internal') throw new Error(`internal error on ${JSON.stringify(source)}: ${e.message}`, { cause: e });
     return { error: e };
   }
 }

@@ -26,9 +26,7 @@ export function distBuilt(): boolean {
 
 export function loadEngine(): { engine: EngineModule; errors: ErrorsModule } {
   if (!distBuilt()) throw new Error(`${DIST_ENGINE} is missing: the e2e project's globalSetup (__tests__/support/build.ts) builds it`);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const engine = require(DIST_ENGINE) as EngineModule;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const errors = require(DIST_ERRORS) as ErrorsModule;
   return { engine, errors };
 }

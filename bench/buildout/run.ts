@@ -62,7 +62,7 @@ export function benchProject(scale: number): BenchProject {
     lines.push(`v${j % 5} = ${head ? `\${buildout:directory}/root${j}` : `\${s${j - 1}:v${(j - 1) % 5}}/${j}`}`);
     lines.push(`path = \${:name}/\${buildout:flag${file}}`);
     lines.push(`list =\n    a${j}\n    b${j}\n    c${j}`);
-    lines.push(`text = ${'lorem ipsum '.repeat(4)}$$\{not:substituted\} ${j}`);
+    lines.push(`text = ${'lorem ipsum '.repeat(4)}$$\{not:substituted} ${j}`);
     bodies[file].push(lines.join('\n'));
     // the same section touched again from a file further down the chain: += / -= across files
     const later = Math.min(nFiles - 1, file + 1 + (j % 3));
@@ -142,7 +142,7 @@ function main(): void {
     }
     const n = scale >= 16 ? Math.max(2, Math.ceil(runs / 2)) : runs;
     const [ours, theirs] = timePair([process.execPath, [HOSTOUT, '-U', '--resolve']], [PYTHON, [ORACLE, dir, '-U']], dir, n);
-    let same = 'no';
+    let same: string;
     try {
       same = JSON.stringify(JSON.parse(ours.stdout)) === JSON.stringify(JSON.parse(theirs.stdout)) ? 'yes' : 'NO (values differ)';
     } catch {

@@ -42,7 +42,6 @@ const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'];
 
 /** annotate.ts, loaded on first use: only --annotate and --query print its output (one module less at start-up). */
 function annotateModule(): typeof Annotate {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('./annotate') as typeof Annotate;
 }
 
@@ -304,7 +303,6 @@ export class LoadedBuildout implements Buildout {
 /** zc.buildout.pep425tags.get_abi_tag() for the configured interpreter. */
 function abiTag(executable: string): string {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { execFileSync } = require('child_process') as typeof import('child_process');
     return execFileSync(executable, ['-c', 'import sys;print("cp%d%d" % sys.version_info[:2])'], {
       encoding: 'utf8',

@@ -33,7 +33,6 @@ const MAX_BYTES = 64 * 1024 * 1024;
 function fetchUrl(url: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     // loaded on first use: http/https (and TLS) are costly to load and most configs are local
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const client = (url.startsWith('https:') ? require('https') : require('http')) as typeof http;
     let req: http.ClientRequest;
     try {

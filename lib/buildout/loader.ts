@@ -252,7 +252,6 @@ async function openConfig(
   const fetch = async (url: string) => {
     try {
       // Loaded on first use: most configurations extend no URL, and every module costs start-up time.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { downloadExtends } = require('./download') as typeof Download;
       const got = await downloadExtends(url, settings());
       return { bytes: got.content, label: got.localPath ? `${url} (downloaded as ${got.localPath})` : url };
@@ -343,7 +342,6 @@ function boolOptionWhere(value: string, name: string, where?: SourceLocation): b
 }
 
 function homeDirectory(env: NodeJS.ProcessEnv): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return env.HOME !== undefined ? env.HOME : (require('os') as typeof Os).homedir();
 }
 

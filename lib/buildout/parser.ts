@@ -25,7 +25,6 @@ import {
 // no conditional headers, and loading it costs a noticeable part of start-up.
 let pythonExpr: typeof PythonExpr | undefined;
 function expressionEvaluator(): typeof PythonExpr {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (pythonExpr ??= require('./python-expr') as typeof PythonExpr);
 }
 

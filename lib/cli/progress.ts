@@ -70,12 +70,11 @@ export function createProgress(opts: ProgressOptions): Progress {
     log,
     run: async (plan) => {
       // Loaded only on a terminal: pipes and CI never pay for it.
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { Listr } = require('listr2') as typeof import('listr2');
       const tasks = new Listr(
         plan.map((h) => ({
           title: h.host,
-          task: (_ctx: unknown, hostTask: { newListr: Function }) =>
+          task: (_ctx, hostTask) =>
             hostTask.newListr(
               h.commands.map((c) => ({
                 title: c.name,

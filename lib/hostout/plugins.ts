@@ -72,7 +72,6 @@ export function toPlugin(exported: unknown, fallbackName: string): Plugin {
 function requireTypeScriptFile(file: string): unknown {
   let ts: typeof import('typescript');
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     ts = require('typescript') as typeof import('typescript');
   } catch {
     throw new Error('it is TypeScript and the typescript package is not installed: compile it to .js (npx tsc) and name the .js file');
@@ -92,7 +91,6 @@ async function importFile(file: string): Promise<unknown> {
   // Under jest (our tests) .ts files are already transformed by ts-jest.
   if (/\.(ts|mts|cts)$/.test(file) && !process.env.JEST_WORKER_ID) return requireTypeScriptFile(file);
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(file);
   } catch (err) {
     const code = (err as { code?: string }).code;

@@ -9,7 +9,6 @@ import * as path from 'node:path';
 // ssh-config ships CommonJS code but ESM-only typings: take the types with resolution-mode, the code with require.
 import type SSHConfigModule from 'ssh-config' with { 'resolution-mode': 'import' };
 type SSHConfig = SSHConfigModule;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { parse: parseSshConfig } = require('ssh-config') as { parse(text: string): SSHConfig };
 
 /** Where the ssh files live. Tests point these at temp files; nothing reads /root/.ssh behind their back. */

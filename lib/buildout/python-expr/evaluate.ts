@@ -17,10 +17,14 @@ class Scope {
   private readonly names = new Map<string, PyValue>();
   constructor(readonly parent: Scope | null, readonly globals: ReadonlyMap<string, PyValue>) {}
 
+  /** This scope or the nearest enclosing one that binds `name`. */
+  private binding(name: string): Scope | null {
+    return this.names.has(name) ? this : (this.parent?.binding(name) ?? null);
+  }
+
   lookup(name: string): PyValue {
-    for (let s: Scope | null = this; s; s = s.parent) {
-      if (s.names.has(name)) return s.names.get(name)!;
-    }
+    const scope = this.binding(name);
+    if (scope) return scope.names.get(name)!;
     if (this.globals.has(name)) return this.globals.get(name)!;
     const b = lookupBuiltin(name);
     if (b === 'unsupported') throw unsupported(`the builtin '${name}'`);

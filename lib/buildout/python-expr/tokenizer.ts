@@ -33,8 +33,12 @@ const OPERATORS = [
 /** CPython's tokenizer limit (MAXLEVEL); deeper nesting is a SyntaxError there too. */
 export const MAX_BRACKET_NESTING = 200;
 
-const ID_START = /[\p{L}\p{Nl}_\u1885\u1886\u2118\u212E\u309B\u309C]/u;
-const ID_CONTINUE = /[\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_\u00B7\u0387\u1369-\u1371\u19DA\u1885\u1886\u2118\u212E\u309B\u309C]/u;
+// Identifier characters as Python accepts them: letters, letter numbers and `_` plus the
+// Other_ID_Start code points; after the first, also marks, digits and connector punctuation.
+// U+1885/U+1886 are nonspacing marks (in \p{Mn}, so ID_CONTINUE has them); they come first
+// in ID_START so no character before them reads as one combined character.
+const ID_START = /[\u1885\u1886\p{L}\p{Nl}_\u2118\u212E\u309B\u309C]/u;
+const ID_CONTINUE = /[\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_\u00B7\u0387\u1369-\u1371\u19DA\u2118\u212E\u309B\u309C]/u;
 
 const CLOSING: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
 const OPERATORS_BY_LENGTH = [3, 2, 1].map((len) => new Set(OPERATORS.filter((o) => o.length === len)));
