@@ -74,8 +74,8 @@ describe('listings', () => {
 
   test('Valid commands are: 3 spaces, padded names, " : " and the first line verbatim; a lone space without one', () => {
     const text = formatValidCommands(unionListing([
-      [{ name: 'deploy', description: ' Deploy it \nmore', from: 'a' }, { name: 'x', description: '', from: 'a' }],
-      [{ name: 'deploy', description: 'shadowed', from: 'b' }, { name: 'DockerFile', description: '\nsecond', from: 'b' }],
+      [{ name: 'deploy', description: ' Deploy it \nmore' }, { name: 'x', description: '' }],
+      [{ name: 'deploy', description: 'shadowed' }, { name: 'DockerFile', description: '\nsecond' }],
     ]));
     expect(text).toBe([
       'Valid commands are:',

@@ -136,9 +136,9 @@ describe('dispatch: scopes', () => {
     const b = set('b', { commands: { deploy: { description: 'B deploys', run: () => 1 }, bootstrap: { description: 'boot\nmore', run: () => 1 } } });
     const { rt } = runtime([host('h', [a, b])]);
     expect(rt.commands('h')).toEqual([
-      { name: 'Zed', description: '', from: 'a' },
-      { name: 'bootstrap', description: 'boot\nmore', from: 'b' },
-      { name: 'deploy', description: 'A deploys', from: 'a' },
+      { name: 'Zed', description: '' },
+      { name: 'bootstrap', description: 'boot\nmore' },
+      { name: 'deploy', description: 'A deploys' },
     ]);
     expect(() => rt.commands('nohost')).toThrow(UsageError);
   });

@@ -20,8 +20,3 @@ export async function loadBuildout(options: LoadOptions = {}): Promise<Buildout>
     throw toConfigError(err, cwd);
   }
 }
-
-/** Same as loadBuildout, typed as the concrete class (for resolveAllDetailed). */
-export async function loadBuildoutDetailed(options: LoadOptions = {}): Promise<LoadedBuildout> {
-  return (await loadBuildout(options)) as LoadedBuildout;
-}

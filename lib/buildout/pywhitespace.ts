@@ -43,11 +43,6 @@ export function pyStrip(s: string): string {
   while (end > start && isPySpaceCode(s.charCodeAt(end - 1))) end--;
   return s.slice(start, end);
 }
-export function pyLstrip(s: string): string {
-  let start = 0;
-  while (start < s.length && isPySpaceCode(s.charCodeAt(start))) start++;
-  return s.slice(start);
-}
 export function pyRstrip(s: string): string {
   // Scanned by hand: a regex anchored at $ with + backtracks quadratically on
   // long runs of whitespace that are not at the end.

@@ -28,8 +28,6 @@ export interface RuntimeOptions {
 export interface CommandListing {
   name: string;
   description: string;
-  /** The set whose implementation runs first. */
-  from: string;
 }
 
 /** Per host: its frozen options, its transport, its handle for `ctx.hosts`. */
@@ -83,7 +81,7 @@ export class Runtime {
     const table = new Map<string, CommandListing>();
     for (const set of this.scope(hostName).def.sets) {
       for (const [name, spec] of Object.entries(set.plugin.commands)) {
-        if (!table.has(name)) table.set(name, { name, description: spec.description ?? '', from: set.id });
+        if (!table.has(name)) table.set(name, { name, description: spec.description ?? '' });
       }
     }
     return [...table.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
