@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync } from 'fs';
 import { ConfigError } from '../errors';
 import { unannotateSection, type AnnotatedData } from './merge';
-import { Evaluator, type Options } from './options';
+import { Evaluator, type Options } from './substitution';
 import { BUILDOUT_DEFAULT_NAMES, boolOption, type LoadedData } from './loader';
 import type * as Annotate from './annotate';
 import { PY_WS_CLASS, pathJoin, pyRepr, pySorted, pySplitWs } from './pywhitespace';

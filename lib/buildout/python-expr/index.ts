@@ -8,13 +8,13 @@
  * over the value model in values.ts; builtins.ts, attributes.ts and
  * modules.ts provide the names; regex.ts maps Python's `re` onto JS RegExp.
  */
-import { PythonExprError } from './python-expr/errors';
-import { evaluateWithGlobals, resetCallDepth } from './python-expr/evaluate';
-import { resetBudget } from './python-expr/limits';
-import { defaultGlobals } from './python-expr/modules';
-import { getItem } from './python-expr/operators';
-import { parseExpression } from './python-expr/parser';
-import { PyValue, truthy } from './python-expr/values';
+import { PythonExprError } from './errors';
+import { evaluateWithGlobals, resetCallDepth } from './evaluate';
+import { resetBudget } from './limits';
+import { defaultGlobals } from './modules';
+import { getItem } from './operators';
+import { parseExpression } from './parser';
+import { PyValue, truthy } from './values';
 
 export { PythonExprError };
 
