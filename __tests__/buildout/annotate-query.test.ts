@@ -1,7 +1,7 @@
 /**
- * `annotate` and `query` (spec §11.2, §11.3): our output must equal the real
+ * `annotate` and `query`: our output must equal the real
  * `buildout annotate` / `buildout query` stdout byte for byte, and the tests
- * also pin the exact text the spec shows.
+ * also pin the exact text zc.buildout prints.
  */
 import * as fs from 'fs';
 import * as os from 'os';

@@ -1,9 +1,9 @@
 /**
- * Every numbered example of the buildout spec (shared reference
- * buildout-spec.md), run through our engine in-process AND through the real
- * zc.buildout 2.13.2 (the oracle): the resolved values (and per-option errors)
- * must be identical, and each test also asserts the specific value the spec
- * states, so it means something when read alone.
+ * Worked examples of zc.buildout 2.13.2's configuration semantics, topic by
+ * topic, run through our engine in-process AND through the real zc.buildout
+ * 2.13.2 (the oracle): the resolved values (and per-option errors) must be
+ * identical, and each test also asserts the specific value buildout gives, so
+ * it means something when read alone.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -80,7 +80,7 @@ async function both(files: Files, o: RunOptions = {}): Promise<{ dir: string; go
 
 const lines = (...l: string[]) => l.join('\n') + '\n';
 
-describe('§2 line grammar', () => {
+describe('line grammar', () => {
   test('g1: comments, no inline comments, block values, dedent, case-sensitivity', async () => {
     const { got } = await both({
       'buildout.cfg': lines(
@@ -206,7 +206,7 @@ describe('§2 line grammar', () => {
   });
 });
 
-describe('§3 conditional sections', () => {
+describe('conditional sections', () => {
   test('c1: the names 2.13 provides, escapes, false sections skipped', async () => {
     const { got } = await both({
       'buildout.cfg': lines(
@@ -253,7 +253,7 @@ describe('§3 conditional sections', () => {
   });
 });
 
-describe('§4–§5 += and -=', () => {
+describe('+= and -=', () => {
   test('o1: +=/-= against an extended file', async () => {
     const { got } = await both({
       'base.cfg': lines('[s]', 'a = base', 'b = x', '    y', '    x', '    z', 'c = keep', 'd =', '    one', '      two', 'e = e1', 'f = f1', 'g = g1', 'w = one two'),
@@ -308,7 +308,7 @@ describe('§4–§5 += and -=', () => {
     expect(got.s).toEqual({ common: 'loaded', counter: 'c\ntwo\nroot', order: 'one', v: 'two' });
   });
 
-  test('§5.4: several += for one option in one file: the last wins', async () => {
+  test('several += for one option in one file: the last wins', async () => {
     const { got } = await both({
       'base.cfg': '[s]\nx = a\n',
       'buildout.cfg': lines('[buildout]', 'extends = base.cfg', 'parts =', '[s]', 'x += b', 'x += c'),
@@ -316,7 +316,7 @@ describe('§4–§5 += and -=', () => {
     expect(got.s.x).toBe('a\nc');
   });
 
-  test('§5.5 increment_on_command_line: command-line += reaches macros too', async () => {
+  test('increment_on_command_line: command-line += reaches macros too', async () => {
     const { got } = await both(
       {
         'buildout.cfg': lines('[buildout]', 'parts = p1', '[p1]', 'recipe = r', 'foo = 1 a', '  b', '[p2]', '<= p1'),
@@ -351,7 +351,7 @@ describe('§4–§5 += and -=', () => {
   });
 });
 
-describe('§7 extends, user defaults, command line, -c', () => {
+describe('extends, user defaults, command line, -c', () => {
   test('e7: user defaults, and += ignores them when the config has extends', async () => {
     const files = {
       'uhome/.buildout/default.cfg': lines('[buildout]', 'eggs-directory = shared-eggs', 'develop = d1', 'extensions = demo', '[s]', 'a = default', 'b = default'),
@@ -400,7 +400,7 @@ describe('§7 extends, user defaults, command line, -c', () => {
   });
 });
 
-describe('§8 macros', () => {
+describe('macros', () => {
   test('m1: chains, several macros, loops and missing sources', async () => {
     const { got } = await both({
       'buildout.cfg': lines(
@@ -452,7 +452,7 @@ describe('§8 macros', () => {
     expect(got.leaf3).toEqual({ opts: '\nb', 'opts +': 'a' });
   });
 
-  test('buildout.txt macros with += and -=; §13 per-section ${:port}', async () => {
+  test('buildout.txt macros with += and -=; per-section ${:port}', async () => {
     const { got } = await both({
       'buildout.cfg': lines(
         '[buildout]',
@@ -489,7 +489,7 @@ describe('§8 macros', () => {
   });
 });
 
-describe('§9 substitution', () => {
+describe('substitution', () => {
   test('s1: $$, unterminated ${, _buildout_section_name_, re-substitution', async () => {
     const { got } = await both({
       'buildout.cfg': lines(
@@ -574,7 +574,7 @@ describe('§9 substitution', () => {
   });
 });
 
-describe('§10 defaults and directories', () => {
+describe('defaults and directories', () => {
   test('d1: the built-in [buildout] defaults and [versions]', async () => {
     const { dir, got } = await both({ 'buildout.cfg': lines('[buildout]', 'parts =') });
     expect(got.buildout).toEqual({
@@ -635,7 +635,7 @@ describe('§10 defaults and directories', () => {
     expect(got.buildout['eggs-directory']).toBe(`${dir}/eggs`);
   });
 
-  test('§10.4: versions = pins puts the defaults there; user pins are kept', async () => {
+  test('versions = pins puts the defaults there; user pins are kept', async () => {
     const { got } = await both({ 'buildout.cfg': lines('[buildout]', 'parts =', 'versions = pins', '[pins]', 'zc.buildout = 2.0') });
     expect(got.pins).toEqual({ 'zc.buildout': '2.0', 'zc.recipe.egg': '>=2.0.6' });
     expect(got.versions).toBeUndefined();

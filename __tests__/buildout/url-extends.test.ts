@@ -1,5 +1,5 @@
 /**
- * `extends` from http:// and file:// URLs (spec §7.4): relative extends inside
+ * `extends` from http:// and file:// URLs: relative extends inside
  * a remote file, `extends-cache` with md5(url) names, offline and newest
  * rules, and buildout's error texts — against a local HTTP server on
  * 127.0.0.1 started by the test, compared with the real zc.buildout.

@@ -1,4 +1,4 @@
-/** The command-line grammar functions (compat §1.4) and the listing formats (compat §1.5). */
+/** The command-line grammar functions (collective.hostout's positional grammar) and the listing formats (its no-host / no-command output). */
 import { UsageError } from '../../lib/errors';
 import { scanArgv, splitPositionals } from '../../lib/cli/grammar';
 import { formatValidCommands, formatValidHosts, unionListing } from '../../lib/cli/listing';

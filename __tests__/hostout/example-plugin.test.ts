@@ -1,5 +1,5 @@
 /**
- * docs/plugins.md §6, run for real: the example plugin (an npm package in a
+ * The example of docs/plugins.md ("Test your plugin"), run for real: the example plugin (an npm package in a
  * temp node_modules) loaded by loadHost and tested with the recording transport.
  */
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';

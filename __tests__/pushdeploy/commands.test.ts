@@ -1,6 +1,6 @@
 /**
- * pushdeploy's command sequences, call by call, against compat §5.4 (HEAD
- * d2a6c1a) and the deliberate differences of docs/pushdeploy.md.
+ * pushdeploy's command sequences, call by call, against hostout.pushdeploy's
+ * commands (datakurre/hostout.pushdeploy at d2a6c1a) and the deliberate differences of docs/pushdeploy.md.
  * The staging side is a real temp directory (the plugin looks at it);
  * the transport is a recorder.
  */
@@ -270,7 +270,7 @@ describe('push, deploy_etc and deploy', () => {
       `${r}[]: chown -R zope ${site}/bin ${site}/eggs ${site}/parts ${site}/products ${site}/etc`,
     ];
   };
-  test('push: compat §5.4\'s steps (mkdir/chowns in one round trip, the trees in one rsync), var without chown and never production data', async () => {
+  test('push: the original\'s steps (mkdir/chowns in one round trip, the trees in one rsync), var without chown and never production data', async () => {
     stagedSite();
     const { calls } = await run('push', options());
     expect(calls).toEqual(pushCalls(false));

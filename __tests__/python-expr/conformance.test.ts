@@ -197,7 +197,7 @@ describe('python-expr conformance with python3 + zc.buildout 2.13.2', () => {
     expect(r.stdout.trim()).toBe('2.13.2');
   });
 
-  test('hand-picked corpus (spec examples, configparser.test, every global, builtins, errors)', () => {
+  test('hand-picked corpus (conditional-section examples, configparser.test, every global, builtins, errors)', () => {
     const cases = loadCorpus();
     expect(cases.length).toBeGreaterThan(400);
     expect(check(cases)).toEqual([]);

@@ -129,7 +129,7 @@ function closeMaster(c: Ctx): void {
   spawnSync('ssh', ['-O', 'exit', '-o', `ControlPath=${c.control}`, '-p', String(c.prod.port), `${LOGIN}@127.0.0.1`], { stdio: 'ignore' });
 }
 
-/** The original's way (compat §5.4 push): each ssh step and each rsync opens its own connection. */
+/** The original's way (hostout.pushdeploy's push): each ssh step and each rsync opens its own connection. */
 function originalWay(c: Ctx): void {
   const ssh = (command: string) => run('ssh', [...sshArgs(c, false), `${LOGIN}@127.0.0.1`, command]);
   const rsh = `ssh ${sshArgs(c, false).join(' ')}`;

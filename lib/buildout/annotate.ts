@@ -1,6 +1,5 @@
 /**
- * `buildout annotate` and `buildout query` output, byte for byte (spec §11.2,
- * §11.3): sorted sections and keys, raw values, terse or verbose history with
+ * `buildout annotate` and `buildout query` output, byte for byte: sorted sections and keys, raw values, terse or verbose history with
  * sources shown relative to the buildout directory by a plain prefix test.
  */
 import type { AnnotatedData } from './merge';

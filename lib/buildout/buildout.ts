@@ -1,5 +1,5 @@
 /**
- * A loaded buildout: the rest of `Buildout.__init__` (spec §1 steps 9–13:
+ * A loaded buildout: the rest of `Buildout.__init__` (after loader.ts:
  * annotate snapshot, first directory pass, eager `[buildout]` evaluation,
  * second directory pass, the logging/boolean/version checks) and the public
  * `Buildout` API on top of the lazy evaluator.
@@ -153,7 +153,7 @@ export class LoadedBuildout implements Buildout {
 
   /**
    * What zc.buildout does at the end of every command's initialisation
-   * (spec §1 step 14): create the download cache (+ /dist), extends cache and
+   * (its last step): create the download cache (+ /dist), extends cache and
    * eggs directory when missing. Returns the log lines buildout prints on
    * stdout ("Creating directory '…'."). Kept out of loadBuildout so that
    * reading a configuration has no side effects; the CLI calls it for

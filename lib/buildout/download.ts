@@ -1,6 +1,6 @@
 /**
  * Fetching `extends` given as URLs, like zc.buildout.download.Download with
- * hash_name=True (spec §7.4): http(s) via Node, file:// by reading the path,
+ * hash_name=True: http(s) via Node, file:// by reading the path,
  * the `extends-cache` directory with md5(url) file names, and the
  * offline / newest (fallback) rules.
  */

@@ -1,9 +1,9 @@
 /**
- * The loading pipeline of `Buildout.__init__` (spec §1 steps 1–9): built-in
+ * The first part of `Buildout.__init__`, in its order: built-in
  * defaults, directory, command-line assignments (sorted), user defaults,
- * the config file with its extends (`_open`, spec §5, §7), versions, and the
+ * the config file with its extends (`_open`), versions, and the
  * absolutisation of cache/eggs directories. Produces the merged annotated
- * data; evaluation (steps 10–15) is in buildout.ts.
+ * data; evaluation and the checks after it are in buildout.ts.
  */
 // Named imports: `import * as fs` compiles to __importStar, which copies every export of fs
 // into a new object through a getter each (about 1 ms per importing module without TurboFan).
@@ -402,7 +402,10 @@ export async function loadData(options: LoadOptions = {}): Promise<LoadedData> {
     for (const [k, v] of missing) versions.set(k, new SectionKey(v, DEFAULT_VALUE));
   }
 
-  // Absolutise cache and eggs directories (step 8, spec §10.2 rule 1).
+  // Absolutise cache and eggs directories as buildout does: a relative value (after `~`
+  // expansion) is joined with the directory of the file that set it last (buildout:directory for
+  // default, computed and command-line values; a URL is refused as ambiguous) and normalised; a
+  // value with `${` is left alone. bin, parts and develop-eggs follow another rule (buildout.ts).
   for (const name of ['download-cache', 'eggs-directory', 'extends-cache']) {
     const key = buildoutData().get(name);
     if (!key) continue;

@@ -1,8 +1,9 @@
 /**
  * Merging of annotated sections: zc.buildout's `_update` and
- * `_update_section` (spec §4.1), with the exact sort order of `+=`/`-=`
+ * `_update_section`, with the exact sort order of `+=`/`-=`
  * processing and the in-place mutation of the base section's SectionKeys
- * (the source of several 2.13.2 quirks, e.g. the diamond in spec §5.2).
+ * (the source of several 2.13.2 quirks, e.g. in a diamond of extends the later
+ * branch's whole value wins, even over a `+=` of the earlier one).
  */
 import { SectionKey, IMPLICIT_VALUE, type SourceLocation } from './section-key';
 import { SHORT_SORT, insertionSort, pyCompare, pyRstripChars } from './pywhitespace';

@@ -1,5 +1,5 @@
 /**
- * The line grammar of zc.buildout 2.13.2's configparser.py (spec §2–§3),
+ * The line grammar of zc.buildout 2.13.2's configparser.py,
  * reproduced statement by statement, including its quirks: only `=`
  * separates a name from its value, comments only in column 0, block-mode
  * values (first line empty) keep relative indentation, repeated sections

@@ -5,8 +5,8 @@
  * code-point order, and the posix os.path functions buildout uses.
  *
  * Written by hand because JavaScript's `\s`, `trim()`, `split(/\r?\n/)` and
- * default sort all differ from Python in edge cases the spec pins down
- * (spec §2.1): JS `\s` lacks U+001C–001F and U+0085 and includes U+FEFF.
+ * default sort all differ from Python in edge cases that change results
+ * (line endings, whitespace around values): JS `\s` lacks U+001C–001F and U+0085 and includes U+FEFF.
  */
 
 /** Python's Unicode whitespace as the body of a regex character class. */

@@ -1,6 +1,6 @@
 /**
- * SectionKey: a value together with the history of how it arose (spec §4).
- * The history drives `annotate`; the 2.13.2 quirk that an override by a
+ * SectionKey: a value together with the history of how it arose, as in
+ * zc.buildout 2.13.2 (zc/buildout/buildout.py). The history drives `annotate`; the 2.13.2 quirk that an override by a
  * value whose last operation was ADD/REMOVE records nothing is kept.
  */
 export type HistoryOperation = 'SET' | 'OVERRIDE' | 'DIRECTORY' | 'ADD' | 'REMOVE';

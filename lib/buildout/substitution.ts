@@ -1,6 +1,6 @@
 /**
  * Lazy section evaluation, mirroring zc.buildout 2.13.2's `Buildout.__getitem__`
- * and `Options` (spec §8, §9): `<=` macros, `${section:option}` substitution
+ * and `Options`: `<=` macros, `${section:option}` substitution
  * with `$$`, `${:x}`, `_buildout_section_name_`, re-substitution of results,
  * circular-reference detection, the exact error texts, and the caching rules
  * (a section is cached before it is initialised, so a failed section stays
