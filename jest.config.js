@@ -35,6 +35,7 @@ const E2E = [
   'transport/local.test.ts',
   'transport/remote.test.ts',
   'transport/rsync.test.ts',
+  'project/package.test.ts',
 ].map((p) => `<rootDir>/__tests__/${p}`);
 
 const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

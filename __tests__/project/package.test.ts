@@ -1,0 +1,54 @@
+/**
+ * What `npm pack` ships: the program (bin, compiled lib and plugins with their type
+ * declarations), the docs, the example buildout, README and the GPL text; no tests,
+ * fixtures, bench, TypeScript sources, source maps or build state.
+ * In the e2e project: it needs dist/ built from the current sources (globalSetup).
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT } from '../support/built';
+
+interface PackResult {
+  files: Array<{ path: string }>;
+}
+
+// --ignore-scripts: the real pack's prepack does a clean build; here dist/ is already current.
+const packed = (JSON.parse(
+  execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 }),
+) as PackResult[])[0].files.map((f) => f.path).sort();
+
+test('only the program, its declarations, docs, README, LICENSE and the example config', () => {
+  const allowed = [
+    /^(package\.json|README\.md|LICENSE|buildout\.example\.cfg|bin\/hostout\.js)$/,
+    /^docs\/[\w.-]+\.md$/,
+    /^dist\/(lib|plugins)\/[\w./-]+(\.js|\.d\.ts)$/,
+  ];
+  expect(packed.filter((f) => !allowed.some((re) => re.test(f)))).toEqual([]);
+  expect(packed.filter((f) => /(^|\/)(fixtures|bench|__tests__)\/|\.map$|\.tsbuildinfo$|(?<!\.d)\.ts$/.test(f))).toEqual([]);
+});
+
+test('everything the installed command and the API load is there', () => {
+  for (const f of [
+    'LICENSE', 'bin/hostout.js', 'dist/lib/cli/main.js', 'dist/lib/cli/run.js', 'dist/lib/index.js', 'dist/lib/index.d.ts',
+    'dist/plugins/builtin/index.js', 'dist/plugins/pushdeploy/index.js', 'docs/plugins.md',
+  ]) {
+    expect(packed).toContain(f);
+  }
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { main: string; types: string; bin: Record<string, string> };
+  expect(packed).toEqual(expect.arrayContaining([pkg.main, pkg.types, ...Object.values(pkg.bin)]));
+});
+
+test('every compiled file comes from a source that exists (no output of a renamed or deleted module)', () => {
+  const orphans = packed.filter((f) => f.startsWith('dist/') && !fs.existsSync(path.join(ROOT, f.slice('dist/'.length).replace(/(\.d\.ts|\.js)$/, '.ts'))));
+  expect(orphans).toEqual([]);
+});
+
+test('LICENSE is the GPL version 2 text, matching the declared GPL-2.0-or-later', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { license: string };
+  expect(pkg.license).toBe('GPL-2.0-or-later');
+  const text = fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8');
+  expect(text).toMatch(/^\s*GNU GENERAL PUBLIC LICENSE\s+Version 2, June 1991/);
+  // "or later" is the licensee's option that the GPL v2 text itself provides for.
+  expect(text).toContain('any later version');
+});
