@@ -22,6 +22,7 @@ const E2E = [
   'cli/cli.test.ts',
   'cli/e2e-builtin.test.ts',
   'cli/e2e-ssh.test.ts',
+  'cli/exit-status.test.ts',
   'cli/pipe.test.ts',
   'cli/plugins.test.ts',
   'cli/tty.test.ts',
@@ -35,6 +36,7 @@ const E2E = [
   'transport/local.test.ts',
   'transport/remote.test.ts',
   'transport/rsync.test.ts',
+  'transport/secrets.test.ts',
   'project/package.test.ts',
 ].map((p) => `<rootDir>/__tests__/${p}`);
 

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSshServer, type SshServer } from '../../fixtures/servers';
-import { ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
+import { hostout } from '../support/run-cli';
 
 let server: SshServer;
 let home: string;
@@ -20,7 +20,6 @@ const PLUGIN = `module.exports = { name: 'sudoer', commands: {
 } };`;
 
 beforeAll(async () => {
-  ensureBuilt();
   server = await startSshServer({ authorizeClientKeyFor: ['root'] });
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-exit-home-'));
   fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });

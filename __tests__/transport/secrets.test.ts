@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSshServer, DEPLOY, ensureTestUsers, type SshServer } from '../../fixtures/servers';
-import { ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
+import { hostout } from '../support/run-cli';
 import { shellQuote } from '../../lib/transport/quote';
 
 const PASSPHRASE = 'pass-Phrase 9f3$';
@@ -53,7 +53,6 @@ module.exports = {
 `;
 
 beforeAll(async () => {
-  ensureBuilt();
   ensureTestUsers();
   server = await startSshServer({ authorizeClientKeyFor: [] });
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-secrets-home-'));
