@@ -7,7 +7,9 @@
  *   zc.buildout and Python oracles. Its globalSetup builds dist/ from the current
  *   sources first (__tests__/support/build.ts), so nothing runs a stale dist/.
  * A new test file belongs to unit unless it is listed in E2E below; one that imports
- * __tests__/support/built.ts (dist/) from the unit project fails at once, saying so.
+ * __tests__/support/built.ts (dist/) from the unit project fails at once, saying so, and
+ * __tests__/project/test-environment.test.ts fails for a unit file that imports the
+ * server harness (fixtures/servers) or the CLI/oracle runners.
  * Shared test code lives in __tests__/support (not built into dist/).
  */
 const E2E = [
