@@ -187,8 +187,3 @@ export function resolveHostSettings(
     secrets: [password, buildoutPassword, sudoPassword, options['identity-passphrase']].filter((s): s is string => !!s),
   };
 }
-
-/** `user@host:port` as shown in logs and records. */
-export function describeTarget(settings: HostSettings, identity: Identity): string {
-  return `${identity.user}@${settings.hostname}:${settings.port}`;
-}
