@@ -53,6 +53,8 @@ const common = {
   // tsconfig.json has isolatedModules, so ts-jest only transpiles (fast); the types of
   // the tests and sources are checked once by `npm run typecheck` (npm test's pretest).
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  // `hostout` and `hostout/testing` as a plugin imports them: the package's own sources (tsconfig paths too).
+  moduleNameMapper: { '^hostout$': '<rootDir>/lib/index.ts', '^hostout/testing$': '<rootDir>/lib/testing.ts' },
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 

@@ -116,7 +116,7 @@ describe('recipe-time normalisation: one yes/no reading for every flag (docs/com
   });
   test('the plugin exposes it as its defaults hook and lists every command', () => {
     expect(plugin.name).toBe('hostout.pushdeploy');
-    expect(plugin.defaults?.({ 'remote-sudo': 'yes' })).toMatchObject({ 'remote-sudo': 'true' });
+    expect(plugin.defaults?.({ 'remote-sudo': 'yes' }, { part: 'site', buildoutDirectory: '/b' })).toMatchObject({ 'remote-sudo': 'true' });
     expect(Object.keys(plugin.commands).sort()).toEqual([
       'annotate', 'bootstrap', 'buildout', 'checkout', 'clone', 'cook_resources', 'deploy', 'deploy_etc',
       'deploy_supervisor', 'pull', 'push', 'restart', 'stage', 'stage_supervisor', 'start', 'stop', 'update',

@@ -6,7 +6,7 @@
 import { loadBuildout } from '../buildout';
 import type { Verbosity } from '../log';
 import { Runtime } from '../hostout/dispatch';
-import { loadHosts } from '../hostout/hosts';
+import { hostCatalog } from '../hostout/hosts';
 import { EXIT } from '../errors';
 import type * as Transport from '../transport';
 import type { HostSettings, HostTransport, HostTransportFactory, TransportFactory, TransportFactoryOptions } from '../transport';
@@ -83,7 +83,8 @@ function onSignals(transport: LazyTransport, stderr: (line: string) => void): ()
 export async function runHosts(req: RunRequest): Promise<number> {
   const { scanned, stderr } = req;
   const bo = await loadBuildout({ config: req.config, cwd: req.cwd, userDefaults: req.userDefaults, assignments: scanned.assignments, env: req.env });
-  const hosts = await loadHosts(bo, { configFile: req.config });
+  // Host names only: a host's plugins load (and its hooks run) once the command line selects it.
+  const hosts = hostCatalog(bo, { configFile: req.config });
   const progress = createProgress({
     verbosity: req.verbosity,
     fancy: !req.dryRun && req.verbosity === 'normal' && isInteractiveTerminal(req.env),
@@ -94,6 +95,8 @@ export async function runHosts(req: RunRequest): Promise<number> {
   try {
     const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory: bo.directory });
     const hostNames = runtime.hostNames();
+    // The command words depend on the selected hosts' commands: load those hosts first.
+    await runtime.load(splitPositionals(scanned.positional, hostNames, () => new Set()).hosts);
     const commandSet = (names: string[]) => new Set(names.flatMap((h) => runtime.commands(h).map((c) => c.name)));
     const split = splitPositionals(scanned.positional, hostNames, commandSet);
 

@@ -11,9 +11,7 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { CommandError, ConfigError } from '../../lib/errors';
-import type { CommandContext, CommandSpec, Plugin } from '../../lib/hostout/types';
-import { shellQuote as q } from '../../lib/transport/quote';
+import { CommandError, ConfigError, shellQuote as q, type CommandContext, type CommandSpec, type Plugin } from 'hostout';
 import { configClosure, releaseId } from './config-files';
 
 type Ctx = CommandContext;

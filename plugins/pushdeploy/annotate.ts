@@ -5,8 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadBuildout } from '../../lib/buildout/index';
-import { ConfigError } from '../../lib/errors';
+import { ConfigError, loadBuildout } from 'hostout';
 import type { SiteSettings } from './settings';
 
 /** The [buildout] directories push and friends need, absolute. */

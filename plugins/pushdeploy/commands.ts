@@ -12,10 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, UsageError } from '../../lib/errors';
-import type { CommandContext } from '../../lib/hostout/types';
-import type { CommandResult } from '../../lib/transport/types';
-import { shellJoin, shellQuote } from '../../lib/transport/quote';
+import { ConfigError, UsageError, shellJoin, shellQuote, type CommandContext, type CommandResult } from 'hostout';
 import { readStagingBuildout, type BuildoutDirectories } from './annotate';
 import {
   readSettings, requirePython, requireRestartLines, requireSupervisorConf, type SiteSettings,

@@ -3,9 +3,7 @@
  * typed view every command reads (compat §5.2). One place decides defaults,
  * so the commands never re-read raw strings.
  */
-import { ConfigError } from '../../lib/errors';
-import { flagValue, isTrue } from '../../lib/flags';
-import type { HostOptions } from '../../lib/hostout/types';
+import { ConfigError, flagValue, isTrue, type HostOptions } from 'hostout';
 
 
 /** The flags the original recipe rewrote to the strings 'true'/'false' at buildout time. */

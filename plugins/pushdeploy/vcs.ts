@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { shellJoin } from '../../lib/transport/quote';
+import { shellJoin } from 'hostout';
 
 export type Vcs = 'git' | 'hg';
 
