@@ -115,6 +115,7 @@ export default definePlugin({
         const db = storageName(filestorage, 'filestorage');
         const dir = relativeDir(filestorageDir, 'filestorage_dir');
         const target = await sameMachineTarget(ctx, tgt);
+        if (!target.has('fsrestore')) throw new ConfigError(`fscopy restores on '${target.name}' with fsrestore: add hostout.plone to ${target.name}'s extends`);
         needSupervisor(ctx, target.name, (c) => target.has(c));
         await ctx.call('fsbackup', db, dir);
         const tmp = await stage(ctx, `var/backups/${db}`);
