@@ -13,6 +13,7 @@
 import type { Plugin } from './hostout/types';
 import type { TransportFactory } from './transport/types';
 import type { TransportFactoryOptions } from './transport';
+import type * as Factory from './transport/factory';
 
 export type {
   Plugin, CommandSpec, CommandContext, HostHandle, HostOptions, PluginInfo, ConnectionOverrides,
@@ -22,14 +23,14 @@ export type {
   HostTransport, TransportFactory,
 } from './transport/types';
 export type { TransportFactoryOptions } from './transport';
-export type { RecordingOptions, RecordedResponse } from './transport/recording';
+export type { RecordingOptions } from './transport/factory';
+export type { RecordedResponse } from './transport/backends/recorder';
 export type { SshEnvironment } from './transport/ssh-config';
 export { HostoutError, UsageError, ConfigError, CommandError, TransportError } from './errors';
 export { createPlainLogger, createRecordingLogger, type Logger, type Verbosity } from './log';
 export { loadBuildout, type Buildout, type LoadOptions } from './buildout';
 export { shellQuote, shellJoin } from './transport/quote';
 export { isTrue, flagValue } from './flags';
-export { RecordingTransportFactory } from './transport/recording';
 export { Runtime, type RuntimeOptions, type CommandListing, type HostCatalog } from './hostout/dispatch';
 export { loadHosts, loadHost, hostCatalog, type HostDefinition, type LoadHostOptions } from './hostout/hosts';
 export { buildoutFromObject, type BuildoutView } from './hostout/buildout-view';
@@ -55,3 +56,18 @@ export function createTransportFactory(opts: TransportFactoryOptions): Transport
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('./transport') as typeof import('./transport')).createTransportFactory(opts);
 }
+
+/**
+ * The recording transport factory: records every call instead of running it
+ * and answers from canned responses (tests, `--dry-run --offline`). Prefer
+ * `hostout/testing`, which builds on it. Loaded on first use: it shares its
+ * module with the ssh stack.
+ */
+export declare const RecordingTransportFactory: typeof Factory.RecordingTransportFactory;
+export type RecordingTransportFactory = Factory.RecordingTransportFactory;
+Object.defineProperty(exports, 'RecordingTransportFactory', {
+  enumerable: true,
+  configurable: true,
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  get: () => (require('./transport/factory') as typeof Factory).RecordingTransportFactory,
+});

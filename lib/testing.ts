@@ -21,10 +21,12 @@ import { Runtime, type CommandListing } from './hostout/dispatch';
 import { hostCatalog, type HostDefinition } from './hostout/hosts';
 import type { HostOptions, Plugin } from './hostout/types';
 import { createRecordingLogger } from './log';
-import { RecordingTransportFactory, type RecordedResponse, type RecordingOptions } from './transport/recording';
+import type { RecordedResponse } from './transport/backends/recorder';
+import { RecordingTransportFactory, type RecordingOptions } from './transport/factory';
 import type { SshEnvironment } from './transport/ssh-config';
 
-export type { RecordedResponse, RecordingOptions } from './transport/recording';
+export type { RecordedResponse } from './transport/backends/recorder';
+export type { RecordingOptions } from './transport/factory';
 
 /** Another host of the test configuration, for commands that reach it through `ctx.hosts`. */
 export interface OtherHost {

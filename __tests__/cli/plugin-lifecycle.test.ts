@@ -96,7 +96,7 @@ test('async defaults is awaited, gets the part name and the buildout directory, 
 test('a defaults hook that rejects: exit 2, the message names plugin and host, no stack trace; other hosts still work', () => {
   const r = hostout(['throws', 'show'], dir);
   expect(r.code).toBe(2);
-  expect(r.stderr).toBe("hostout: plugin './throws.js' failed in defaults() for host 'throws': no credentials for the cloud API\n");
+  expect(r.stderr).toBe("hostout: [throws] plugin './throws.js' failed in defaults(): no credentials for the cloud API\n");
   expect(r.stdout).toBe('');
   expect(hostout(['probe', 'show'], dir).code).toBe(0);
 });
@@ -113,5 +113,5 @@ test('resolve (hostout.inventory): the inventory decides host, port, user and ke
 test('a resolve hook that throws: exit 2 naming plugin and host, nothing connects', () => {
   const r = hostout(['web2', 'run', 'uptime'], dir);
   expect(r.code).toBe(2);
-  expect(r.stderr).toBe(`hostout: plugin 'hostout.inventory' failed in resolve() for host 'web2': the inventory ${path.join(dir, 'inventory.json')} has no host 'web2' with an address\n`);
+  expect(r.stderr).toBe(`hostout: [web2] plugin 'hostout.inventory' failed in resolve(): the inventory ${path.join(dir, 'inventory.json')} has no host 'web2' with an address\n`);
 });

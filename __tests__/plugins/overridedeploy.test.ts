@@ -15,7 +15,7 @@ afterEach(async () => { await t?.close(); t = undefined; rmSync(dir, { recursive
 
 test('deploy runs the five steps through dispatch; uploadeggs only writes pinned.cfg (no egg is built or uploaded)', async () => {
   writeFileSync(path.join(dir, 'buildout.cfg'), '[buildout]\nparts =\n');
-  t = await loadPluginForTest('hostout.overridedeploy', { options, buildoutDirectory: dir, exists: (p) => p === '/srv/site/bin/buildout' });
+  t = await loadPluginForTest('hostout.overridedeploy', { options, buildoutDirectory: dir, exists: (p: string) => p === '/srv/site/bin/buildout' });
   await t.run('deploy');
   expect(t.log.filter((l) => l.startsWith('Hostout: Running'))).toEqual([
     "Hostout: Running command 'deploy' from 'hostout.overridedeploy'",

@@ -46,7 +46,7 @@ test('require("hostout") from the built package does not load the ssh stack (eve
 describe('hooks', () => {
   test('resolve may only set host, port, user and identity-file, each a non-empty word', async () => {
     const make = (value: object) => api.definePlugin({ name: 'hostout.r', resolve: async () => value as api.ConnectionOverrides, commands: {} });
-    await expect(loadPluginForTest(make({ password: 'x' }))).rejects.toThrow("plugin 'hostout.r' failed in resolve() for host 'site': it returned 'password'; only host, port, user and identity-file can be resolved");
+    await expect(loadPluginForTest(make({ password: 'x' }))).rejects.toThrow("[site] plugin 'hostout.r' failed in resolve(): it returned 'password'; only host, port, user and identity-file can be resolved");
     await expect(loadPluginForTest(make({ host: 'a b' }))).rejects.toThrow('it returned an invalid host: "a b"');
     const t = await loadPluginForTest(make({ host: 'db.internal:2200', user: 'ops' }), { options: { host: 'placeholder', 'buildout-user': 'plone' } });
     expect([t.options.host, t.options.port, t.options.user, t.options['buildout-user'], t.options['effective-user']]).toEqual(['db.internal:2200', '2200', 'ops', 'plone', 'plone']);
@@ -55,7 +55,7 @@ describe('hooks', () => {
 
   test('defaults returning something that is not an object is an error naming plugin and host', async () => {
     const p = api.definePlugin({ name: 'hostout.d', defaults: (() => 'oops') as unknown as api.Plugin['defaults'], commands: {} });
-    await expect(loadPluginForTest(p, { host: 'web' })).rejects.toThrow("plugin 'hostout.d' failed in defaults() for host 'web': it returned string, not an options object");
+    await expect(loadPluginForTest(p, { host: 'web' })).rejects.toThrow("[web] plugin 'hostout.d' failed in defaults(): it returned string, not an options object");
   });
 
   test('another host is loaded on demand: options need load(), call() loads it', async () => {

@@ -33,7 +33,7 @@ describe('defaults (the recipe of the Python plugin)', () => {
   });
   test('a supervisor name that is not a plain prefix is a config error naming plugin, host and option', async () => {
     await expect(load({ supervisor: 'x; rm -rf /' })).rejects.toThrow(
-      "plugin 'hostout.supervisor' failed in defaults() for host 'site': supervisor = x; rm -rf /: expected the name prefix",
+      "[site] plugin 'hostout.supervisor' failed in defaults(): supervisor = x; rm -rf /: expected the name prefix",
     );
   });
 });

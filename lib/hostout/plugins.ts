@@ -202,9 +202,9 @@ export async function loadFabfile(entry: string, buildoutDirectory: string, part
 }
 
 function hookFailed(hook: string, id: string, host: string, err: unknown): ConfigError {
-  // Our own errors carry their message already; anything else is the plugin's exception, said in one line.
-  const why = err instanceof HostoutError ? err.message : describe(err);
-  return new ConfigError(`plugin '${id}' failed in ${hook}() for host '${host}': ${why}`);
+  // Our own errors carry their reason already; anything else is the plugin's exception, said in one line.
+  const why = err instanceof HostoutError ? err.reason : describe(err);
+  return new ConfigError(`plugin '${id}' failed in ${hook}(): ${why}`, { host, cause: err });
 }
 
 /**
