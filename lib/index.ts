@@ -23,10 +23,15 @@ export type {
   HostTransport, TransportFactory,
 } from './transport/types';
 export type { TransportFactoryOptions } from './transport';
-export type { RecordingOptions } from './transport/factory';
+export type { RecordingOptions, RealTransportOptions } from './transport/factory';
 export type { RecordedResponse } from './transport/backends/recorder';
 export type { SshEnvironment } from './transport/ssh-config';
-export { HostoutError, UsageError, ConfigError, CommandError, TransportError } from './errors';
+export {
+  HostoutError, UsageError, ConfigError, CommandError, TransportError, LockedError, InterruptedError, EXIT,
+  type ErrorFields, type UsageFields, type ConfigFields, type CommandFields, type TransportFields, type TransportErrorKind,
+} from './errors';
+export { sh, secret, Secret, maskSecrets, type Line, type CommandText } from './transport/secret';
+export type { HostSettings } from './transport/host-settings';
 export { createPlainLogger, createRecordingLogger, type Logger, type Verbosity } from './log';
 export { loadBuildout, type Buildout, type LoadOptions } from './buildout';
 export { shellQuote, shellJoin } from './transport/quote';
@@ -65,9 +70,14 @@ export function createTransportFactory(opts: TransportFactoryOptions): Transport
  */
 export declare const RecordingTransportFactory: typeof Factory.RecordingTransportFactory;
 export type RecordingTransportFactory = Factory.RecordingTransportFactory;
-Object.defineProperty(exports, 'RecordingTransportFactory', {
-  enumerable: true,
-  configurable: true,
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  get: () => (require('./transport/factory') as typeof Factory).RecordingTransportFactory,
-});
+/** The real transport factory (ssh, local processes, rsync). Loaded on first use. */
+export declare const RealTransportFactory: typeof Factory.RealTransportFactory;
+export type RealTransportFactory = Factory.RealTransportFactory;
+for (const name of ['RecordingTransportFactory', 'RealTransportFactory'] as const) {
+  Object.defineProperty(exports, name, {
+    enumerable: true,
+    configurable: true,
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    get: () => (require('./transport/factory') as typeof Factory)[name],
+  });
+}

@@ -11,7 +11,7 @@
  *   per host, so one host can never change what another sees (compat §7.4.5).
  */
 import { CommandError, HostoutError, UsageError } from '../errors';
-import type { Logger } from '../log';
+import { maskingLogger, type Logger } from '../log';
 import type { HostTransport, TransportFactory } from '../transport/types';
 import type { HostCatalog, HostDefinition } from './hosts';
 import type { LoadedPlugin } from './plugins';
@@ -36,6 +36,8 @@ export interface CommandListing {
 interface HostScope {
   def: HostDefinition;
   options: Readonly<HostOptions>;
+  /** The run's logger, masking this host's secrets. */
+  log: Logger;
   transport?: HostTransport;
 }
 
@@ -61,7 +63,7 @@ export class Runtime {
       // Definitions are loaded already: their scopes exist at once (a broken host throws its error when used).
       for (const def of hosts) {
         if (def.error) this.broken.set(def.name, def.error);
-        else this.scopes.set(def.name, { def, options: Object.freeze({ ...def.options }) });
+        else this.scopes.set(def.name, this.newScope(def));
       }
       const byName = new Map(hosts.map((def) => [def.name, def]));
       this.catalog = {
@@ -100,6 +102,10 @@ export class Runtime {
     this.handles = Object.freeze(handles);
   }
 
+  private newScope(def: HostDefinition): HostScope {
+    return { def, options: Object.freeze({ ...def.options }), log: maskingLogger(this.opts.log, def.settings?.secrets ?? []) };
+  }
+
   hostNames(): string[] {
     return [...this.catalog.names];
   }
@@ -116,7 +122,7 @@ export class Runtime {
         this.broken.set(name, err as Error);
         throw err;
       }
-      if (!this.scopes.has(name)) this.scopes.set(name, { def, options: Object.freeze({ ...def.options }) });
+      if (!this.scopes.has(name)) this.scopes.set(name, this.newScope(def));
     }
   }
 
@@ -183,7 +189,7 @@ export class Runtime {
       remote: transport.remote,
       local: transport.local,
       rsync: transport.rsync,
-      log: this.opts.log,
+      log: scope.log,
       dryRun: this.opts.dryRun,
       buildoutDirectory: this.opts.buildoutDirectory,
     });
