@@ -40,6 +40,11 @@ const E2E = [
   'transport/rsync.test.ts',
   'transport/secrets.test.ts',
   'project/package.test.ts',
+  'cli/plugin-lifecycle.test.ts',
+  'cli/npm-install.test.ts',
+  'plugins/e2e-supervisor-plone.test.ts',
+  'plugins/e2e-overridedeploy.test.ts',
+  'plugins/public-api.test.ts',
 ].map((p) => `<rootDir>/__tests__/${p}`);
 
 const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -58,7 +58,6 @@ export function definePlugin(plugin: Plugin): Plugin {
 
 /** The real (or, with dryRun, recording) transport factory. The ssh stack is loaded on this first call. */
 export function createTransportFactory(opts: TransportFactoryOptions): TransportFactory {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('./transport') as typeof import('./transport')).createTransportFactory(opts);
 }
 
@@ -77,7 +76,6 @@ for (const name of ['RecordingTransportFactory', 'RealTransportFactory'] as cons
   Object.defineProperty(exports, name, {
     enumerable: true,
     configurable: true,
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    get: () => (require('./transport/factory') as typeof Factory)[name],
+      get: () => (require('./transport/factory') as typeof Factory)[name],
   });
 }

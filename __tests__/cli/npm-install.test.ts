@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ROOT, ensureBuilt } from '../../fixtures/hostout/test-support/run-cli';
+import { ROOT } from '../support/run-cli';
 
 jest.setTimeout(300_000);
 
@@ -25,7 +25,7 @@ const npm = (args: string[], cwd: string) =>
   });
 
 function pack(dir: string): string {
-  // dist/ is built already (ensureBuilt): pack it as it is instead of running `prepare` again.
+  // dist/ is built already (the e2e project's globalSetup): pack it as it is instead of running `prepare` again.
   const out = npm(['pack', '--ignore-scripts', '--pack-destination', tmp], dir).trim().split('\n').pop() as string;
   return path.join(tmp, out);
 }
@@ -52,7 +52,6 @@ const GREETING = [
 ].join('\n');
 
 beforeAll(() => {
-  ensureBuilt();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'hostout-npm-install-'));
   hostoutTgz = pack(ROOT);
   pluginTgz = pack(path.join(ROOT, 'fixtures', 'hostout', 'packages', 'hostout.greeting'));

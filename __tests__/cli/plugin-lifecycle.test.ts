@@ -9,7 +9,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EMPTY_HOME, ROOT, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
+import { EMPTY_HOME, ROOT, hostout } from '../support/run-cli';
 
 let dir: string;
 const BUILDOUT = `[buildout]
@@ -59,7 +59,6 @@ module.exports = {
 `;
 
 beforeAll(() => {
-  ensureBuilt();
   dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-lifecycle-'));
   writeFileSync(path.join(dir, 'buildout.cfg'), BUILDOUT);
   writeFileSync(path.join(dir, 'probe.js'), PROBE);

@@ -28,6 +28,5 @@ describe('docs/plugins.md shows the example package as it is', () => {
 
 describe('the example plugin\'s own test', () => {
   // Registers its tests in this file; `require('hostout/testing')` maps to lib/testing.ts (jest.config.js).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   require(path.join(PACKAGE, 'test/greeting.test.js'));
 });

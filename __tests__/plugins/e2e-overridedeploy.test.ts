@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSshServer, type SshServer } from '../../fixtures/servers';
-import { EMPTY_HOME, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
+import { EMPTY_HOME, hostout } from '../support/run-cli';
 
 jest.setTimeout(180000);
 
@@ -22,7 +22,6 @@ let depPath: string;
 let depCache: string;
 
 beforeAll(async () => {
-  ensureBuilt();
   server = await startSshServer({ authorizeClientKeyFor: ['root'] });
   home = mkdtempSync(path.join(os.tmpdir(), 'overridedeploy-home-'));
   mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });

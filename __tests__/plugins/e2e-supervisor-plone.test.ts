@@ -63,13 +63,6 @@ function daemonPid(s: Site): number | undefined {
     return undefined;
   }
 }
-async function until(check: () => boolean, what: string, ms = 20000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 function track(s: Site): void {
   const pid = daemonPid(s);
   if (pid && !registered.includes(pid)) { registerPid(pid); registered.push(pid); }

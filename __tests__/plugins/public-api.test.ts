@@ -9,7 +9,6 @@ import { readFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import * as api from 'hostout';
 import { loadPluginForTest } from 'hostout/testing';
-import { ensureBuilt } from '../../fixtures/hostout/test-support/run-cli';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -36,7 +35,6 @@ test('the shipped plugins import only `hostout`, node: modules and their own fil
 });
 
 test('require("hostout") from the built package does not load the ssh stack (every plugin load pays for it)', () => {
-  ensureBuilt();
   const loaded = execFileSync(process.execPath, ['-e',
     "require(process.argv[1]); console.log(Object.keys(require.cache).filter((f) => /node_modules\\/(ssh2|node-ssh)\\//.test(f)).length)",
     path.join(ROOT, 'dist', 'lib', 'index.js')], { encoding: 'utf8' });
