@@ -72,8 +72,6 @@ export interface LoadedPlugin {
   plugin: Plugin;
 }
 
-const loaded = new Map<string, Promise<Plugin>>();
-
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
 }
@@ -154,14 +152,14 @@ export function resolvePluginFile(name: string, buildoutDirectory: string): stri
   return tryResolve(path.resolve(buildoutDirectory, name));
 }
 
+/**
+ * No cache of our own: Node's module cache (require and import alike) already
+ * loads a file once per process, and checking its export is cheap, so no
+ * state outlives a run that tests would have to clear.
+ */
 async function loadFile(file: string, fallbackName: string): Promise<Plugin> {
-  let p = loaded.get(file);
-  if (!p) {
-    redirectHostoutRequests();
-    p = importFile(file).then((exported) => toPlugin(exported, fallbackName));
-    loaded.set(file, p);
-  }
-  return p;
+  redirectHostoutRequests();
+  return toPlugin(await importFile(file), fallbackName);
 }
 
 /** One line saying why; for a syntax error, Node puts `file:line` first in the stack, which is what people need. */
