@@ -128,12 +128,12 @@ describe('checkout / clone', () => {
   test('hg clone with a branch, as the buildout user (original: su bu -c "hg clone repo -r br path")', async () => {
     fs.rmdirSync(site);
     const { calls } = await run('checkout', options({ 'buildout-user': 'plone' }), ['http://dev.example.com/myrepo', 'mybranch']);
-    expect(calls).toEqual([`local[as=plone]: hg clone http://dev.example.com/myrepo -r mybranch ${site}`]);
+    expect(calls).toEqual([`local[as=plone]: hg clone -r mybranch -- http://dev.example.com/myrepo ${site}`]);
   });
   test('git by URL shape, with local sudo', async () => {
     fs.rmdirSync(site);
     const { calls } = await run('clone', options({ 'local-sudo': 'yes' }), ['https://github.com/x/y.git', 'main']);
-    expect(calls).toEqual([`local[sudo as=${me}]: git clone --branch main https://github.com/x/y.git ${site}`]);
+    expect(calls).toEqual([`local[sudo as=${me}]: git clone --branch main -- https://github.com/x/y.git ${site}`]);
   });
   test('git and hg by what a local repository is', () => {
     const g = path.join(root, 'g'); fs.mkdirSync(path.join(g, '.git'), { recursive: true });
@@ -152,7 +152,7 @@ describe('checkout / clone', () => {
   test('a path with spaces and quotes is quoted', async () => {
     const odd = path.join(root, "it's a site");
     const { calls } = await run('checkout', options({ path: odd }), ['/repo.git']);
-    expect(calls).toEqual([`local[as=${me}]: git clone /repo.git '${odd.replace(/'/g, "'\\''")}'`]);
+    expect(calls).toEqual([`local[as=${me}]: git clone -- /repo.git '${odd.replace(/'/g, "'\\''")}'`]);
   });
 });
 
@@ -162,7 +162,7 @@ describe('update', () => {
     const { calls } = await run('update', options(), ['stable']);
     expect(calls).toEqual([
       `local[as=${me} cwd=${site}]: hg pull`,
-      `local[as=${me} cwd=${site}]: hg update -C stable`,
+      `local[as=${me} cwd=${site}]: hg update -C -- stable`,
     ]);
   });
   test('git: fetch, force checkout of the branch, hard reset to upstream', async () => {
@@ -170,7 +170,7 @@ describe('update', () => {
     const { calls } = await run('update', options(), ['stable']);
     expect(calls).toEqual([
       `local[as=${me} cwd=${site}]: git fetch --tags origin`,
-      `local[as=${me} cwd=${site}]: git checkout -f stable`,
+      `local[as=${me} cwd=${site}]: git checkout -f stable --`,
       expect.stringMatching(/git reset --hard '@\{upstream\}'/),
     ]);
   });
@@ -213,9 +213,9 @@ describe('buildout', () => {
     fs.mkdirSync(path.join(site, 'var'));
     const { calls } = await run('buildout', options(), ['instance', '-o', '-v']);
     expect(calls).toEqual([
-      `local[]: chown -R ${me} ${site}/var`,
+      `local[]: chown -R -- ${me} ${site}/var`,
       `local[as=${me} cwd=${site}]: bin/buildout -o -v install instance`,
-      `local[]: chown -R zope ${site}/var`,
+      `local[]: chown -R -- zope ${site}/var`,
     ]);
   });
   test('var goes back to the effective user even when buildout fails', async () => {
@@ -223,9 +223,9 @@ describe('buildout', () => {
     const rec = recordingContext('first-site', options({ 'local-sudo': 'true' }), { codes: [[/bin\/buildout/, 1]] });
     await expect(plugin.commands.buildout.run(rec.ctx)).rejects.toThrow(/bin\/buildout/);
     expect(rec.calls).toEqual([
-      `local[sudo]: chown -R ${me} ${site}/var`,
+      `local[sudo]: chown -R -- ${me} ${site}/var`,
       `local[sudo as=${me} cwd=${site}]: bin/buildout`,
-      `local[sudo]: chown -R zope ${site}/var`,
+      `local[sudo]: chown -R -- zope ${site}/var`,
     ]);
   });
 });
@@ -239,7 +239,7 @@ describe('pull', () => {
       `rsync[pull delete remote-sudo local-sudo]: ${site}/var/filestorage/Data.fs -> ${site}/var/filestorage/Data.fs`,
       `exists: ${site}/var/blobstorage`,
       `rsync[pull delete remote-sudo local-sudo]: ${site}/var/blobstorage -> ${site}/var`,
-      `local[sudo]: chown -R zope ${site}/var`,
+      `local[sudo]: chown -R -- zope ${site}/var`,
     ]);
   });
   test('what production lacks is skipped with a warning, not a crash', async () => {
@@ -249,7 +249,7 @@ describe('pull', () => {
       `exists: ${site}/var/filestorage/Data.fs`,
       `rsync[pull delete]: ${site}/var/filestorage/Data.fs -> ${site}/var/filestorage/Data.fs`,
       `exists: ${site}/var/blobstorage`,
-      `local[]: chown -R zope ${site}/var`,
+      `local[]: chown -R -- zope ${site}/var`,
     ]);
     expect(logLines.join('\n')).toMatch(/warning: .*production has no .*var\/blobstorage/);
   });
@@ -264,10 +264,10 @@ describe('push, deploy_etc and deploy', () => {
     const r = rs ? 'remote sudo' : 'remote';
     const sync = rs ? 'push remote-sudo' : 'push';
     return [
-      `${r}[]: mkdir -p ${site}/var && chown zope ${site} ${site}/var && id -un`,
+      `${r}[]: mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var && id -un`,
       `rsync[${sync.replace('push', 'push relative')}]: ${['bin', 'eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
       `rsync[${sync} ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`,
-      `${r}[]: chown -R zope ${site}/bin ${site}/eggs ${site}/parts ${site}/products ${site}/etc`,
+      `${r}[]: chown -R -- zope ${site}/bin ${site}/eggs ${site}/parts ${site}/products ${site}/etc`,
     ];
   };
   test('push: the original\'s steps (mkdir/chowns in one round trip, the trees in one rsync), var without chown and never production data', async () => {
@@ -280,7 +280,7 @@ describe('push, deploy_etc and deploy', () => {
     stagedSite();
     const { calls } = await run('push', options(), [], { stdout: [[/id -un$/, 'root\n']] });
     expect(calls).toEqual([
-      `remote[]: mkdir -p ${site}/var && chown zope ${site} ${site}/var && id -un`,
+      `remote[]: mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var && id -un`,
       `rsync[push relative --chown=zope]: ${['bin', 'eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
       `rsync[push ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`,
     ]);
@@ -301,7 +301,7 @@ describe('push, deploy_etc and deploy', () => {
       `rsync[push relative]: ${['eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
       `rsync[push]: ${bin}/ -> ${bin}`,
     ]);
-    expect(calls.at(-1)).toBe(`remote[]: chown -R zope ${bin} ${site}/eggs ${site}/parts ${site}/products ${site}/etc`);
+    expect(calls.at(-1)).toBe(`remote[]: chown -R -- zope ${bin} ${site}/eggs ${site}/parts ${site}/products ${site}/etc`);
   });
   test('push with remote-sudo: every remote step through sudo, rsync with sudo rsync', async () => {
     stagedSite();
@@ -374,13 +374,13 @@ describe('stage', () => {
       `rsync[pull delete]: ${site}/var/filestorage/Data.fs -> ${site}/var/filestorage/Data.fs`,
       `exists: ${site}/var/blobstorage`,
       `rsync[pull delete]: ${site}/var/blobstorage -> ${site}/var`,
-      `local[]: chown -R zope ${site}/var`,
+      `local[]: chown -R -- zope ${site}/var`,
       `local[as=${me} cwd=${site}]: git fetch --tags origin`,
       expect.stringMatching(/git reset --hard/),
       `local[as=${me} cwd=${site}]: /usr/bin/python3 bootstrap.py --distribute`,
-      `local[]: chown -R ${me} ${site}/var`,
+      `local[]: chown -R -- ${me} ${site}/var`,
       `local[as=${me} cwd=${site}]: bin/buildout`,
-      `local[]: chown -R zope ${site}/var`,
+      `local[]: chown -R -- zope ${site}/var`,
     ]);
   });
   test('local-restart runs the restart lines locally, with local sudo', async () => {

@@ -16,6 +16,7 @@ import { ConfigError, UsageError } from '../../lib/errors';
 import type { CommandContext } from '../../lib/hostout/types';
 import type { CommandResult } from '../../lib/transport/types';
 import { shellJoin, shellQuote } from '../../lib/transport/quote';
+import { validateBranch, validateRepository } from '../../lib/hostout/validate';
 import { readStagingBuildout, type BuildoutDirectories } from './annotate';
 import {
   readSettings, requirePython, requireRestartLines, requireSupervisorConf, type SiteSettings,
@@ -85,6 +86,8 @@ class Site {
 
   async clone(repository?: string, branch?: string): Promise<void> {
     if (!repository) throw new UsageError(`usage: hostout ${this.s.site} checkout REPOSITORY [BRANCH]`, { host: this.s.site });
+    validateRepository(repository, { option: 'REPOSITORY', host: this.s.site });
+    if (branch !== undefined) validateBranch(branch, { option: 'BRANCH', host: this.s.site });
     const { vcs, url } = detectRepositoryVcs(repository);
     if (fs.existsSync(this.s.path) && fs.readdirSync(this.s.path).length > 0) {
       throw new ConfigError(
@@ -96,6 +99,7 @@ class Site {
   }
 
   async update(branch?: string): Promise<void> {
+    if (branch !== undefined) validateBranch(branch, { option: 'BRANCH', host: this.s.site });
     const vcs = detectCheckoutVcs(this.s.path);
     if (!vcs) {
       throw new ConfigError(
@@ -119,12 +123,12 @@ class Site {
     const argv = buildoutArgv(args);
     const varDir = `${this.s.path}/var`;
     const hasVar = isDir(varDir);
-    if (hasVar) await this.locally('pull', shellJoin(['chown', '-R', this.s.buildoutUser, varDir]));
+    if (hasVar) await this.locally('pull', shellJoin(['chown', '-R', '--', this.s.buildoutUser, varDir]));
     try {
       await this.asBuildoutUser('buildout', shellJoin(argv), { cwd: this.s.path });
     } finally {
       // Hand var/ back to the site's user even when buildout failed (the original left it to the buildout user).
-      if (isDir(varDir)) await this.locally('buildout', shellJoin(['chown', '-R', this.s.effectiveUser, varDir]));
+      if (isDir(varDir)) await this.locally('buildout', shellJoin(['chown', '-R', '--', this.s.effectiveUser, varDir]));
     }
   }
 
@@ -141,7 +145,7 @@ class Site {
       this.step('rsync', `production:${from} -> ${to}`);
       await this.ctx.rsync({ from, to, direction: 'pull', delete: true, remoteSudo: this.s.remoteSudo, localSudo: this.s.localSudo });
     }
-    await this.locally('pull', shellJoin(['chown', '-R', this.s.effectiveUser, `${p}/var`]));
+    await this.locally('pull', shellJoin(['chown', '-R', '--', this.s.effectiveUser, `${p}/var`]));
   }
 
   async stage(): Promise<void> {
@@ -165,7 +169,7 @@ class Site {
     // trip, which also says who we are there: that decides how the trees get
     // their owner below.
     const setup = await this.remotely(
-      `${shellJoin(['mkdir', '-p', `${s.path}/var`])} && ${shellJoin(['chown', eu, s.path, `${s.path}/var`])} && id -un`,
+      `${shellJoin(['mkdir', '-p', '--', `${s.path}/var`])} && ${shellJoin(['chown', '--', eu, s.path, `${s.path}/var`])} && id -un`,
     );
     const remoteUser = setup.stdout.trim();
     const trees: string[] = [];
@@ -198,7 +202,7 @@ class Site {
     for (const dir of outside) await this.pushDir(dir, dir, { extra: ownership });
     // Production's var/ is its own: never its data, never an existing file (no chown, as in the original).
     if (isDir(`${s.path}/var`)) await this.pushDir(`${s.path}/var`, `${s.path}/var`, { exclude: VAR_EXCLUDES, extra: ['--ignore-existing'] });
-    if (trees.length && !chownInRsync && remoteUser !== eu) await this.remotely(shellJoin(['chown', '-R', eu, ...trees]));
+    if (trees.length && !chownInRsync && remoteUser !== eu) await this.remotely(shellJoin(['chown', '-R', '--', eu, ...trees]));
   }
 
   async deployEtc(): Promise<void> {
