@@ -388,5 +388,8 @@ function validateOptions(ctx: Ctx): void {
   for (const option of ['path', 'buildout-cache']) validatePath(o[option] ?? '', { option, host });
 }
 
-const plugin: Plugin = { name: 'collective.hostout', commands, init: (_command, ctx) => validateOptions(ctx) };
+// A named export as well: the loader takes a module that exports `commands` as the plugin itself.
+export const init: NonNullable<Plugin['init']> = (_command, ctx) => validateOptions(ctx);
+
+const plugin: Plugin = { name: 'collective.hostout', commands, init };
 export default plugin;
