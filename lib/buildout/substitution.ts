@@ -36,6 +36,12 @@ const VALID_AT = /\$\{[-a-zA-Z0-9 ._]*:[-a-zA-Z0-9 ._]+\}/y;
 const MAX_VALUE_LENGTH = 32 * 1024 * 1024;
 
 /** The state shared by all sections: the merged raw data and the section cache. */
+/** The most sections `<=` expansion may enter in one evaluation (a 20,000-section chain needs 20,000). */
+export const MAX_MACRO_STEPS = 300_000;
+
+/** Expansion went over MAX_MACRO_STEPS: reported once, never per section. */
+export class MacroWorkExceeded extends BuildoutUserError {}
+
 export class Evaluator {
   /** section → option → merged raw value (after the first directory pass). */
   readonly raw: Map<string, Map<string, string>>;
@@ -45,6 +51,13 @@ export class Evaluator {
   readonly parts: string[] = [];
   /** successful `<=` expansions by section name (see Options.doExtendRaw). */
   readonly expanded = new Map<string, Map<string, string>>();
+  /**
+   * Sections entered by `<=` expansion so far, against MAX_MACRO_STEPS. A
+   * failed expansion is not cached (its error depends on the chain that asked),
+   * so a long chain that fails at its end fails again from each of its sections:
+   * quadratic work, stopped by this bound with one error instead of minutes.
+   */
+  macroSteps = 0;
   /** the annotated data, only read to find where an option was written */
   private readonly annotated: AnnotatedData;
 
@@ -143,6 +156,12 @@ export class Options {
       if (todo === undefined) return data;
       const known = this.ev.expanded.get(name);
       if (known && data === this.ev.raw.get(name)) return known;
+      if (++this.ev.macroSteps > MAX_MACRO_STEPS) {
+        throw new MacroWorkExceeded(
+          `the <= macros need more than ${MAX_MACRO_STEPS} expansion steps (a chain of thousands of sections that fails at its end, or a loop through them); stopped while expanding [${root}]`,
+          where(root),
+        );
+      }
       doing.add(name);
       frames.push({ name, data, names: todo.split('\n'), next: 0, result: new Map() });
       return undefined;
