@@ -261,13 +261,23 @@ describe('push, deploy_etc and deploy', () => {
     for (const d of ['bin', 'eggs', 'parts/system/etc', 'var/filestorage', 'etc', 'products']) fs.mkdirSync(path.join(site, d), { recursive: true });
   }
   const pushCalls = (rs: boolean) => {
-    const r = rs ? 'remote sudo' : 'remote';
-    const sync = rs ? 'push remote-sudo' : 'push';
+    const trees = ['bin', 'eggs', 'parts', 'products', 'etc'];
+    const varSync = (sync: string) => `rsync[${sync} ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`;
+    // With remote-sudo every step runs as root: rsync sets the owner, no question, no chown -R.
+    if (rs) {
+      return [
+        `remote sudo[]: mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var`,
+        `rsync[push relative remote-sudo --chown=zope]: ${trees.map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
+        varSync('push remote-sudo'),
+      ];
+    }
+    // Without an answer to `id -un` (not root, not the effective user), a chown -R pass follows.
     return [
-      `${r}[]: mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var && id -un`,
-      `rsync[${sync.replace('push', 'push relative')}]: ${['bin', 'eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
-      `rsync[${sync} ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`,
-      `${r}[]: chown -R -- zope ${site}/bin ${site}/eggs ${site}/parts ${site}/products ${site}/etc`,
+      'remote[]: id -un',
+      `remote[]: mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var`,
+      `rsync[push relative]: ${trees.map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
+      varSync('push'),
+      `remote[]: chown -R -- zope ${trees.map((d) => `${site}/${d}`).join(' ')}`,
     ];
   };
   test('push: the original\'s steps (mkdir/chowns in one round trip, the trees in one rsync), var without chown and never production data', async () => {
@@ -280,7 +290,8 @@ describe('push, deploy_etc and deploy', () => {
     stagedSite();
     const { calls } = await run('push', options(), [], { stdout: [[/id -un$/, 'root\n']] });
     expect(calls).toEqual([
-      `remote[]: mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var && id -un`,
+      'remote[]: id -un',
+      `remote[]: mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var`,
       `rsync[push relative --chown=zope]: ${['bin', 'eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
       `rsync[push ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`,
     ]);
@@ -297,7 +308,7 @@ describe('push, deploy_etc and deploy', () => {
     fs.mkdirSync(bin);
     writeBuildout(`bin-directory = ${bin}\n`);
     const { calls } = await run('push', options());
-    expect(calls.slice(1, 3)).toEqual([
+    expect(calls.slice(2, 4)).toEqual([
       `rsync[push relative]: ${['eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
       `rsync[push]: ${bin}/ -> ${bin}`,
     ]);

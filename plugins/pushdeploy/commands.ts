@@ -165,13 +165,9 @@ class Site {
     const eu = s.effectiveUser;
     // Read the staging buildout first (the original did it after the mkdir/chowns): a broken staging fails before production changes.
     const dirs = await this.annotate();
-    // The original's three steps (mkdir, chown path, chown var) in one round
-    // trip, which also says who we are there: that decides how the trees get
-    // their owner below.
-    const setup = await this.remotely(
-      `${shellJoin(['mkdir', '-p', '--', `${s.path}/var`])} && ${shellJoin(['chown', '--', eu, s.path, `${s.path}/var`])} && id -un`,
-    );
-    const remoteUser = setup.stdout.trim();
+    const remoteUser = await this.productionUser();
+    // The original's three steps (mkdir, chown path, chown var) in one round trip.
+    await this.remotely(`${shellJoin(['mkdir', '-p', '--', `${s.path}/var`])} && ${shellJoin(['chown', '--', eu, s.path, `${s.path}/var`])}`);
     const trees: string[] = [];
     for (const dir of [dirs.bin, dirs.eggs, dirs.parts]) {
       if (isDir(dir)) trees.push(dir);
@@ -203,6 +199,20 @@ class Site {
     // Production's var/ is its own: never its data, never an existing file (no chown, as in the original).
     if (isDir(`${s.path}/var`)) await this.pushDir(`${s.path}/var`, `${s.path}/var`, { exclude: VAR_EXCLUDES, extra: ['--ignore-existing'] });
     if (trees.length && !chownInRsync && remoteUser !== eu) await this.remotely(shellJoin(['chown', '-R', '--', eu, ...trees]));
+  }
+
+  /**
+   * Who push's commands and rsync run as on production: that decides how the
+   * trees get their owner. root with remote-sudo; else asked with a read-only
+   * question, so a --dry-run that connects plans exactly what the real run
+   * does. A dry run without a connection gets no answer and takes the login
+   * `user` of the configuration, which is what `id -un` says unless another
+   * name has uid 0.
+   */
+  async productionUser(): Promise<string> {
+    if (this.s.remoteSudo) return 'root';
+    const answer = await this.ctx.remote.run('id -un', { readOnly: true, allowFailure: true });
+    return answer.stdout.trim() || (this.ctx.dryRun ? (this.ctx.options.user ?? '').trim() : '');
   }
 
   async deployEtc(): Promise<void> {
