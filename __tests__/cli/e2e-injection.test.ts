@@ -222,3 +222,21 @@ test('paths with shell metacharacters are quoted: accepted, but no injected comm
   expect(fs.readdirSync(markers)).toEqual([]);
   expect(fs.readFileSync(spyLog, 'utf8')).toBe('');
 });
+
+test('--dry-run of push plans the owner the real push sets (root login: rsync --chown, no chown -R)', async () => {
+  const cfg = writeConfig('pd-git', undefined, undefined);
+  const dry = await runOne('dry', ['-c', cfg, '--dry-run', 'pd-git', 'push'], '', '');
+  expect(dry.stderr).not.toMatch(/^\s+at /m);
+  expect(dry.code).toBe(0);
+  const planned = dry.stdout.split('\n').filter((l) => /rsync|chown/.test(l));
+  // Before: rsync without --chown, then a `chown -R zope …` the real run (as root) never ran.
+  expect(planned.find((l) => l.includes(`${gitSite}/./bin/`))).toContain('--chown=zope');
+  expect(planned.filter((l) => /chown -R/.test(l))).toEqual([]);
+
+  const real = await runOne('real', ['-c', cfg, '-v', 'pd-git', 'push'], '', '');
+  expect([real.code, real.stderr]).toEqual([0, expect.any(String)]);
+  const shipped = path.join(prod.varBuildout as string, path.basename(gitSite), 'bin', 'buildout');
+  const zopeUid = Number(execFileSync('id', ['-u', 'zope'], { encoding: 'utf8' }).trim());
+  expect(fs.statSync(shipped).uid).toBe(zopeUid);
+  expect(`${real.stdout}${real.stderr}`).not.toMatch(/chown -R/);
+});
