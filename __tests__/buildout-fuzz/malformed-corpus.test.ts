@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { mutant } from '../../fixtures/buildout-gen/mutate';
-import { hasStackTrace, REPO_ROOT, runHostout, type ProcessResult } from '../helpers/oracle';
+import { hasStackTrace, REPO_ROOT, runHostout, type ProcessResult } from '../support/oracle';
 
 jest.setTimeout(900_000);
 

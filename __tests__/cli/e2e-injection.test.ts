@@ -20,10 +20,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { snapshotTree } from '../helpers/tree-snapshot';
+import { snapshotTree } from '../support/tree-snapshot';
 import { BUILDOUT, startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { createRepositories, repoRoot } from '../../fixtures/site';
-import { ensureBuilt } from '../../fixtures/hostout/test-support/run-cli';
 
 jest.setTimeout(900_000);
 
@@ -58,7 +57,6 @@ function sh(cmd: string, args: string[], cwd?: string): void {
 }
 
 beforeAll(async () => {
-  ensureBuilt();
   prod = await startProductionSshServer({ etcOverlay: true });
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'inj-e2e-'));
   fs.chmodSync(work, 0o755);

@@ -7,12 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatReturnValue } from '../../lib/cli/run';
-import { ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
+import { hostout } from '../support/run-cli';
 
 let dir: string;
 
 beforeAll(() => {
-  ensureBuilt();
   dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-return-'));
   writeFileSync(path.join(dir, 'buildout.cfg'), [
     '[buildout]', 'parts = site', '', '[site]', 'recipe = collective.hostout', 'host = 127.0.0.1', 'fabfiles = loop.js', '',

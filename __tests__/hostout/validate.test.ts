@@ -6,7 +6,7 @@ import { ConfigError } from '../../lib/errors';
 import {
   ConfigValueError, isPortableName, validateBranch, validateGroup, validatePath, validateRepository, validateUser,
 } from '../../lib/hostout/validate';
-import { localArgv } from '../../lib/transport/command-line';
+import { localCommand } from '../../lib/transport/command-line';
 
 const src = { option: 'buildout-user', host: 'prod' };
 
@@ -77,9 +77,9 @@ describe('branches and repositories', () => {
 describe('the local `as` user of the transport', () => {
   test('a name su or sudo would read as an option is refused before any argv exists', () => {
     for (const as of ['-m', '--shell=/bin/sh', '#0']) {
-      expect(() => localArgv('id', { as }, 'me', true)).toThrow(ConfigValueError);
-      expect(() => localArgv('id', { as }, 'me', false)).toThrow(ConfigValueError);
+      expect(() => localCommand('id', { as }, 'me', true)).toThrow(ConfigValueError);
+      expect(() => localCommand('id', { as }, 'me', false)).toThrow(ConfigValueError);
     }
-    expect(localArgv('id', { as: 'zope' }, 'me', true)).toEqual(['su', '-s', '/bin/sh', 'zope', '-c', 'id']);
+    expect(localCommand('id', { as: 'zope' }, 'me', true).argv).toEqual(['su', '-s', '/bin/sh', 'zope', '-c', 'id']);
   });
 });

@@ -22,7 +22,7 @@ export class ConfigValueError extends ConfigError {
   readonly option: string;
   readonly value: string;
   constructor(reason: string, source: ValueSource, value: string) {
-    super(`${source.host ? `[${source.host}] ` : ''}${source.option} = ${show(value)}: ${reason}`);
+    super(`${source.option} = ${show(value)}: ${reason}`, { host: source.host, option: source.option });
     this.option = source.option;
     this.value = value;
   }

@@ -33,12 +33,6 @@ export interface RemoteRunOptions {
   stdin?: string;
   /** Show the command's output lines as it runs (`[host] out: ...` at info level); otherwise only with -v. */
   echo?: boolean;
-  /**
-   * The command only asks (`id -un`, `test -d …`) and changes nothing, so a
-   * --dry-run that connects may run it to plan what the real run will do.
-   * Without a connection the dry run answers with empty output.
-   */
-  readOnly?: boolean;
 }
 
 export interface SudoOptions extends RemoteRunOptions {
