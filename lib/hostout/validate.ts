@@ -40,7 +40,6 @@ function show(value: string): string {
 const PORTABLE_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 export const MAX_NAME_LENGTH = 32;
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x1f\x7f]/;
 
 export function isPortableName(value: string): boolean {
