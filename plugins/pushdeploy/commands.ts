@@ -204,8 +204,8 @@ class Site {
   /**
    * Who push's commands and rsync run as on production: that decides how the
    * trees get their owner. root with remote-sudo; else asked with a read-only
-   * question, so a --dry-run that connects plans exactly what the real run
-   * does. A dry run without a connection gets no answer and takes the login
+   * question, so --dry-run (which runs those on the host) plans exactly what
+   * the real run does. `--dry-run --offline` gets no answer and takes the login
    * `user` of the configuration, which is what `id -un` says unless another
    * name has uid 0.
    */
