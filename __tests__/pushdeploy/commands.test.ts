@@ -30,6 +30,8 @@ export interface RecorderOptions {
   exists?: (path: string) => boolean;
   /** stdout per call line (first regexp that matches wins); default ''. */
   stdout?: Array<[RegExp, string]>;
+  /** ctx.dryRun; default false. */
+  dryRun?: boolean;
 }
 
 export function recordingContext(name: string, options: HostOptions, ro: RecorderOptions = {}): Recorder {
@@ -67,7 +69,7 @@ export function recordingContext(name: string, options: HostOptions, ro: Recorde
       return answer(`rsync[${flags}]: ${typeof o.from === 'string' ? o.from : o.from.join(' ')} -> ${o.to}`);
     },
     log,
-    dryRun: false,
+    dryRun: ro.dryRun ?? false,
     buildoutDirectory: '/nonexistent',
   };
   return { calls, logLines: log.lines, ctx };
@@ -295,6 +297,15 @@ describe('push, deploy_etc and deploy', () => {
       `rsync[push relative --chown=zope]: ${['bin', 'eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
       `rsync[push ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`,
     ]);
+  });
+  test('push --dry-run --offline (no answer to id -un): plans from the login user, root here, as the real run would', async () => {
+    stagedSite();
+    const { calls } = await run('push', options(), [], { dryRun: true });
+    expect(calls[0]).toBe('remote[]: id -un');
+    expect(calls[2]).toMatch(/^rsync\[push relative --chown=zope\]/);
+    expect(calls.join('\n')).not.toMatch(/chown -R/);
+    const asDeploy = await run('push', options({ user: 'deploy' }), [], { dryRun: true });
+    expect(asDeploy.calls.at(-1)).toMatch(/^remote\[\]: chown -R -- zope /);
   });
   test('push logged in as the effective user: what it writes is already its own, no chown -R pass', async () => {
     stagedSite();
