@@ -36,6 +36,10 @@ export { createPlainLogger, createRecordingLogger, type Logger, type Verbosity }
 export { loadBuildout, type Buildout, type LoadOptions } from './buildout';
 export { shellQuote, shellJoin } from './transport/quote';
 export { isTrue, flagValue } from './flags';
+export {
+  validateUser, validateGroup, validatePath, validateBranch, validateRepository, isPortableName, ConfigValueError,
+  MAX_NAME_LENGTH, type ValueSource,
+} from './hostout/validate';
 export { Runtime, type RuntimeOptions, type CommandListing, type HostCatalog } from './hostout/dispatch';
 export { loadHosts, loadHost, hostCatalog, type HostDefinition, type LoadHostOptions } from './hostout/hosts';
 export { buildoutFromObject, type BuildoutView } from './hostout/buildout-view';

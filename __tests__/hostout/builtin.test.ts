@@ -162,7 +162,7 @@ test('bootstrap: detect the OS, create users, check python, then bootstrap_build
   // effective-user defaults to buildout-user: one user to create, not two.
   expect(r.match(/useradd -M/g)).toHaveLength(1);
   expect(r).toMatch(/apt-get -yq install python3 python3-venv python3-dev build-essential/);
-  expect(r).toMatch(/chown -R bob:buildout \/srv\/site/);
+  expect(r).toMatch(/chown -R -- bob:buildout \/srv\/site/);
   expect(r).toMatch(/python3 -m venv \./);
   expect(r).toMatch(/bin\/python -m pip install -q zc.buildout/);
 });
@@ -184,7 +184,7 @@ test('install_bootscript / uninstall_bootscript / setowners / requireOwnership q
   expect(r[2]).toContain('update-rc.d -f');
   expect(r[2]).not.toMatch(/'\s*;/);
   expect(r[3]).toContain('rm -f');
-  expect(r.slice(4).join('\n')).toMatch(/chown -R zope:buildout \/srv\/site\/var/);
+  expect(r.slice(4).join('\n')).toMatch(/chown -R -- zope:buildout \/srv\/site\/var/);
   await expect(rt.run('prod', 'install_bootscript')).rejects.toThrow(CommandError);
 });
 

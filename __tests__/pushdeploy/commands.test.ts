@@ -30,6 +30,8 @@ export interface RecorderOptions {
   exists?: (path: string) => boolean;
   /** stdout per call line (first regexp that matches wins); default ''. */
   stdout?: Array<[RegExp, string]>;
+  /** ctx.dryRun; default false. */
+  dryRun?: boolean;
 }
 
 export function recordingContext(name: string, options: HostOptions, ro: RecorderOptions = {}): Recorder {
@@ -67,7 +69,7 @@ export function recordingContext(name: string, options: HostOptions, ro: Recorde
       return answer(`rsync[${flags}]: ${typeof o.from === 'string' ? o.from : o.from.join(' ')} -> ${o.to}`);
     },
     log,
-    dryRun: false,
+    dryRun: ro.dryRun ?? false,
     buildoutDirectory: '/nonexistent',
   };
   return { calls, logLines: log.lines, ctx };
@@ -128,12 +130,12 @@ describe('checkout / clone', () => {
   test('hg clone with a branch, as the buildout user (original: su bu -c "hg clone repo -r br path")', async () => {
     fs.rmdirSync(site);
     const { calls } = await run('checkout', options({ 'buildout-user': 'plone' }), ['http://dev.example.com/myrepo', 'mybranch']);
-    expect(calls).toEqual([`local[as=plone]: hg clone http://dev.example.com/myrepo -r mybranch ${site}`]);
+    expect(calls).toEqual([`local[as=plone]: hg clone -r mybranch -- http://dev.example.com/myrepo ${site}`]);
   });
   test('git by URL shape, with local sudo', async () => {
     fs.rmdirSync(site);
     const { calls } = await run('clone', options({ 'local-sudo': 'yes' }), ['https://github.com/x/y.git', 'main']);
-    expect(calls).toEqual([`local[sudo as=${me}]: git clone --branch main https://github.com/x/y.git ${site}`]);
+    expect(calls).toEqual([`local[sudo as=${me}]: git clone --branch main -- https://github.com/x/y.git ${site}`]);
   });
   test('git and hg by what a local repository is', () => {
     const g = path.join(root, 'g'); fs.mkdirSync(path.join(g, '.git'), { recursive: true });
@@ -152,7 +154,7 @@ describe('checkout / clone', () => {
   test('a path with spaces and quotes is quoted', async () => {
     const odd = path.join(root, "it's a site");
     const { calls } = await run('checkout', options({ path: odd }), ['/repo.git']);
-    expect(calls).toEqual([`local[as=${me}]: git clone /repo.git '${odd.replace(/'/g, "'\\''")}'`]);
+    expect(calls).toEqual([`local[as=${me}]: git clone -- /repo.git '${odd.replace(/'/g, "'\\''")}'`]);
   });
 });
 
@@ -162,7 +164,7 @@ describe('update', () => {
     const { calls } = await run('update', options(), ['stable']);
     expect(calls).toEqual([
       `local[as=${me} cwd=${site}]: hg pull`,
-      `local[as=${me} cwd=${site}]: hg update -C stable`,
+      `local[as=${me} cwd=${site}]: hg update -C -- stable`,
     ]);
   });
   test('git: fetch, force checkout of the branch, hard reset to upstream', async () => {
@@ -170,7 +172,7 @@ describe('update', () => {
     const { calls } = await run('update', options(), ['stable']);
     expect(calls).toEqual([
       `local[as=${me} cwd=${site}]: git fetch --tags origin`,
-      `local[as=${me} cwd=${site}]: git checkout -f stable`,
+      `local[as=${me} cwd=${site}]: git checkout -f stable --`,
       expect.stringMatching(/git reset --hard '@\{upstream\}'/),
     ]);
   });
@@ -213,9 +215,9 @@ describe('buildout', () => {
     fs.mkdirSync(path.join(site, 'var'));
     const { calls } = await run('buildout', options(), ['instance', '-o', '-v']);
     expect(calls).toEqual([
-      `local[]: chown -R ${me} ${site}/var`,
+      `local[]: chown -R -- ${me} ${site}/var`,
       `local[as=${me} cwd=${site}]: bin/buildout -o -v install instance`,
-      `local[]: chown -R zope ${site}/var`,
+      `local[]: chown -R -- zope ${site}/var`,
     ]);
   });
   test('var goes back to the effective user even when buildout fails', async () => {
@@ -223,9 +225,9 @@ describe('buildout', () => {
     const rec = recordingContext('first-site', options({ 'local-sudo': 'true' }), { codes: [[/bin\/buildout/, 1]] });
     await expect(plugin.commands.buildout.run(rec.ctx)).rejects.toThrow(/bin\/buildout/);
     expect(rec.calls).toEqual([
-      `local[sudo]: chown -R ${me} ${site}/var`,
+      `local[sudo]: chown -R -- ${me} ${site}/var`,
       `local[sudo as=${me} cwd=${site}]: bin/buildout`,
-      `local[sudo]: chown -R zope ${site}/var`,
+      `local[sudo]: chown -R -- zope ${site}/var`,
     ]);
   });
 });
@@ -239,7 +241,7 @@ describe('pull', () => {
       `rsync[pull delete remote-sudo local-sudo]: ${site}/var/filestorage/Data.fs -> ${site}/var/filestorage/Data.fs`,
       `exists: ${site}/var/blobstorage`,
       `rsync[pull delete remote-sudo local-sudo]: ${site}/var/blobstorage -> ${site}/var`,
-      `local[sudo]: chown -R zope ${site}/var`,
+      `local[sudo]: chown -R -- zope ${site}/var`,
     ]);
   });
   test('what production lacks is skipped with a warning, not a crash', async () => {
@@ -249,7 +251,7 @@ describe('pull', () => {
       `exists: ${site}/var/filestorage/Data.fs`,
       `rsync[pull delete]: ${site}/var/filestorage/Data.fs -> ${site}/var/filestorage/Data.fs`,
       `exists: ${site}/var/blobstorage`,
-      `local[]: chown -R zope ${site}/var`,
+      `local[]: chown -R -- zope ${site}/var`,
     ]);
     expect(logLines.join('\n')).toMatch(/warning: .*production has no .*var\/blobstorage/);
   });
@@ -261,13 +263,23 @@ describe('push, deploy_etc and deploy', () => {
     for (const d of ['bin', 'eggs', 'parts/system/etc', 'var/filestorage', 'etc', 'products']) fs.mkdirSync(path.join(site, d), { recursive: true });
   }
   const pushCalls = (rs: boolean) => {
-    const r = rs ? 'remote sudo' : 'remote';
-    const sync = rs ? 'push remote-sudo' : 'push';
+    const trees = ['bin', 'eggs', 'parts', 'products', 'etc'];
+    const varSync = (sync: string) => `rsync[${sync} ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`;
+    // With remote-sudo every step runs as root: rsync sets the owner, no question, no chown -R.
+    if (rs) {
+      return [
+        `remote sudo[]: mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var`,
+        `rsync[push relative remote-sudo --chown=zope]: ${trees.map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
+        varSync('push remote-sudo'),
+      ];
+    }
+    // Without an answer to `id -un` (not root, not the effective user), a chown -R pass follows.
     return [
-      `${r}[]: mkdir -p ${site}/var && chown zope ${site} ${site}/var && id -un`,
-      `rsync[${sync.replace('push', 'push relative')}]: ${['bin', 'eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
-      `rsync[${sync} ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`,
-      `${r}[]: chown -R zope ${site}/bin ${site}/eggs ${site}/parts ${site}/products ${site}/etc`,
+      'remote[]: id -un',
+      `remote[]: mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var`,
+      `rsync[push relative]: ${trees.map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
+      varSync('push'),
+      `remote[]: chown -R -- zope ${trees.map((d) => `${site}/${d}`).join(' ')}`,
     ];
   };
   test('push: the original\'s steps (mkdir/chowns in one round trip, the trees in one rsync), var without chown and never production data', async () => {
@@ -280,10 +292,20 @@ describe('push, deploy_etc and deploy', () => {
     stagedSite();
     const { calls } = await run('push', options(), [], { stdout: [[/id -un$/, 'root\n']] });
     expect(calls).toEqual([
-      `remote[]: mkdir -p ${site}/var && chown zope ${site} ${site}/var && id -un`,
+      'remote[]: id -un',
+      `remote[]: mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var`,
       `rsync[push relative --chown=zope]: ${['bin', 'eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
       `rsync[push ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`,
     ]);
+  });
+  test('push --dry-run --offline (no answer to id -un): plans from the login user, root here, as the real run would', async () => {
+    stagedSite();
+    const { calls } = await run('push', options(), [], { dryRun: true });
+    expect(calls[0]).toBe('remote[]: id -un');
+    expect(calls[2]).toMatch(/^rsync\[push relative --chown=zope\]/);
+    expect(calls.join('\n')).not.toMatch(/chown -R/);
+    const asDeploy = await run('push', options({ user: 'deploy' }), [], { dryRun: true });
+    expect(asDeploy.calls.at(-1)).toMatch(/^remote\[\]: chown -R -- zope /);
   });
   test('push logged in as the effective user: what it writes is already its own, no chown -R pass', async () => {
     stagedSite();
@@ -297,11 +319,11 @@ describe('push, deploy_etc and deploy', () => {
     fs.mkdirSync(bin);
     writeBuildout(`bin-directory = ${bin}\n`);
     const { calls } = await run('push', options());
-    expect(calls.slice(1, 3)).toEqual([
+    expect(calls.slice(2, 4)).toEqual([
       `rsync[push relative]: ${['eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
       `rsync[push]: ${bin}/ -> ${bin}`,
     ]);
-    expect(calls.at(-1)).toBe(`remote[]: chown -R zope ${bin} ${site}/eggs ${site}/parts ${site}/products ${site}/etc`);
+    expect(calls.at(-1)).toBe(`remote[]: chown -R -- zope ${bin} ${site}/eggs ${site}/parts ${site}/products ${site}/etc`);
   });
   test('push with remote-sudo: every remote step through sudo, rsync with sudo rsync', async () => {
     stagedSite();
@@ -374,13 +396,13 @@ describe('stage', () => {
       `rsync[pull delete]: ${site}/var/filestorage/Data.fs -> ${site}/var/filestorage/Data.fs`,
       `exists: ${site}/var/blobstorage`,
       `rsync[pull delete]: ${site}/var/blobstorage -> ${site}/var`,
-      `local[]: chown -R zope ${site}/var`,
+      `local[]: chown -R -- zope ${site}/var`,
       `local[as=${me} cwd=${site}]: git fetch --tags origin`,
       expect.stringMatching(/git reset --hard/),
       `local[as=${me} cwd=${site}]: /usr/bin/python3 bootstrap.py --distribute`,
-      `local[]: chown -R ${me} ${site}/var`,
+      `local[]: chown -R -- ${me} ${site}/var`,
       `local[as=${me} cwd=${site}]: bin/buildout`,
-      `local[]: chown -R zope ${site}/var`,
+      `local[]: chown -R -- zope ${site}/var`,
     ]);
   });
   test('local-restart runs the restart lines locally, with local sudo', async () => {

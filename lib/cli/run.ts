@@ -3,6 +3,7 @@
  * of the original when something is missing, then hosts × commands in order.
  * Returns the exit status; throws HostoutError for usage and configuration errors.
  */
+import { inspect } from 'node:util';
 import { loadBuildout } from '../buildout';
 import type { Verbosity } from '../log';
 import { Runtime } from '../hostout/dispatch';
@@ -34,7 +35,15 @@ export function formatReturnValue(value: unknown): string {
   if (value === true) return 'True';
   if (value === false) return 'False';
   if (typeof value === 'string') return value;
-  if (typeof value === 'object') return JSON.stringify(value);
+  if (typeof value === 'object') {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      // Circular, a BigInt inside, or a toJSON that throws: Node's own rendering,
+      // which marks cycles as [Circular *1], on one line.
+      return inspect(value, { depth: 4, breakLength: Infinity });
+    }
+  }
   return String(value);
 }
 

@@ -5,6 +5,7 @@
  * (secret.ts), so a secret reaches `actual` only.
  */
 import { ConfigError, UsageError } from '../errors';
+import { validateUser } from '../hostout/validate';
 import type { HostSettings, RsyncCompress } from './host-settings';
 import { shellJoin, shellQuote } from './quote';
 import { isLine, joinLines, quoteLine, quoteValue, toLine, type CommandText, type Line, type Secret } from './secret';
@@ -92,6 +93,8 @@ export function localCommand(
   command: CommandText, opts: { as?: string; sudo?: boolean } & Placement, currentUser: string, isRoot: boolean,
 ): LocalCommand {
   const other = opts.as && opts.as !== currentUser ? opts.as : undefined;
+  // su and sudo -u read a name starting with '-' (or sudo's '#uid') as something else.
+  if (other !== undefined) validateUser(other, { option: 'as' });
   if (!other && !opts.sudo) {
     // cwd and env go to spawn itself; shown as `cd … && export …` so records read like the remote ones.
     const line = toLine(command);

@@ -11,7 +11,7 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { CommandError, ConfigError, shellQuote as q, type CommandContext, type CommandSpec, type Plugin } from 'hostout';
+import { CommandError, ConfigError, shellQuote as q, validateGroup, validatePath, validateUser, type CommandContext, type CommandSpec, type Plugin } from 'hostout';
 import { configClosure, releaseId } from './config-files';
 
 type Ctx = CommandContext;
@@ -257,12 +257,13 @@ export const commands: Record<string, CommandSpec> = {
 
   copy_key: cmd("Add a public KEY to OWNER's ~/.ssh/authorized_keys", async (ctx, owner, key) => {
     if (!owner || !key) throw new CommandError(`copy_key needs OWNER and KEY`, { host: ctx.name, command: 'copy_key' });
+    validateUser(owner, { option: 'OWNER', host: ctx.name }); // `~owner` below is left to the shell's tilde expansion
     const home = `~${owner}`; // tilde-expanded by the shell: not quoted
     const script = [
       `mkdir -p ${home}/.ssh`,
       `touch ${home}/.ssh/authorized_keys`,
       `(grep -qxF ${q(key)} ${home}/.ssh/authorized_keys || echo ${q(key)} >> ${home}/.ssh/authorized_keys)`,
-      `chown -R ${q(owner)} ${home}/.ssh`,
+      `chown -R -- ${q(owner)} ${home}/.ssh`,
       `chmod go-rwx ${home}/.ssh ${home}/.ssh/authorized_keys`,
     ].join(' && ');
     if (owner === ctx.options.user) await ctx.remote.run(script);
@@ -313,9 +314,12 @@ export const commands: Record<string, CommandSpec> = {
 
   requireOwnership: cmd('Make PATH owned by USER:GROUP (sudo; RECURSIVE if the 4th arg is given)', async (ctx, file, user, group, recursive) => {
     if (!file || !user) throw new CommandError(`requireOwnership needs PATH and USER`, { host: ctx.name, command: 'requireOwnership' });
+    validateUser(user, { option: 'USER', host: ctx.name });
+    if (group) validateGroup(group, { option: 'GROUP', host: ctx.name });
+    validatePath(file, { option: 'PATH', host: ctx.name });
     refuseSudo(ctx, 'change ownership');
     const owner = group ? `${user}:${group}` : user;
-    await ctx.remote.sudo(`[ "$(stat --format=%U:%G ${q(file)})" = ${q(group ? owner : `${user}:`)} ] || chown ${recursive ? '-R ' : ''}${q(owner)} ${q(file)}`);
+    await ctx.remote.sudo(`[ "$(stat --format=%U:%G -- ${q(file)})" = ${q(group ? owner : `${user}:`)} ] || chown ${recursive ? '-R ' : ''}-- ${q(owner)} ${q(file)}`);
   }),
 
   setowners: cmd('Ensure ownership and permissions are correct on buildout and cache', async (ctx) => {
@@ -324,14 +328,14 @@ export const commands: Record<string, CommandSpec> = {
     const bu = ctx.options['buildout-user'];
     const eu = ctx.options['effective-user'];
     const bg = ctx.options['buildout-group'];
-    await ctx.remote.sudo(`find ${q(p)} -maxdepth 1 -mindepth 1 ! -name var -exec chown -R ${q(`${bu}:${bg}`)} '{}' \\; -exec chmod -R u+rw,g+r-w,o-rw '{}' \\;`);
+    await ctx.remote.sudo(`find ${q(p)} -maxdepth 1 -mindepth 1 ! -name var -exec chown -R -- ${q(`${bu}:${bg}`)} '{}' \\; -exec chmod -R u+rw,g+r-w,o-rw '{}' \\;`);
     await ctx.remote.sudo(`find ${q(p)} -perm -u+x ! -path ${q(`${p}/var`)} -exec chmod g+x '{}' \\;`);
     await ctx.remote.sudo(`mkdir -p ${q(`${p}/var`)}`);
     if (eu !== bu) {
-      await ctx.remote.sudo(`chown -R ${q(`${eu}:${bg}`)} ${q(`${p}/var`)} && chmod -R u+rw,g+wrs,o-rw ${q(`${p}/var`)}`, { allowFailure: true });
+      await ctx.remote.sudo(`chown -R -- ${q(`${eu}:${bg}`)} ${q(`${p}/var`)} && chmod -R u+rw,g+wrs,o-rw ${q(`${p}/var`)}`, { allowFailure: true });
     }
     await ctx.remote.sudo(`mkdir -p ${[cache(ctx), `${downloads(ctx)}/dist`, `${cache(ctx)}/eggs`].map(q).join(' ')}`);
-    await ctx.remote.sudo(`chgrp -R ${q(bg)} ${q(cache(ctx))} && chmod -R g+rw ${q(cache(ctx))}`);
+    await ctx.remote.sudo(`chgrp -R -- ${q(bg)} ${q(cache(ctx))} && chmod -R g+rw ${q(cache(ctx))}`);
   }),
 
   install_bootscript: cmd('Install an init script that runs STARTCMD/STOPCMD in the buildout directory', async (ctx, startcmd, stopcmd, prefname) => {
@@ -368,5 +372,21 @@ export const commands: Record<string, CommandSpec> = {
   }),
 };
 
-const plugin: Plugin = { name: 'collective.hostout', commands };
+/**
+ * The options our commands put on command lines as users, groups and
+ * directories, checked before any command of the host runs (lib/hostout/validate.ts
+ * says why quoting is not enough).
+ */
+function validateOptions(ctx: Ctx): void {
+  const o = ctx.options;
+  const host = ctx.name;
+  for (const option of ['buildout-user', 'effective-user']) validateUser(o[option] ?? '', { option, host });
+  validateGroup(o['buildout-group'] ?? '', { option: 'buildout-group', host });
+  for (const option of ['path', 'buildout-cache']) validatePath(o[option] ?? '', { option, host });
+}
+
+// A named export as well: the loader takes a module that exports `commands` as the plugin itself.
+export const init: NonNullable<Plugin['init']> = (_command, ctx) => validateOptions(ctx);
+
+const plugin: Plugin = { name: 'collective.hostout', commands, init };
 export default plugin;

@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, UsageError, shellJoin, shellQuote, type CommandContext, type CommandResult } from 'hostout';
+import { ConfigError, UsageError, shellJoin, shellQuote, validateBranch, validateRepository, type CommandContext, type CommandResult } from 'hostout';
 import { readStagingBuildout, type BuildoutDirectories } from './annotate';
 import {
   readSettings, requirePython, requireRestartLines, requireSupervisorConf, type SiteSettings,
@@ -82,6 +82,8 @@ class Site {
 
   async clone(repository?: string, branch?: string): Promise<void> {
     if (!repository) throw new UsageError(`usage: hostout ${this.s.site} checkout REPOSITORY [BRANCH]`, { host: this.s.site });
+    validateRepository(repository, { option: 'REPOSITORY', host: this.s.site });
+    if (branch !== undefined) validateBranch(branch, { option: 'BRANCH', host: this.s.site });
     const { vcs, url } = detectRepositoryVcs(repository);
     if (fs.existsSync(this.s.path) && fs.readdirSync(this.s.path).length > 0) {
       throw new ConfigError(
@@ -93,6 +95,7 @@ class Site {
   }
 
   async update(branch?: string): Promise<void> {
+    if (branch !== undefined) validateBranch(branch, { option: 'BRANCH', host: this.s.site });
     const vcs = detectCheckoutVcs(this.s.path);
     if (!vcs) {
       throw new ConfigError(
@@ -116,12 +119,12 @@ class Site {
     const argv = buildoutArgv(args);
     const varDir = `${this.s.path}/var`;
     const hasVar = isDir(varDir);
-    if (hasVar) await this.locally('pull', shellJoin(['chown', '-R', this.s.buildoutUser, varDir]));
+    if (hasVar) await this.locally('pull', shellJoin(['chown', '-R', '--', this.s.buildoutUser, varDir]));
     try {
       await this.asBuildoutUser('buildout', shellJoin(argv), { cwd: this.s.path });
     } finally {
       // Hand var/ back to the site's user even when buildout failed (the original left it to the buildout user).
-      if (isDir(varDir)) await this.locally('buildout', shellJoin(['chown', '-R', this.s.effectiveUser, varDir]));
+      if (isDir(varDir)) await this.locally('buildout', shellJoin(['chown', '-R', '--', this.s.effectiveUser, varDir]));
     }
   }
 
@@ -138,7 +141,7 @@ class Site {
       this.step('rsync', `production:${from} -> ${to}`);
       await this.ctx.rsync({ from, to, direction: 'pull', delete: true, remoteSudo: this.s.remoteSudo, localSudo: this.s.localSudo });
     }
-    await this.locally('pull', shellJoin(['chown', '-R', this.s.effectiveUser, `${p}/var`]));
+    await this.locally('pull', shellJoin(['chown', '-R', '--', this.s.effectiveUser, `${p}/var`]));
   }
 
   async stage(): Promise<void> {
@@ -158,13 +161,9 @@ class Site {
     const eu = s.effectiveUser;
     // Read the staging buildout first (the original did it after the mkdir/chowns): a broken staging fails before production changes.
     const dirs = await this.annotate();
-    // The original's three steps (mkdir, chown path, chown var) in one round
-    // trip, which also says who we are there: that decides how the trees get
-    // their owner below.
-    const setup = await this.remotely(
-      `${shellJoin(['mkdir', '-p', `${s.path}/var`])} && ${shellJoin(['chown', eu, s.path, `${s.path}/var`])} && id -un`,
-    );
-    const remoteUser = setup.stdout.trim();
+    const remoteUser = await this.productionUser();
+    // The original's three steps (mkdir, chown path, chown var) in one round trip.
+    await this.remotely(`${shellJoin(['mkdir', '-p', '--', `${s.path}/var`])} && ${shellJoin(['chown', '--', eu, s.path, `${s.path}/var`])}`);
     const trees: string[] = [];
     for (const dir of [dirs.bin, dirs.eggs, dirs.parts]) {
       if (isDir(dir)) trees.push(dir);
@@ -195,7 +194,21 @@ class Site {
     for (const dir of outside) await this.pushDir(dir, dir, { extra: ownership });
     // Production's var/ is its own: never its data, never an existing file (no chown, as in the original).
     if (isDir(`${s.path}/var`)) await this.pushDir(`${s.path}/var`, `${s.path}/var`, { exclude: VAR_EXCLUDES, extra: ['--ignore-existing'] });
-    if (trees.length && !chownInRsync && remoteUser !== eu) await this.remotely(shellJoin(['chown', '-R', eu, ...trees]));
+    if (trees.length && !chownInRsync && remoteUser !== eu) await this.remotely(shellJoin(['chown', '-R', '--', eu, ...trees]));
+  }
+
+  /**
+   * Who push's commands and rsync run as on production: that decides how the
+   * trees get their owner. root with remote-sudo; else asked with a read-only
+   * question, so --dry-run (which runs those on the host) plans exactly what
+   * the real run does. `--dry-run --offline` gets no answer and takes the login
+   * `user` of the configuration, which is what `id -un` says unless another
+   * name has uid 0.
+   */
+  async productionUser(): Promise<string> {
+    if (this.s.remoteSudo) return 'root';
+    const answer = await this.ctx.remote.run('id -un', { readOnly: true, allowFailure: true });
+    return answer.stdout.trim() || (this.ctx.dryRun ? (this.ctx.options.user ?? '').trim() : '');
   }
 
   async deployEtc(): Promise<void> {
