@@ -41,6 +41,7 @@ const E2E = [
   'transport/remote.test.ts',
   'transport/rsync.test.ts',
   'transport/secrets.test.ts',
+  'transport/preview.test.ts',
   'project/package.test.ts',
   'cli/plugin-lifecycle.test.ts',
   'cli/npm-install.test.ts',

@@ -145,3 +145,16 @@ export function rsyncArgv(opts: RsyncOptions, target: RsyncTarget, rsh: string, 
   else throw new UsageError('rsync pulls one source at a time');
   return opts.localSudo ? ['sudo', '--', ...argv] : argv;
 }
+
+/**
+ * A preview of a push to a host that has no destination yet (rsync would
+ * stop there: its target's parent is missing): the same selection, itemized
+ * against an empty local directory, which tells what the push would create.
+ */
+export function rsyncIntoEmptyArgv(opts: RsyncOptions, emptyDir: string): string[] {
+  const sources = typeof opts.from === 'string' ? [opts.from] : [...opts.from];
+  return [
+    'rsync', '--dry-run', '--itemize-changes', ...(opts.exclude ?? []).map((e) => `--exclude=${e}`), '-pthlr',
+    ...(opts.relative ? ['-R'] : []), ...(opts.extra ?? []), ...sources, `${emptyDir}/`,
+  ];
+}
