@@ -11,6 +11,7 @@ import { hostCatalog } from '../hostout/hosts';
 import { EXIT } from '../errors';
 import type * as Transport from '../transport';
 import type { HostSettings, HostTransport, HostTransportFactory, TransportFactory, TransportFactoryOptions } from '../transport';
+import { buildoutDirectoryOf } from '../hostout/parts';
 import { splitPositionals, type ScannedArgv } from './grammar';
 import { CMDLINE_USAGE, formatValidCommands, formatValidHosts, unionListing } from './listing';
 import { createProgress, isInteractiveTerminal, type PlannedHost } from './progress';
@@ -102,7 +103,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
   });
   const transport = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord: req.stdout });
   try {
-    const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory: bo.directory });
+    const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory: buildoutDirectoryOf(bo, req.config) });
     const hostNames = runtime.hostNames();
     // The command words depend on the selected hosts' commands: load those hosts first.
     await runtime.load(splitPositionals(scanned.positional, hostNames, () => new Set()).hosts);

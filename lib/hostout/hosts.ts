@@ -21,7 +21,7 @@ import type { SshEnvironment } from '../transport/ssh-config';
 import { words, type BuildoutView } from './buildout-view';
 import { mergeExtends } from './extends';
 import { applyRecipeDefaults, applyRuntimeDefaults, type OptionEnvironment } from './options';
-import { findHostParts } from './parts';
+import { buildoutDirectoryOf, findHostParts } from './parts';
 import { BUILTIN_PLUGIN, loadFabfile, loadPlugin, runDefaultsHooks, runResolveHooks, toPlugin, type LoadedPlugin } from './plugins';
 import type { HostOptions, Plugin, PluginInfo } from './types';
 
@@ -53,11 +53,13 @@ export interface LoadHostsOptions extends LoadHostOptions {
   ssh?: SshEnvironment;
 }
 
-function optionEnvironment(bo: BuildoutView, ssh?: SshEnvironment): OptionEnvironment {
+function optionEnvironment(bo: BuildoutView, ssh?: SshEnvironment, configFile?: string): OptionEnvironment {
   const main = bo.hasSection('buildout') ? bo.section('buildout') : {};
-  const partsDirectory = main['parts-directory'] ? path.resolve(bo.directory, main['parts-directory']) : undefined;
+  // A generated hostout.cfg lives in parts/hostout/: its buildout is [buildout] location.
+  const buildoutDirectory = buildoutDirectoryOf(bo, configFile);
+  const partsDirectory = main['parts-directory'] ? path.resolve(buildoutDirectory, main['parts-directory']) : undefined;
   return {
-    buildoutDirectory: bo.directory,
+    buildoutDirectory,
     partsDirectory,
     versionsSection: main.versions,
     // The generated hostout.cfg calls the develop paths `packages`.
@@ -73,9 +75,9 @@ export async function loadHost(bo: BuildoutView, name: string, env: OptionEnviro
   for (const pluginName of merged.plugins) {
     if (pluginName === BUILTIN_PLUGIN) continue; // always added below, after the plugins
     const given = load.plugins && Object.prototype.hasOwnProperty.call(load.plugins, pluginName) ? load.plugins[pluginName] : undefined;
-    sets.push(given ? { id: pluginName, file: `(object ${pluginName})`, plugin: toPlugin(given, pluginName) } : await loadPlugin(pluginName, bo.directory, name));
+    sets.push(given ? { id: pluginName, file: `(object ${pluginName})`, plugin: toPlugin(given, pluginName) } : await loadPlugin(pluginName, env.buildoutDirectory, name));
   }
-  const info: PluginInfo = Object.freeze({ part: name, buildoutDirectory: bo.directory });
+  const info: PluginInfo = Object.freeze({ part: name, buildoutDirectory: env.buildoutDirectory });
   let options = await runDefaultsHooks(sets, merged.options, info);
   options = applyRecipeDefaults(name, options, env);
   // The connection hooks: before the run-time defaults derive port, users and
@@ -84,8 +86,8 @@ export async function loadHost(bo: BuildoutView, name: string, env: OptionEnviro
   const final = applyRuntimeDefaults(name, options, env);
   options = final.options;
   // datakurre's `extends-only` (PR #42): only the named plugins, no built-in commands.
-  if (!isTrue(options['extends-only'])) sets.push(await loadPlugin(BUILTIN_PLUGIN, bo.directory, name));
-  for (const entry of words(options.fabfiles)) sets.push(await loadFabfile(entry, bo.directory, name));
+  if (!isTrue(options['extends-only'])) sets.push(await loadPlugin(BUILTIN_PLUGIN, env.buildoutDirectory, name));
+  for (const entry of words(options.fabfiles)) sets.push(await loadFabfile(entry, env.buildoutDirectory, name));
   return { name, options, settings: final.settings, sets };
 }
 
@@ -99,7 +101,7 @@ export interface HostCatalog {
 
 /** The hosts of the configuration, loaded lazily (see the module comment). */
 export function hostCatalog(bo: BuildoutView, opts: LoadHostsOptions = {}): HostCatalog {
-  const env = optionEnvironment(bo, opts.ssh);
+  const env = optionEnvironment(bo, opts.ssh, opts.configFile);
   const names = findHostParts(bo, opts.configFile);
   const cache = new Map<string, Promise<HostDefinition>>();
   return {

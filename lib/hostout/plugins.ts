@@ -12,7 +12,7 @@
  * Also here: the lifecycle hooks a host's plugins run when the host is loaded
  * (`defaults`, then `resolve`), each failure named by plugin and host.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -187,9 +187,33 @@ export async function loadPlugin(name: string, buildoutDirectory: string, partNa
   }
 }
 
+/** The public top-level functions of a Python fabfile: the commands it defined for collective.hostout. */
+export function pythonFabfileCommands(source: string): string[] {
+  const names = [...source.matchAll(/^(?:async\s+)?def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(/gm)].map((m) => m[1]);
+  return [...new Set(names.filter((n) => !n.startsWith('_')))];
+}
+
+/** Where the plugin guide is in this installation (docs/ ships with the package). */
+function pluginGuide(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'docs', 'plugins.md');
+    if (existsSync(candidate)) return candidate;
+  }
+  return 'docs/plugins.md';
+}
+
 /** Load one entry of a part's `fabfiles` (a path relative to the buildout directory). */
 export async function loadFabfile(entry: string, buildoutDirectory: string, partName: string): Promise<LoadedPlugin> {
   const file = path.resolve(buildoutDirectory, entry);
+  if (/\.py$/.test(file) && existsSync(file)) {
+    const defined = pythonFabfileCommands(readFileSync(file, 'utf8'));
+    throw new ConfigError(
+      `fabfiles = ${entry}: ${file} is a Python (Fabric) fabfile; hostout runs JavaScript/TypeScript command modules and cannot run Python fabfiles. ` +
+        (defined.length ? `It would have defined the commands: ${defined.join(', ')}. ` : 'It defines no public top-level function. ') +
+        `Port them to a .js or .ts module (the same names keep working on the command line) and name that in fabfiles; see ${pluginGuide()}`,
+      { host: partName, option: 'fabfiles' },
+    );
+  }
   const resolved = tryResolve(file);
   if (!resolved) throw new ConfigError(`fabfiles = ${entry}: no such file (${file})`, { host: partName, option: 'fabfiles' });
   try {

@@ -107,7 +107,9 @@ class Site {
   }
 
   async bootstrap(...args: string[]): Promise<void> {
-    const python = requirePython(this.s);
+    // bootstrap-python, else `executable`, else the staging buildout's own Python
+    // (its [buildout] executable): the original's "python of the current buildout".
+    const python = this.s.python ?? (await this.annotate()).buildout.executable ?? requirePython(this.s);
     const first = shellJoin([python, 'bootstrap.py', '--distribute', ...args]);
     const result = await this.asBuildoutUser('bootstrap', first, { cwd: this.s.path, allowFailure: true });
     if (result.code === 0) return;
@@ -249,7 +251,15 @@ class Site {
     }
     const cook = (instance: string) => `${shellJoin([`${this.s.path}/bin/${instance}`, '-O', name, 'run'])} "$(which resourcecooker.py)"`;
     const first = await this.ctx.remote.sudo(cook('instance'), { allowFailure: true });
-    if (first.code !== 0) await this.ctx.remote.sudo(cook('instance1'));
+    if (first.code === 0) return;
+    const second = await this.ctx.remote.sudo(cook('instance1'), { allowFailure: true });
+    // As the original: a site whose resources cannot be cooked still deploys; say so and go on.
+    if (second.code !== 0) {
+      this.ctx.log.warn(
+        `[${this.s.site}] cook_resources: neither bin/instance nor bin/instance1 could cook the resources ` +
+          `(exit status ${first.code} and ${second.code}); the site runs with uncooked resources`,
+      );
+    }
   }
 
   supervisorctl(verb: 'start' | 'stop' | 'restart'): Promise<CommandResult> {
