@@ -197,10 +197,19 @@ describe('bootstrap', () => {
   test('a failing retry fails the command', async () => {
     await expect(run('bootstrap', options(), [], { codes: [[/bootstrap/, 1]] })).rejects.toThrow(/bootstrap.py/);
   });
-  test('no bootstrap-python and no executable: a clear configuration error (the original ran "None bootstrap.py")', async () => {
+  test("no bootstrap-python and no executable: the staging buildout's own Python ([buildout] executable), as the original's README says", async () => {
+    writeBuildout('executable = /opt/site-python/bin/python\n');
+    const { calls } = await run('bootstrap', options({ 'bootstrap-python': '' }));
+    expect(calls).toEqual([`local[as=${me} cwd=${site}]: /opt/site-python/bin/python bootstrap.py --distribute`]);
+    // Not set anywhere: zc.buildout's default, the Python that runs buildout.
+    writeBuildout();
+    const { calls: byDefault } = await run('bootstrap', options({ 'bootstrap-python': '' }));
+    expect(byDefault).toEqual([expect.stringMatching(new RegExp(`^local\\[as=${me} cwd=${site}\\]: /\\S*python3 bootstrap.py --distribute$`))]);
+  });
+  test('no bootstrap-python, no executable and no staging buildout yet: a clear configuration error (the original ran "None bootstrap.py")', async () => {
     const p = run('bootstrap', options({ 'bootstrap-python': '' }));
     await expect(p).rejects.toBeInstanceOf(ConfigError);
-    await expect(run('bootstrap', options({ 'bootstrap-python': '' }))).rejects.toThrow(/set 'bootstrap-python'/);
+    await expect(run('bootstrap', options({ 'bootstrap-python': '' }))).rejects.toThrow(/staging buildout .* does not exist/);
   });
 });
 
@@ -446,6 +455,12 @@ describe('supervisor commands', () => {
       `remote sudo[]: ${site}/bin/instance -O Plone run "$(which resourcecooker.py)"`,
       `remote sudo[]: ${site}/bin/instance1 -O Plone run "$(which resourcecooker.py)"`,
     ]);
+  });
+  test('cook_resources: when both attempts fail it warns and succeeds, as the original (warn_only)', async () => {
+    writeBuildout('buildoutname = Plone\n');
+    const { calls, logLines } = await run('cook_resources', options(), [], { codes: [[/bin\/instance1? -O/, 127]] });
+    expect(calls).toHaveLength(2);
+    expect(logLines.join('\n')).toMatch(/cook_resources: neither bin\/instance nor bin\/instance1 could cook the resources \(exit status 127 and 127\)/);
   });
 });
 
