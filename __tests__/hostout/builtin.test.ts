@@ -87,10 +87,8 @@ test('deploy: predeploy → uploadeggs → uploadbuildout → buildout → postd
   expect(r[0]).toBe(`exists(${B}): /srv/site/bin/buildout`);
   // pre-command: the local buildout path became the remote one; quoted as one sh -c word.
   expect(r[1]).toMatch(/^remote\(admin@prod\.example\.com:22\): sudo .*sh -c .*\/srv\/site\/bin\/stop "now"/);
-  expect(r[2]).toBe(`remote(${B}): /bin/bash -l -c 'mkdir -p /srv/buildout-cache/downloads/dist'`);
   // What is already in the remote dist (the original's `ls`), so only missing releases are uploaded.
-  expect(r[3]).toBe(`remote(${B}): /bin/bash -l -c 'ls -1 /srv/buildout-cache/downloads/dist'`);
-  r.splice(3, 1);
+  expect(r[2]).toBe(`remote(${B}): /bin/bash -l -c 'mkdir -p /srv/buildout-cache/downloads/dist && ls -1 /srv/buildout-cache/downloads/dist'`);
   expect(r[3]).toContain("printf '\\''%s'\\'' '\\''[buildout]\ndevelop =\nauto-checkout =\n[versions]\n'\\'' > pinned.cfg");
   expect(r[4]).toMatch(new RegExp(`^exists\\(${B}\\): /srv/buildout-cache/downloads/dist/deploy_[0-9a-f]{12}\\.tgz$`));
   // The tarball holds buildout.cfg and the local files its extends reach (the URL is skipped).
@@ -135,28 +133,27 @@ test('uploadeggs: releases each develop egg with a content-hash version and uplo
   });
   await rt.run('prod', 'uploadeggs');
   const r = recs();
-  expect(r[0]).toBe(`remote(${B}): /bin/bash -l -c 'mkdir -p /srv/buildout-cache/downloads/dist'`);
-  expect(r[1]).toBe(`remote(${B}): /bin/bash -l -c 'ls -1 /srv/buildout-cache/downloads/dist'`);
-  expect(r[2]).toBe(`local: cd ${src} && python3 setup.py --name --version`);
+  expect(r[0]).toBe(`local: cd ${src} && python3 setup.py --name --version`);
   // The release is tagged with the content hash (a PEP 440 local version), as an sdist and a pure-Python egg.
-  const tag = /egg_info --tag-build (\+h[0-9a-f]{12}) sdist --formats=zip --dist-dir (\S+)/.exec(r[3]);
+  const tag = /egg_info --tag-build (\+h[0-9a-f]{12}) sdist --formats=zip --dist-dir (\S+)/.exec(r[1]);
   expect(tag).not.toBeNull();
   expect(tag![2]).toBe(path.join(dir, 'dist', `my.pkg-h${tag![1].slice(2)}`));
-  expect(r[3]).toContain(`bdist_egg --dist-dir ${tag![2]}/.egg`);
+  expect(r[1]).toContain(`bdist_egg --dist-dir ${tag![2]}/.egg`);
+  expect(r[2]).toBe(`remote(${B}): /bin/bash -l -c 'mkdir -p /srv/buildout-cache/downloads/dist && ls -1 /srv/buildout-cache/downloads/dist'`);
   // Dry run: nothing was built, so nothing is uploaded, and the pin is the tagged version.
-  expect(r[4]).toContain(`[versions]\nmy.pkg = 1.2${tag![1]}\n`);
-  expect(r).toHaveLength(5);
+  expect(r[3]).toContain(`[versions]\nmy.pkg = 1.2${tag![1]}\n`);
+  expect(r).toHaveLength(4);
   // A changed file makes a new version; build output does not.
   const before = tag![1];
   mkdirSync(path.join(src, 'build'), { recursive: true });
   writeFileSync(path.join(src, 'build', 'junk.txt'), 'x');
   const again = await setup({ develop: 'src/my.pkg' }, { responses: [{ match: 'setup.py --name --version', result: { stdout: 'my.pkg\n1.2\n' } }] });
   await again.rt.run('prod', 'uploadeggs');
-  expect(again.recs()[3]).toContain(`--tag-build ${before} `);
+  expect(again.recs()[1]).toContain(`--tag-build ${before} `);
   writeFileSync(path.join(src, 'setup.py'), "from setuptools import setup\nsetup(name='my.pkg', version='1.2')  # changed\n");
   const changed = await setup({ develop: 'src/my.pkg' }, { responses: [{ match: 'setup.py --name --version', result: { stdout: 'my.pkg\n1.2\n' } }] });
   await changed.rt.run('prod', 'uploadeggs');
-  expect(changed.recs()[3]).not.toContain(`--tag-build ${before} `);
+  expect(changed.recs()[1]).not.toContain(`--tag-build ${before} `);
   rmSync(path.join(dir, 'src'), { recursive: true, force: true });
 });
 

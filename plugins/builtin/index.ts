@@ -262,10 +262,8 @@ export const commands: Record<string, CommandSpec> = {
     const distRoot = path.resolve(ctx.buildoutDirectory, ctx.options.dist_dir || 'dist');
     const python = ctx.options.executable || 'python3';
     const pins: Record<string, string> = {};
-    const remoteDist = `${downloads(ctx)}/dist`;
-    await ctx.remote.run(`mkdir -p ${q(remoteDist)}`, { as: 'buildout' });
-    const listing = await ctx.remote.run(`ls -1 ${q(remoteDist)}`, { as: 'buildout' });
-    const present = new Set(listing.stdout.split('\n').map((f) => f.trim()).filter(Boolean));
+    const releases: Array<{ out: string; files: string[] }> = [];
+    // First every develop egg is released locally, then what the host lacks is uploaded (the original's order).
     for (const dev of words(ctx.options.develop)) {
       const src = path.resolve(ctx.buildoutDirectory, dev);
       if (!existsSync(path.join(src, 'setup.py'))) {
@@ -291,14 +289,20 @@ export const commands: Record<string, CommandSpec> = {
       }
       const built = ctx.dryRun ? [] : readdirSync(out).filter((f) => f.endsWith('.zip') || f.endsWith('.egg')).sort();
       const sdist = built.find((f) => f.endsWith('.zip'));
-      for (const file of built) {
-        if (present.has(file)) continue;
+      releases.push({ out, files: built });
+      // The version as setuptools normalised it, from the sdist's name (<name>-<version>.zip).
+      pins[name] = sdist ? sdist.slice(sdist.lastIndexOf('-') + 1, -'.zip'.length) : `${version}${tag}`;
+    }
+    const remoteDist = `${downloads(ctx)}/dist`;
+    // The original's `ls`; the directory is created first (the original failed there on a host bootstrap had not prepared).
+    const listing = await ctx.remote.run(`mkdir -p ${q(remoteDist)} && ls -1 ${q(remoteDist)}`, { as: 'buildout' });
+    const present = new Set(listing.stdout.split('\n').map((f) => f.trim()).filter(Boolean));
+    for (const { out, files } of releases) {
+      for (const file of files.filter((f) => !present.has(f))) {
         const target = `${remoteDist}/${file}`;
         await ctx.remote.put(path.join(out, file), `/tmp/${file}`, { as: 'buildout' });
         await ctx.remote.run(`mv -f ${q(`/tmp/${file}`)} ${q(target)} && chmod a+r ${q(target)}`, { as: 'buildout' });
       }
-      // The version as setuptools normalised it, from the sdist's name (<name>-<version>.zip).
-      pins[name] = sdist ? sdist.slice(sdist.lastIndexOf('-') + 1, -'.zip'.length) : `${version}${tag}`;
     }
     const pinned = ['[buildout]', 'develop =', 'auto-checkout =', '[versions]', ...Object.entries(pins).map(([n, v]) => `${n} = ${v}`)].join('\n') + '\n';
     if (!ctx.dryRun) {
