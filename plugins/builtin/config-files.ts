@@ -101,7 +101,7 @@ export function normaliseProjectName(name: string): string {
 export function installedEggVersions(binDirectory: string): Record<string, string> {
   const versions: Record<string, string> = {};
   if (!existsSync(binDirectory)) return versions;
-  const egg = /[/\\]([A-Za-z0-9_.]+)-([A-Za-z0-9_.+!]+)-py\d+(?:\.\d+)?(?:-[A-Za-z0-9_.]+)?\.egg\b/g;
+  const egg = /[/\\]([A-Za-z0-9_.]+)-([A-Za-z0-9_.+!]+)-py\d+(?:\.\d+)?(?:-[A-Za-z0-9_.-]+)?\.egg\b/g;
   for (const e of readdirSync(binDirectory).sort()) {
     const file = path.join(binDirectory, e);
     let text: string;

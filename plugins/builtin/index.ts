@@ -215,6 +215,8 @@ export const commands: Record<string, CommandSpec> = {
         await ctx.remote.put(abs, remoteOf(rel), { as: 'buildout' });
       }
     };
+    // TARGET may not exist yet on the host: create it (Fabric's put failed there).
+    if (target && path.posix.dirname(base) !== '.') await ctx.remote.run(`mkdir -p ${q(remoteOf(path.posix.dirname(base)))}`, asBuildout(ctx));
     await walk(local, base);
   }),
 
