@@ -74,7 +74,9 @@ beforeAll(async () => {
   const host = [`host = 127.0.0.1:${server.port}`];
   const key = `identity-file = ${server.clientKeyPath}`;
   writeFileSync(path.join(dir, 'buildout.cfg'), [
-    '[buildout]', 'parts = bsd nokey derive cook vers', '',
+    '[buildout]', 'parts = nosudo bsd nokey derive cook vers', '',
+    '[nosudo]', 'recipe = collective.hostout', ...host, key, `user = ${BUILDOUT.name}`, 'no-sudo = true', `path = ${remoteRoot}/nosudo/site`,
+    `buildout-cache = ${remoteRoot}/nosudo/cache`, '',
     '[bsd]', 'recipe = collective.hostout', ...host, key, 'user = root', `path = ${remoteRoot}/bsd`,
     `shell = env PATH=${fakeBin}:/usr/sbin:/usr/bin:/sbin:/bin /bin/sh -c`, '',
     '[nokey]', 'recipe = collective.hostout', ...host, 'user = root', `buildout-user = ${ZOPE.name}`, `path = ${remoteRoot}/nokey`, '',
@@ -88,6 +90,21 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   for (const d of [dir, home, remoteRoot, EMPTY_HOME]) if (d) rmSync(d, { recursive: true, force: true });
+});
+
+test('setowners on a host where the buildout user owns everything needs no sudo (no-sudo set): it tries as that user first', () => {
+  const site = path.join(remoteRoot, 'nosudo', 'site');
+  mkdirSync(path.join(site, 'bin'), { recursive: true });
+  writeFileSync(path.join(site, 'bin', 'tool'), '#!/bin/sh\n', { mode: 0o755 });
+  writeFileSync(path.join(site, 'buildout.cfg'), '[buildout]\n', { mode: 0o666 });
+  execFileSync('chown', ['-R', `${BUILDOUT.name}:${gidOf(BUILDOUT.name)}`, path.join(remoteRoot, 'nosudo')]);
+  const r = run(['nosudo', 'setowners']);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(statSync(path.join(site, 'buildout.cfg')).mode & 0o777).toBe(0o640);
+  expect(statSync(path.join(site, 'bin', 'tool')).mode & 0o777).toBe(0o750);
+  expect(statSync(site).mode & 0o007).toBe(0);
+  expect(statSync(path.join(remoteRoot, 'nosudo', 'cache', 'downloads', 'dist')).mode & 0o047).toBe(0o040);
 });
 
 describe('requireOwnership on a FreeBSD-like host (stat has no --format)', () => {

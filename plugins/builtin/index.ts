@@ -490,8 +490,9 @@ export const commands: Record<string, CommandSpec> = {
     const c = cache(ctx);
     const cacheDirs = [c, `${downloads(ctx)}/dist`, `${c}/eggs`];
     // Each step as the buildout user first, then the login user, then sudo (the original's runescalatable).
-    await escalate(ctx, `find ${q(p)} -maxdepth 1 -mindepth 1 ! -name var -exec chown -R -- ${q(`${bu}:${bg}`)} '{}' \\; -exec chmod -R u+rw,g+r-w,o-rw '{}' \\;`, 'set owners');
-    const groupExec = `find ${q(p)} -perm -u+x ! -path ${q(`${p}/var`)} -exec chmod g+x '{}' \\;`;
+    // `-exec … {} +` (not `\;`): find then fails when a chown or chmod fails, so the next user is tried.
+    await escalate(ctx, `find ${q(p)} -maxdepth 1 -mindepth 1 ! -name var -exec chown -R -- ${q(`${bu}:${bg}`)} '{}' + -exec chmod -R u+rw,g+r-w,o-rw '{}' +`, 'set owners');
+    const groupExec = `find ${q(p)} -perm -u+x ! -path ${q(`${p}/var`)} -exec chmod g+x '{}' +`;
     if (eu === bu) await ctx.remote.run(groupExec, { as: 'buildout' });
     else {
       refuseSudo(ctx, 'set owners');
