@@ -19,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BUILDOUT, startSshServer, type SshServer } from '../../fixtures/servers';
 import { EMPTY_HOME, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
+import { snapshotTree } from '../helpers/tree-snapshot';
 import { REMOTE_BUILDOUT_SHIM, recipeHostSection, writeDevelopEgg, writeGeneratedHostoutConfig } from '../../fixtures/compat';
 
 jest.setTimeout(180_000);
@@ -138,6 +139,27 @@ describe('deploy from a generated parts/hostout/hostout.cfg', () => {
     expect(distFiles().filter((f) => f.startsWith('my.package-'))).toEqual(before.filter((f) => f.startsWith('my.package-')));
     expect(r.stdout).not.toMatch(/put\b.*my\.package-/);
   });
+});
+
+test('deploy --dry-run from the generated file against the bootstrapped host: the whole plan, in the original\'s order, nothing changed', () => {
+  const remoteBefore = snapshotTree(remoteRoot);
+  const r = hostout(['-c', CFG, 'prod', 'deploy', '--dry-run'], site, { HOME: home });
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const running = r.stdout.split('\n').filter((l) => l.startsWith('Hostout: Running')).map((l) => /'(\w+)'/.exec(l)![1]);
+  expect(running).toEqual(['deploy', 'predeploy', 'precommands', 'uploadeggs', 'uploadbuildout', 'buildout', 'postdeploy']);
+  const order = [
+    `echo "pre $(id -un)" > ${remotePath}/pre.log`, // pre-command, path rewritten
+    'setup.py --name --version', // the develop egg released locally
+    `ls -1 ${remoteCache}/downloads/dist`,
+    '\nmy.package = 0+h', // pinned.cfg (under --dry-run nothing ran locally, so no name or version was read)
+    'tar -p -xzf',
+    'bin/buildout -c prod-',
+    `cat ${remotePath}/parts/greeting/installed.txt > ${remotePath}/post.log`, // post-command, path rewritten
+  ].map((needle) => r.stdout.indexOf(needle));
+  expect(order.every((i) => i >= 0)).toBe(true);
+  expect([...order].sort((a, b) => a - b)).toEqual(order);
+  expect(snapshotTree(remoteRoot)).toEqual(remoteBefore);
 });
 
 describe('hostout --install-script where only parts/hostout/hostout.cfg exists', () => {

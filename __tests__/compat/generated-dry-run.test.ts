@@ -15,7 +15,7 @@ import { Runtime } from '../../lib/hostout/dispatch';
 import { loadHosts } from '../../lib/hostout/hosts';
 import { buildoutDirectoryOf } from '../../lib/hostout/parts';
 import { createRecordingLogger } from '../../lib/log';
-import { RecordingTransportFactory } from '../../lib/transport/recording';
+import { RecordingTransportFactory } from '../../lib/transport';
 import { NO_SSH } from '../../fixtures/hostout/test-support/runtime';
 import { EMPTY_HOME, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
 import { recipeHostSection, writeDevelopEgg, writeGeneratedHostoutConfig } from '../../fixtures/compat';
@@ -42,11 +42,11 @@ async function plan(command: string): Promise<{ lines: string[]; running: string
   const bo = await loadBuildout({ config: cfg, cwd: site, userDefaults: false, assignments: [], env: { HOME: EMPTY_HOME } });
   const hosts = await loadHosts(bo, { configFile: cfg, ssh: NO_SSH });
   // Bootstrapped: bin/buildout exists (what predeploy checks); nothing else is there yet.
-  const transport = new RecordingTransportFactory({ sshEnv: NO_SSH, exists: (p) => p === '/var/buildout/prod/bin/buildout' });
+  const transport = new RecordingTransportFactory({ sshEnv: NO_SSH, exists: (p: string) => p === '/var/buildout/prod/bin/buildout' });
   const log = createRecordingLogger();
   const rt = new Runtime(hosts, { transport, log, dryRun: true, buildoutDirectory: buildoutDirectoryOf(bo, cfg) });
   await rt.run('prod', command);
-  return { lines: transport.records.map((l) => l.replace(/^\[prod\] /, '')), running: log.lines.filter((l) => l.startsWith('Hostout: Running')) };
+  return { lines: transport.records.map((l: string) => l.replace(/^\[prod\] /, '')), running: log.lines.filter((l) => l.startsWith('Hostout: Running')) };
 }
 
 const L = 'admin@www.example.com:2222'; // login user `user`
@@ -108,9 +108,9 @@ test("buildout: the generated cfg is the original's template, with the recipe's 
   ].join('\n'));
 });
 
-test('the same plan through the command line: `hostout -c parts/hostout/hostout.cfg prod uploadeggs uploadbuildout postdeploy --dry-run`', () => {
+test('the same plan through the command line: `hostout -c parts/hostout/hostout.cfg prod uploadeggs uploadbuildout postdeploy --dry-run --offline`', () => {
   ensureBuilt();
-  const r = hostout(['-c', 'parts/hostout/hostout.cfg', 'prod', 'uploadeggs', 'uploadbuildout', 'postdeploy', '--dry-run'], site);
+  const r = hostout(['-c', 'parts/hostout/hostout.cfg', 'prod', 'uploadeggs', 'uploadbuildout', 'postdeploy', '--dry-run', '--offline'], site);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   // The files come from [buildout] location, not parts/hostout (the defect: `tar -czf` with no files, cd …/parts/hostout/src/…).

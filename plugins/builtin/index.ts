@@ -272,7 +272,8 @@ export const commands: Record<string, CommandSpec> = {
         throw new ConfigError(`the develop egg ${dev} has no setup.py (${src}); uploadeggs releases develop eggs with setup.py`, { host: ctx.name, option: 'develop' });
       }
       const meta = await ctx.local.run(`${q(python)} setup.py --name --version`, { cwd: src, readOnly: true });
-      const [name = path.basename(src), version = '0'] = meta.stdout.trim().split('\n').map((l) => l.trim());
+      // (Under --dry-run --offline nothing runs locally: the egg's directory name and 0 stand in.)
+      const [name = path.basename(src), version = '0'] = meta.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
       // A changed develop egg gets a new version: its content hash as a PEP 440 local version label.
       const hash = developEggHash(src);
       const tag = `${version.includes('+') ? '.' : '+'}h${hash}`;
