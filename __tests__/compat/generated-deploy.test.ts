@@ -150,7 +150,7 @@ test('deploy --dry-run from the generated file against the bootstrapped host: th
   expect(running).toEqual(['deploy', 'predeploy', 'precommands', 'uploadeggs', 'uploadbuildout', 'buildout', 'postdeploy']);
   const order = [
     `echo "pre $(id -un)" > ${remotePath}/pre.log`, // pre-command, path rewritten
-    'setup.py --name --version', // the develop egg released locally
+    'sdist --formats=zip', // the develop egg released locally
     `ls -1 ${remoteCache}/downloads/dist`,
     '\nmy.package = ', // pinned.cfg
     'tar -p -xzf',
