@@ -30,6 +30,7 @@ const E2E = [
   'cli/plugins.test.ts',
   'cli/return-value.test.ts',
   'cli/tty.test.ts',
+  'compat/',
   'hostout/example-plugin.test.ts',
   'pushdeploy/e2e.test.ts',
   'pushdeploy/e2e-etc.test.ts',

@@ -14,7 +14,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BUILDOUT, ZOPE, generateKeyPair, startSshServer, type SshServer } from '../../fixtures/servers';
-import { EMPTY_HOME, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
+import { EMPTY_HOME, hostout } from '../support/run-cli';
 import { REMOTE_BUILDOUT_SHIM } from '../../fixtures/compat';
 
 jest.setTimeout(120_000);
@@ -35,7 +35,6 @@ const homeOf = (name: string): string => execFileSync('getent', ['passwd', name]
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) => hostout(args, dir, { HOME: home, ...env });
 
 beforeAll(async () => {
-  ensureBuilt();
   server = await startSshServer({ authorizeClientKeyFor: ['root', BUILDOUT.name] });
   home = mkdtempSync(path.join(os.tmpdir(), 'hostout-compat-e2e-home-'));
   mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });

@@ -14,12 +14,12 @@
  * (same version number), the new release arrives and is installed.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BUILDOUT, startSshServer, type SshServer } from '../../fixtures/servers';
-import { EMPTY_HOME, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
-import { snapshotTree } from '../helpers/tree-snapshot';
+import { EMPTY_HOME, hostout } from '../support/run-cli';
+import { snapshotTree } from '../support/tree-snapshot';
 import { REMOTE_BUILDOUT_SHIM, recipeHostSection, writeDevelopEgg, writeGeneratedHostoutConfig } from '../../fixtures/compat';
 
 jest.setTimeout(180_000);
@@ -36,7 +36,6 @@ const gidOf = (name: string): number => Number(execFileSync('id', ['-g', name], 
 const CFG = path.join('parts', 'hostout', 'hostout.cfg');
 
 beforeAll(async () => {
-  ensureBuilt();
   server = await startSshServer({ authorizeClientKeyFor: ['root', BUILDOUT.name] });
   home = mkdtempSync(path.join(os.tmpdir(), 'hostout-compat-home-'));
   mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });

@@ -16,8 +16,8 @@ import { loadHosts } from '../../lib/hostout/hosts';
 import { buildoutDirectoryOf } from '../../lib/hostout/parts';
 import { createRecordingLogger } from '../../lib/log';
 import { RecordingTransportFactory } from '../../lib/transport';
-import { NO_SSH } from '../../fixtures/hostout/test-support/runtime';
-import { EMPTY_HOME, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
+import { NO_SSH } from '../support/runtime';
+import { EMPTY_HOME, hostout } from '../support/run-cli';
 import { recipeHostSection, writeDevelopEgg, writeGeneratedHostoutConfig } from '../../fixtures/compat';
 
 let site: string;
@@ -109,7 +109,6 @@ test("buildout: the generated cfg is the original's template, with the recipe's 
 });
 
 test('the same plan through the command line: `hostout -c parts/hostout/hostout.cfg prod uploadeggs uploadbuildout postdeploy --dry-run --offline`', () => {
-  ensureBuilt();
   const r = hostout(['-c', 'parts/hostout/hostout.cfg', 'prod', 'uploadeggs', 'uploadbuildout', 'postdeploy', '--dry-run', '--offline'], site);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);

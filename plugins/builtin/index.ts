@@ -1,10 +1,10 @@
 /**
- * The built-in collective.hostout commands (compat §4), on the transport
+ * The built-in collective.hostout commands (collective.hostout master's fabfile), on the transport
  * primitives only. Loaded for every host after its plugins (unless
  * `extends-only`), so a plugin overrides any of them by defining the same name
  * and may call `ctx.next()` to run ours.
  *
- * Users (compat §4): L = the login `user` (sudo runs as L), B = the
+ * Users: L = the login `user` (sudo runs as L), B = the
  * `buildout-user` connection (`{ as: 'buildout' }`). Every value that reaches a
  * shell goes through shellQuote. Deliberate differences from the original are
  * in docs/compat.md.
@@ -169,7 +169,7 @@ function versionsWithoutReleased(ctx: Ctx, text: string): string {
   }).join('\n');
 }
 
-/** The remote cfg `buildout` runs (the original's getHostoutFile, compat §4). */
+/** The remote cfg `buildout` runs (the original's getHostoutFile template). */
 export function hostoutConfig(ctx: Ctx): string {
   const out = [
     '[buildout]',

@@ -1,7 +1,7 @@
 /**
  * `annotate`: the staging buildout's [buildout] section as the buildout user
  * sees it (their ~/.buildout/default.cfg included), computed by our own
- * config engine instead of running Python (compat §5.4 `annotate`).
+ * config engine instead of running Python (the original ran zc.buildout in process).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

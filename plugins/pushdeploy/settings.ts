@@ -1,6 +1,6 @@
 /**
- * pushdeploy's options: the recipe-time normalisation (compat §5.1) and the
- * typed view every command reads (compat §5.2). One place decides defaults,
+ * pushdeploy's options: the recipe-time normalisation of the original recipe and the
+ * typed view every command reads. One place decides defaults,
  * so the commands never re-read raw strings.
  */
 import { ConfigError, flagValue, isTrue, validatePath, validateUser, type HostOptions } from 'hostout';
@@ -93,7 +93,7 @@ export function readSettings(site: string, options: Readonly<HostOptions>): Site
   };
 }
 
-/** The clear error the original replaced with AttributeError/AssertionError (compat §7.4 #27). */
+/** The clear error where the original failed with AttributeError/AssertionError. */
 export function requireRestartLines(s: SiteSettings, command: string): string[] {
   if (s.restartLines.length === 0) {
     throw new ConfigError(
