@@ -138,27 +138,28 @@ describe('deploy from a generated parts/hostout/hostout.cfg', () => {
     expect(distFiles().filter((f) => f.startsWith('my.package-'))).toEqual(before.filter((f) => f.startsWith('my.package-')));
     expect(r.stdout).not.toMatch(/put\b.*my\.package-/);
   });
-});
 
-test('deploy --dry-run from the generated file against the bootstrapped host: the whole plan, in the original\'s order, nothing changed', () => {
-  const remoteBefore = snapshotTree(remoteRoot);
-  const r = hostout(['-c', CFG, 'prod', 'deploy', '--dry-run'], site, { HOME: home });
-  expect(r.stderr).toBe('');
-  expect(r.code).toBe(0);
-  const running = r.stdout.split('\n').filter((l) => l.startsWith('Hostout: Running')).map((l) => /'(\w+)'/.exec(l)![1]);
-  expect(running).toEqual(['deploy', 'predeploy', 'precommands', 'uploadeggs', 'uploadbuildout', 'buildout', 'postdeploy']);
-  const order = [
-    `echo "pre $(id -un)" > ${remotePath}/pre.log`, // pre-command, path rewritten
-    'sdist --formats=zip', // the develop egg released locally
-    `ls -1 ${remoteCache}/downloads/dist`,
-    '\nmy.package = ', // pinned.cfg
-    'tar -p -xzf',
-    'bin/buildout -c prod-',
-    `cat ${remotePath}/parts/greeting/installed.txt > ${remotePath}/post.log`, // post-command, path rewritten
-  ].map((needle) => r.stdout.indexOf(needle));
-  expect(order.every((i) => i >= 0)).toBe(true);
-  expect([...order].sort((a, b) => a - b)).toEqual(order);
-  expect(snapshotTree(remoteRoot)).toEqual(remoteBefore);
+  test('deploy --dry-run against the bootstrapped host, after a code change: the whole plan, in the original\'s order, nothing changed', () => {
+    writeDevelopEgg(site, 'third');
+    const remoteBefore = snapshotTree(remoteRoot);
+    const r = hostout(['-c', CFG, 'prod', 'deploy', '--dry-run'], site, { HOME: home });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const running = r.stdout.split('\n').filter((l) => l.startsWith('Hostout: Running')).map((l) => /'(\w+)'/.exec(l)![1]);
+    expect(running).toEqual(['deploy', 'predeploy', 'precommands', 'uploadeggs', 'uploadbuildout', 'buildout', 'postdeploy']);
+    const order = [
+      `echo "pre $(id -un)" > ${remotePath}/pre.log`, // pre-command, path rewritten
+      'sdist --formats=zip', // the develop egg released locally
+      `ls -1 ${remoteCache}/downloads/dist`,
+      '\nmy.package = ', // pinned.cfg
+      'tar -p -xzf',
+      'bin/buildout -c prod-',
+      `cat ${remotePath}/parts/greeting/installed.txt > ${remotePath}/post.log`, // post-command, path rewritten
+    ].map((needle) => r.stdout.indexOf(needle));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    expect(snapshotTree(remoteRoot)).toEqual(remoteBefore);
+  });
 });
 
 describe('hostout --install-script where only parts/hostout/hostout.cfg exists', () => {
