@@ -111,12 +111,12 @@ describe('requireOwnership on a FreeBSD-like host (stat has no --format)', () =>
     const target = path.join(remoteRoot, 'bsd', 'owned');
     mkdirSync(path.join(target, 'child'), { recursive: true });
     execFileSync('chown', ['-R', `${BUILDOUT.name}:${gidOf(BUILDOUT.name)}`, target]);
-    const before = statSync(target, { bigint: true }).ctimeNs;
+    const before = String(statSync(target, { bigint: true }).ctimeNs);
     await new Promise((r) => setTimeout(r, 20));
     let r = run(['bsd', 'requireOwnership', target, BUILDOUT.name, BUILDOUT.name, 'recursive']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(statSync(target, { bigint: true }).ctimeNs).toBe(before);
+    expect(String(statSync(target, { bigint: true }).ctimeNs)).toBe(before);
     execFileSync('chown', ['-R', 'root:root', target]);
     r = run(['bsd', 'requireOwnership', target, BUILDOUT.name, BUILDOUT.name, 'recursive']);
     expect(r.code).toBe(0);
