@@ -264,5 +264,5 @@ test('requireOwnership: a POSIX find test, no GNU-only stat --format (FreeBSD ha
   await rt.run('prod', 'requireOwnership', ['/srv/site', 'bob', 'buildout', 'recursive']);
   expect(recs()).toHaveLength(1);
   expect(recs()[0]).not.toMatch(/stat /);
-  expect(recs()[0]).toMatch(/\[ -n "\$\(find \/srv\/site -prune -user bob -group buildout\)" \] \|\| chown -R bob:buildout \/srv\/site/);
+  expect(recs()[0]).toMatch(/\[ -n "\$\(find \/srv\/site -prune -user bob -group buildout\)" \] \|\| chown -R -- bob:buildout \/srv\/site/);
 });
