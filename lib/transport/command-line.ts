@@ -65,10 +65,11 @@ export function sudoLine(line: Line, opts: { user?: string; shell: string }): Li
 /**
  * For rsync's `--rsync-path="sudo rsync"`: the remote command rsync asks for,
  * made to answer sudo's prompt like remote.sudo (rsync's argv passed on as "$@").
+ * `run` is what sudo runs: rsync's words, or them under rsync's temp-file wrapper.
  */
-export function sudoRsyncLine(command: string): Line | undefined {
+export function sudoRsyncLine(command: string, run = command.slice('sudo '.length)): Line | undefined {
   if (!command.startsWith('sudo rsync ')) return undefined;
-  const actual = sudoWrap(toLine('exec "$@"'), { shell: '/bin/sh -c', after: `hostout-rsync ${command.slice('sudo '.length)}` });
+  const actual = sudoWrap(toLine('exec "$@"'), { shell: '/bin/sh -c', after: `hostout-rsync ${run}` });
   return { actual, shown: command, secrets: [] };
 }
 
