@@ -1,6 +1,6 @@
 /**
  * SIGTERM and SIGKILL of a hostout-like process (the compiled transport in
- * dist/, built by `npm test`'s pretest) in the middle of an rsync push, on
+ * dist/, built by the e2e project's globalSetup) in the middle of an rsync push, on
  * the real servers. On SIGTERM the child does what the CLI's signal handler
  * does (lib/cli/run.ts: closeAll(), exit 143), and closeAll() must stop the
  * local rsync, disconnect and remove the private temp dir; after a SIGKILL,
@@ -13,10 +13,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startProductionSshServer, type SshServer } from '../../fixtures/servers';
+import { dist } from '../support/built';
 import { commandLine, descendants } from '../../fixtures/servers/proc-tree';
 import { hostOptions, makeTestHome, realFactory, type TestHome } from '../../fixtures/servers/test-home';
 
-const DIST = path.resolve(__dirname, '../../dist/lib');
+const DIST = dist('lib');
 let prod: SshServer;
 let home: TestHome;
 let src: string;
@@ -45,7 +46,6 @@ function filesUnder(dir: string): string[] {
 
 /** A child that pushes the big file through rsync (slowly: --bwlimit), like `hostout site push` would. */
 function startPushingChild(name: string): { child: ChildProcess; output: () => string; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {
-  expect(fs.existsSync(path.join(DIST, 'transport/index.js'))).toBe(true); // run `npm run build` (npm test does)
   const script = path.join(home.dir, `${name}.js`);
   fs.writeFileSync(script, `
     const { RealTransportFactory } = require(${JSON.stringify(path.join(DIST, 'transport/index.js'))});
