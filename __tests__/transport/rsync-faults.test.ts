@@ -182,11 +182,15 @@ describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
   it('production crashing mid-file (every production process killed): the connection is lost', async () => {
     const prod = await production();
     const { error, ms } = await pushAndBreak(relay, prod, prod, `crash-${relay}`, () => {
-      for (const pid of [prod.pid, ...descendants(prod.pid)]) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone already
+      // All at once, as a crash does: stopped first, so none runs (a wrapper's cleanup, say) while the others are killed.
+      const all = [prod.pid, ...descendants(prod.pid)];
+      for (const signal of ['SIGSTOP', 'SIGKILL'] as const) {
+        for (const pid of all) {
+          try {
+            process.kill(pid, signal);
+          } catch {
+            // gone already
+          }
         }
       }
     });
