@@ -14,7 +14,12 @@
  *   3  several hosts ran and some failed
  *  69  a host could not be reached (TransportError of kind 'unreachable')
  *  70  internal error: a bug in hostout (anything else; printed with a stack)
+ *  74  the connection was lost or went silent while a command ran (kind 'lost')
  *  75  the host is locked by another deploy (LockedError)
+ *  76  the host key is unknown or changed (kind 'hostkey')
+ *  77  authentication or sudo refused us (kinds 'auth', 'sudo')
+ * The transport's codes follow sysexits.h (EX_UNAVAILABLE, EX_IOERR,
+ * EX_PROTOCOL, EX_NOPERM), so scripts can tell the faults apart.
  * 130  interrupted (InterruptedError, Ctrl-C)
  */
 
@@ -25,7 +30,10 @@ export const EXIT = {
   partial: 3,
   unreachable: 69,
   internal: 70,
+  lost: 74,
   locked: 75,
+  hostkey: 76,
+  denied: 77,
   interrupted: 130,
 } as const;
 
@@ -165,7 +173,17 @@ export interface TransportFields extends ErrorFields {
   command?: string;
 }
 
-/** Could not connect, authenticate, verify a host key, or keep the connection. Exit 1 (69 when unreachable). */
+const TRANSPORT_EXIT: Record<TransportErrorKind, number> = {
+  unreachable: EXIT.unreachable,
+  lost: EXIT.lost,
+  hostkey: EXIT.hostkey,
+  auth: EXIT.denied,
+  sudo: EXIT.denied,
+  local: EXIT.failed,
+  other: EXIT.failed,
+};
+
+/** Could not connect, authenticate, verify a host key, or keep the connection. Exit status by kind (see the table above). */
 export class TransportError extends HostoutError {
   override readonly exitCode: number;
   readonly kind: TransportErrorKind;
@@ -176,7 +194,7 @@ export class TransportError extends HostoutError {
     this.kind = fields.kind ?? 'other';
     this.target = fields.target;
     this.command = fields.command;
-    this.exitCode = this.kind === 'unreachable' ? EXIT.unreachable : EXIT.failed;
+    this.exitCode = TRANSPORT_EXIT[this.kind];
   }
 }
 

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startSshServer, type SshServer } from '../../fixtures/servers';
+import { generateKeyPair, startSshServer, type SshServer } from '../../fixtures/servers';
 import { hostout } from '../support/run-cli';
 
 let server: SshServer;
@@ -34,11 +34,15 @@ beforeAll(async () => {
   const part = (name: string, extra: string[]) => [
     `[${name}]`, 'recipe = collective.hostout', 'extends = ./sudoer.js', 'user = root', `identity-file = ${server.clientKeyPath}`, 'path = /tmp', ...extra, '',
   ];
+  const stranger = generateKeyPair(home, 'stranger');
+  fs.writeFileSync(path.join(home, 'empty_known_hosts'), '');
   fs.writeFileSync(path.join(site, 'buildout.cfg'), [
-    '[buildout]', 'parts = box nosudo down', '',
+    '[buildout]', 'parts = box nosudo down unknownkey denied', '',
     ...part('box', [`host = 127.0.0.1:${server.port}`]),
     ...part('nosudo', [`host = 127.0.0.1:${server.port}`, 'no-sudo = yes']),
     ...part('down', [`host = 127.0.0.1:${closedPort}`]),
+    ...part('unknownkey', [`host = 127.0.0.1:${server.port}`, `known-hosts-file = ${path.join(home, 'empty_known_hosts')}`]),
+    '[denied]', 'recipe = collective.hostout', `host = 127.0.0.1:${server.port}`, 'user = root', `identity-file = ${stranger.privateKeyPath}`, 'path = /tmp', '',
   ].join('\n'));
 }, 120_000);
 
@@ -67,6 +71,20 @@ test('a host that cannot be reached: exit 69, names host and address', () => {
   const r = run('down', 'run', 'true');
   expect(r.code).toBe(69);
   expect(r.stderr).toBe(`hostout: [down] connection refused by 127.0.0.1 port ${closedPort}: is sshd running there, and is the port right?\n`);
+});
+
+test('a host key we do not know: exit 76, and no login happened', () => {
+  const logins = server.acceptedLogins().length;
+  const r = run('unknownkey', 'run', 'true');
+  expect(r.code).toBe(76);
+  expect(r.stderr).toMatch(/^hostout: \[unknownkey\] .*host key/);
+  expect(server.acceptedLogins().length).toBe(logins);
+});
+
+test('authentication refused: exit 77, names the user and what was tried', () => {
+  const r = run('denied', 'run', 'true');
+  expect(r.code).toBe(77);
+  expect(r.stderr).toMatch(/^hostout: \[denied\] authentication failed for root@127\.0\.0\.1 port \d+ \(tried key .*stranger/);
 });
 
 test('-v adds the stack and the cause chain; without it there is no stack trace', () => {

@@ -59,7 +59,7 @@ describe.each(['openssh', 'pem'] as const)('%s key', (format) => {
     const err = (await f.forHost('site', options(keys[format])).remote.run('true').catch((e: unknown) => e)) as TransportError;
     expect(err).toBeInstanceOf(TransportError);
     expect(err.kind).toBe('auth');
-    expect(err.exitCode).toBe(1);
+    expect(err.exitCode).toBe(77);
     expect(err.message).toBe(
       `[site] cannot log in to root@127.0.0.1:${server.port}: identity file ${keys[format]} is encrypted (passphrase-protected) and no passphrase was given: ` +
         `set identity-passphrase for the host or HOSTOUT_IDENTITY_PASSPHRASE, add the key to ssh-agent (ssh-add ${keys[format]}), or run hostout on a terminal to be asked`,

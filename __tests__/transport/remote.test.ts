@@ -188,6 +188,7 @@ describe('identities and authentication', () => {
     expect(err).toBeInstanceOf(TransportError);
     expect((err as Error).message).toMatch(/^\[site\] the ssh connection to root@127\.0\.0\.1:\d+ was lost/);
     expect((err as TransportError).kind).toBe('lost');
+    expect((err as TransportError).exitCode).toBe(74);
     expect((err as TransportError).host).toBe('site');
   });
 });

@@ -175,6 +175,7 @@ describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
     expect(filesUnder(dest)).toEqual([]);
     expect(error).toBeInstanceOf(TransportError);
     expect((error as TransportError).kind).toBe('lost');
+    expect(error.exitCode).toBe(74);
     expect(error.message).toMatch(/^\[site\] the ssh connection to root@127\.0\.0\.1:\d+ was lost while running: rsync --server /);
     await expectNoProcessesLeft();
   });
@@ -202,6 +203,7 @@ describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
     expect(left[0]).toMatch(/^\.hostout-rsync-tmp\/[^/]+-\d+-\d+\/huge\.so\.\w{6}$/);
     expect(error).toBeInstanceOf(TransportError);
     expect((error as TransportError).kind).toBe('lost');
+    expect(error.exitCode).toBe(74);
     expect(error.message).toMatch(/^\[site\] the ssh connection to root@127\.0\.0\.1:\d+ was lost while running: rsync --server /);
     await expectNoProcessesLeft();
   });
@@ -213,6 +215,7 @@ describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
     expect(ms).toBeLessThan(REPORTED_FAULT_BOUND_MS);
     expect(error).toBeInstanceOf(TransportError);
     expect((error as TransportError).kind).toBe('lost');
+    expect(error.exitCode).toBe(74);
     expect(error.message).toMatch(/^\[site\] the ssh connection to root@127\.0\.0\.1:\d+ was lost while running: rsync --server /);
     await expectNoProcessesLeft();
   });
@@ -224,6 +227,7 @@ describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
     expect(ms).toBeLessThan(SILENT_FAULT_BOUND_MS);
     expect(error).toBeInstanceOf(TransportError);
     expect((error as TransportError).kind).toBe('lost');
+    expect(error.exitCode).toBe(74);
     expect(error.message).toMatch(/^\[site\] the ssh connection to root@127\.0\.0\.1:\d+ went silent \(no answer to 3 keepalives in 20 s\) while running: rsync --server /);
     await expectNoProcessesLeft();
   });
