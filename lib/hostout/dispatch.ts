@@ -1,5 +1,5 @@
 /**
- * The command table and dispatch (compat §3), with each host in its own scope.
+ * The command table and dispatch, as the original's runcommand did, with each host in its own scope.
  *
  * - A host's sets are its plugins in `extends` order, then the built-ins, then
  *   its fabfiles. The FIRST set defining a command runs; `ctx.next(...args)`
@@ -8,7 +8,7 @@
  * - Before every dispatch (top-level and `ctx.call`, not `next` hops) every set's
  *   `init(command, ctx)` runs, in set order: the original's `initcommand`.
  * - Each dispatch link gets a fresh, frozen context. Options are a frozen copy
- *   per host, so one host can never change what another sees (compat §7.4.5).
+ *   per host, so one host can never change what another sees (the original shared one env).
  */
 import { CommandError, HostoutError, UsageError } from '../errors';
 import { maskingLogger, type Logger } from '../log';

@@ -1,8 +1,8 @@
 /**
- * A hostout part's `extends` (compat §2.4): each whitespace-separated name
+ * A hostout part's `extends`: each whitespace-separated name
  * is either another section, whose options are merged in, or a plugin name.
  *
- * Deliberate fixes of the original (docs/compat.md, compat §7.4 item 9):
+ * Deliberate fixes of the original (listed in docs/compat.md):
  * - nearest wins: for options the child lacks, a parent beats a grandparent and
  *   an earlier name in `extends` beats a later one (the original let the
  *   grandparent win, because it merged depth-first into the child);

@@ -36,7 +36,7 @@ export interface HostDefinition {
   /**
    * Why this host could not be loaded (a plugin or fabfile that fails to load).
    * Kept instead of thrown so one broken host does not block the others
-   * (the original failed every invocation, compat §7.4.7); using it throws this.
+   * (the original failed every invocation when one plugin was missing); using it throws this.
    */
   error?: ConfigError;
 }

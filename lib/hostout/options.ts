@@ -1,6 +1,6 @@
 /**
  * Every option default and derived value of the collective.hostout recipe
- * (compat §2.2, buildout time) and of `HostOut.__init__` (compat §2.3, run
+ * (buildout time) and of `HostOut.__init__` (run
  * time). We read buildout.cfg directly, so both run here, in that order, on the
  * part's merged options; plugins' `defaults` hooks run before (see runtime.ts),
  * so a plugin's value wins over ours, as the original's recipe order did.
@@ -46,7 +46,7 @@ function renamed(o: HostOptions, key: string, oldKey: string, fallback: string):
   if (!(key in o)) o[key] = oldKey in o ? o[oldKey] : fallback;
 }
 
-/** The recipe's buildout-time defaults (compat §2.2). */
+/** The recipe's buildout-time defaults: what the generated hostout.cfg holds. */
 export function applyRecipeDefaults(partName: string, options: HostOptions, env: OptionEnvironment): HostOptions {
   const o = { ...options };
   const partsDir = env.partsDirectory ?? path.join(env.buildoutDirectory, 'parts');

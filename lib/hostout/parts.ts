@@ -1,5 +1,5 @@
 /**
- * Which sections are hosts (compat §2.1, §1.3).
+ * Which sections are hosts, as the original recipe and bin/hostout decided.
  *
  * - A normal buildout.cfg: the sections named in the resolved `[buildout] parts`
  *   whose `recipe` is collective.hostout (any version pin, extra or entry point:

@@ -5,7 +5,7 @@
  * so the recording (--dry-run) transport shows the same user@host:port as a
  * real run.
  *
- * Option names are the original collective.hostout ones (compat §2.2/§2.3):
+ * Option names are the original collective.hostout ones (its recipe's and run time's):
  *   host (host[:port]), user, password, identity-file, buildout-user,
  *   buildout-password, no-sudo, shell; Fabric's key_filename is honoured too.
  * Additions of ours: port, sudo-password, buildout-identity-file,
@@ -123,7 +123,7 @@ export function resolveHostSettings(
   // OpenSSH precedence: what the user wrote for this host beats ~/.ssh/config.
   const port = portInHost ?? portOption ?? cfg.port ?? 22;
   const hostname = cfg.hostName ?? alias;
-  // Fixes compat §7.4.10: the ssh config user is the login user, and with no user anywhere the local user.
+  // The ssh config user is the login user, and with no user anywhere the local user (the original fell back to root).
   const loginUser = options.user?.trim() || cfg.user || sshEnv.localUser;
 
   const optionKey = options['identity-file']?.trim() || options.key_filename?.trim();
@@ -146,7 +146,7 @@ export function resolveHostSettings(
       : undefined;
   const login: Identity = { user: loginUser, keyFiles: loginKeys, password, passphrase, useAgent: !!agentSocket };
 
-  // The buildout user (compat §3.7 "B"): buildout-password, else its own key, else the same keys.
+  // The buildout user (the original's second connection): buildout-password, else its own key, else the same keys.
   const buildoutUser = options['buildout-user']?.trim() || loginUser;
   const buildoutPassword = options['buildout-password'] || undefined;
   const buildoutKeyOption = options['buildout-identity-file']?.trim();
