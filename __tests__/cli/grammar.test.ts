@@ -1,43 +1,124 @@
-/** The command-line grammar functions (collective.hostout's positional grammar) and the listing formats (its no-host / no-command output). */
+/** The command-line grammar functions and the listing formats (the original's algorithm and texts). */
 import { UsageError } from '../../lib/errors';
-import { scanArgv, splitPositionals } from '../../lib/cli/grammar';
-import { formatValidCommands, formatValidHosts, unionListing } from '../../lib/cli/listing';
-import { formatReturnValue } from '../../lib/cli/run';
+import { scanArgv, splitPositionals, type ScannedArgv } from '../../lib/cli/grammar';
+import { formatReturnValue, formatValidCommands, formatValidHosts, notACommand, notAHost, unionListing } from '../../lib/cli/listing';
+import { defaultOptions, helpText, OPTIONS, type ParsedOptions } from '../../lib/cli/options';
+
+/** The options a scan set, as `--name` or `--name=value` (for short expectations). */
+function given(s: ScannedArgv): string[] {
+  const defaults = defaultOptions() as Record<string, unknown>;
+  return Object.entries(s.options as Record<string, unknown>)
+    .filter(([k, v]) => v !== defaults[k])
+    .map(([k, v]) => (v === true ? `--${k}` : `--${k}=${String(v)}`));
+}
+const HOSTS = new Set(['site', 'web', 'db', 'all']);
+const isHost = (w: string) => HOSTS.has(w);
 
 describe('scanArgv', () => {
-  test('our options anywhere, normalised; other dash words after a positional are arguments', () => {
-    expect(scanArgv(['-cfoo.cfg', 'site', 'run', 'ls', '-la', '-v', '--dry-run', '-qU'])).toEqual({
-      optionWords: ['--configuration=foo.cfg', '--verbose', '--dry-run', '--quiet', '--no-user-defaults'],
-      assignments: [],
-      positional: ['site', 'run', 'ls', '-la'],
-    });
-    expect(scanArgv(['site', '--configuration', 'x.cfg', 'run', '--color=auto']).optionWords).toEqual(['--configuration=x.cfg']);
-    expect(scanArgv(['site', 'run', '--color=auto']).positional).toEqual(['site', 'run', '--color=auto']);
+  test('long options anywhere before --; short ones before the first command word; other dash words are arguments', () => {
+    const s = scanArgv(['-cfoo.cfg', 'site', 'run', 'ls', '-la', '-v', '--dry-run', '-qU'], isHost);
+    expect(given(s).sort()).toEqual(['--configuration=foo.cfg', '--dry-run'].sort());
+    expect(s.positional).toEqual(['site', 'run', 'ls', '-la', '-v', '-qU']);
+    expect(given(scanArgv(['site', '--configuration', 'x.cfg', 'run', '--color=auto'], isHost))).toEqual(['--configuration=x.cfg']);
+    expect(scanArgv(['site', 'run', '--color=auto'], isHost).positional).toEqual(['site', 'run', '--color=auto']);
   });
 
-  test('`--` ends option parsing and is dropped', () => {
-    expect(scanArgv(['site', 'run', '--', '-v', '--', '-c', 'x'])).toEqual({
-      optionWords: [], assignments: [], positional: ['site', 'run', '-v', '--', '-c', 'x'],
+  test('short options among the hosts are hostout\'s, optparse style (-qU, -cFILE, -c FILE)', () => {
+    const s = scanArgv(['web', '-c', 'x.cfg', 'db', '-qU', 'run', 'df', '-h'], isHost);
+    expect(given(s).sort()).toEqual(['--configuration=x.cfg', '--no-user-defaults', '--quiet']);
+    expect(s.positional).toEqual(['web', 'db', 'run', 'df', '-h']);
+    expect(s.options.configuration).toBe('x.cfg');
+  });
+
+  test('arguments are sacred: the words people reported reach the command unchanged', () => {
+    for (const words of [['grep', '-v', 'foo', 'log'], ['df', '-h'], ['ps', '-U', 'root'], ['tail', '-c', '100', 'log'], ['-c', 'x.cfg']]) {
+      const s = scanArgv(['web', 'run', ...words], isHost);
+      expect(s.positional).toEqual(['web', 'run', ...words]);
+      expect(given(s)).toEqual([]);
+    }
+  });
+
+  test('without the hosts, a dash word after the first positional is kept and the scan says it depends on the hosts', () => {
+    const s = scanArgv(['web', '-v', 'run']);
+    expect(s.positional).toEqual(['web', '-v', 'run']);
+    expect(s.hostDependent).toBe(true);
+    expect(scanArgv(['web', 'run', 'uptime']).hostDependent).toBe(false);
+  });
+
+  test('`--` stays in the words, at dashDash; nothing after it is an option', () => {
+    expect(scanArgv(['site', 'run', '--', '-v', '--', '-c', 'x'], isHost)).toEqual({
+      options: defaultOptions(), assignments: [], positional: ['site', 'run', '--', '-v', '--', '-c', 'x'], dashDash: 2, hostDependent: false,
     });
   });
 
   test('assignments only before the first positional', () => {
-    expect(scanArgv(['buildout:parts=a', 'a:path=/x', 'x+=1', 'a', 'run', 'FOO=bar'])).toEqual({
-      optionWords: [], assignments: ['buildout:parts=a', 'a:path=/x', 'x+=1'], positional: ['a', 'run', 'FOO=bar'],
-    });
+    const s = scanArgv(['buildout:parts=a', 'a:path=/x', 'x+=1', 'a', 'run', 'FOO=bar']);
+    expect(s.assignments).toEqual(['buildout:parts=a', 'a:path=/x', 'x+=1']);
+    expect(s.positional).toEqual(['a', 'run', 'FOO=bar']);
   });
 
   test('any word with = before the first positional is an assignment, as in zc.buildout (the engine validates it)', () => {
-    expect(scanArgv([' s : y = spaced ', 'a:b:c=1', 's:=1', 'site', 'run', 'x=1'])).toEqual({
-      optionWords: [], assignments: [' s : y = spaced ', 'a:b:c=1', 's:=1'], positional: ['site', 'run', 'x=1'],
-    });
+    const s = scanArgv([' s : y = spaced ', 'a:b:c=1', 's:=1', 'site', 'run', 'x=1']);
+    expect(s.assignments).toEqual([' s : y = spaced ', 'a:b:c=1', 's:=1']);
+    expect(s.positional).toEqual(['site', 'run', 'x=1']);
   });
 
-  test('usage errors: an unknown option before any positional, a missing value, a value for a flag', () => {
+  test('usage errors: an unknown option before any command word, a missing value, a value for a flag', () => {
     expect(() => scanArgv(['-x', 'site'])).toThrow(new UsageError('no such option: -x'));
     expect(() => scanArgv(['--nope'])).toThrow(UsageError);
-    expect(() => scanArgv(['site', '-c'])).toThrow(new UsageError('option --configuration needs a value'));
+    expect(() => scanArgv(['site', '-c'], isHost)).toThrow(new UsageError('option --configuration needs a value: --configuration FILE'));
     expect(() => scanArgv(['--verbose=yes'])).toThrow(new UsageError('option --verbose takes no value'));
+    expect(() => scanArgv(['--dryrun', 'site'])).toThrow(new UsageError('no such option: --dryrun. Did you mean --dry-run?'));
+    expect(() => scanArgv(['site', '--verbos', 'run'], isHost)).toThrow(new UsageError('no such option: --verbos. Did you mean --verbose?'));
+  });
+
+  test('a near miss of a long option after the command word: exit 2 with both correct forms', () => {
+    for (const typo of ['--dryrun', '--dry_run', '--Dry-Run', '--dry', '-dry-run', '\u2014dry-run', '--ofline']) {
+      let err: unknown;
+      try { scanArgv(['web', 'run', 'uptime', typo], isHost); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(UsageError);
+      const lines = (err as Error).message.split('\n');
+      const meant = typo.includes('of') ? '--offline' : '--dry-run';
+      expect(lines[1]).toContain(`hostout web run uptime ${meant}`);
+      expect(lines[2]).toContain('hostout web run --literal -- uptime ');
+    }
+    expect(() => scanArgv(['web', 'run', 'uptime', '--verbos'], isHost)).toThrow(/--verbose: +hostout web run uptime --verbose\n.*hostout web run -- uptime --verbos$/);
+    // Not near anything of ours: an argument.
+    expect(scanArgv(['web', 'run', 'ls', '--color=auto', '--all', '-n'], isHost).positional).toEqual(['web', 'run', 'ls', '--color=auto', '--all', '-n']);
+  });
+
+  test('a safety option (or a near miss of one) after `--` is refused, saying how to write either meaning; --literal hands it on', () => {
+    expect(() => scanArgv(['web', 'run', '--', 'grep', 'foo', 'log', '--dry-run'], isHost)).toThrow(
+      new UsageError([
+        '--dry-run comes after --, so the command would get it as an argument and the run would be real; refusing.',
+        "  for hostout's --dry-run, put it before --:  hostout web run --dry-run -- grep foo log",
+        '  to give --dry-run to the command, add --literal:  hostout web run --literal -- grep foo log --dry-run',
+      ].join('\n')),
+    );
+    expect(() => scanArgv(['web', 'run', '--', 'x', '--dryrun'], isHost)).toThrow(UsageError);
+    expect(() => scanArgv(['web', 'run', '--', 'x', '-offline'], isHost)).toThrow(UsageError);
+    const s = scanArgv(['web', 'run', '--literal', '--', 'rsync', '--dry-run', 'a', 'b'], isHost);
+    expect(s.options['dry-run']).toBe(false);
+    expect(s.positional).toEqual(['web', 'run', '--', 'rsync', '--dry-run', 'a', 'b']);
+    // Other options of ours after `--` are the command's.
+    expect(scanArgv(['web', 'run', '--', 'ls', '--verbose', '-v'], isHost).positional).toEqual(['web', 'run', '--', 'ls', '--verbose', '-v']);
+  });
+});
+
+describe('the option table', () => {
+  test('--help is rendered from it: every option, with its placeholder, and examples', () => {
+    const help = helpText(100);
+    for (const o of OPTIONS) expect(help).toContain(`--${o.name}${'placeholder' in o ? ` ${o.placeholder}` : ''}`);
+    expect(help).toContain('-c, --configuration FILE');
+    expect(help).toContain('--query SECTION:OPTION');
+    expect(help).toContain('--install-script [DIR]');
+    expect(help).toContain('--annotate [SECTION...]');
+    expect(help).toMatch(/Examples:\n/);
+  });
+
+  test('the typed options have one key per row', () => {
+    const opts: ParsedOptions = defaultOptions();
+    expect(Object.keys(opts).sort()).toEqual(OPTIONS.filter((o) => o.type === 'flag').map((o) => o.name).sort());
   });
 });
 
@@ -48,7 +129,7 @@ describe('splitPositionals', () => {
 
   test('hosts, then commands greedily from the union, then the arguments', () => {
     expect(splitPositionals(['alpha', 'beta', 'run', 'deploy', 'echo', 'x', 'run'], hosts, commandsOf)).toEqual({
-      hosts: ['alpha', 'beta'], commands: ['run', 'deploy', 'echo'], args: ['x', 'run'], firstUnknown: 'x',
+      hosts: ['alpha', 'beta'], commands: ['run', 'deploy', 'echo'], args: ['x', 'run'],
     });
   });
 
@@ -61,9 +142,19 @@ describe('splitPositionals', () => {
   });
 
   test('no host: nothing else is parsed; no command: the rest are arguments', () => {
-    expect(splitPositionals(['deploy', 'alpha'], hosts, commandsOf)).toEqual({ hosts: [], commands: [], args: ['deploy', 'alpha'], firstUnknown: 'deploy' });
-    expect(splitPositionals(['gamma', 'echo', 'x'], hosts, commandsOf)).toEqual({ hosts: ['gamma'], commands: [], args: ['echo', 'x'], firstUnknown: 'echo' });
-    expect(splitPositionals([], hosts, commandsOf)).toEqual({ hosts: [], commands: [], args: [], firstUnknown: undefined });
+    expect(splitPositionals(['deploy', 'alpha'], hosts, commandsOf)).toEqual({ hosts: [], commands: [], args: ['deploy', 'alpha'] });
+    expect(splitPositionals(['gamma', 'echo', 'x'], hosts, commandsOf)).toEqual({ hosts: ['gamma'], commands: [], args: ['echo', 'x'] });
+    expect(splitPositionals([], hosts, commandsOf)).toEqual({ hosts: [], commands: [], args: [] });
+  });
+
+  test('`--` ends command matching; directly after the last command it is dropped, later it is an argument', () => {
+    const words = (...w: string[]) => ({ positional: w, dashDash: w.indexOf('--') });
+    const split = (w: { positional: string[]; dashDash: number }) => splitPositionals(w.positional, hosts, commandsOf, w.dashDash);
+    expect(split(words('alpha', 'echo', '--', 'run', 'deploy'))).toEqual({ hosts: ['alpha'], commands: ['echo'], args: ['run', 'deploy'] });
+    expect(split(words('alpha', 'run', 'git', 'checkout', '--', 'f'))).toEqual({ hosts: ['alpha'], commands: ['run'], args: ['git', 'checkout', '--', 'f'] });
+    expect(split(words('alpha', 'run', '--', '--', 'x'))).toEqual({ hosts: ['alpha'], commands: ['run'], args: ['--', 'x'] });
+    // No command before `--`: the `--` is the word that is not a command.
+    expect(split(words('alpha', '--', 'run'))).toEqual({ hosts: ['alpha'], commands: [], args: ['--', 'run'] });
   });
 });
 
@@ -74,8 +165,8 @@ describe('listings', () => {
 
   test('Valid commands are: 3 spaces, padded names, " : " and the first line verbatim; a lone space without one', () => {
     const text = formatValidCommands(unionListing([
-      [{ name: 'deploy', description: ' Deploy it \nmore' }, { name: 'x', description: '' }],
-      [{ name: 'deploy', description: 'shadowed' }, { name: 'DockerFile', description: '\nsecond' }],
+      [{ name: 'deploy', description: ' Deploy it \nmore', from: 'a', overrides: [] }, { name: 'x', description: '', from: 'a', overrides: [] }],
+      [{ name: 'deploy', description: 'shadowed', from: 'b', overrides: [] }, { name: 'DockerFile', description: '\nsecond', from: 'b', overrides: [] }],
     ]));
     expect(text).toBe([
       'Valid commands are:',
@@ -84,8 +175,55 @@ describe('listings', () => {
       '   x          ',
     ].join('\n').replace('DockerFile :', 'DockerFile : '));
   });
+  test('with -v each row says which plugin provides the command and what it overrides', () => {
+    const text = formatValidCommands([
+      { name: 'deploy', description: 'Push it', from: 'hostout.pushdeploy', overrides: ['collective.hostout'] },
+      { name: 'run', description: '', from: 'collective.hostout', overrides: [] },
+    ], { verbose: true });
+    expect(text.split('\n')).toEqual([
+      'Valid commands are:',
+      '   deploy : Push it  [from hostout.pushdeploy; overrides collective.hostout]',
+      '   run    [from collective.hostout]',
+    ]);
+  });
+
+  test('did-you-mean for hosts and commands; a part with another recipe is named with the recipe it would need', () => {
+    const sections: Record<string, Record<string, string>> = {
+      www: { recipe: 'plone.recipe.zope2instance' }, spare: { recipe: 'collective.hostout' },
+    };
+    const bo = { hasSection: (n: string) => n in sections, section: (n: string) => sections[n] };
+    expect(notAHost('fisrt-site', ['first-site', 'other'], bo, 'buildout.cfg')).toBe("'fisrt-site' is not a host of buildout.cfg. Did you mean 'first-site'?");
+    expect(notAHost('zzz', ['first-site'], bo, 'buildout.cfg')).toBe("'zzz' is not a host of buildout.cfg");
+    expect(notAHost('www', [], bo, 'buildout.cfg')).toBe(
+      "'www' is not a host of buildout.cfg: its recipe is 'plone.recipe.zope2instance', and a host is a part with recipe = collective.hostout",
+    );
+    expect(notAHost('spare', [], bo, 'b.cfg')).toContain('not named in [buildout] parts');
+    expect(formatValidHosts([], 'b.cfg')).toBe('Valid hosts are: \nb.cfg has no hosts: a host is a part (named in [buildout] parts) with recipe = collective.hostout');
+    const cmds = ['deploy', 'stage', 'run'].map((name) => ({ name, description: '', from: 'x', overrides: [] }));
+    expect(notACommand('deplyo', "host 'web'", cmds)).toBe("'deplyo' is not a valid command for host 'web'\nDid you mean 'deploy'?");
+    expect(notACommand('nosuchcmd', "host 'web'", cmds)).toBe("'nosuchcmd' is not a valid command for host 'web'");
+  });
 });
 
-test('Return value formatting follows Python str() for the common cases', () => {
-  expect([true, false, null, 'text', 3, { a: 1 }, ['x']].map(formatReturnValue)).toEqual(['True', 'False', 'None', 'text', '3', '{"a":1}', '["x"]']);
+describe('Return value', () => {
+  test('formatting follows Python str() for the common cases', () => {
+    expect([true, false, null, 'text', 3, { a: 1 }, ['x']].map(formatReturnValue)).toEqual(['True', 'False', 'None', 'text', '3', '{"a":1}', '["x"]']);
+  });
+
+  test('no line for nothing returned, an empty string or a raw command result', () => {
+    for (const v of [undefined, '', '  \n', { stdout: '', stderr: '', code: 0 }, { code: 1, stdout: 'x', stderr: 'y' }]) {
+      expect(formatReturnValue(v)).toBeUndefined();
+    }
+    // An object that merely has those keys among others was chosen by the command: printed.
+    expect(formatReturnValue({ stdout: '', stderr: '', code: 0, host: 'web' })).toBe('{"stdout":"","stderr":"","code":0,"host":"web"}');
+  });
+
+  test('a circular object prints, with [Circular] where it contains itself; a shared one prints twice', () => {
+    const a: Record<string, unknown> = { name: 'a' };
+    a.self = a;
+    const shared = { x: 1 };
+    expect(formatReturnValue(a)).toBe('{"name":"a","self":"[Circular]"}');
+    expect(formatReturnValue({ p: shared, q: shared })).toBe('{"p":{"x":1},"q":{"x":1}}');
+    expect(formatReturnValue({ n: 10n })).toBe('{"n":"10"}');
+  });
 });

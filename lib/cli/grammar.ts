@@ -1,123 +1,253 @@
 /**
- * The hostout command line grammar (compat §1.4), in two small steps.
+ * The hostout command line grammar, in two steps (docs/cli.md states the rules).
  *
- * Why not yargs alone: hostout's grammar is positional and order-sensitive
- * (hosts, then command names, then arguments for the last command), and which
- * word is a host or a command is only known after the configuration is loaded
- * (and the configuration file comes from `-c`). A generic parser would also
- * swallow the arguments meant for remote commands (`hostout site run ls -la`).
- * So: `scanArgv` pulls out OUR options wherever they are and checks them
- * against OPTION_TABLE (options.ts types them; yargs renders --help), and `splitPositionals` applies
- * the original algorithm once the hosts and commands are known.
+ *   hostout [options] [section:option=value...] HOST [HOST...|all] COMMAND [COMMAND...] [--] [ARG...]
+ *
+ * `scanArgv` takes hostout's options out of argv and leaves every other word,
+ * in order and unchanged: a long option (`--dry-run`) is hostout's anywhere
+ * before `--`; a short one (`-v`) only before the first command word, so
+ * `run grep -v foo log` gives grep its `-v`. Where the hosts end depends on the
+ * configuration, so the scan takes `isHost`; main.ts scans again once the
+ * hosts are known. `splitPositionals` then applies the original's algorithm
+ * (hosts, greedy command names, the arguments) and honours `--`.
+ *
+ * Why not a generic parser: they take options out of the arguments meant for
+ * remote commands, which is exactly what must never happen here.
  */
 import { UsageError } from '../errors';
-
-/** Our options: name → whether it takes a value. Short aliases map to the long name. */
-export const OPTION_TABLE: Readonly<Record<string, { value: boolean; alias?: string }>> = {
-  configuration: { value: true, alias: 'c' },
-  'no-user-defaults': { value: false, alias: 'U' },
-  'dry-run': { value: false },
-  offline: { value: false },
-  resolve: { value: false },
-  annotate: { value: false },
-  query: { value: false },
-  verbose: { value: false, alias: 'v' },
-  quiet: { value: false, alias: 'q' },
-  help: { value: false, alias: 'h' },
-  version: { value: false },
-  'install-script': { value: false },
-};
-
-const BY_ALIAS: Record<string, string> = Object.fromEntries(
-  Object.entries(OPTION_TABLE).flatMap(([long, o]) => (o.alias ? [[o.alias, long]] : [])),
-);
+import { shellQuote } from '../transport/quote';
+import {
+  OPTIONS, SAFETY_OPTIONS, defaultOptions, optionByName, optionByShort, setOption,
+  type OptionSpec, type ParsedOptions,
+} from './options';
+import { nearest } from './suggest';
 
 export interface ScannedArgv {
-  /** Our option words, normalised to `--long[=value]`, in order (given to yargs). */
-  optionWords: string[];
+  options: ParsedOptions;
   /** `section:option=value` words given before the first host. */
   assignments: string[];
-  /** Everything else, in order: hosts, commands, arguments. */
+  /** Everything else, in order: hosts, commands, arguments; the first `--` stays in, at `dashDash`. */
   positional: string[];
+  /** Index in `positional` of the first `--`, the end of option parsing and command matching. */
+  dashDash?: number;
+  /**
+   * A dash word after the first positional word was kept as an argument, and
+   * would be hostout's if the words before it were hosts: scan again with the hosts.
+   */
+  hostDependent: boolean;
+  /**
+   * A refusal found while the hosts were unknown (a near miss of an option after
+   * a word that may be a host). main.ts scans again with the hosts, which throws
+   * the precise error, or throws this one when no hosts are loaded.
+   */
+  deferred?: UsageError;
 }
 
 /**
- * A buildout command-line assignment: `section:option=value` (or `option=value`,
- * meaning [buildout]). Like zc.buildout's main(), ANY word with an `=` before the
- * first positional word is one (`' s : y = spaced '`, `a:b:c=1` included); the
- * config engine validates it and reports a bad one as a config error.
+ * A `section:option=value` command-line assignment (or `option=value`, for
+ * [buildout]). Like zc.buildout's main(), ANY word with an `=` before the first
+ * positional word is one; the config engine validates it.
  */
 const isAssignment = (word: string): boolean => word.includes('=');
 
+/** A leading `-`, or a typographic dash a word processor put there (`—dry-run`). */
+const DASHES = /^[-\u2010-\u2015\u2212]+/;
+
+/** The option name a dash word might have meant: no dashes, no `=value`, lower case, `_` as `-`. */
+function optionCore(word: string): string {
+  return word.replace(DASHES, '').split('=')[0].toLowerCase().replace(/_/g, '-');
+}
+
+/** The option a long dash word nearly names (`--dryrun`, `--verbos`, `--conf`), if any. */
+export function nearOption(word: string, among: readonly OptionSpec[] = OPTIONS): OptionSpec | undefined {
+  const core = optionCore(word);
+  if (core.length < 2) return undefined;
+  const exact = among.find((o) => o.name === core);
+  if (exact) return exact;
+  const name = nearest(core, among.map((o) => o.name), { prefix: true });
+  return name === undefined ? undefined : optionByName(name);
+}
+
 /**
- * Pull our options out of argv, wherever they are. A dash word that is not
- * ours is an argument once a positional word came before it (so `site run ls
- * -la` works), and a usage error before that. `--` ends option parsing.
+ * The safety option (--dry-run, --offline) a word might have meant, written
+ * with one dash, two, or a typographic dash. A short word never counts: `-n`
+ * and `-d` are everyday options of other tools.
  */
-export function scanArgv(argv: readonly string[]): ScannedArgv {
-  const out: ScannedArgv = { optionWords: [], assignments: [], positional: [] };
-  let optionsEnded = false;
+function nearSafetyOption(word: string): OptionSpec | undefined {
+  if (!DASHES.test(word) || word === '--') return undefined;
+  const core = optionCore(word);
+  if (core.length < 5) return undefined;
+  const exact = SAFETY_OPTIONS.find((o) => o.name === core);
+  if (exact) return exact;
+  const name = nearest(core, SAFETY_OPTIONS.map((o) => o.name));
+  return name === undefined ? undefined : optionByName(name);
+}
+
+/** A command line as people type it: words quoted only when the shell needs it. */
+function commandLine(words: readonly string[]): string {
+  return ['hostout', ...words].map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : shellQuote(w))).join(' ');
+}
+
+type Phase = 'front' | 'hosts' | 'command' | 'verbatim';
+
+/**
+ * Take hostout's options out of argv (see the module comment). Throws
+ * UsageError (exit 2) for an unknown option before the first command word, a
+ * near miss of one of hostout's long options after it, and a safety option
+ * after `--` (unless --literal).
+ */
+export function scanArgv(argv: readonly string[], isHost?: (word: string) => boolean): ScannedArgv {
+  const options = defaultOptions();
+  const out: ScannedArgv = { options, assignments: [], positional: [], hostDependent: false };
+  let phase: Phase = 'front';
+  /** Index in argv of the first command word (where `--` would go to hand words to the command). */
+  let commandAt = -1;
+  const afterDashDash: { word: string; at: number; spec: OptionSpec }[] = [];
+
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i];
-    if (optionsEnded || word === '-' || !word.startsWith('-')) {
-      if (!optionsEnded && out.positional.length === 0 && isAssignment(word)) out.assignments.push(word);
-      else out.positional.push(word);
+    if (phase === 'verbatim') {
+      const spec = nearSafetyOption(word);
+      if (spec) afterDashDash.push({ word, at: i, spec });
+      out.positional.push(word);
       continue;
     }
-    if (word === '--') { optionsEnded = true; continue; }
-    let name: string | undefined;
-    let inline: string | undefined;
+    if (word === '--') {
+      out.dashDash = out.positional.length;
+      out.positional.push(word);
+      phase = 'verbatim';
+      continue;
+    }
+    const ourPart = phase === 'front' || phase === 'hosts';
     if (word.startsWith('--')) {
       const eq = word.indexOf('=');
-      name = eq >= 0 ? word.slice(2, eq) : word.slice(2);
-      inline = eq >= 0 ? word.slice(eq + 1) : undefined;
-      if (!OPTION_TABLE[name]) name = undefined;
-    } else if (BY_ALIAS[word[1]] && (word.length === 2 || OPTION_TABLE[BY_ALIAS[word[1]]].value)) {
-      name = BY_ALIAS[word[1]];
-      inline = word.length > 2 ? word.slice(2) : undefined; // -cFILE
-    } else if (word.length > 2 && [...word.slice(1)].every((ch) => BY_ALIAS[ch] && !OPTION_TABLE[BY_ALIAS[ch]].value)) {
-      for (const ch of word.slice(1)) out.optionWords.push(`--${BY_ALIAS[ch]}`); // -qU
+      const spec = optionByName(eq >= 0 ? word.slice(2, eq) : word.slice(2));
+      if (spec) {
+        i = takeOption(argv, i, spec, eq >= 0 ? word.slice(eq + 1) : undefined, options);
+        continue;
+      }
+      const near = nearOption(word);
+      if (ourPart) throw new UsageError(`no such option: ${word}${near ? `. Did you mean --${near.name}?` : ''}`);
+      if (near) {
+        const err = nearMissAfterCommand(argv, i, commandAt, near);
+        if (isHost) throw err;
+        out.deferred ??= err;
+      }
+      out.positional.push(word);
+      out.hostDependent = true;
       continue;
     }
-    if (!name) {
-      if (out.positional.length > 0) { out.positional.push(word); continue; }
-      throw new UsageError(`no such option: ${word}`, { suggestHelp: true });
+    if (word.length > 1 && DASHES.test(word)) {
+      if (ourPart && word.startsWith('-')) {
+        i = takeShortOptions(argv, i, options);
+        continue;
+      }
+      const safety = nearSafetyOption(word);
+      if (safety) {
+        if (ourPart) throw new UsageError(`no such option: ${word}. Did you mean --${safety.name}?`);
+        const err = nearMissAfterCommand(argv, i, commandAt, safety);
+        if (isHost) throw err;
+        out.deferred ??= err;
+        out.hostDependent = true;
+      }
+      out.positional.push(word);
+      out.hostDependent ||= word.startsWith('-');
+      continue;
     }
-    const spec = OPTION_TABLE[name];
-    if (spec.value) {
-      const value = inline ?? argv[++i];
-      if (value === undefined) throw new UsageError(`option --${name} needs a value`, { suggestHelp: true });
-      out.optionWords.push(`--${name}=${value}`);
-    } else {
-      if (inline !== undefined) throw new UsageError(`option --${name} takes no value`, { suggestHelp: true });
-      out.optionWords.push(`--${name}`);
+    if (phase === 'front' && isAssignment(word)) {
+      out.assignments.push(word);
+      continue;
+    }
+    out.positional.push(word);
+    if (ourPart) {
+      if (word === 'all' || isHost?.(word)) phase = 'hosts';
+      else { phase = 'command'; commandAt = i; }
     }
   }
+  if (afterDashDash.length > 0 && !options.literal) throw safetyAfterDashDash(argv, afterDashDash[0]);
   return out;
+}
+
+/** One option of ours at argv[i] (its value inline or in the next word); returns the index of the last word used. */
+function takeOption(argv: readonly string[], i: number, spec: OptionSpec, inline: string | undefined, options: ParsedOptions): number {
+  if (spec.type === 'value') {
+    const value = inline ?? argv[i + 1];
+    if (value === undefined) throw new UsageError(`option --${spec.name} needs a value: --${spec.name} ${spec.placeholder}`);
+    setOption(options, spec, value);
+    return inline === undefined ? i + 1 : i;
+  }
+  if (inline !== undefined) throw new UsageError(`option --${spec.name} takes no value`);
+  setOption(options, spec);
+  return i;
+}
+
+/** A short-option word (`-v`, `-qU`, `-cFILE`, `-c FILE`), optparse style; returns the index of the last word used. */
+function takeShortOptions(argv: readonly string[], i: number, options: ParsedOptions): number {
+  const word = argv[i];
+  for (let k = 1; k < word.length; k++) {
+    const spec = optionByShort(word[k]);
+    if (!spec) {
+      const near = nearOption(word);
+      const hint = near && word.length > 2 ? `. Did you mean --${near.name}?` : '';
+      throw new UsageError(`no such option: -${word[k]}${word.length > 2 ? ` (in ${word})` : ''}${hint}`);
+    }
+    if (spec.type === 'value') return takeOption(argv, i, spec, k + 1 < word.length ? word.slice(k + 1) : undefined, options);
+    setOption(options, spec);
+  }
+  return i;
+}
+
+/** `--dryrun` after the command word: refused, with both ways to write what was meant. */
+function nearMissAfterCommand(argv: readonly string[], at: number, commandAt: number, near: OptionSpec): UsageError {
+  const word = argv[at];
+  const asOption = [...argv.slice(0, at), `--${near.name}`, ...argv.slice(at + 1)];
+  // Handing the word on: `--` after the command word, and --literal when the word reads like a safety option.
+  const c = commandAt >= 0 ? commandAt + 1 : at;
+  const literal = near.safety ? ['--literal'] : [];
+  const asArgument = [...argv.slice(0, c), ...literal, '--', ...argv.slice(c)];
+  return new UsageError([
+    `${word} is not an option of hostout's, and a command would get it as an argument; refusing to guess.`,
+    `  hostout's --${near.name}:${' '.repeat(Math.max(1, 22 - near.name.length))}${commandLine(asOption)}`,
+    `  ${word} for the command:${' '.repeat(Math.max(1, 21 - word.length))}${commandLine(asArgument)}`,
+  ].join('\n'));
+}
+
+/** `-- … --dry-run`: the run would be real and the command would get the word. Refused, with both spellings. */
+function safetyAfterDashDash(argv: readonly string[], hit: { word: string; at: number; spec: OptionSpec }): UsageError {
+  const dd = argv.indexOf('--');
+  const before = [...argv.slice(0, dd), `--${hit.spec.name}`, ...argv.slice(dd, hit.at), ...argv.slice(hit.at + 1)];
+  const literal = [...argv.slice(0, dd), '--literal', ...argv.slice(dd)];
+  return new UsageError([
+    `${hit.word} comes after --, so the command would get it as an argument and the run would be real; refusing.`,
+    `  for hostout's --${hit.spec.name}, put it before --:  ${commandLine(before)}`,
+    `  to give ${hit.word} to the command, add --literal:  ${commandLine(literal)}`,
+  ].join('\n'));
 }
 
 export interface SplitCommandLine {
   hosts: string[];
   commands: string[];
   args: string[];
-  /** The first word that is neither a host nor (after the hosts) a command, when there is one. */
-  firstUnknown?: string;
 }
 
 /**
- * compat §1.4: hosts first (`all` = every host, in `parts` order), then command
- * names, greedily, from the union of the selected hosts' commands, then the
- * arguments. Fixes of §7.4.3: a host is run once even when named twice or
- * also covered by `all`, and `all` no longer drops the hosts named before it.
+ * The original's algorithm: hosts first (`all` = every host, in `parts`
+ * order), then command names, greedily, from the union of the selected hosts'
+ * commands, then the arguments. `--` ends the matching; directly after the last
+ * command it is dropped (the original's optparse dropped it), anywhere later it
+ * is an argument like any other. A host is run once even when named twice or
+ * also covered by `all`, and `all` keeps the hosts named before it.
  */
 export function splitPositionals(
   positional: readonly string[],
   allHosts: readonly string[],
   commandsOf: (hosts: string[]) => ReadonlySet<string>,
+  dashDash?: number,
 ): SplitCommandLine {
+  const end = dashDash ?? positional.length;
   const hosts: string[] = [];
   let i = 0;
-  for (; i < positional.length; i++) {
+  for (; i < end; i++) {
     const word = positional[i];
     if (allHosts.includes(word)) { if (!hosts.includes(word)) hosts.push(word); continue; }
     if (word === 'all') { for (const h of allHosts) if (!hosts.includes(h)) hosts.push(h); continue; }
@@ -125,10 +255,10 @@ export function splitPositionals(
   }
   const commands: string[] = [];
   const known = hosts.length ? commandsOf(hosts) : new Set<string>();
-  for (; i < positional.length && hosts.length; i++) {
+  for (; i < end && hosts.length; i++) {
     if (!known.has(positional[i])) break;
     commands.push(positional[i]);
   }
-  const args = positional.slice(i);
-  return { hosts, commands, args, firstUnknown: args[0] };
+  if (i === dashDash && commands.length > 0) i++;
+  return { hosts, commands, args: positional.slice(i) };
 }

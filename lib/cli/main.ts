@@ -10,14 +10,14 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type * as V8 from 'node:v8';
-import { UsageError } from '../errors';
-import { formatError } from './format-error';
+import { HostoutError, UsageError } from '../errors';
 import type { Verbosity } from '../log';
 import { runBuildoutMode } from './buildout-modes';
-import { scanArgv } from './grammar';
-import { helpText, packageVersion, parseOptionWords } from './options';
+import { scanArgv, type ScannedArgv } from './grammar';
+import { helpText, packageVersion, type ParsedOptions } from './options';
 import type * as InstallScript from './install-script';
 import type * as Run from './run';
+import type { LoadedRun } from './run';
 
 /** Where output goes and where we run; main() takes it so it can run in-process too. */
 export interface CliIo {
@@ -53,49 +53,135 @@ function shortRunTuning(): void {
   (require('node:v8') as typeof V8).setFlagsFromString('--no-opt');
 }
 
+/** The configuration a scan selects: -c (else the default file) and whether ~/.buildout/default.cfg is read. */
+function configOf(opts: ParsedOptions, cwd: string): { config?: string; userDefaults: boolean } {
+  return { config: opts.configuration?.trim() || defaultConfig(cwd), userDefaults: !opts['no-user-defaults'] };
+}
+
+const sameConfig = (a: { config?: string; userDefaults: boolean }, b: { config?: string; userDefaults: boolean }): boolean =>
+  a.config === b.config && a.userDefaults === b.userDefaults;
+
+/**
+ * Scan argv again now that the hosts are known: a short option among the hosts
+ * (`hostout web -c x.cfg deploy`) is hostout's, one after the first command
+ * word is the command's. When that moves `-c`/`-U`, the hosts are those of the
+ * other configuration: load it and check that it agrees with itself.
+ */
+async function scanWithHosts(argv: readonly string[], first: ScannedArgv, io: CliIo): Promise<{ scanned: ScannedArgv; loaded: LoadedRun }> {
+  const { loadRun } = require('./run') as typeof Run;
+  const load = (c: { config?: string; userDefaults: boolean }) =>
+    loadRun({ ...c, assignments: first.assignments, cwd: io.cwd, env: io.env });
+  const rescan = (loaded: LoadedRun) => {
+    const names = new Set(loaded.hosts.names);
+    return scanArgv(argv, (w) => names.has(w));
+  };
+  const wanted = configOf(first.options, io.cwd);
+  let loaded: LoadedRun;
+  try {
+    loaded = await load(wanted);
+  } catch (err) {
+    // `hostout web -c x.cfg deploy` with no buildout.cfg here: try the words before the last short option as hosts.
+    const guess = lastShortOptionAt(argv);
+    if (guess < 0) throw err;
+    const before = new Set(argv.slice(0, guess));
+    let other: ScannedArgv;
+    try { other = scanArgv(argv, (w) => before.has(w)); } catch { throw err; }
+    const c = configOf(other.options, io.cwd);
+    if (sameConfig(c, wanted)) throw err;
+    try { loaded = await load(c); } catch { throw err; }
+    const again = rescan(loaded);
+    if (!sameConfig(configOf(again.options, io.cwd), c)) throw err;
+    return { scanned: again, loaded };
+  }
+  const scanned = rescan(loaded);
+  const c = configOf(scanned.options, io.cwd);
+  if (sameConfig(c, wanted)) return { scanned, loaded };
+  const other = await load(c);
+  const again = rescan(other);
+  if (!sameConfig(configOf(again.options, io.cwd), c)) {
+    throw new UsageError('cannot tell which configuration is meant: give -c FILE before the hosts (or as --configuration FILE)');
+  }
+  return { scanned: again, loaded: other };
+}
+
+/** Index in argv (before `--`) of the last short-option word after the first word, or -1. */
+function lastShortOptionAt(argv: readonly string[]): number {
+  const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
+  for (let i = end - 1; i > 0; i--) if (/^-[^-]/.test(argv[i])) return i;
+  return -1;
+}
+
+/** The modes that end before any host: --help, --version and the option clashes. Returns an exit status, or undefined to go on. */
+function checkOptions(opts: ParsedOptions, stdout: (t: string) => void): number | undefined {
+  if (opts.help) {
+    stdout(helpText());
+    return 0;
+  }
+  if (opts.version) {
+    stdout(packageVersion());
+    return 0;
+  }
+  if (opts.quiet && opts.verbose) throw new UsageError('-q and -v cannot be used together');
+  if (opts.offline && !opts['dry-run']) {
+    throw new UsageError('--offline only goes with --dry-run (a dry run that connects nowhere): add --dry-run');
+  }
+  return undefined;
+}
+
 export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   let verbose = false;
   const stderr = (t: string) => io.stderr(t + '\n');
   const stdout = (t: string) => io.stdout(t + '\n');
   try {
-    const scanned = scanArgv(argv);
-    const opts = parseOptionWords(scanned.optionWords);
+    let scanned = scanArgv(argv);
+    let opts = scanned.options;
     verbose = opts.verbose;
-    if (opts.help) {
-      stdout(await helpText());
-      return 0;
-    }
-    if (opts.version) {
-      stdout(packageVersion());
-      return 0;
-    }
-    if (opts.quiet && opts.verbose) throw new UsageError('-q and -v cannot be used together');
-    const config = opts.configuration?.trim() || defaultConfig(io.cwd);
-    const userDefaults = !opts['no-user-defaults'];
+    const early = checkOptions(opts, stdout);
+    if (early !== undefined) return early;
+    const { config, userDefaults } = configOf(opts, io.cwd);
 
     const modes = (['resolve', 'annotate', 'query'] as const).filter((m) => opts[m]);
     if (modes.length > 1) throw new UsageError(`--${modes[0]} and --${modes[1]} cannot be used together`);
+    // The config-engine modes and --install-script take words, not hosts: `--` only separates them.
+    const operands = scanned.positional.filter((_, i) => i !== scanned.dashDash);
+    if (modes.length === 1 || opts['install-script']) {
+      if (scanned.deferred) throw scanned.deferred;
+    }
     if (modes.length === 1) {
       shortRunTuning();
-      return await runBuildoutMode(modes[0], { config, userDefaults, assignments: scanned.assignments, positional: scanned.positional });
+      return await runBuildoutMode(modes[0], { config, userDefaults, assignments: scanned.assignments, positional: operands });
     }
     if (opts['install-script']) {
-      if (scanned.positional.length > 1) throw new UsageError('--install-script takes at most one directory');
+      if (operands.length > 1) throw new UsageError('--install-script takes at most one directory');
       const { installScript } = require('./install-script') as typeof InstallScript; // only this mode needs it
-      const written = installScript(scanned.positional[0] ?? io.cwd, opts.configuration?.trim());
+      const written = installScript(operands[0] ?? io.cwd, opts.configuration?.trim());
       stdout(`Wrote ${written}: run \`${relative(io.cwd, written) || written} HOST COMMAND\``);
       return 0;
     }
+    let loaded: LoadedRun | undefined;
+    if (scanned.hostDependent) {
+      ({ scanned, loaded } = await scanWithHosts(argv, scanned, io));
+      opts = scanned.options;
+      verbose = opts.verbose;
+      const late = checkOptions(opts, stdout);
+      if (late !== undefined) return late;
+    }
+    if (scanned.deferred) throw scanned.deferred;
     const verbosity: Verbosity = opts.quiet ? 'quiet' : opts.verbose ? 'verbose' : 'normal';
     // Loaded here, not at start-up: the config-engine modes above need none of
     // the runtime, and every `hostout --resolve` would pay for loading it.
     const { runHosts } = require('./run') as typeof Run;
     return await runHosts({
-      scanned, config, userDefaults, verbosity, dryRun: opts['dry-run'], offline: opts.offline, cwd: io.cwd, env: io.env, stdout, stderr,
+      scanned, loaded, ...configOf(opts, io.cwd), verbosity, dryRun: opts['dry-run'], offline: opts.offline,
+      cwd: io.cwd, env: io.env, stdout, stderr,
     });
   } catch (err) {
-    const formatted = formatError(err, { verbose });
-    for (const line of formatted.lines) stderr(line);
-    return formatted.exitCode;
+    if (!(err instanceof HostoutError)) throw err;
+    stderr(`hostout: ${err.message}`);
+    if (err instanceof UsageError && /^no such option|needs a value|takes no value/.test(err.message)) {
+      stderr('Try `hostout --help`.');
+    }
+    if (verbose && err.stack) stderr(err.stack);
+    return err.exitCode;
   }
 }

@@ -3,21 +3,41 @@
  * of the original when something is missing, then hosts × commands in order.
  * Returns the exit status; throws HostoutError for usage and configuration errors.
  */
-import { inspect } from 'node:util';
-import { loadBuildout } from '../buildout';
+import { loadBuildout, type Buildout } from '../buildout';
 import type { Verbosity } from '../log';
 import { Runtime } from '../hostout/dispatch';
-import { hostCatalog } from '../hostout/hosts';
+import { hostCatalog, type HostCatalog } from '../hostout/hosts';
 import { EXIT } from '../errors';
 import type * as Transport from '../transport';
 import type { HostSettings, HostTransport, HostTransportFactory, TransportFactory, TransportFactoryOptions } from '../transport';
 import { buildoutDirectoryOf } from '../hostout/parts';
 import { splitPositionals, type ScannedArgv } from './grammar';
-import { CMDLINE_USAGE, formatValidCommands, formatValidHosts, unionListing } from './listing';
+import { CMDLINE_USAGE, formatReturnValue, formatValidCommands, formatValidHosts, notACommand, notAHost, unionListing } from './listing';
+
+export { formatReturnValue };
 import { createProgress, isInteractiveTerminal, type PlannedHost } from './progress';
+
+/** The configuration and its hosts (names; each host loads when selected), as loaded for a run. */
+export interface LoadedRun {
+  bo: Buildout;
+  hosts: HostCatalog;
+}
+
+interface LoadRequest {
+  config?: string; userDefaults: boolean; assignments: string[]; cwd: string; env: NodeJS.ProcessEnv;
+}
+
+/** The configuration a command line names, with its host names (main.ts needs them to tell hosts from commands). */
+export async function loadRun(req: LoadRequest): Promise<LoadedRun> {
+  const bo = await loadBuildout({ config: req.config, cwd: req.cwd, userDefaults: req.userDefaults, assignments: req.assignments, env: req.env });
+  // Host names only: a host's plugins load (and its hooks run) once the command line selects it.
+  return { bo, hosts: hostCatalog(bo, { configFile: req.config }) };
+}
 
 export interface RunRequest {
   scanned: ScannedArgv;
+  /** The configuration, when main.ts loaded it already (to tell hosts from commands). */
+  loaded?: LoadedRun;
   config?: string;
   userDefaults: boolean;
   verbosity: Verbosity;
@@ -28,24 +48,6 @@ export interface RunRequest {
   env: NodeJS.ProcessEnv;
   stdout(line: string): void;
   stderr(line: string): void;
-}
-
-/** Python-2-like `str()` of a command's return value for `Return value:`. */
-export function formatReturnValue(value: unknown): string {
-  if (value === null) return 'None';
-  if (value === true) return 'True';
-  if (value === false) return 'False';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'object') {
-    try {
-      return JSON.stringify(value);
-    } catch {
-      // Circular, a BigInt inside, or a toJSON that throws: Node's own rendering,
-      // which marks cycles as [Circular *1], on one line.
-      return inspect(value, { depth: 4, breakLength: Infinity });
-    }
-  }
-  return String(value);
 }
 
 /**
@@ -92,9 +94,7 @@ function onSignals(transport: LazyTransport, stderr: (line: string) => void): ()
 
 export async function runHosts(req: RunRequest): Promise<number> {
   const { scanned, stderr } = req;
-  const bo = await loadBuildout({ config: req.config, cwd: req.cwd, userDefaults: req.userDefaults, assignments: scanned.assignments, env: req.env });
-  // Host names only: a host's plugins load (and its hooks run) once the command line selects it.
-  const hosts = hostCatalog(bo, { configFile: req.config });
+  const { bo, hosts } = req.loaded ?? await loadRun({ ...req, assignments: scanned.assignments });
   const progress = createProgress({
     verbosity: req.verbosity,
     fancy: !req.dryRun && req.verbosity === 'normal' && isInteractiveTerminal(req.env),
@@ -106,31 +106,33 @@ export async function runHosts(req: RunRequest): Promise<number> {
     const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory: buildoutDirectoryOf(bo, req.config) });
     const hostNames = runtime.hostNames();
     // The command words depend on the selected hosts' commands: load those hosts first.
-    await runtime.load(splitPositionals(scanned.positional, hostNames, () => new Set()).hosts);
+    await runtime.load(splitPositionals(scanned.positional, hostNames, () => new Set(), scanned.dashDash).hosts);
     const commandSet = (names: string[]) => new Set(names.flatMap((h) => runtime.commands(h).map((c) => c.name)));
-    const split = splitPositionals(scanned.positional, hostNames, commandSet);
+    const split = splitPositionals(scanned.positional, hostNames, commandSet, scanned.dashDash);
+    const verbose = req.verbosity === 'verbose';
 
     // The original's listings (exit 0), and our errors for what it crashed on (exit 2).
     if (split.hosts.length === 0) {
-      if (scanned.positional.length > 0) stderr(`hostout: '${scanned.positional[0]}' is not a host of ${req.config ?? 'buildout.cfg'}`);
+      if (scanned.positional.length > 0) stderr(`hostout: ${notAHost(scanned.positional[0], hostNames, bo, req.config ?? 'buildout.cfg')}`);
       stderr(CMDLINE_USAGE);
-      stderr(formatValidHosts(hostNames));
+      stderr(formatValidHosts(hostNames, req.config ?? 'buildout.cfg'));
       return scanned.positional.length > 0 ? 2 : 0;
     }
     if (split.commands.length === 0) {
       const quoted = split.hosts.map((h) => `'${h}'`).join(', ');
+      const listing = unionListing(split.hosts.map((h) => runtime.commands(h)));
       stderr(split.args.length > 0
-        ? `hostout: '${split.args[0]}' is not a valid command for ${split.hosts.length > 1 ? 'hosts' : 'host'} ${quoted}`
+        ? `hostout: ${notACommand(split.args[0], `${split.hosts.length > 1 ? 'hosts' : 'host'} ${quoted}`, listing)}`
         : CMDLINE_USAGE);
-      stderr(formatValidCommands(unionListing(split.hosts.map((h) => runtime.commands(h)))));
+      stderr(formatValidCommands(listing, { verbose }));
       return split.args.length > 0 ? 2 : 0;
     }
     // Every host must have every command BEFORE anything runs (the original crashed half-way, §7.4.1).
     for (const h of split.hosts) {
       const missing = split.commands.find((c) => !runtime.has(h, c));
       if (missing) {
-        stderr(`hostout: '${missing}' is not a valid command for host '${h}'`);
-        stderr(formatValidCommands(runtime.commands(h)));
+        stderr(`hostout: ${notACommand(missing, `host '${h}'`, runtime.commands(h))}`);
+        stderr(formatValidCommands(runtime.commands(h), { verbose }));
         return 2;
       }
     }
@@ -154,7 +156,8 @@ export async function runHosts(req: RunRequest): Promise<number> {
     } finally {
       stopWatching();
     }
-    if (result !== undefined) req.stdout(`Return value: ${formatReturnValue(result)}`);
+    const shown = formatReturnValue(result);
+    if (shown !== undefined) req.stdout(`Return value: ${shown}`);
     return result === false ? 1 : 0;
   } finally {
     await transport.closeAll();

@@ -30,6 +30,10 @@ export interface RuntimeOptions {
 export interface CommandListing {
   name: string;
   description: string;
+  /** The set whose implementation runs first. */
+  from: string;
+  /** The later sets that define the same command (reached through ctx.next), in dispatch order. */
+  overrides: string[];
 }
 
 /** Per host: its frozen options, its transport, its handle for `ctx.hosts`. */
@@ -154,7 +158,9 @@ export class Runtime {
     const table = new Map<string, CommandListing>();
     for (const set of this.scope(hostName).def.sets) {
       for (const [name, spec] of Object.entries(set.plugin.commands)) {
-        if (!table.has(name)) table.set(name, { name, description: spec.description ?? '' });
+        const row = table.get(name);
+        if (row) row.overrides.push(set.id);
+        else table.set(name, { name, description: spec.description ?? '', from: set.id, overrides: [] });
       }
     }
     return [...table.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

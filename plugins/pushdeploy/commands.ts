@@ -262,8 +262,9 @@ class Site {
     }
   }
 
-  supervisorctl(verb: 'start' | 'stop' | 'restart'): Promise<CommandResult> {
-    return this.remotely(shellJoin(['supervisorctl', verb, `${this.s.hostname}:*`]), this.s.path);
+  /** Returns nothing: supervisorctl's output has been shown, and a raw result is no value to print. */
+  async supervisorctl(verb: 'start' | 'stop' | 'restart'): Promise<void> {
+    await this.remotely(shellJoin(['supervisorctl', verb, `${this.s.hostname}:*`]), this.s.path);
   }
 }
 
