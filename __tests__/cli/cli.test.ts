@@ -121,13 +121,18 @@ describe('dispatch through the real process', () => {
   });
 
   test('`--` ends option parsing: our option words reach the command', () => {
-    const r = hostout(['beta', 'echo', '--', '-v', '--dry-run', '-c'], SITE);
-    expect(r.stdout).toContain('echo[beta]: ["-v","--dry-run","-c"]\n');
+    const r = hostout(['beta', 'echo', '--', '-v', '--verbose', '-c'], SITE);
+    expect(r.stdout).toContain('echo[beta]: ["-v","--verbose","-c"]\n');
     expect(r.code).toBe(0);
+    // issue 11: a safety option after `--` reaches the command only with --literal (refused without: see arguments.test.ts).
+    const literal = hostout(['beta', 'echo', '--literal', '--', '-v', '--dry-run', '-c'], SITE);
+    expect(literal.stdout).toContain('echo[beta]: ["-v","--dry-run","-c"]\n');
+    expect(literal.code).toBe(0);
   });
 
-  test('options are recognised anywhere: -q after the command hides progress', () => {
-    const r = hostout(['beta', 'option', 'user', '-q'], SITE);
+  test('long options are recognised anywhere: --quiet after the command hides progress', () => {
+    // issue 11: a short option after the command word is the command's (`-q` here would reach `option`).
+    const r = hostout(['beta', 'option', 'user', '--quiet'], SITE);
     expect(r.stdout).toBe('Return value: tester\n');
   });
 

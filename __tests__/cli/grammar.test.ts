@@ -82,7 +82,7 @@ describe('scanArgv', () => {
       expect(lines[1]).toContain(`hostout web run uptime ${meant}`);
       expect(lines[2]).toContain('hostout web run --literal -- uptime ');
     }
-    expect(() => scanArgv(['web', 'run', 'uptime', '--verbos'], isHost)).toThrow(/--verbose: +hostout web run uptime --verbose\n.*hostout web run -- uptime --verbos$/);
+    expect(() => scanArgv(['web', 'run', 'uptime', '--verbos'], isHost)).toThrow(/--verbose: +hostout web run uptime --verbose\n.*command: +hostout web run -- uptime --verbos$/);
     // Not near anything of ours: an argument.
     expect(scanArgv(['web', 'run', 'ls', '--color=auto', '--all', '-n'], isHost).positional).toEqual(['web', 'run', 'ls', '--color=auto', '--all', '-n']);
   });
@@ -90,9 +90,9 @@ describe('scanArgv', () => {
   test('a safety option (or a near miss of one) after `--` is refused, saying how to write either meaning; --literal hands it on', () => {
     expect(() => scanArgv(['web', 'run', '--', 'grep', 'foo', 'log', '--dry-run'], isHost)).toThrow(
       new UsageError([
-        '--dry-run comes after --, so the command would get it as an argument and the run would be real; refusing.',
-        "  for hostout's --dry-run, put it before --:  hostout web run --dry-run -- grep foo log",
-        '  to give --dry-run to the command, add --literal:  hostout web run --literal -- grep foo log --dry-run',
+        '--dry-run comes after --, so the command would get it and the run would be real. Refusing:',
+        "  for hostout's --dry-run, put it before --:       hostout web run --dry-run -- grep foo log",
+        '  to give --dry-run to the command, add --literal: hostout web run --literal -- grep foo log --dry-run',
       ].join('\n')),
     );
     expect(() => scanArgv(['web', 'run', '--', 'x', '--dryrun'], isHost)).toThrow(UsageError);

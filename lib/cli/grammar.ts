@@ -197,6 +197,12 @@ function takeShortOptions(argv: readonly string[], i: number, options: ParsedOpt
   return i;
 }
 
+/** A message and its two remedies, the command lines aligned. */
+function refusal(reason: string, remedies: [label: string, words: readonly string[]][]): UsageError {
+  const width = Math.max(...remedies.map(([label]) => label.length)) + 1;
+  return new UsageError([reason, ...remedies.map(([label, words]) => `  ${`${label}:`.padEnd(width)} ${commandLine(words)}`)].join('\n'));
+}
+
 /** `--dryrun` after the command word: refused, with both ways to write what was meant. */
 function nearMissAfterCommand(argv: readonly string[], at: number, commandAt: number, near: OptionSpec): UsageError {
   const word = argv[at];
@@ -205,11 +211,10 @@ function nearMissAfterCommand(argv: readonly string[], at: number, commandAt: nu
   const c = commandAt >= 0 ? commandAt + 1 : at;
   const literal = near.safety ? ['--literal'] : [];
   const asArgument = [...argv.slice(0, c), ...literal, '--', ...argv.slice(c)];
-  return new UsageError([
-    `${word} is not an option of hostout's, and a command would get it as an argument; refusing to guess.`,
-    `  hostout's --${near.name}:${' '.repeat(Math.max(1, 22 - near.name.length))}${commandLine(asOption)}`,
-    `  ${word} for the command:${' '.repeat(Math.max(1, 21 - word.length))}${commandLine(asArgument)}`,
-  ].join('\n'));
+  return refusal(`${word} is not an option of hostout's; after the command word it would be the command's argument. Refusing to guess:`, [
+    [`for hostout's --${near.name}`, asOption],
+    [`to give ${word} to the command`, asArgument],
+  ]);
 }
 
 /** `-- … --dry-run`: the run would be real and the command would get the word. Refused, with both spellings. */
@@ -217,11 +222,10 @@ function safetyAfterDashDash(argv: readonly string[], hit: { word: string; at: n
   const dd = argv.indexOf('--');
   const before = [...argv.slice(0, dd), `--${hit.spec.name}`, ...argv.slice(dd, hit.at), ...argv.slice(hit.at + 1)];
   const literal = [...argv.slice(0, dd), '--literal', ...argv.slice(dd)];
-  return new UsageError([
-    `${hit.word} comes after --, so the command would get it as an argument and the run would be real; refusing.`,
-    `  for hostout's --${hit.spec.name}, put it before --:  ${commandLine(before)}`,
-    `  to give ${hit.word} to the command, add --literal:  ${commandLine(literal)}`,
-  ].join('\n'));
+  return refusal(`${hit.word} comes after --, so the command would get it and the run would be real. Refusing:`, [
+    [`for hostout's --${hit.spec.name}, put it before --`, before],
+    [`to give ${hit.word} to the command, add --literal`, literal],
+  ]);
 }
 
 export interface SplitCommandLine {

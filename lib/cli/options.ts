@@ -78,7 +78,7 @@ export function setOption(opts: ParsedOptions, spec: OptionSpec, value?: string)
 /** How an option is written in --help: `-c, --configuration FILE`. */
 export function optionSynopsis(spec: OptionSpec): string {
   const long = `--${spec.name}${spec.placeholder ? ` ${spec.placeholder}` : ''}`;
-  return spec.short ? `-${spec.short}, ${long}` : `    ${long}`;
+  return spec.short ? `-${spec.short}, ${long}` : long;
 }
 
 export const USAGE_LINE =
@@ -120,9 +120,10 @@ export function helpText(width = Math.min(100, process.stdout.columns || 100)): 
   ui.div('');
   ui.div('Options:');
   const synopses = (OPTIONS as readonly OptionSpec[]).map(optionSynopsis);
-  const column = Math.max(...synopses.map((s) => s.length)) + 4;
+  const column = Math.max(...synopses.map((s, i) => s.length + ((OPTIONS as readonly OptionSpec[])[i].short ? 0 : 4))) + 4;
   (OPTIONS as readonly OptionSpec[]).forEach((spec, i) => {
-    ui.div({ text: synopses[i], width: column, padding: [0, 2, 0, 2] }, { text: spec.help });
+    // A long-only option lines up under the long names: `-c, ` is 4 characters.
+    ui.div({ text: synopses[i], width: column, padding: [0, 2, 0, spec.short ? 2 : 6] }, { text: spec.help });
   });
   ui.div('');
   ui.div('Examples:');
