@@ -20,7 +20,7 @@ import {
   OPTIONS, SAFETY_OPTIONS, defaultOptions, optionByName, optionByShort, setOption,
   type OptionSpec, type ParsedOptions,
 } from './options';
-import { nearest } from './suggest';
+import { nearest } from '../suggest';
 
 export interface ScannedArgv {
   options: ParsedOptions;

@@ -11,7 +11,7 @@
 import { inspect } from 'node:util';
 import type { CommandListing } from '../hostout/dispatch';
 import { isHostoutRecipe } from '../hostout/parts';
-import { didYouMean } from './suggest';
+import { didYouMean } from '../suggest';
 
 export const CMDLINE_USAGE = 'cmdline is: bin/hostout host1 [host2...] [all] cmd1 [cmd2...] [arg1 arg2...]';
 

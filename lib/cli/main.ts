@@ -80,18 +80,18 @@ async function scanWithHosts(argv: readonly string[], first: ScannedArgv, io: Cl
   try {
     loaded = await load(wanted);
   } catch (err) {
-    // `hostout web -c x.cfg deploy` with no buildout.cfg here: try the words before the last short option as hosts.
-    const guess = lastShortOptionAt(argv);
-    if (guess < 0) throw err;
-    const before = new Set(argv.slice(0, guess));
-    let other: ScannedArgv;
-    try { other = scanArgv(argv, (w) => before.has(w)); } catch { throw err; }
-    const c = configOf(other.options, io.cwd);
-    if (sameConfig(c, wanted)) throw err;
-    try { loaded = await load(c); } catch { throw err; }
-    const again = rescan(loaded);
-    if (!sameConfig(configOf(again.options, io.cwd), c)) throw err;
-    return { scanned: again, loaded };
+    // `hostout web -c x.cfg deploy` with no buildout.cfg here: try each short option in turn
+    // as the end of the hosts, and keep the first reading whose configuration confirms it.
+    for (const at of shortOptionsAfterFirstWord(argv)) {
+      const before = new Set(argv.slice(0, at));
+      let c: { config?: string; userDefaults: boolean };
+      try { c = configOf(scanArgv(argv, (w) => before.has(w)).options, io.cwd); } catch { continue; }
+      if (sameConfig(c, wanted)) continue;
+      try { loaded = await load(c); } catch { continue; }
+      const again = rescan(loaded);
+      if (sameConfig(configOf(again.options, io.cwd), c)) return { scanned: again, loaded };
+    }
+    throw err;
   }
   const scanned = rescan(loaded);
   const c = configOf(scanned.options, io.cwd);
@@ -104,11 +104,12 @@ async function scanWithHosts(argv: readonly string[], first: ScannedArgv, io: Cl
   return { scanned: again, loaded: other };
 }
 
-/** Index in argv (before `--`) of the last short-option word after the first word, or -1. */
-function lastShortOptionAt(argv: readonly string[]): number {
+/** Indexes in argv (before `--`) of the short-option words after the first word. */
+function shortOptionsAfterFirstWord(argv: readonly string[]): number[] {
   const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
-  for (let i = end - 1; i > 0; i--) if (/^-[^-]/.test(argv[i])) return i;
-  return -1;
+  const found: number[] = [];
+  for (let i = 1; i < end; i++) if (/^-[^-]/.test(argv[i])) found.push(i);
+  return found;
 }
 
 /** The modes that end before any host: --help, --version and the option clashes. Returns an exit status, or undefined to go on. */

@@ -12,11 +12,12 @@
  * Also here: the lifecycle hooks a host's plugins run when the host is loaded
  * (`defaults`, then `resolve`), each failure named by plugin and host.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, HostoutError } from '../errors';
+import { nearest } from '../suggest';
 import type { ConnectionOverrides, HostOptions, Plugin, PluginInfo } from './types';
 
 /** The name of the built-in command set (the original's core fabfile). */
@@ -170,13 +171,26 @@ function describe(err: unknown): string {
   return where && /:\d+$/.test(where) ? `${message} (${where})` : message;
 }
 
+/** The npm packages installed in the buildout directory's node_modules (scoped ones as @scope/name). */
+function installedPackages(buildoutDirectory: string): string[] {
+  const list = (dir: string): string[] => {
+    try { return readdirSync(dir).filter((n) => !n.startsWith('.')); } catch { return []; }
+  };
+  const root = path.join(buildoutDirectory, 'node_modules');
+  return list(root).flatMap((n) => (n.startsWith('@') ? list(path.join(root, n)).map((m) => `${n}/${m}`) : [n]));
+}
+
 /** Load the plugin named in a part's `extends`. Exit 2 with a clear message when it cannot. */
 export async function loadPlugin(name: string, buildoutDirectory: string, partName: string): Promise<LoadedPlugin> {
   const file = resolvePluginFile(name, buildoutDirectory);
   if (!file) {
+    const near = nearest(name, [...SHIPPED_PLUGINS, ...installedPackages(buildoutDirectory)]);
     throw new ConfigError(
       `extends = ${name}: no section, shipped plugin, npm package (searched from ${buildoutDirectory}) ` +
-        `or file of that name; install it with \`npm install ${name}\` in the buildout directory`,
+        `or file of that name; ` +
+        (near
+          ? `did you mean ${near} (${SHIPPED[near] ? 'shipped with hostout' : 'installed'})?`
+          : `install it with \`npm install ${name}\` in the buildout directory`),
       { host: partName, option: 'extends' },
     );
   }
