@@ -89,8 +89,9 @@ test('the example overrides predeploy and hands over to the built-in with ctx.ne
   expect(r.stderr).toContain('does not seem to be bootstrapped');
 });
 
-test('-v shows the plugin\'s debug lines (its init hook)', () => {
-  const r = hostout([...ONLY_SITE, 'site', 'esm', '-v'], dir);
+test('--verbose shows the plugin\'s debug lines (its init hook)', () => {
+  // issue 11: after the command word only the long form is hostout's (`-v` would reach `esm`).
+  const r = hostout([...ONLY_SITE, 'site', 'esm', '--verbose'], dir);
   expect(r.stdout).toContain('hostout.greeting: esm on site\n');
   expect(r.stdout).toContain('Return value: esm on site\n');
 });
