@@ -22,6 +22,9 @@ import {
 } from './options';
 import { nearest } from '../suggest';
 
+/** A word that is no option of hostout's where one is expected (main.ts adds "Try `hostout --help`"). */
+export class OptionError extends UsageError {}
+
 export interface ScannedArgv {
   options: ParsedOptions;
   /** `section:option=value` words given before the first host. */
@@ -127,7 +130,7 @@ export function scanArgv(argv: readonly string[], isHost?: (word: string) => boo
         continue;
       }
       const near = nearOption(word);
-      if (ourPart) throw new UsageError(`no such option: ${word}${near ? `. Did you mean --${near.name}?` : ''}`);
+      if (ourPart) throw new OptionError(`no such option: ${word}${near ? `. Did you mean --${near.name}?` : ''}`);
       if (near) {
         const err = nearMissAfterCommand(argv, i, commandAt, near);
         if (isHost) throw err;
@@ -144,7 +147,7 @@ export function scanArgv(argv: readonly string[], isHost?: (word: string) => boo
       }
       const safety = nearSafetyOption(word);
       if (safety) {
-        if (ourPart) throw new UsageError(`no such option: ${word}. Did you mean --${safety.name}?`);
+        if (ourPart) throw new OptionError(`no such option: ${word}. Did you mean --${safety.name}?`);
         const err = nearMissAfterCommand(argv, i, commandAt, safety);
         if (isHost) throw err;
         out.deferred ??= err;
@@ -172,11 +175,11 @@ export function scanArgv(argv: readonly string[], isHost?: (word: string) => boo
 function takeOption(argv: readonly string[], i: number, spec: OptionSpec, inline: string | undefined, options: ParsedOptions): number {
   if (spec.type === 'value') {
     const value = inline ?? argv[i + 1];
-    if (value === undefined) throw new UsageError(`option --${spec.name} needs a value: --${spec.name} ${spec.placeholder}`);
+    if (value === undefined) throw new OptionError(`option --${spec.name} needs a value: --${spec.name} ${spec.placeholder}`);
     setOption(options, spec, value);
     return inline === undefined ? i + 1 : i;
   }
-  if (inline !== undefined) throw new UsageError(`option --${spec.name} takes no value`);
+  if (inline !== undefined) throw new OptionError(`option --${spec.name} takes no value`);
   setOption(options, spec);
   return i;
 }
@@ -189,7 +192,7 @@ function takeShortOptions(argv: readonly string[], i: number, options: ParsedOpt
     if (!spec) {
       const near = nearOption(word);
       const hint = near && word.length > 2 ? `. Did you mean --${near.name}?` : '';
-      throw new UsageError(`no such option: -${word[k]}${word.length > 2 ? ` (in ${word})` : ''}${hint}`);
+      throw new OptionError(`no such option: -${word[k]}${word.length > 2 ? ` (in ${word})` : ''}${hint}`);
     }
     if (spec.type === 'value') return takeOption(argv, i, spec, k + 1 < word.length ? word.slice(k + 1) : undefined, options);
     setOption(options, spec);

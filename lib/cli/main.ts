@@ -13,7 +13,7 @@ import type * as V8 from 'node:v8';
 import { HostoutError, UsageError } from '../errors';
 import type { Verbosity } from '../log';
 import { runBuildoutMode } from './buildout-modes';
-import { scanArgv, type ScannedArgv } from './grammar';
+import { OptionError, scanArgv, type ScannedArgv } from './grammar';
 import { helpText, packageVersion, type ParsedOptions } from './options';
 import type * as InstallScript from './install-script';
 import type * as Run from './run';
@@ -179,9 +179,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   } catch (err) {
     if (!(err instanceof HostoutError)) throw err;
     stderr(`hostout: ${err.message}`);
-    if (err instanceof UsageError && /^no such option|needs a value|takes no value/.test(err.message)) {
-      stderr('Try `hostout --help`.');
-    }
+    if (err instanceof OptionError) stderr('Try `hostout --help`.');
     if (verbose && err.stack) stderr(err.stack);
     return err.exitCode;
   }
