@@ -68,8 +68,13 @@ describe('scanArgv', () => {
     expect(() => scanArgv(['--nope'])).toThrow(UsageError);
     expect(() => scanArgv(['site', '-c'], isHost)).toThrow(new UsageError('option --configuration needs a value: --configuration FILE'));
     expect(() => scanArgv(['--verbose=yes'])).toThrow(new UsageError('option --verbose takes no value'));
-    expect(() => scanArgv(['--dryrun', 'site'])).toThrow(new UsageError('no such option: --dryrun. Did you mean --dry-run?'));
-    expect(() => scanArgv(['site', '--verbos', 'run'], isHost)).toThrow(new UsageError('no such option: --verbos. Did you mean --verbose?'));
+    const caught = (argv: string[], hosts?: (w: string) => boolean): UsageError => {
+      try { scanArgv(argv, hosts); } catch (e) { return e as UsageError; }
+      throw new Error(`no error for ${argv.join(' ')}`);
+    };
+    expect(caught(['--dryrun', 'site'])).toMatchObject({ message: 'no such option: --dryrun', didYouMean: '--dry-run', suggestHelp: true });
+    expect(caught(['site', '--verbos', 'run'], isHost)).toMatchObject({ message: 'no such option: --verbos', didYouMean: '--verbose' });
+    expect(caught(['-x', 'site'])).toMatchObject({ message: 'no such option: -x', didYouMean: undefined, suggestHelp: true });
   });
 
   test('a near miss of a long option after the command word: exit 2 with both correct forms', () => {
@@ -192,7 +197,7 @@ describe('listings', () => {
       www: { recipe: 'plone.recipe.zope2instance' }, spare: { recipe: 'collective.hostout' },
     };
     const bo = { hasSection: (n: string) => n in sections, section: (n: string) => sections[n] };
-    expect(notAHost('fisrt-site', ['first-site', 'other'], bo, 'buildout.cfg')).toBe("'fisrt-site' is not a host of buildout.cfg. Did you mean 'first-site'?");
+    expect(notAHost('fisrt-site', ['first-site', 'other'], bo, 'buildout.cfg')).toBe("'fisrt-site' is not a host of buildout.cfg\nDid you mean 'first-site'?");
     expect(notAHost('zzz', ['first-site'], bo, 'buildout.cfg')).toBe("'zzz' is not a host of buildout.cfg");
     expect(notAHost('www', [], bo, 'buildout.cfg')).toBe(
       "'www' is not a host of buildout.cfg: its recipe is 'plone.recipe.zope2instance', and a host is a part with recipe = collective.hostout",

@@ -22,9 +22,6 @@ import {
 } from './options';
 import { nearest } from '../suggest';
 
-/** A word that is no option of hostout's where one is expected (main.ts adds "Try `hostout --help`"). */
-export class OptionError extends UsageError {}
-
 export interface ScannedArgv {
   options: ParsedOptions;
   /** `section:option=value` words given before the first host. */
@@ -130,7 +127,7 @@ export function scanArgv(argv: readonly string[], isHost?: (word: string) => boo
         continue;
       }
       const near = nearOption(word);
-      if (ourPart) throw new OptionError(`no such option: ${word}${near ? `. Did you mean --${near.name}?` : ''}`);
+      if (ourPart) throw noSuchOption(word, near);
       if (near) {
         const err = nearMissAfterCommand(argv, i, commandAt, near);
         if (isHost) throw err;
@@ -147,7 +144,7 @@ export function scanArgv(argv: readonly string[], isHost?: (word: string) => boo
       }
       const safety = nearSafetyOption(word);
       if (safety) {
-        if (ourPart) throw new OptionError(`no such option: ${word}. Did you mean --${safety.name}?`);
+        if (ourPart) throw noSuchOption(word, safety);
         const err = nearMissAfterCommand(argv, i, commandAt, safety);
         if (isHost) throw err;
         out.deferred ??= err;
@@ -171,15 +168,22 @@ export function scanArgv(argv: readonly string[], isHost?: (word: string) => boo
   return out;
 }
 
+/** `no such option: --verbsoe`, with the nearest option as the did-you-mean and a pointer to --help. */
+function noSuchOption(word: string, near: OptionSpec | undefined, within?: string): UsageError {
+  return new UsageError(`no such option: ${word}${within ? ` (in ${within})` : ''}`, {
+    suggestHelp: true, didYouMean: near ? `--${near.name}` : undefined,
+  });
+}
+
 /** One option of ours at argv[i] (its value inline or in the next word); returns the index of the last word used. */
 function takeOption(argv: readonly string[], i: number, spec: OptionSpec, inline: string | undefined, options: ParsedOptions): number {
   if (spec.type === 'value') {
     const value = inline ?? argv[i + 1];
-    if (value === undefined) throw new OptionError(`option --${spec.name} needs a value: --${spec.name} ${spec.placeholder}`);
+    if (value === undefined) throw new UsageError(`option --${spec.name} needs a value: --${spec.name} ${spec.placeholder}`, { suggestHelp: true });
     setOption(options, spec, value);
     return inline === undefined ? i + 1 : i;
   }
-  if (inline !== undefined) throw new OptionError(`option --${spec.name} takes no value`);
+  if (inline !== undefined) throw new UsageError(`option --${spec.name} takes no value`, { suggestHelp: true });
   setOption(options, spec);
   return i;
 }
@@ -190,9 +194,8 @@ function takeShortOptions(argv: readonly string[], i: number, options: ParsedOpt
   for (let k = 1; k < word.length; k++) {
     const spec = optionByShort(word[k]);
     if (!spec) {
-      const near = nearOption(word);
-      const hint = near && word.length > 2 ? `. Did you mean --${near.name}?` : '';
-      throw new OptionError(`no such option: -${word[k]}${word.length > 2 ? ` (in ${word})` : ''}${hint}`);
+      const near = word.length > 2 ? nearOption(word) : undefined;
+      throw noSuchOption(`-${word[k]}`, near, word.length > 2 ? word : undefined);
     }
     if (spec.type === 'value') return takeOption(argv, i, spec, k + 1 < word.length ? word.slice(k + 1) : undefined, options);
     setOption(options, spec);

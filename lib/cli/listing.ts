@@ -55,7 +55,7 @@ interface SectionsView {
 /**
  * Why `word` is not a host: a part with another recipe is named as such, with
  * the recipe a host needs; a section that is no part says so; otherwise the
- * nearest host name, when one is near.
+ * nearest host name on the next line, when one is near.
  */
 export function notAHost(word: string, hosts: readonly string[], bo: SectionsView, configName: string): string {
   let section: Record<string, string> | undefined;
@@ -73,7 +73,7 @@ export function notAHost(word: string, hosts: readonly string[], bo: SectionsVie
     return `'${word}' is not a host of ${configName}: the section has recipe = collective.hostout but is not named in [buildout] parts`;
   }
   const hint = didYouMean(word, hosts);
-  return `'${word}' is not a host of ${configName}${hint ? `.${hint}` : ''}`;
+  return `'${word}' is not a host of ${configName}${hint ? `\n${hint.trim()}` : ''}`;
 }
 
 /** `'x' is not a valid command for host 'web'`, and on the next line the nearest command, when one is near. */

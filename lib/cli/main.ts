@@ -10,10 +10,11 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type * as V8 from 'node:v8';
-import { HostoutError, UsageError } from '../errors';
+import { UsageError } from '../errors';
+import { formatError } from './format-error';
 import type { Verbosity } from '../log';
 import { runBuildoutMode } from './buildout-modes';
-import { OptionError, scanArgv, type ScannedArgv } from './grammar';
+import { scanArgv, type ScannedArgv } from './grammar';
 import { helpText, packageVersion, type ParsedOptions } from './options';
 import type * as InstallScript from './install-script';
 import type * as Run from './run';
@@ -177,10 +178,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       cwd: io.cwd, env: io.env, stdout, stderr,
     });
   } catch (err) {
-    if (!(err instanceof HostoutError)) throw err;
-    stderr(`hostout: ${err.message}`);
-    if (err instanceof OptionError) stderr('Try `hostout --help`.');
-    if (verbose && err.stack) stderr(err.stack);
-    return err.exitCode;
+    const formatted = formatError(err, { verbose });
+    for (const line of formatted.lines) stderr(line);
+    return formatted.exitCode;
   }
 }

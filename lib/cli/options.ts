@@ -34,8 +34,8 @@ export interface OptionSpec {
 export const OPTIONS = [
   { name: 'configuration', short: 'c', type: 'value', placeholder: 'FILE', help: 'the buildout configuration (default: buildout.cfg, else parts/hostout/hostout.cfg); the last one wins' },
   { name: 'no-user-defaults', short: 'U', type: 'flag', help: 'do not read ~/.buildout/default.cfg' },
-  { name: 'dry-run', type: 'flag', safety: true, help: 'change nothing anywhere: print every command a run would execute instead of running it' },
-  { name: 'offline', type: 'flag', safety: true, help: 'with --dry-run: connect to no host at all; what a host would answer is assumed' },
+  { name: 'dry-run', type: 'flag', safety: true, help: 'change nothing anywhere: connect and ask the hosts what a run needs to know, then print every command that would change something (and rsync\'s file delta) instead of running it' },
+  { name: 'offline', type: 'flag', safety: true, help: 'with --dry-run: connect nowhere; every answer a host would give is assumed, and marked so' },
   { name: 'literal', type: 'flag', help: 'words after -- reach the command even when they read like --dry-run or --offline' },
   { name: 'verbose', short: 'v', type: 'flag', help: 'more output: every command the transport runs, which plugin provides each command, stack traces' },
   { name: 'quiet', short: 'q', type: 'flag', help: 'only warnings, errors and the Return value line' },
