@@ -2,7 +2,7 @@
 import { UsageError } from '../../lib/errors';
 import { scanArgv, splitPositionals, type ScannedArgv } from '../../lib/cli/grammar';
 import { formatReturnValue, formatValidCommands, formatValidHosts, notACommand, notAHost, unionListing } from '../../lib/cli/listing';
-import { defaultOptions, helpText, OPTIONS, type ParsedOptions } from '../../lib/cli/options';
+import { CONFIG_MODES, defaultOptions, helpText, OPTIONS, type ParsedOptions } from '../../lib/cli/options';
 
 /** The options a scan set, as `--name` or `--name=value` (for short expectations). */
 function given(s: ScannedArgv): string[] {
@@ -119,6 +119,10 @@ describe('the option table', () => {
     expect(help).toContain('--install-script [DIR]');
     expect(help).toContain('--annotate [SECTION...]');
     expect(help).toMatch(/Examples:\n/);
+  });
+
+  test('the config-engine modes are the rows marked so', () => {
+    expect(CONFIG_MODES).toEqual(['resolve', 'annotate', 'query']);
   });
 
   test('the typed options have one key per row', () => {

@@ -6,6 +6,7 @@
 import { ConfigError, HostoutError } from '../errors';
 import { loadBuildout, type LoadedBuildout } from '../buildout';
 import { pySortInPlace } from '../buildout/pywhitespace';
+import type { ConfigModeName } from './options';
 
 export interface BuildoutModeArgs {
   config?: string;
@@ -14,7 +15,8 @@ export interface BuildoutModeArgs {
   positional: string[];
 }
 
-export type BuildoutMode = 'resolve' | 'annotate' | 'query';
+/** The options of lib/cli/options.ts marked configMode. */
+export type BuildoutMode = ConfigModeName;
 
 /** Python's json.dump(indent=2, ensure_ascii=False) output for string-only nested objects. */
 export function formatResolveJson(

@@ -15,7 +15,7 @@ import { formatError } from './format-error';
 import type { Verbosity } from '../log';
 import { runBuildoutMode } from './buildout-modes';
 import { scanArgv, type ScannedArgv } from './grammar';
-import { helpText, packageVersion, type ParsedOptions } from './options';
+import { CONFIG_MODES, helpText, packageVersion, type ParsedOptions } from './options';
 import type * as InstallScript from './install-script';
 import type * as Run from './run';
 import type { LoadedRun } from './run';
@@ -142,7 +142,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     if (early !== undefined) return early;
     const { config, userDefaults } = configOf(opts, io.cwd);
 
-    const modes = (['resolve', 'annotate', 'query'] as const).filter((m) => opts[m]);
+    const modes = CONFIG_MODES.filter((m) => opts[m]);
     if (modes.length > 1) throw new UsageError(`--${modes[0]} and --${modes[1]} cannot be used together`);
     // The config-engine modes and --install-script take words, not hosts: `--` only separates them.
     const operands = scanned.positional.filter((_, i) => i !== scanned.dashDash);

@@ -29,6 +29,8 @@ export interface OptionSpec {
   readonly help: string;
   /** Keeps a run from changing anything on a host: refused after `--` instead of passed on. */
   readonly safety?: boolean;
+  /** A config-engine mode: it reads the configuration and prints, runs no host (at most one per command line). */
+  readonly configMode?: boolean;
 }
 
 export const OPTIONS = [
@@ -39,15 +41,18 @@ export const OPTIONS = [
   { name: 'literal', type: 'flag', help: 'words after -- reach the command even when they read like --dry-run or --offline' },
   { name: 'verbose', short: 'v', type: 'flag', help: 'more output: every command the transport runs, which plugin provides each command, stack traces' },
   { name: 'quiet', short: 'q', type: 'flag', help: 'only warnings, errors and the Return value line' },
-  { name: 'resolve', type: 'flag', help: 'print every resolved buildout value as JSON' },
-  { name: 'annotate', type: 'flag', placeholder: '[SECTION...]', help: 'print the configuration (of the SECTIONs) like `buildout annotate`' },
-  { name: 'query', type: 'flag', placeholder: 'SECTION:OPTION', help: 'print one resolved value' },
+  { name: 'resolve', type: 'flag', configMode: true, help: 'print every resolved buildout value as JSON' },
+  { name: 'annotate', type: 'flag', configMode: true, placeholder: '[SECTION...]', help: 'print the configuration (of the SECTIONs) like `buildout annotate`' },
+  { name: 'query', type: 'flag', configMode: true, placeholder: 'SECTION:OPTION', help: 'print one resolved value' },
   { name: 'install-script', type: 'flag', placeholder: '[DIR]', help: 'write DIR/bin/hostout (default: the current directory) that runs this hostout' },
   { name: 'help', short: 'h', type: 'flag', help: 'show this help' },
   { name: 'version', type: 'flag', help: 'show the hostout version' },
 ] as const satisfies readonly OptionSpec[];
 
 export type OptionName = (typeof OPTIONS)[number]['name'];
+/** The config-engine modes (--resolve, --annotate, --query): the rows marked configMode. */
+export type ConfigModeName = Extract<(typeof OPTIONS)[number], { configMode: true }>['name'];
+export const CONFIG_MODES = OPTIONS.flatMap((o) => ('configMode' in o ? [o.name] : [])) as ConfigModeName[];
 type ValueName = Extract<(typeof OPTIONS)[number], { type: 'value' }>['name'];
 type FlagName = Exclude<OptionName, ValueName>;
 
