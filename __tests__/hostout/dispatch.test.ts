@@ -131,14 +131,14 @@ describe('dispatch: scopes', () => {
     ]);
   });
 
-  test('commands(): union of the sets, byte-sorted, described by the implementation that runs', () => {
+  test('commands(): union of the sets, byte-sorted, described by the implementation that runs, with the sets it overrides', () => {
     const a = set('a', { commands: { deploy: { description: 'A deploys', run: () => 1 }, Zed: { description: '', run: () => 1 } } });
     const b = set('b', { commands: { deploy: { description: 'B deploys', run: () => 1 }, bootstrap: { description: 'boot\nmore', run: () => 1 } } });
     const { rt } = runtime([host('h', [a, b])]);
     expect(rt.commands('h')).toEqual([
-      { name: 'Zed', description: '' },
-      { name: 'bootstrap', description: 'boot\nmore' },
-      { name: 'deploy', description: 'A deploys' },
+      { name: 'Zed', description: '', from: 'a', overrides: [] },
+      { name: 'bootstrap', description: 'boot\nmore', from: 'b', overrides: [] },
+      { name: 'deploy', description: 'A deploys', from: 'a', overrides: ['b'] },
     ]);
     expect(() => rt.commands('nohost')).toThrow(UsageError);
   });
