@@ -30,6 +30,8 @@ const E2E = [
   'cli/plugins.test.ts',
   'cli/return-value.test.ts',
   'cli/tty.test.ts',
+  'cli/arguments.test.ts',
+  'cli/dry-run-safety.test.ts',
   'compat/',
   'hostout/example-plugin.test.ts',
   'pushdeploy/e2e.test.ts',

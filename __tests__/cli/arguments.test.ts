@@ -10,7 +10,7 @@
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EMPTY_HOME, ROOT, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
+import { EMPTY_HOME, ROOT, hostout } from '../support/run-cli';
 
 const SITE = mkdtempSync(path.join(os.tmpdir(), 'hostout-args-site-'));
 const ALONE = mkdtempSync(path.join(os.tmpdir(), 'hostout-args-alone-')); // no buildout.cfg: only x.cfg
@@ -41,7 +41,6 @@ module.exports = { commands: {
 `;
 
 beforeAll(() => {
-  ensureBuilt();
   writeFileSync(path.join(SITE, 'buildout.cfg'), BUILDOUT);
   writeFileSync(path.join(SITE, 'fabfile.js'), FABFILE);
   writeFileSync(path.join(SITE, 'other.cfg'), '[buildout]\nextends = buildout.cfg\n\n[web]\npath = /elsewhere\n');

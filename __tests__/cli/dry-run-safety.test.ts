@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { main } from '../../lib/cli/main';
 import { OPTIONS, type OptionSpec } from '../../lib/cli/options';
 import { startSshServer, type SshServer } from '../../fixtures/servers';
-import { EMPTY_HOME, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
+import { EMPTY_HOME, hostout } from '../support/run-cli';
 
 const SITE = mkdtempSync(path.join(os.tmpdir(), 'hostout-dry-site-'));
 const MARKER = path.join(SITE, 'marker');
@@ -148,7 +148,6 @@ describe('a representative set on a real sshd (the real process)', () => {
   let target: string;
 
   beforeAll(async () => {
-    ensureBuilt();
     server = await startSshServer({ authorizeClientKeyFor: ['root'] });
     home = mkdtempSync(path.join(os.tmpdir(), 'hostout-dry-home-'));
     mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
