@@ -164,7 +164,7 @@ describe('Return value', () => {
       expect(r.stdout).not.toContain('Return value');
     }
     const c = hostout(['web', 'circular'], SITE);
-    expect(c.stdout).toContain('Return value: {"name":"a","self":"[Circular]"}\n');
+    expect(c.stdout).toContain("Return value: <ref *1> { name: 'a', self: [Circular *1] }\n");
     expect(c.code).toBe(0);
   });
 });
