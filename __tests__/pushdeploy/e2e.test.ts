@@ -41,7 +41,7 @@ interface Run { code: number | null; out: string }
  * read it, else a copy (CI may keep the checkout under root's private home).
  */
 function hostoutFor(user: string): string {
-  const readable = spawnSync('su', ['-s', '/bin/sh', user, '-c', `test -r ${shellQuote(HOSTOUT)} && test -r ${shellQuote(path.join(repoRoot(), 'node_modules', 'yargs', 'package.json'))}`]);
+  const readable = spawnSync('su', ['-s', '/bin/sh', user, '-c', `test -r ${shellQuote(HOSTOUT)} && test -r ${shellQuote(path.join(repoRoot(), 'node_modules', 'node-ssh', 'package.json'))}`]);
   if (readable.status === 0) return HOSTOUT;
   const copy = path.join(work, 'hostout-copy');
   if (!fs.existsSync(copy)) {
