@@ -26,6 +26,10 @@ export const OPTION_TABLE: Readonly<Record<string, { value: boolean; alias?: str
   help: { value: false, alias: 'h' },
   version: { value: false },
   'install-script': { value: false },
+  parallel: { value: true, alias: 'P' },
+  'keep-going': { value: false },
+  json: { value: false },
+  'no-rollback': { value: false },
 };
 
 const BY_ALIAS: Record<string, string> = Object.fromEntries(

@@ -27,6 +27,11 @@ export interface ParsedOptions {
   help: boolean;
   version: boolean;
   'install-script': boolean;
+  /** -P N: hosts at once (validated by parallelOption). */
+  parallel?: string;
+  'keep-going': boolean;
+  json: boolean;
+  'no-rollback': boolean;
 }
 
 const DESCRIPTIONS: Record<keyof ParsedOptions, string> = {
@@ -42,6 +47,10 @@ const DESCRIPTIONS: Record<keyof ParsedOptions, string> = {
   help: 'show this help',
   version: 'show the hostout version',
   'install-script': 'write DIR/bin/hostout (default: the current directory) that runs this hostout',
+  parallel: 'run up to N hosts at once (default: `parallel` of the host parts or [buildout], else 1)',
+  'keep-going': 'start every host even after one failed (default: no new host starts after a failure)',
+  json: 'newline-delimited JSON events on stdout (docs/events.schema.json); human output on stderr',
+  'no-rollback': 'deploy to several hosts: keep the hosts that went live when another fails',
 };
 
 /** The scanner's normalised option words (`--long` or `--long=value`) as typed options; a repeated option's last value wins, as with optparse. */
@@ -58,13 +67,16 @@ export function parseOptionWords(words: readonly string[]): ParsedOptions {
     help: false,
     version: false,
     'install-script': false,
+    'keep-going': false,
+    json: false,
+    'no-rollback': false,
   };
   for (const word of words) {
     const eq = word.indexOf('=');
     const name = (eq >= 0 ? word.slice(2, eq) : word.slice(2)) as keyof ParsedOptions;
     const spec = OPTION_TABLE[name];
     if (!spec || !word.startsWith('--') || spec.value !== eq >= 0) throw new UsageError(`no such option: ${word}`, { suggestHelp: true });
-    if (name === 'configuration') opts.configuration = word.slice(eq + 1);
+    if (name === 'configuration' || name === 'parallel') opts[name] = word.slice(eq + 1);
     else opts[name] = true;
   }
   return opts;
@@ -112,4 +124,14 @@ export function packageVersion(): string {
     }
   }
   return 'unknown';
+}
+
+/**
+ * A `parallel` value (from -P or a configuration): a whole number >= 1.
+ * `where` names its origin for the error.
+ */
+export function parallelOption(value: string, where: string): number {
+  const v = value.trim();
+  if (!/^[0-9]+$/.test(v) || Number(v) < 1) throw new UsageError(`${where} must be a whole number of hosts, 1 or more (got '${value}')`);
+  return Number(v);
 }

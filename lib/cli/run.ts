@@ -3,7 +3,6 @@
  * of the original when something is missing, then hosts × commands in order.
  * Returns the exit status; throws HostoutError for usage and configuration errors.
  */
-import { inspect } from 'node:util';
 import { loadBuildout } from '../buildout';
 import type { Verbosity } from '../log';
 import { Runtime } from '../hostout/dispatch';
@@ -14,7 +13,9 @@ import type { HostSettings, HostTransport, HostTransportFactory, TransportFactor
 import { buildoutDirectoryOf } from '../hostout/parts';
 import { splitPositionals, type ScannedArgv } from './grammar';
 import { CMDLINE_USAGE, formatValidCommands, formatValidHosts, unionListing } from './listing';
-import { createProgress, isInteractiveTerminal, type PlannedHost } from './progress';
+import { createRunOutput, executePlan, parallelFor } from './execute';
+import { instrumentTransport } from './instrument';
+import type { PlannedHost } from './progress';
 
 export interface RunRequest {
   scanned: ScannedArgv;
@@ -24,29 +25,19 @@ export interface RunRequest {
   dryRun: boolean;
   /** With dryRun: connect nowhere (every answer assumed). */
   offline?: boolean;
+  /** -P N as given (validated here), when given. */
+  parallel?: string;
+  keepGoing: boolean;
+  /** --json: events written with this (stdout); human output then goes to `stdout` = stderr. */
+  json?: (text: string) => void;
+  rollback: boolean;
   cwd: string;
   env: NodeJS.ProcessEnv;
   stdout(line: string): void;
   stderr(line: string): void;
 }
 
-/** Python-2-like `str()` of a command's return value for `Return value:`. */
-export function formatReturnValue(value: unknown): string {
-  if (value === null) return 'None';
-  if (value === true) return 'True';
-  if (value === false) return 'False';
-  if (typeof value === 'string') return value;
-  if (typeof value === 'object') {
-    try {
-      return JSON.stringify(value);
-    } catch {
-      // Circular, a BigInt inside, or a toJSON that throws: Node's own rendering,
-      // which marks cycles as [Circular *1], on one line.
-      return inspect(value, { depth: 4, breakLength: Infinity });
-    }
-  }
-  return String(value);
-}
+export { formatReturnValue } from './execute';
 
 /**
  * The transport, loaded on the first host that needs it: ssh2 and friends
@@ -75,19 +66,29 @@ class LazyTransport implements TransportFactory {
  * 130; SIGTERM the same with 143. A second signal exits at once. Returns the
  * function that unregisters it.
  */
-function onSignals(transport: LazyTransport, stderr: (line: string) => void): () => void {
-  let stopping = false;
+function onSignals(transport: LazyTransport, stderr: (line: string) => void, stopPlan: (status: number) => void): () => void {
+  let stopping: number | undefined;
   const handlers: [NodeJS.Signals, () => void][] = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
     const status = signal === 'SIGINT' ? EXIT.interrupted : 143;
     return [signal, () => {
-      if (stopping) process.exit(status);
-      stopping = true;
+      if (stopping !== undefined) process.exit(status);
+      stopping = status;
       stderr(signal === 'SIGINT' ? 'Stopped.' : 'Terminated.');
-      void transport.closeAll().finally(() => process.exit(status));
+      // No new host or command starts (execute.ts); the running steps end with
+      // their connections; the run then ends with its summary and this status,
+      // or here if something still hangs.
+      stopPlan(status);
+      setTimeout(() => process.exit(status), 10_000).unref();
+      void transport.closeAll();
     }];
   });
   for (const [signal, handler] of handlers) process.on(signal, handler);
-  return () => { for (const [signal, handler] of handlers) process.removeListener(signal, handler); };
+  return () => {
+    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+    // A command left running after the grace period (plugin code that ignores
+    // the closed connections) must not keep the process alive.
+    if (stopping !== undefined) setTimeout(() => process.exit(stopping), 500).unref();
+  };
 }
 
 export async function runHosts(req: RunRequest): Promise<number> {
@@ -95,15 +96,13 @@ export async function runHosts(req: RunRequest): Promise<number> {
   const bo = await loadBuildout({ config: req.config, cwd: req.cwd, userDefaults: req.userDefaults, assignments: scanned.assignments, env: req.env });
   // Host names only: a host's plugins load (and its hooks run) once the command line selects it.
   const hosts = hostCatalog(bo, { configFile: req.config });
-  const progress = createProgress({
-    verbosity: req.verbosity,
-    fancy: !req.dryRun && req.verbosity === 'normal' && isInteractiveTerminal(req.env),
-    stdout: req.stdout,
-    stderr,
-  });
-  const transport = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord: req.stdout });
+  const buildoutDirectory = buildoutDirectoryOf(bo, req.config);
+  // The run's events, its log and its progress (execute.ts); the log is written once a host is touched.
+  const { progress, runLog, events, steps } = createRunOutput(req, buildoutDirectory, hosts.names);
+  const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord: req.stdout });
+  const transport = req.dryRun ? lazy : instrumentTransport(lazy, { steps, onTouch: () => runLog.open() });
   try {
-    const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory: buildoutDirectoryOf(bo, req.config) });
+    const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory });
     const hostNames = runtime.hostNames();
     // The command words depend on the selected hosts' commands: load those hosts first.
     await runtime.load(splitPositionals(scanned.positional, hostNames, () => new Set()).hosts);
@@ -135,27 +134,23 @@ export async function runHosts(req: RunRequest): Promise<number> {
       }
     }
 
-    let result: unknown;
-    const last = split.commands.length - 1;
+    // The selected hosts' secrets, masked in the run log once more (the logger masks them already).
+    runLog.addSecrets(split.hosts.flatMap((h) => runtime.secrets(h)));
+    const policy = { parallel: parallelFor(req, bo, split.hosts, runtime), keepGoing: req.keepGoing };
     const plan: PlannedHost[] = split.hosts.map((host) => ({
       host,
       commands: split.commands.map((command, i) => ({
         name: command,
-        run: async () => {
-          // Only the last command gets the arguments (by position).
-          result = await runtime.run(host, command, i === last ? split.args : []);
-        },
+        // Only the last command gets the arguments (by position).
+        run: () => runtime.run(host, command, i === split.commands.length - 1 ? split.args : []),
       })),
     }));
-    const stopWatching = onSignals(transport, stderr);
+    const stopWatching = onSignals(lazy, stderr, (status) => progress.interrupt(status));
     try {
-      // Errors go up to main(), whose one formatter prints them: every error of a host names it (dispatch sees to that).
-      await progress.run(plan);
+      return await executePlan(req, plan, policy, { progress, runLog, events, commands: split.commands, args: split.args });
     } finally {
       stopWatching();
     }
-    if (result !== undefined) req.stdout(`Return value: ${formatReturnValue(result)}`);
-    return result === false ? 1 : 0;
   } finally {
     await transport.closeAll();
   }

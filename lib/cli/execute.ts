@@ -1,0 +1,157 @@
+/**
+ * Executing a run's plan: its output (progress, events, run log), the
+ * scheduling policy, the messages of failed hosts, the summary table and the
+ * exit status (docs/cli.md).
+ */
+import type { Buildout } from '../buildout';
+import { ConfigError } from '../errors';
+import { EVENTS_VERSION, fanOut, jsonLinesSink, type EventSink, type StepSink } from '../events';
+import type { HostDefinition } from '../hostout/hosts';
+import { formatError } from './format-error';
+import { secretsOf } from './instrument';
+import { parallelOption } from './options';
+import {
+  createProgress, formatSummary, isInteractiveTerminal, messageOf, runExitStatus,
+  type HostOutcome, type PlannedHost, type Progress, type RunPolicy,
+} from './progress';
+import { RunLog } from './run-log';
+import type { RunRequest } from './run';
+
+export interface RunOutput {
+  progress: Progress;
+  runLog: RunLog;
+  events: EventSink;
+  /** What the transport reports its steps to. */
+  steps: StepSink;
+}
+
+/**
+ * Progress, events and the run log of one run. Every logged line goes to the
+ * run log (any verbosity) and, for warnings, to the events.
+ */
+export function createRunOutput(req: RunRequest, buildoutDirectory: string, hosts: readonly HostDefinition[]): RunOutput {
+  const runLog = new RunLog(buildoutDirectory, hosts.flatMap((h) => secretsOf(h.options)), (m) => req.stderr(`hostout: warning: ${m}`));
+  const json = req.json ? jsonLinesSink(req.json) : undefined;
+  const progress = createProgress({
+    verbosity: req.verbosity,
+    fancy: !req.json && !req.dryRun && req.verbosity === 'normal' && isInteractiveTerminal(req.env),
+    stdout: req.stdout,
+    stderr: req.stderr,
+    hosts: hosts.map((h) => h.name),
+    tap: (level, host, message) => {
+      runLog.line(level, host, message);
+      if (level === 'warn') json?.emit({ type: 'warning', ...(host ? { host } : {}), message });
+    },
+  });
+  const events = fanOut(json);
+  const steps: StepSink = {
+    step: (s) => {
+      const command = progress.current()?.command;
+      runLog.line('step', s.host, `${s.kind} ${s.status === null ? 'no exit status' : `exit ${s.status}`} in ${s.durationMs} ms: ${s.line}`);
+      events.emit({ type: 'step', host: s.host, ...(command ? { command } : {}), kind: s.kind, line: s.line, status: s.status, durationMs: s.durationMs });
+    },
+    rsyncStats: (host, st) => {
+      const command = progress.current()?.command;
+      runLog.line('rsync', host, `${st.filesSent} files sent, ${st.bytesSent} bytes sent, ${st.deleted} deleted`);
+      events.emit({ type: 'rsync', host, ...(command ? { command } : {}), ...st });
+    },
+  };
+  return { progress, runLog, events, steps };
+}
+
+/**
+ * How many hosts run at once: -P, else the smallest `parallel` of the
+ * selected host parts, else [buildout]'s `parallel`, else 1.
+ */
+export function parallelFor(req: RunRequest, bo: Buildout, selected: readonly string[], hosts: readonly HostDefinition[]): number {
+  if (req.parallel !== undefined) return parallelOption(req.parallel, '-P/--parallel');
+  const fromParts = hosts
+    .filter((h) => selected.includes(h.name) && h.options.parallel !== undefined)
+    .map((h) => configParallel(h.options.parallel, h.name));
+  if (fromParts.length) return Math.min(...fromParts);
+  const main = bo.hasSection('buildout') ? bo.section('buildout') : {};
+  return main.parallel !== undefined ? configParallel(main.parallel, 'buildout') : 1;
+}
+
+function configParallel(value: string, section: string): number {
+  try {
+    return parallelOption(value, `[${section}] parallel`);
+  } catch (e) {
+    throw new ConfigError((e as Error).message, { option: 'parallel', ...(section === 'buildout' ? {} : { host: section }) });
+  }
+}
+
+export interface PlanContext {
+  progress: Progress;
+  runLog: RunLog;
+  events: EventSink;
+  commands: string[];
+  args: string[];
+}
+
+export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: RunPolicy, c: PlanContext): Promise<number> {
+  const { progress, runLog, events } = c;
+  const several = plan.length > 1;
+  const started = Date.now();
+  runLog.line('run', undefined, `hostout ${process.argv.slice(2).join(' ')} (in ${req.cwd}; hosts ${plan.map((h) => h.host).join(' ')}; ${policy.parallel} at once${policy.keepGoing ? ', keep going' : ''})`);
+  events.emit({
+    type: 'run-start', version: EVENTS_VERSION, hosts: plan.map((h) => h.host), commands: c.commands, args: c.args,
+    options: { parallel: policy.parallel, keepGoing: policy.keepGoing, rollback: req.rollback, dryRun: req.dryRun },
+  });
+  // A --dry-run prints the plan as it would run: its command lines name their host already.
+  if (several && !req.dryRun) progress.prefixHosts = true;
+  const outcomes = await progress.run(plan, policy, {
+    hostStart: (host) => {
+      runLog.line('host', host, 'start');
+      events.emit({ type: 'host-start', host });
+    },
+    commandStart: (host, command) => {
+      runLog.line('command', host, `${command}: start`);
+      events.emit({ type: 'command-start', host, command });
+    },
+    commandEnd: (host, command, status, durationMs, err) => {
+      runLog.line('command', host, `${command}: ${status} in ${durationMs} ms${err ? `: ${messageOf(err)}` : ''}`);
+      events.emit({ type: 'command-end', host, command, status, durationMs, ...(err ? { error: messageOf(err) } : {}) });
+    },
+    hostEnd: (o) => {
+      runLog.line('host', o.host, `end: ${o.result} (exit status ${o.exitStatus}) in ${o.durationMs} ms`);
+      events.emit({ type: 'host-end', host: o.host, result: o.result, exitStatus: o.exitStatus, durationMs: o.durationMs, ...(o.error ? { error: o.error } : {}) });
+    },
+  });
+  for (const o of outcomes.filter((x) => x.result === 'not started')) {
+    events.emit({ type: 'host-end', host: o.host, result: o.result, exitStatus: o.exitStatus, durationMs: 0 });
+  }
+
+  // Each failed host's error, through the CLI's one formatter (a bug of ours: exit 70 with its stack).
+  for (const o of outcomes) {
+    if (o.result !== 'failed') continue;
+    for (const line of formatError(o.cause, { verbose: req.verbosity === 'verbose' }).lines) req.stderr(line);
+  }
+
+  let status = runExitStatus(outcomes, progress.interruptStatus);
+  // The original printed the last command's result of the last host, and exited 1 when it was false.
+  const last = outcomes[outcomes.length - 1];
+  if (status === 0 && last.value !== undefined) {
+    req.stdout(`Return value: ${formatReturnValue(last.value)}`);
+    if (last.value === false) status = 1;
+  }
+  const summary = outcomes.map(({ cause: _c, value: _v, ...row }) => row);
+  const showSummary = (several || progress.interrupted) && !req.dryRun && !(req.verbosity === 'quiet' && status === 0);
+  if (showSummary) for (const l of formatSummary(summary)) req.stdout(l);
+  for (const l of formatSummary(summary)) runLog.line('summary', undefined, l);
+  runLog.line('run', undefined, `exit status ${status}`);
+  events.emit({ type: 'run-end', exitStatus: status, durationMs: Date.now() - started, interrupted: progress.interrupted, summary, ...(runLog.written ? { log: runLog.path } : {}) });
+  runLog.close();
+  if (status !== 0 && runLog.written) req.stderr(`hostout: the log of this run is in ${runLog.path}`);
+  return status;
+}
+
+/** Python-2-like `str()` of a command's return value for `Return value:`. */
+export function formatReturnValue(value: unknown): string {
+  if (value === null) return 'None';
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
