@@ -91,7 +91,15 @@ export function fanOut(...sinks: (EventSink | undefined)[]): EventSink {
   return { emit: (event) => { for (const s of live) s.emit(event); } };
 }
 
-const number = (text: string | undefined): number => Number((text ?? '0').replace(/[,.](?=\d{3}\b)/g, '').replace(/,/g, ''));
+const UNITS: Record<string, number> = { '': 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+
+/** `9,252`, `9.252` (locales), `9252`, or with -h `821.43K` (units of 1000): a whole number. */
+const number = (text: string | undefined): number => {
+  const m = /^([\d,.]+)([KMGT]?)$/.exec(text ?? '0');
+  if (!m) return 0;
+  if (m[2]) return Math.round(Number(m[1].replace(/,/g, '')) * UNITS[m[2]]);
+  return Number(m[1].replace(/[,.]/g, ''));
+};
 
 /**
  * rsync's `--stats` block (rsync 3.x, any locale that groups digits with , or .):
@@ -100,11 +108,11 @@ const number = (text: string | undefined): number => Number((text ?? '0').replac
  * Undefined when the output has no statistics.
  */
 export function parseRsyncStats(stdout: string): RsyncStats | undefined {
-  const sent = /^Total bytes sent: ([\d,.]+)/m.exec(stdout);
+  const sent = /^Total bytes sent: ([\d,.]+[KMGT]?)/m.exec(stdout);
   if (!sent) return undefined;
-  const transferred = /^Number of (?:regular )?files transferred: ([\d,.]+)/m.exec(stdout);
-  const deleted = /^Number of deleted files: ([\d,.]+)/m.exec(stdout);
-  const files = /^Number of files: ([\d,.]+)/m.exec(stdout);
+  const transferred = /^Number of (?:regular )?files transferred: ([\d,.]+[KMGT]?)/m.exec(stdout);
+  const deleted = /^Number of deleted files: ([\d,.]+[KMGT]?)/m.exec(stdout);
+  const files = /^Number of files: ([\d,.]+[KMGT]?)/m.exec(stdout);
   return {
     filesSent: number(transferred?.[1]),
     bytesSent: number(sent[1]),

@@ -76,7 +76,8 @@ export function instrumentTransport(factory: TransportFactory, opts: InstrumentO
         },
         rsync: async (o) => {
           // --stats prints a block on stdout: only when that output is not shown (echo).
-          const withStats: RsyncOptions = o.echo ? o : { ...o, extra: [...(o.extra ?? []), '--stats'] };
+          // --no-human-readable: plain digits (the transport's -pthlrz has -h, which prints 821.43K).
+          const withStats: RsyncOptions = o.echo ? o : { ...o, extra: [...(o.extra ?? []), '--stats', '--no-human-readable'] };
           const r = await timed('rsync', rsyncLine(o), () => inner.rsync(withStats), code);
           const stats: RsyncStats | undefined = parseRsyncStats(r.stdout);
           if (stats) opts.steps.rsyncStats(hostName, stats);
