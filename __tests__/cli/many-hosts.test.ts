@@ -6,11 +6,13 @@
  * fabfile that records when each host's command started and ended (nothing
  * connects); the same on real servers is in e2e-many-hosts.test.ts.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Ajv from 'ajv';
-import { EMPTY_HOME, ROOT, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
+import { shellJoin } from '../../lib/transport/quote';
+import { BIN, EMPTY_HOME, ROOT, ensureBuilt, hostout } from '../../fixtures/hostout/test-support/run-cli';
 
 const DIR = mkdtempSync(path.join(os.tmpdir(), 'hostout-many-'));
 const HOSTS = ['h1', 'h2', 'h3', 'h4'];
@@ -162,6 +164,33 @@ describe('output of several hosts in a pipe', () => {
   test('one host: the original\'s output, no prefix and no table', () => {
     const r = run(['h1', 'work', '10']);
     expect(r).toMatchObject({ code: 0, stdout: "Hostout: Running command 'work' from 'fabfile.js'\nworking for 10 ms\nReturn value: done on h1\n" });
+  });
+});
+
+describe('on a terminal', () => {
+  /** The text of every frame listr2 drew (a pty from util-linux `script`, CI unset). */
+  function onTerminal(args: string[]): { code: number | null; screen: string } {
+    const r = spawnSync('script', ['-qec', `stty cols 100 rows 40; ${shellJoin([process.execPath, BIN, ...args])}`, '/dev/null'], {
+      cwd: DIR, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH, HOME: EMPTY_HOME, USER: 'tester', TERM: 'xterm' },
+    });
+    if (r.error) throw r.error;
+    return { code: r.status, screen: r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '') };
+  }
+
+  test('hosts side by side, each with its running command and its step; waiting hosts say so; then the summary', () => {
+    const { code, screen } = onTerminal(['-P', '2', 'h1', 'h2', 'h3', 'work', '1500']);
+    expect(code).toBe(0);
+    // Each frame starts with h1's line: some frame shows both running hosts' steps, and h3 waiting.
+    const frames = screen.split(/\n(?=\S+ h1\b)/);
+    const sideBySide = frames.filter((f) => (f.match(/^ +› working for 1500 ms$/gm) ?? []).length === 2 && /^\S+ h3 \(waiting\)$/m.test(f));
+    expect(sideBySide.length).toBeGreaterThan(0);
+    // Steps are shown under their own host: h1's block, then h2's.
+    expect(sideBySide[0]).toMatch(/^❯ h1\n  \S+ work\n(    › .*\n)*    › working for 1500 ms\n❯ h2\n  \S+ work\n(    › .*\n)*    › working for 1500 ms\n/m);
+    expect(screen).toMatch(/✔ h3\n +✔ work/);
+    expect(screen.trimEnd().split('\n').slice(-4)).toEqual([
+      expect.stringMatching(/^host +commands +result +time$/), expect.stringMatching(/^h1 +work +ok/), expect.stringMatching(/^h2 +work +ok/), expect.stringMatching(/^h3 +work +ok/),
+    ]);
   });
 });
 

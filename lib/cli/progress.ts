@@ -105,6 +105,14 @@ export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** What the listr2 view adds to the hooks: it must be drawing a host's task before the host's lines flow. */
+interface ViewHooks extends PlanHooks {
+  beforeHost?(host: string): void;
+  skipped?(outcome: HostOutcome): void;
+  /** Resolves once the view shows the host's i-th command (its lines then go under it). */
+  commandReady?(host: string, index: number): Promise<void>;
+}
+
 /**
  * The runner: a pool of `parallel` workers taking hosts in plan order. A
  * host's outcome is 'ok', 'failed', 'not started' (an earlier failure or an
@@ -118,7 +126,7 @@ class PlanRunner {
   private abandon = deferred();
   readonly context = new AsyncLocalStorage<{ host: string; command?: string }>();
 
-  async run(plan: PlannedHost[], policy: RunPolicy, hooks: PlanHooks & { beforeHost?(host: string): void; skipped?(outcome: HostOutcome): void }): Promise<HostOutcome[]> {
+  async run(plan: PlannedHost[], policy: RunPolicy, hooks: ViewHooks): Promise<HostOutcome[]> {
     const outcomes = new Map<string, HostOutcome>();
     let next = 0;
     const worker = async (): Promise<void> => {
@@ -147,12 +155,13 @@ class PlanRunner {
     setTimeout(() => this.abandon.reject(new Error('interrupted')), INTERRUPT_GRACE_MS).unref();
   }
 
-  private async runHost(h: PlannedHost, hooks: PlanHooks & { beforeHost?(host: string): void }): Promise<HostOutcome> {
+  private async runHost(h: PlannedHost, hooks: ViewHooks): Promise<HostOutcome> {
     const started = Date.now();
     const o: HostOutcome = { host: h.host, commands: [], result: 'ok', exitStatus: 0, durationMs: 0 };
     hooks.beforeHost?.(h.host);
     hooks.hostStart?.(h.host);
-    for (const c of h.commands) {
+    for (const [i, c] of h.commands.entries()) {
+      await hooks.commandReady?.(h.host, i);
       if (this.interrupted) {
         o.result = 'interrupted';
         o.exitStatus = this.interruptStatus ?? 130;
@@ -255,6 +264,7 @@ export function createProgress(opts: ProgressOptions): Progress {
       const { Listr } = require('listr2') as typeof import('listr2');
       const started = new Map(plan.map((h) => [h.host, deferred<boolean>()]));
       const commandDone = new Map(plan.map((h) => [h.host, h.commands.map(() => deferred())]));
+      const commandShown = new Map(plan.map((h) => [h.host, h.commands.map(() => deferred())]));
       const position = new Map<string, number>();
       const tasks = new Listr(
         plan.map((h) => ({
@@ -268,6 +278,7 @@ export function createProgress(opts: ProgressOptions): Progress {
                 title: c.name,
                 task: (_c, t) => {
                   outputs.set(h.host, (line: string) => { t.output = line; });
+                  commandShown.get(h.host)![i].resolve();
                   return commandDone.get(h.host)![i].promise;
                 },
                 rendererOptions: { outputBar: 5, persistentOutput: false },
@@ -282,6 +293,8 @@ export function createProgress(opts: ProgressOptions): Progress {
       const outcomes = await runner.run(plan, policy, {
         ...hooks,
         beforeHost: (host) => started.get(host)!.resolve(true),
+        // Bounded: a view that never shows the task must not stop the run.
+        commandReady: (host, i) => Promise.race([commandShown.get(host)![i].promise, new Promise<void>((r) => setTimeout(r, 1000).unref())]),
         skipped: (o) => started.get(o.host)!.resolve(false),
         commandStart: (host, command) => {
           position.set(host, (position.get(host) ?? -1) + 1);
