@@ -13,7 +13,13 @@
 /** Bump when an event changes shape; additions of optional fields keep it. */
 export const EVENTS_VERSION = 1;
 
-export type HostResult = 'ok' | 'failed' | 'not started' | 'interrupted' | 'rolled back';
+/**
+ * How a host ended: ok; failed; not started (an earlier failure or an
+ * interrupt); interrupted; and in an all-or-nothing deploy, rolled back
+ * (it went live, another host failed, it is back on its release before) or
+ * stopped (it prepared, another host failed before it went live).
+ */
+export type HostResult = 'ok' | 'failed' | 'not started' | 'interrupted' | 'rolled back' | 'stopped';
 
 /** One row of the summary table (and of the run-end event). */
 export interface HostSummary {

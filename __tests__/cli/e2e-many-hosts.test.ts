@@ -5,7 +5,9 @@
  * arrived on each server, the --json events of that deploy against
  * docs/events.schema.json (ajv), rsync's statistics, one login per host, the
  * run log, an unreachable host (69, and 3 next to a good one), and Ctrl-C
- * with two hosts running (130, the summary). Needs root (CI is root).
+ * with two hosts running (130, the summary), and an all-or-nothing release
+ * across the four (a plugin's phases) with a failure injected at each phase
+ * on one host. Needs root (CI is root).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -30,6 +32,49 @@ let servers: SshServer[] = [];
 let work: string;
 let cfg: string;
 let files: string[] = [];
+
+/**
+ * A plugin whose `release` command has phases: releases are directories
+ * releases/ID with a `version` file, `current` is a symlink flipped by
+ * rename, every restart appends to `restarts`. `fail-at` (an assignment on
+ * the command line) makes one phase fail on a host: prepare, flip, restart,
+ * health, or lost (the host's ssh connection is killed during activate).
+ */
+const RELEASE_PLUGIN = `
+'use strict';
+const q = (s) => "'" + String(s).replace(/'/g, "'\\\\''") + "'";
+async function sh(ctx, line) {
+  return (await ctx.remote.run('mkdir -p ' + q(ctx.options.path) + ' && cd ' + q(ctx.options.path) + ' && ' + line)).stdout.trim();
+}
+const failAt = (ctx, phase) => ctx.options['fail-at'] === phase;
+module.exports = {
+  phases: { release: { prepare: 'rel_prepare', flip: 'rel_flip', activate: 'rel_activate', rollback: 'rel_rollback' } },
+  commands: {
+    release: { description: 'Prepare, flip and activate release ID', async run(ctx, id) {
+      await ctx.call('rel_prepare', id); await ctx.call('rel_flip', id); return ctx.call('rel_activate');
+    } },
+    rel_prepare: { description: 'Make release ID, not live', async run(ctx, id) {
+      if (failAt(ctx, 'prepare')) await sh(ctx, 'echo no space left >&2; exit 28');
+      const live = await sh(ctx, 'mkdir -p releases/' + q(id) + ' && echo ' + q(id) + ' > releases/' + q(id) + '/version && (readlink current || echo -)');
+      return { release: id, live: live.replace('releases/', '') };
+    } },
+    rel_flip: { description: 'Make release ID live', async run(ctx, id) {
+      if (failAt(ctx, 'flip')) await sh(ctx, 'exit 7');
+      const from = await sh(ctx, '(readlink current || echo -) && ln -sfn releases/' + q(id) + ' current.new && mv -T current.new current');
+      return from.replace('releases/', '');
+    } },
+    rel_activate: { description: 'Restart and check the live release', async run(ctx) {
+      await sh(ctx, (failAt(ctx, 'restart') ? 'false' : 'true') + ' && date +%s%N >> restarts');
+      if (failAt(ctx, 'lost')) await sh(ctx, 'kill -9 $PPID');
+      await sh(ctx, failAt(ctx, 'health') ? 'test -e no-such-file' : 'test -e current/version');
+      return 'live';
+    } },
+    rel_rollback: { description: 'Make release ID live again and restart', async run(ctx, id) {
+      await sh(ctx, 'ln -sfn releases/' + q(id) + ' current.new && mv -T current.new current && date +%s%N >> restarts');
+    } },
+  },
+};
+`;
 
 interface Run { code: number | null; stdout: string; stderr: string }
 
@@ -75,8 +120,9 @@ beforeAll(async () => {
     };
   };
   cfg = path.join(work, 'buildout.cfg');
+  fs.writeFileSync(path.join(work, 'release.js'), RELEASE_PLUGIN);
   writeHostoutConfig(cfg, {
-    ...Object.fromEntries(WEB.map((w, i) => [w, { ...common(i), ...(i === 0 ? { password: SECRET } : {}) }])),
+    ...Object.fromEntries(WEB.map((w, i) => [w, { ...common(i), fabfiles: path.join(work, 'release.js'), ...(i === 0 ? { password: SECRET } : {}) }])),
     down: common(undefined),
   });
 });
@@ -215,5 +261,51 @@ describe('Ctrl-C with several hosts running', () => {
     } finally {
       if (child.exitCode === null && child.pid) child.kill('SIGKILL');
     }
+  });
+});
+
+describe('all or nothing across four hosts (a plugin with phases)', () => {
+  const live = (i: number) => { try { return fs.readlinkSync(path.join(prodSite(i), 'current')).replace('releases/', ''); } catch { return '-'; } };
+  const restarts = (i: number) => { try { return fs.readFileSync(path.join(prodSite(i), 'restarts'), 'utf8').trim().split('\n').length; } catch { return 0; } };
+  const row = (out: string, host: string) => out.split('\n').find((l) => l.startsWith(`${host} `)) ?? '';
+
+  test('every host prepared, then flipped, then activated: all live on the new release', () => {
+    const r = hostout(['-P', '4', ...WEB, 'release', 'r1']);
+    expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: '' });
+    for (const i of [0, 1, 2, 3]) expect(live(i)).toBe('r1');
+    expect(r.stdout).toMatch(/^host +commands +result +release before +release after +time$/m);
+    for (const w of WEB) expect(row(r.stdout, w)).toMatch(new RegExp(`^${w} +rel_prepare rel_flip rel_activate +ok +- +r1 +`));
+    // Phases in order: no host flipped before every host prepared.
+    const at = (what: string) => r.stdout.split('\n').map((l, n) => (l.includes(`Running command '${what}'`) ? n : -1)).filter((n) => n >= 0);
+    expect(Math.max(...at('rel_prepare'))).toBeLessThan(Math.min(...at('rel_flip')));
+    expect(Math.max(...at('rel_flip'))).toBeLessThan(Math.min(...at('rel_activate')));
+  });
+
+  test.each([
+    ['prepare', 'stopped'],
+    ['flip', 'rolled back'],
+    ['restart', 'rolled back'],
+    ['health', 'rolled back'],
+    ['lost', 'rolled back'],
+  ])('a failure at %s on web3: every host ends on the release before (%s), exit 1', (phase, others) => {
+    const before = [0, 1, 2, 3].map(restarts);
+    const id = `r-${phase}`;
+    const r = hostout([`web3:fail-at=${phase}`, '-P', '4', ...WEB, 'release', id]);
+    expect({ phase, code: r.code }).toEqual({ phase, code: 1 });
+    for (const i of [0, 1, 2, 3]) expect({ host: WEB[i], live: live(i) }).toEqual({ host: WEB[i], live: 'r1' });
+    // web3 knows its live release only once its prepare said it.
+    expect(row(r.stdout, 'web3')).toMatch(phase === 'prepare' ? /^web3 .* failed \(1\) +\? +\? +/ : /^web3 .* failed \(1\) +r1 +r1 +/);
+    for (const w of ['web1', 'web2', 'web4']) expect(row(r.stdout, w)).toMatch(new RegExp(`^${w} .* ${others} +r1 +r1 +`));
+    expect(r.stderr).toMatch(/^hostout: \[web3\] /m);
+    // Hosts that went live were restarted on the release before; a prepare failure restarted nothing.
+    for (const i of [0, 1, 3]) expect(restarts(i) - before[i]).toBe(phase === 'prepare' ? 0 : phase === 'flip' ? 1 : 2);
+  });
+
+  test('--no-rollback: the hosts that went live stay live, the failed one says where it is; exit 3', () => {
+    const r = hostout(['web3:fail-at=health', '--no-rollback', '-P', '4', ...WEB, 'release', 'r2']);
+    expect(r.code).toBe(3);
+    for (const i of [0, 1, 2, 3]) expect(live(i)).toBe('r2');
+    for (const w of ['web1', 'web2', 'web4']) expect(row(r.stdout, w)).toMatch(new RegExp(`^${w} .* ok +r1 +r2 +`));
+    expect(row(r.stdout, 'web3')).toMatch(/^web3 .* failed \(1\) +r1 +r2 +/);
   });
 });

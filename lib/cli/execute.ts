@@ -12,7 +12,7 @@ import { secretsOf } from './instrument';
 import { parallelOption } from './options';
 import {
   createProgress, formatSummary, isInteractiveTerminal, messageOf, runExitStatus,
-  type HostOutcome, type PlannedHost, type Progress, type RunPolicy,
+  type HostOutcome, type PlanHooks, type PlannedHost, type Progress, type RunPolicy,
 } from './progress';
 import { RunLog } from './run-log';
 import type { RunRequest } from './run';
@@ -87,6 +87,8 @@ export interface PlanContext {
   events: EventSink;
   commands: string[];
   args: string[];
+  /** Runs the plan instead of progress.run (an all-or-nothing deploy's phases). */
+  runPlan?: (hooks: PlanHooks) => Promise<HostOutcome[]>;
 }
 
 export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: RunPolicy, c: PlanContext): Promise<number> {
@@ -100,7 +102,7 @@ export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: 
   });
   // A --dry-run prints the plan as it would run: its command lines name their host already.
   if (several && !req.dryRun) progress.prefixHosts = true;
-  const outcomes = await progress.run(plan, policy, {
+  const hooks: PlanHooks = {
     hostStart: (host) => {
       runLog.line('host', host, 'start');
       events.emit({ type: 'host-start', host });
@@ -117,7 +119,8 @@ export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: 
       runLog.line('host', o.host, `end: ${o.result} (exit status ${o.exitStatus}) in ${o.durationMs} ms`);
       events.emit({ type: 'host-end', host: o.host, result: o.result, exitStatus: o.exitStatus, durationMs: o.durationMs, ...(o.error ? { error: o.error } : {}) });
     },
-  });
+  };
+  const outcomes = c.runPlan ? await c.runPlan(hooks) : await progress.run(plan, policy, hooks);
   for (const o of outcomes.filter((x) => x.result === 'not started')) {
     events.emit({ type: 'host-end', host: o.host, result: o.result, exitStatus: o.exitStatus, durationMs: 0 });
   }

@@ -34,6 +34,8 @@ export interface RunPolicy {
   parallel: number;
   /** Start every host even after one failed. */
   keepGoing: boolean;
+  /** Run even after an interrupt (an all-or-nothing deploy's rollback). */
+  ignoreInterrupt?: boolean;
 }
 
 /** What happened on one host. */
@@ -128,17 +130,19 @@ class PlanRunner {
 
   async run(plan: PlannedHost[], policy: RunPolicy, hooks: ViewHooks): Promise<HostOutcome[]> {
     const outcomes = new Map<string, HostOutcome>();
+    this.stopped = false;
+    const halted = () => this.stopped || (this.interrupted && !policy.ignoreInterrupt);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < plan.length) {
         const h = plan[next++];
-        if (this.stopped || this.interrupted) {
+        if (halted()) {
           const o: HostOutcome = { host: h.host, commands: [], result: 'not started', exitStatus: 0, durationMs: 0 };
           outcomes.set(h.host, o);
           hooks.skipped?.(o);
           continue;
         }
-        const o = await this.context.run({ host: h.host }, () => this.runHost(h, hooks));
+        const o = await this.context.run({ host: h.host }, () => this.runHost(h, hooks, policy));
         outcomes.set(h.host, o);
         if (o.result !== 'ok' && !policy.keepGoing) this.stopped = true;
       }
@@ -155,14 +159,14 @@ class PlanRunner {
     setTimeout(() => this.abandon.reject(new Error('interrupted')), INTERRUPT_GRACE_MS).unref();
   }
 
-  private async runHost(h: PlannedHost, hooks: ViewHooks): Promise<HostOutcome> {
+  private async runHost(h: PlannedHost, hooks: ViewHooks, policy: RunPolicy): Promise<HostOutcome> {
     const started = Date.now();
     const o: HostOutcome = { host: h.host, commands: [], result: 'ok', exitStatus: 0, durationMs: 0 };
     hooks.beforeHost?.(h.host);
     hooks.hostStart?.(h.host);
     for (const [i, c] of h.commands.entries()) {
       await hooks.commandReady?.(h.host, i);
-      if (this.interrupted) {
+      if (this.interrupted && !policy.ignoreInterrupt) {
         o.result = 'interrupted';
         o.exitStatus = this.interruptStatus ?? 130;
         break;
@@ -172,11 +176,11 @@ class PlanRunner {
       const t = Date.now();
       hooks.commandStart?.(h.host, c.name);
       try {
-        o.value = await Promise.race([c.run(), this.abandon.promise]);
+        o.value = await (policy.ignoreInterrupt ? c.run() : Promise.race([c.run(), this.abandon.promise]));
         o.commands.push(c.name);
         hooks.commandEnd?.(h.host, c.name, 'ok', Date.now() - t);
       } catch (err) {
-        const interrupted = this.interrupted;
+        const interrupted = this.interrupted && !policy.ignoreInterrupt;
         o.result = interrupted ? 'interrupted' : 'failed';
         o.exitStatus = interrupted ? this.interruptStatus ?? 130 : exitStatusOf(err);
         o.cause = err;
@@ -332,7 +336,7 @@ export function formatSummary(rows: readonly HostSummary[]): string[] {
   const body = rows.map((r) => [
     r.host,
     r.commands.join(' ') || '-',
-    r.result === 'ok' || r.result === 'not started' ? r.result : `${r.result} (${r.exitStatus})`,
+    r.result === 'failed' || r.result === 'interrupted' ? `${r.result} (${r.exitStatus})` : r.result,
     ...(withRelease ? [r.releaseBefore ?? '?', r.releaseAfter ?? '?'] : []),
     r.result === 'not started' ? '-' : formatDuration(r.durationMs),
   ]);
@@ -350,8 +354,9 @@ export function formatSummary(rows: readonly HostSummary[]): string[] {
 export function runExitStatus(outcomes: readonly HostSummary[], interruptStatus: number | undefined): number {
   if (interruptStatus !== undefined) return interruptStatus;
   if (outcomes.some((o) => o.result === 'interrupted')) return 130;
-  const failed = outcomes.filter((o) => o.result === 'failed' || o.result === 'rolled back');
-  if (failed.length === 0) return 0;
+  const failed = outcomes.filter((o) => o.result === 'failed');
+  const undone = outcomes.some((o) => o.result === 'rolled back' || o.result === 'stopped');
+  if (failed.length === 0 && !undone) return 0;
   if (outcomes.some((o) => o.result === 'ok')) return 3;
   const codes = new Set(failed.map((o) => o.exitStatus));
   return codes.size === 1 ? [...codes][0] : 1;

@@ -14,6 +14,7 @@ import { buildoutDirectoryOf } from '../hostout/parts';
 import { splitPositionals, type ScannedArgv } from './grammar';
 import { CMDLINE_USAGE, formatValidCommands, formatValidHosts, unionListing } from './listing';
 import { createRunOutput, executePlan, parallelFor } from './execute';
+import { allOrNothingRunner } from './all-or-nothing';
 import { instrumentTransport } from './instrument';
 import type { PlannedHost } from './progress';
 
@@ -147,7 +148,12 @@ export async function runHosts(req: RunRequest): Promise<number> {
     }));
     const stopWatching = onSignals(lazy, stderr, (status) => progress.interrupt(status));
     try {
-      return await executePlan(req, plan, policy, { progress, runLog, events, commands: split.commands, args: split.args });
+      // One command with phases (a deploy) on several hosts: all or nothing (all-or-nothing.ts).
+      const runPlan = split.commands.length === 1 ? allOrNothingRunner({
+        runtime, progress, hosts: split.hosts, command: split.commands[0], args: split.args, policy, rollback: req.rollback,
+        dryRun: req.dryRun, log: (host, message) => progress.log.info(host ? `[${host}] ${message}` : message),
+      }) : undefined;
+      return await executePlan(req, plan, policy, { progress, runLog, events, commands: split.commands, args: split.args, runPlan });
     } finally {
       stopWatching();
     }
