@@ -66,6 +66,7 @@ module.exports = {
     rel_activate: { description: 'Restart and check the live release', async run(ctx) {
       await sh(ctx, (failAt(ctx, 'restart') ? 'false' : 'true') + ' && date +%s%N >> restarts');
       if (failAt(ctx, 'lost')) await sh(ctx, 'kill -9 $PPID');
+      if (failAt(ctx, 'slow')) { ctx.log.info('activating slowly'); await sh(ctx, 'sleep 20'); }
       await sh(ctx, failAt(ctx, 'health') ? 'test -e no-such-file' : 'test -e current/version');
       return 'live';
     } },
@@ -307,5 +308,34 @@ describe('all or nothing across four hosts (a plugin with phases)', () => {
     for (const i of [0, 1, 2, 3]) expect(live(i)).toBe('r2');
     for (const w of ['web1', 'web2', 'web4']) expect(row(r.stdout, w)).toMatch(new RegExp(`^${w} .* ok +r1 +r2 +`));
     expect(row(r.stdout, 'web3')).toMatch(/^web3 .* failed \(1\) +r1 +r2 +/);
+  });
+
+  test('Ctrl-C after the flips: every host that went live is flipped back and restarted, then 130', async () => {
+    const before = [0, 1, 2, 3].map(live);
+    const child = spawn('node', [HOSTOUT, '-c', cfg, 'web2:fail-at=slow', '-P', '4', ...WEB, 'release', 'r-int'], {
+      cwd: work, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stderr.on('data', () => undefined);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`web2 never activated: ${stdout}`)), 90_000);
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d.toString();
+          if (stdout.includes('[web2] activating slowly')) { clearTimeout(timer); setTimeout(resolve, 500); }
+        });
+      });
+      for (const i of [0, 1, 2, 3]) expect(live(i)).toBe('r-int');
+      child.kill('SIGINT');
+      let timer: NodeJS.Timeout | undefined;
+      const code = await Promise.race([exited, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no exit after SIGINT')), 30_000); })]);
+      clearTimeout(timer);
+      expect(code).toBe(130);
+      for (const i of [0, 1, 2, 3]) expect({ host: WEB[i], live: live(i) }).toEqual({ host: WEB[i], live: before[i] });
+      expect(row(stdout, 'web2')).toMatch(new RegExp(`^web2 .* ${before[1]} +${before[1]} +`));
+    } finally {
+      if (child.exitCode === null && child.pid) child.kill('SIGKILL');
+    }
   });
 });
