@@ -72,17 +72,18 @@ function warm(dir: string): void {
   }
 }
 
-function exec(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<void> {
+function exec(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); stdout += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
     const timer = setTimeout(() => child.kill('SIGKILL'), 900_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      if (code === 0) resolve();
+      if (code === 0) resolve(stdout);
       else reject(new Error(`${cmd} ${args.join(' ')} failed (${code}):\n${out.slice(-3000)}`));
     });
   });
@@ -95,8 +96,19 @@ async function floor(c: Ctx, hosts: Host[]): Promise<void> {
   await Promise.all(hosts.map((h) => exec('rsync', ['-a', '-R', '-e', sshCommand(c, h), ...TREES.map((t) => `${c.staging}/./${t}`), `${LOGIN}@127.0.0.1:${c.staging}/`])));
 }
 
+/** Where hostout's time went in its last run, from its --json step events: seconds per kind of step, summed over hosts. */
+let lastHostoutSteps = '';
+
 async function hostout(c: Ctx, hosts: Host[]): Promise<void> {
-  await exec('node', [path.join(repoRoot(), 'bin', 'hostout.js'), '-q', '-c', c.cfg, '-P', String(hosts.length), ...hosts.map((h) => h.name), 'deploy'], { cwd: c.work });
+  const t = Date.now();
+  const out = await exec('node', [path.join(repoRoot(), 'bin', 'hostout.js'), '--json', '-q', '-c', c.cfg, '-P', String(hosts.length), ...hosts.map((h) => h.name), 'deploy'], { cwd: c.work });
+  const wall = (Date.now() - t) / 1000;
+  const byKind = new Map<string, number>();
+  for (const line of out.split('\n').filter(Boolean)) {
+    const e = JSON.parse(line) as { type: string; kind?: string; durationMs?: number };
+    if (e.type === 'step') byKind.set(e.kind as string, (byKind.get(e.kind as string) ?? 0) + (e.durationMs as number) / 1000);
+  }
+  lastHostoutSteps = `wall ${wall.toFixed(2)} s; steps summed over ${hosts.length} host(s): ${[...byKind].map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`;
 }
 
 async function ansible(c: Ctx, hosts: Host[]): Promise<void> {
@@ -228,6 +240,7 @@ async function main(): Promise<void> {
     const results: Record<string, Record<number, [number[], number[]]>> = {};
     for (const [name] of methods) results[name] = Object.fromEntries(HOST_COUNTS.map((n) => [n, [[], []]]));
     let touch = 0;
+    const breakdown: string[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       for (const n of HOST_COUNTS) {
         const some = hosts.slice(0, n);
@@ -244,6 +257,7 @@ async function main(): Promise<void> {
             const t = process.hrtime.bigint();
             await fn(c, some);
             results[name][n][phase].push(Number(process.hrtime.bigint() - t) / 1e9);
+            if (fn === hostout) breakdown.push(`  ${n} host(s), ${phase === 0 ? 'first deploy' : '1% changed'}: ${lastHostoutSteps}`);
             check(c, some, files, name.startsWith('floor') ? 'floor' : name);
           }
         }
@@ -262,6 +276,7 @@ async function main(): Promise<void> {
       }));
       out.push(pad(name, 34) + cells.join(''));
     }
+    out.push('hostout (last round), where the time went:', ...breakdown);
     process.stdout.write(out.join('\n') + '\n');
   } finally {
     await Promise.allSettled(servers.map((s) => s.stop()));
