@@ -31,7 +31,7 @@ const WEB = ['web1', 'web2', 'web3', 'web4'];
 let servers: SshServer[] = [];
 let work: string;
 let cfg: string;
-let files: string[] = [];
+const files: string[] = [];
 
 /**
  * A plugin whose `release` command has phases: releases are directories
@@ -135,8 +135,11 @@ afterAll(async () => {
 
 const validate = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(fs.readFileSync(path.join(repoRoot(), 'docs', 'events.schema.json'), 'utf8')));
 
-function events(stdout: string): Array<Record<string, any>> {
-  const list = stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+/** The fields these tests read; the schema checks the rest. */
+interface Ev { type: string; host?: string; kind?: string; command?: string; line: string; status: unknown; durationMs: number; filesSent: number; summary: Array<{ result: string }> }
+
+function events(stdout: string): Ev[] {
+  const list = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Ev);
   for (const e of list) if (!validate(e)) throw new Error(`invalid event ${JSON.stringify(e)}: ${JSON.stringify(validate.errors)}`);
   return list;
 }

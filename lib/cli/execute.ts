@@ -5,7 +5,7 @@
  */
 import type { Buildout } from '../buildout';
 import { ConfigError } from '../errors';
-import { EVENTS_VERSION, fanOut, jsonLinesSink, type EventSink, type StepSink } from '../events';
+import { EVENTS_VERSION, fanOut, jsonLinesSink, type EventSink, type HostSummary, type StepSink } from '../events';
 import type { HostDefinition } from '../hostout/hosts';
 import { formatError } from './format-error';
 import { secretsOf } from './instrument';
@@ -138,7 +138,12 @@ export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: 
     req.stdout(`Return value: ${formatReturnValue(last.value)}`);
     if (last.value === false) status = 1;
   }
-  const summary = outcomes.map(({ cause: _c, value: _v, ...row }) => row);
+  const summary: HostSummary[] = outcomes.map((o) => ({
+    host: o.host, commands: o.commands, result: o.result, exitStatus: o.exitStatus, durationMs: o.durationMs,
+    ...(o.error ? { error: o.error } : {}),
+    ...(o.releaseBefore ? { releaseBefore: o.releaseBefore } : {}),
+    ...(o.releaseAfter ? { releaseAfter: o.releaseAfter } : {}),
+  }));
   const showSummary = (several || progress.interrupted) && !req.dryRun && !(req.verbosity === 'quiet' && status === 0);
   if (showSummary) for (const l of formatSummary(summary)) req.stdout(l);
   for (const l of formatSummary(summary)) runLog.line('summary', undefined, l);
