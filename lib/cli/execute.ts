@@ -150,7 +150,8 @@ export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: 
   runLog.line('run', undefined, `exit status ${status}`);
   events.emit({ type: 'run-end', exitStatus: status, durationMs: Date.now() - started, interrupted: progress.interrupted, summary, ...(runLog.written ? { log: runLog.path } : {}) });
   runLog.close();
-  if (status !== 0 && runLog.written) req.stderr(`hostout: the log of this run is in ${runLog.path}`);
+  // With the progress (stdout; stderr under --json): stderr keeps the error messages alone.
+  if (status !== 0 && runLog.written) req.stdout(`hostout: the log of this run is in ${runLog.path}`);
   return status;
 }
 
