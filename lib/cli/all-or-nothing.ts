@@ -23,9 +23,9 @@ import { messageOf, type HostOutcome, type PlanHooks, type Progress, type RunPol
 export function phasesFor(runtime: Runtime, hosts: readonly string[], command: string): Map<string, DeployPhases> | undefined {
   const found = new Map<string, DeployPhases>();
   for (const host of hosts) {
-    const def = runtime.hosts.find((h) => h.name === host);
+    const def = runtime.definition(host);
     // The set whose implementation of the command runs first decides.
-    const set = def?.sets.find((s) => Object.prototype.hasOwnProperty.call(s.plugin.commands, command));
+    const set = def.sets.find((s) => Object.prototype.hasOwnProperty.call(s.plugin.commands, command));
     const phases = set?.plugin.phases?.[command];
     if (!phases) return undefined;
     if (![phases.prepare, phases.flip, phases.activate, phases.rollback].every((c) => typeof c === 'string' && runtime.has(host, c))) return undefined;

@@ -3,10 +3,11 @@
  * scheduling policy, the messages of failed hosts, the summary table and the
  * exit status (docs/cli.md).
  */
+import { inspect } from 'node:util';
 import type { Buildout } from '../buildout';
 import { ConfigError } from '../errors';
 import { EVENTS_VERSION, fanOut, jsonLinesSink, type EventSink, type HostSummary, type StepSink } from '../events';
-import type { HostDefinition } from '../hostout/hosts';
+import type { Runtime } from '../hostout/dispatch';
 import { formatError } from './format-error';
 import { secretsOf } from './instrument';
 import { parallelOption } from './options';
@@ -29,15 +30,15 @@ export interface RunOutput {
  * Progress, events and the run log of one run. Every logged line goes to the
  * run log (any verbosity) and, for warnings, to the events.
  */
-export function createRunOutput(req: RunRequest, buildoutDirectory: string, hosts: readonly HostDefinition[]): RunOutput {
-  const runLog = new RunLog(buildoutDirectory, hosts.flatMap((h) => secretsOf(h.options)), (m) => req.stderr(`hostout: warning: ${m}`));
+export function createRunOutput(req: RunRequest, buildoutDirectory: string, hostNames: readonly string[]): RunOutput {
+  const runLog = new RunLog(buildoutDirectory, (m) => req.stderr(`hostout: warning: ${m}`));
   const json = req.json ? jsonLinesSink(req.json) : undefined;
   const progress = createProgress({
     verbosity: req.verbosity,
     fancy: !req.json && !req.dryRun && req.verbosity === 'normal' && isInteractiveTerminal(req.env),
     stdout: req.stdout,
     stderr: req.stderr,
-    hosts: hosts.map((h) => h.name),
+    hosts: hostNames,
     tap: (level, host, message) => {
       runLog.line(level, host, message);
       if (level === 'warn') json?.emit({ type: 'warning', ...(host ? { host } : {}), message });
@@ -63,10 +64,11 @@ export function createRunOutput(req: RunRequest, buildoutDirectory: string, host
  * How many hosts run at once: -P, else the smallest `parallel` of the
  * selected host parts, else [buildout]'s `parallel`, else 1.
  */
-export function parallelFor(req: RunRequest, bo: Buildout, selected: readonly string[], hosts: readonly HostDefinition[]): number {
+export function parallelFor(req: RunRequest, bo: Buildout, selected: readonly string[], runtime: Runtime): number {
   if (req.parallel !== undefined) return parallelOption(req.parallel, '-P/--parallel');
-  const fromParts = hosts
-    .filter((h) => selected.includes(h.name) && h.options.parallel !== undefined)
+  const fromParts = selected
+    .map((h) => runtime.definition(h))
+    .filter((h) => h.options.parallel !== undefined)
     .map((h) => configParallel(h.options.parallel, h.name));
   if (fromParts.length) return Math.min(...fromParts);
   const main = bo.hasSection('buildout') ? bo.section('buildout') : {};
@@ -161,6 +163,20 @@ export function formatReturnValue(value: unknown): string {
   if (value === true) return 'True';
   if (value === false) return 'False';
   if (typeof value === 'string') return value;
-  if (typeof value === 'object') return JSON.stringify(value);
+  if (typeof value === 'object') {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      // Circular, a BigInt inside, or a toJSON that throws: Node's own rendering,
+      // which marks cycles as [Circular *1], on one line.
+      return inspect(value, { depth: 4, breakLength: Infinity });
+    }
+  }
   return String(value);
+}
+
+/** The values a host's output must never show: its settings' secrets, else its secret-named options. */
+export function hostSecrets(runtime: Runtime, host: string): string[] {
+  const def = runtime.definition(host);
+  return [...(def.settings?.secrets ?? []), ...secretsOf(def.options)];
 }

@@ -26,8 +26,15 @@ export class RunLog {
   private opened = false;
   readonly path: string;
 
-  constructor(buildoutDirectory: string, private readonly secrets: readonly string[] = [], private readonly warn: (message: string) => void = () => undefined) {
+  private readonly secrets: string[] = [];
+
+  constructor(buildoutDirectory: string, private readonly warn: (message: string) => void = () => undefined) {
     this.path = path.join(buildoutDirectory, RUN_LOG);
+  }
+
+  /** Values to mask (the selected hosts' secrets, known once they are loaded). */
+  addSecrets(values: readonly string[]): void {
+    this.secrets.push(...values.filter((v) => v.length > 0));
   }
 
   /** Whether the file was written this run. */

@@ -13,7 +13,7 @@ import type { HostSettings, HostTransport, HostTransportFactory, TransportFactor
 import { buildoutDirectoryOf } from '../hostout/parts';
 import { splitPositionals, type ScannedArgv } from './grammar';
 import { CMDLINE_USAGE, formatValidCommands, formatValidHosts, unionListing } from './listing';
-import { createRunOutput, executePlan, parallelFor } from './execute';
+import { createRunOutput, executePlan, hostSecrets, parallelFor } from './execute';
 import { allOrNothingRunner } from './all-or-nothing';
 import { instrumentTransport } from './instrument';
 import type { PlannedHost } from './progress';
@@ -136,7 +136,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
     }
 
     // The selected hosts' secrets, masked in the run log once more (the logger masks them already).
-    runLog.addSecrets(split.hosts.flatMap((h) => runtime.secrets(h)));
+    runLog.addSecrets(split.hosts.flatMap((h) => hostSecrets(runtime, h)));
     const policy = { parallel: parallelFor(req, bo, split.hosts, runtime), keepGoing: req.keepGoing };
     const plan: PlannedHost[] = split.hosts.map((host) => ({
       host,
