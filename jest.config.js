@@ -26,6 +26,8 @@ const E2E = [
   'cli/e2e-injection.test.ts',
   'cli/e2e-ssh.test.ts',
   'cli/exit-status.test.ts',
+  'cli/e2e-many-hosts.test.ts',
+  'cli/many-hosts.test.ts',
   'cli/pipe.test.ts',
   'cli/plugins.test.ts',
   'cli/return-value.test.ts',

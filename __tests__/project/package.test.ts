@@ -22,6 +22,7 @@ test('only the program, its declarations, docs, README, LICENSE and the example 
   const allowed = [
     /^(package\.json|README\.md|LICENSE|buildout\.example\.cfg|bin\/hostout\.js)$/,
     /^docs\/[\w.-]+\.md$/,
+    /^docs\/events\.schema\.json$/, // the schema of `hostout --json`, for its readers
     /^dist\/(lib|plugins)\/[\w./-]+(\.js|\.d\.ts)$/,
   ];
   expect(packed.filter((f) => !allowed.some((re) => re.test(f)))).toEqual([]);
@@ -31,7 +32,7 @@ test('only the program, its declarations, docs, README, LICENSE and the example 
 test('everything the installed command and the API load is there', () => {
   for (const f of [
     'LICENSE', 'bin/hostout.js', 'dist/lib/cli/main.js', 'dist/lib/cli/run.js', 'dist/lib/index.js', 'dist/lib/index.d.ts',
-    'dist/plugins/builtin/index.js', 'dist/plugins/pushdeploy/index.js', 'docs/plugins.md',
+    'dist/plugins/builtin/index.js', 'dist/plugins/pushdeploy/index.js', 'docs/plugins.md', 'docs/events.schema.json',
   ]) {
     expect(packed).toContain(f);
   }

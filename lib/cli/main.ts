@@ -174,8 +174,11 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     // the runtime, and every `hostout --resolve` would pay for loading it.
     const { runHosts } = require('./run') as typeof Run;
     return await runHosts({
-      scanned, loaded, ...configOf(opts, io.cwd), verbosity, dryRun: opts['dry-run'], offline: opts.offline,
-      cwd: io.cwd, env: io.env, stdout, stderr,
+      scanned, loaded, ...configOf(opts, io.cwd), verbosity, dryRun: opts['dry-run'], offline: opts.offline, cwd: io.cwd, env: io.env,
+      parallel: opts.parallel, keepGoing: opts['keep-going'], rollback: !opts['no-rollback'],
+      // --json: the events own stdout; everything for people goes to stderr.
+      json: opts.json ? (text) => io.stdout(text) : undefined,
+      stdout: opts.json ? stderr : stdout, stderr,
     });
   } catch (err) {
     const formatted = formatError(err, { verbose });

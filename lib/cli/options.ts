@@ -13,6 +13,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path'; // named: `* as` compiles to a copy of every export at start-up
+import { UsageError } from '../errors';
 
 export interface OptionSpec {
   /** The long name, without the dashes. */
@@ -45,6 +46,10 @@ export const OPTIONS = [
   { name: 'annotate', type: 'flag', configMode: true, placeholder: '[SECTION...]', help: 'print the configuration (of the SECTIONs) like `buildout annotate`' },
   { name: 'query', type: 'flag', configMode: true, placeholder: 'SECTION:OPTION', help: 'print one resolved value' },
   { name: 'install-script', type: 'flag', placeholder: '[DIR]', help: 'write DIR/bin/hostout (default: the current directory) that runs this hostout' },
+  { name: 'parallel', short: 'P', type: 'value', placeholder: 'N', help: 'run up to N hosts at once (default: `parallel` of the host parts or [buildout], else 1)' },
+  { name: 'keep-going', type: 'flag', help: 'start every host even after one failed (default: no new host starts after a failure)' },
+  { name: 'json', type: 'flag', help: 'newline-delimited JSON events on stdout (docs/events.schema.json); human output on stderr' },
+  { name: 'no-rollback', type: 'flag', help: 'deploy to several hosts: keep the hosts that went live when another fails' },
   { name: 'help', short: 'h', type: 'flag', help: 'show this help' },
   { name: 'version', type: 'flag', help: 'show the hostout version' },
 ] as const satisfies readonly OptionSpec[];
@@ -115,7 +120,9 @@ const EXAMPLES = [
 
 /** The --help text, rendered from OPTIONS. */
 export function helpText(width = Math.min(100, process.stdout.columns || 100)): string {
-  // cliui lays out the two columns and wraps the descriptions to the terminal;
+  // cliui (the layout engine under yargs) lays out the two columns and wraps the
+  // descriptions to the terminal; yargs itself prints no value placeholders
+  // (--configuration FILE) and would want a second option list;
   // required here, not imported: only --help needs it, and every run would load it.
   const cliui = require('cliui') as (opts: { width: number; wrap?: boolean }) => CliUi;
   const ui = cliui({ width });
@@ -153,4 +160,14 @@ export function packageVersion(): string {
     }
   }
   return 'unknown';
+}
+
+/**
+ * A `parallel` value (from -P or a configuration): a whole number >= 1.
+ * `where` names its origin for the error.
+ */
+export function parallelOption(value: string, where: string): number {
+  const v = value.trim();
+  if (!/^[0-9]+$/.test(v) || Number(v) < 1) throw new UsageError(`${where} must be a whole number of hosts, 1 or more (got '${value}')`);
+  return Number(v);
 }

@@ -13,9 +13,12 @@ import type { HostSettings, HostTransport, HostTransportFactory, TransportFactor
 import { buildoutDirectoryOf } from '../hostout/parts';
 import { splitPositionals, type ScannedArgv } from './grammar';
 import { CMDLINE_USAGE, formatReturnValue, formatValidCommands, formatValidHosts, notACommand, notAHost, unionListing } from './listing';
+import { createRunOutput, executePlan, hostSecrets, parallelFor } from './execute';
+import { allOrNothingRunner } from './all-or-nothing';
+import { instrumentTransport } from './instrument';
+import type { PlannedHost } from './progress';
 
 export { formatReturnValue };
-import { createProgress, isInteractiveTerminal, type PlannedHost } from './progress';
 
 /** The configuration and its hosts (names; each host loads when selected), as loaded for a run. */
 export interface LoadedRun {
@@ -44,6 +47,12 @@ export interface RunRequest {
   dryRun: boolean;
   /** With dryRun: connect nowhere (every answer assumed). */
   offline?: boolean;
+  /** -P N as given (validated here), when given. */
+  parallel?: string;
+  keepGoing: boolean;
+  /** --json: events written with this (stdout); human output then goes to `stdout` = stderr. */
+  json?: (text: string) => void;
+  rollback: boolean;
   cwd: string;
   env: NodeJS.ProcessEnv;
   stdout(line: string): void;
@@ -77,33 +86,41 @@ class LazyTransport implements TransportFactory {
  * 130; SIGTERM the same with 143. A second signal exits at once. Returns the
  * function that unregisters it.
  */
-function onSignals(transport: LazyTransport, stderr: (line: string) => void): () => void {
-  let stopping = false;
+function onSignals(transport: LazyTransport, stderr: (line: string) => void, stopPlan: (status: number) => void): () => void {
+  let stopping: number | undefined;
   const handlers: [NodeJS.Signals, () => void][] = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
     const status = signal === 'SIGINT' ? EXIT.interrupted : 143;
     return [signal, () => {
-      if (stopping) process.exit(status);
-      stopping = true;
+      if (stopping !== undefined) process.exit(status);
+      stopping = status;
       stderr(signal === 'SIGINT' ? 'Stopped.' : 'Terminated.');
-      void transport.closeAll().finally(() => process.exit(status));
+      // No new host or command starts (execute.ts); the running steps end with
+      // their connections; the run then ends with its summary and this status,
+      // or here if something still hangs.
+      stopPlan(status);
+      setTimeout(() => process.exit(status), 10_000).unref();
+      void transport.closeAll();
     }];
   });
   for (const [signal, handler] of handlers) process.on(signal, handler);
-  return () => { for (const [signal, handler] of handlers) process.removeListener(signal, handler); };
+  return () => {
+    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+    // A command left running after the grace period (plugin code that ignores
+    // the closed connections) must not keep the process alive.
+    if (stopping !== undefined) setTimeout(() => process.exit(stopping), 500).unref();
+  };
 }
 
 export async function runHosts(req: RunRequest): Promise<number> {
   const { scanned, stderr } = req;
   const { bo, hosts } = req.loaded ?? await loadRun({ ...req, assignments: scanned.assignments });
-  const progress = createProgress({
-    verbosity: req.verbosity,
-    fancy: !req.dryRun && req.verbosity === 'normal' && isInteractiveTerminal(req.env),
-    stdout: req.stdout,
-    stderr,
-  });
-  const transport = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord: req.stdout });
+  const buildoutDirectory = buildoutDirectoryOf(bo, req.config);
+  // The run's events, its log and its progress (execute.ts); the log is written once a host is touched.
+  const { progress, runLog, events, steps } = createRunOutput(req, buildoutDirectory, hosts.names);
+  const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord: req.stdout });
+  const transport = req.dryRun ? lazy : instrumentTransport(lazy, { steps, onTouch: () => runLog.open() });
   try {
-    const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory: buildoutDirectoryOf(bo, req.config) });
+    const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory });
     const hostNames = runtime.hostNames();
     // The command words depend on the selected hosts' commands: load those hosts first.
     await runtime.load(splitPositionals(scanned.positional, hostNames, () => new Set(), scanned.dashDash).hosts);
@@ -127,7 +144,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
       stderr(formatValidCommands(listing, { verbose }));
       return split.args.length > 0 ? 2 : 0;
     }
-    // Every host must have every command BEFORE anything runs (the original crashed half-way, §7.4.1).
+    // Every host must have every command BEFORE anything runs (the original crashed half-way through).
     for (const h of split.hosts) {
       const missing = split.commands.find((c) => !runtime.has(h, c));
       if (missing) {
@@ -137,28 +154,28 @@ export async function runHosts(req: RunRequest): Promise<number> {
       }
     }
 
-    let result: unknown;
-    const last = split.commands.length - 1;
+    // The selected hosts' secrets, masked in the run log once more (the logger masks them already).
+    runLog.addSecrets(split.hosts.flatMap((h) => hostSecrets(runtime, h)));
+    const policy = { parallel: parallelFor(req, bo, split.hosts, runtime), keepGoing: req.keepGoing };
     const plan: PlannedHost[] = split.hosts.map((host) => ({
       host,
       commands: split.commands.map((command, i) => ({
         name: command,
-        run: async () => {
-          // Only the last command gets the arguments (by position).
-          result = await runtime.run(host, command, i === last ? split.args : []);
-        },
+        // Only the last command gets the arguments (by position).
+        run: () => runtime.run(host, command, i === split.commands.length - 1 ? split.args : []),
       })),
     }));
-    const stopWatching = onSignals(transport, stderr);
+    const stopWatching = onSignals(lazy, stderr, (status) => progress.interrupt(status));
     try {
-      // Errors go up to main(), whose one formatter prints them: every error of a host names it (dispatch sees to that).
-      await progress.run(plan);
+      // One command with phases (a deploy) on several hosts: all or nothing (all-or-nothing.ts).
+      const runPlan = split.commands.length === 1 ? allOrNothingRunner({
+        runtime, progress, hosts: split.hosts, command: split.commands[0], args: split.args, policy, rollback: req.rollback,
+        dryRun: req.dryRun, log: (host, message) => progress.log.info(host ? `[${host}] ${message}` : message),
+      }) : undefined;
+      return await executePlan(req, plan, policy, { progress, runLog, events, commands: split.commands, args: split.args, runPlan });
     } finally {
       stopWatching();
     }
-    const shown = formatReturnValue(result);
-    if (shown !== undefined) req.stdout(`Return value: ${shown}`);
-    return result === false ? 1 : 0;
   } finally {
     await transport.closeAll();
   }

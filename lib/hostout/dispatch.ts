@@ -114,6 +114,11 @@ export class Runtime {
     return [...this.catalog.names];
   }
 
+  /** A loaded host's definition (its options, settings and plugin sets): what the CLI reads for -P and phases. */
+  definition(hostName: string): HostDefinition {
+    return this.scope(hostName).def;
+  }
+
   /** Load these hosts (their plugins and hooks), once each. Throws the first host's ConfigError. */
   async load(names: readonly string[]): Promise<void> {
     for (const name of names) {

@@ -63,6 +63,26 @@ export interface Plugin {
    * the host in order, with the context the command will get.
    */
   init?(command: string, ctx: CommandContext): void | Promise<void>;
+  /**
+   * Commands that can go live on several hosts all or nothing: when such a
+   * command runs alone on several hosts, the CLI runs its phases instead
+   * (lib/cli/all-or-nothing.ts, docs/cli.md).
+   */
+  phases?: Record<string, DeployPhases>;
+}
+
+/**
+ * The commands a deploy is made of, by name. `prepare` returns the release
+ * it made (a string); `flip RELEASE` makes it live and returns the release
+ * that was live before (a string, or `{ from }`); `activate` restarts and
+ * checks the live release; `rollback RELEASE` makes RELEASE live again and
+ * restarts it.
+ */
+export interface DeployPhases {
+  prepare: string;
+  flip: string;
+  activate: string;
+  rollback: string;
 }
 
 /**

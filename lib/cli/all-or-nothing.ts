@@ -1,0 +1,172 @@
+/**
+ * All or nothing across hosts. When one command runs alone on several hosts
+ * and every host's plugin declares its phases (Plugin.phases, e.g. deploy →
+ * prepare, flip, activate, rollback), the run is:
+ *
+ *   1. prepare on every host (a new release, not live); a failure ends the
+ *      run here: nothing went live anywhere;
+ *   2. flip every host to its new release, only once all prepared;
+ *   3. activate every host (restart, health check);
+ *   4. when a flip or an activation failed (or the run was interrupted after
+ *      the first flip), flip back every host that went live and restart it
+ *      (the plugin's rollback), unless --no-rollback.
+ *
+ * Each phase runs up to `parallel` hosts at once and starts no new host
+ * after a failure. The rollback phase runs on every host that needs it, also
+ * after Ctrl-C: a host is never left on a half-finished deploy by us.
+ */
+import type { Runtime } from '../hostout/dispatch';
+import type { DeployPhases } from '../hostout/types';
+import { messageOf, type HostOutcome, type PlanHooks, type Progress, type RunPolicy } from './progress';
+
+/** Each host's phases for `command`, when every host has them; else undefined (the command runs as usual). */
+export function phasesFor(runtime: Runtime, hosts: readonly string[], command: string): Map<string, DeployPhases> | undefined {
+  const found = new Map<string, DeployPhases>();
+  for (const host of hosts) {
+    const def = runtime.definition(host);
+    // The set whose implementation of the command runs first decides.
+    const set = def.sets.find((s) => Object.prototype.hasOwnProperty.call(s.plugin.commands, command));
+    const phases = set?.plugin.phases?.[command];
+    if (!phases) return undefined;
+    if (![phases.prepare, phases.flip, phases.activate, phases.rollback].every((c) => typeof c === 'string' && runtime.has(host, c))) return undefined;
+    found.set(host, phases);
+  }
+  return found;
+}
+
+/** `prepare`'s value: the release id, or `{ release, live }`. */
+function releaseOf(value: unknown): { release?: string; live?: string } {
+  if (typeof value === 'string') return { release: value };
+  const v = value as { release?: unknown; live?: unknown } | null;
+  return { release: typeof v?.release === 'string' ? v.release : undefined, live: typeof v?.live === 'string' ? v.live : undefined };
+}
+
+/** `flip`'s value: the release live before, or `{ from }`. */
+function fromOf(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  const from = (value as { from?: unknown } | null)?.from;
+  return typeof from === 'string' ? from : undefined;
+}
+
+export interface AllOrNothingOptions {
+  runtime: Runtime;
+  progress: Progress;
+  hosts: string[];
+  phases: Map<string, DeployPhases>;
+  /** The arguments of the command (given to prepare). */
+  args: string[];
+  policy: RunPolicy;
+  rollback: boolean;
+  log: (host: string | undefined, message: string) => void;
+}
+
+export async function runAllOrNothing(o: AllOrNothingOptions, hooks: PlanHooks): Promise<HostOutcome[]> {
+  const { runtime, progress, hosts, phases } = o;
+  const started = Date.now();
+  const state = new Map(hosts.map((host) => [host, {
+    host, commands: [] as string[], result: 'not started', exitStatus: 0, durationMs: 0,
+  } as HostOutcome]));
+  const policy: RunPolicy = { ...o.policy, keepGoing: false };
+  const phaseHooks: PlanHooks = { commandStart: hooks.commandStart, commandEnd: hooks.commandEnd };
+  const release = new Map<string, string>();
+  const live = new Map<string, string | undefined>();
+
+  /** One phase on some hosts; records who failed. Returns the hosts it succeeded on. */
+  const phase = async (name: keyof DeployPhases, on: string[], args: (host: string) => string[], p: RunPolicy): Promise<string[]> => {
+    if (on.length === 0) return [];
+    o.log(undefined, `all or nothing: ${name} on ${on.join(' ')}`);
+    const results = await progress.run(on.map((host) => ({
+      host,
+      commands: [{ name: phases.get(host)![name], run: () => runtime.run(host, phases.get(host)![name], args(host)) }],
+    })), p, phaseHooks);
+    const ok: string[] = [];
+    for (const r of results) {
+      const s = state.get(r.host)!;
+      s.commands.push(...r.commands);
+      if (r.result === 'ok') {
+        ok.push(r.host);
+        s.value = r.value;
+      } else if (r.result !== 'not started') {
+        s.result = r.result;
+        s.exitStatus = r.exitStatus;
+        s.cause = r.cause;
+        s.error = r.error;
+      }
+    }
+    return ok;
+  };
+
+  for (const host of hosts) hooks.hostStart?.(host);
+  const prepared = await phase('prepare', hosts, () => o.args, policy);
+  for (const host of prepared) {
+    const r = releaseOf(state.get(host)!.value);
+    if (r.release) release.set(host, r.release);
+    if (r.live) live.set(host, r.live);
+  }
+  const everyone = prepared.length === hosts.length && !progress.interrupted;
+  let flipped: string[] = [];
+  let activated: string[] = [];
+  if (everyone) {
+    flipped = await phase('flip', hosts.filter((h) => release.has(h)), (h) => [release.get(h)!], policy);
+    for (const host of flipped) {
+      const from = fromOf(state.get(host)!.value);
+      if (from !== undefined) live.set(host, from);
+    }
+    if (flipped.length === hosts.length && !progress.interrupted) activated = await phase('activate', flipped, () => [], policy);
+  }
+  const failedSomewhere = activated.length !== hosts.length;
+  let rolledBack: string[] = [];
+  if (failedSomewhere && o.rollback) {
+    // Every host that went live, the failed one included, back to the release before; also after Ctrl-C.
+    const back = flipped.filter((h) => live.get(h) !== undefined);
+    rolledBack = await phase('rollback', back, (h) => [live.get(h)!], { ...o.policy, keepGoing: true, ignoreInterrupt: true });
+  }
+
+  for (const host of hosts) {
+    const s = state.get(host)!;
+    s.releaseBefore = live.get(host);
+    const wentLive = flipped.includes(host);
+    const ownFailure = s.result === 'failed' || s.result === 'interrupted';
+    if (!failedSomewhere) {
+      s.result = 'ok';
+      s.releaseAfter = release.get(host);
+    } else if (rolledBack.includes(host)) {
+      s.releaseAfter = live.get(host);
+      if (!ownFailure) s.result = 'rolled back';
+      s.error = s.error ? `${s.error} (rolled back to ${live.get(host)})` : undefined;
+    } else if (wentLive && !ownFailure && !o.rollback) {
+      s.result = 'ok'; // --no-rollback: it stays live on the new release
+      s.releaseAfter = release.get(host);
+    } else if (wentLive) {
+      s.releaseAfter = o.rollback ? undefined : release.get(host); // a rollback that failed: unknown
+      if (!ownFailure) s.result = 'failed';
+    } else {
+      s.releaseAfter = live.get(host);
+      if (!ownFailure && prepared.includes(host)) s.result = 'stopped';
+    }
+    if (s.result === 'failed' && s.exitStatus === 0) {
+      s.exitStatus = 1;
+      s.error ??= `${host}: its rollback failed; it may be live on ${release.get(host)}`;
+    }
+    s.durationMs = Date.now() - started;
+    hooks.hostEnd?.(s);
+  }
+  if (failedSomewhere) {
+    const failed = hosts.filter((h) => state.get(h)!.error).map((h) => `${h}: ${messageOf(state.get(h)!.error)}`);
+    o.log(undefined, `all or nothing: not every host went live (${failed.join('; ') || 'interrupted'}); ${o.rollback ? `rolled back ${rolledBack.join(' ') || 'none'}` : 'no rollback (--no-rollback)'}`);
+  }
+  return hosts.map((h) => state.get(h)!);
+}
+
+/**
+ * The runner for executePlan when the run is one phased command on several
+ * hosts (and not a --dry-run); undefined otherwise.
+ */
+export function allOrNothingRunner(
+  opts: Omit<AllOrNothingOptions, 'phases'> & { command: string; dryRun: boolean },
+): ((hooks: PlanHooks) => Promise<HostOutcome[]>) | undefined {
+  if (opts.dryRun || opts.hosts.length < 2) return undefined;
+  const phases = phasesFor(opts.runtime, opts.hosts, opts.command);
+  if (!phases) return undefined;
+  return (hooks) => runAllOrNothing({ ...opts, phases }, hooks);
+}
