@@ -292,14 +292,15 @@ describe('all or nothing across four hosts (a plugin with phases)', () => {
     ['restart', 'rolled back'],
     ['health', 'rolled back'],
     ['lost', 'rolled back'],
-  ])('a failure at %s on web3: every host ends on the release before (%s), exit 1', (phase, others) => {
+  ])('a failure at %s on web3: every host ends on the release before (%s), exit 1 (74 for the lost connection)', (phase, others) => {
     const before = [0, 1, 2, 3].map(restarts);
     const id = `r-${phase}`;
     const r = hostout([`web3:fail-at=${phase}`, '-P', '4', ...WEB, 'release', id]);
-    expect({ phase, code: r.code }).toEqual({ phase, code: 1 });
+    const status = phase === 'lost' ? 74 : 1;
+    expect({ phase, code: r.code }).toEqual({ phase, code: status });
     for (const i of [0, 1, 2, 3]) expect({ host: WEB[i], live: live(i) }).toEqual({ host: WEB[i], live: 'r1' });
     // web3 knows its live release only once its prepare said it.
-    expect(row(r.stdout, 'web3')).toMatch(phase === 'prepare' ? /^web3 .* failed \(1\) +\? +\? +/ : /^web3 .* failed \(1\) +r1 +r1 +/);
+    expect(row(r.stdout, 'web3')).toMatch(phase === 'prepare' ? /^web3 .* failed \(1\) +\? +\? +/ : new RegExp(`^web3 .* failed \\(${status}\\) +r1 +r1 +`));
     for (const w of ['web1', 'web2', 'web4']) expect(row(r.stdout, w)).toMatch(new RegExp(`^${w} .* ${others} +r1 +r1 +`));
     expect(r.stderr).toMatch(/^hostout: \[web3\] /m);
     // Hosts that went live were restarted on the release before; a prepare failure restarted nothing.

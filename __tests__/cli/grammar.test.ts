@@ -156,6 +156,10 @@ describe('splitPositionals', () => {
     expect(splitPositionals([], hosts, commandsOf)).toEqual({ hosts: [], commands: [], args: [] });
   });
 
+  test('`--` before the first host only ends the options: hosts and commands are matched after it', () => {
+    expect(splitPositionals(['--', 'alpha', 'run', '-m'], hosts, commandsOf, 0)).toEqual({ hosts: ['alpha'], commands: ['run'], args: ['-m'] });
+  });
+
   test('`--` ends command matching; directly after the last command it is dropped, later it is an argument', () => {
     const words = (...w: string[]) => ({ positional: w, dashDash: w.indexOf('--') });
     const split = (w: { positional: string[]; dashDash: number }) => splitPositionals(w.positional, hosts, commandsOf, w.dashDash);

@@ -254,6 +254,9 @@ export function splitPositionals(
   commandsOf: (hosts: string[]) => ReadonlySet<string>,
   dashDash?: number,
 ): SplitCommandLine {
+  // A `--` before the first host only ends hostout's options (`hostout -c x.cfg -- web run -v`,
+  // as optparse allowed): hosts and commands are still matched after it.
+  if (dashDash === 0) return splitPositionals(positional.slice(1), allHosts, commandsOf);
   const end = dashDash ?? positional.length;
   const hosts: string[] = [];
   let i = 0;
