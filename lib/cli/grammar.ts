@@ -26,6 +26,9 @@ export const OPTION_TABLE: Readonly<Record<string, { value: boolean; alias?: str
   help: { value: false, alias: 'h' },
   version: { value: false },
   'install-script': { value: false },
+  // pushdeploy's deploy lock and automatic rollback (host settings `lock-wait`, `auto-rollback`).
+  'lock-wait': { value: true },
+  'no-rollback': { value: false },
 };
 
 const BY_ALIAS: Record<string, string> = Object.fromEntries(

@@ -27,6 +27,8 @@ export interface ParsedOptions {
   help: boolean;
   version: boolean;
   'install-script': boolean;
+  'lock-wait'?: string;
+  'no-rollback': boolean;
 }
 
 const DESCRIPTIONS: Record<keyof ParsedOptions, string> = {
@@ -42,6 +44,8 @@ const DESCRIPTIONS: Record<keyof ParsedOptions, string> = {
   help: 'show this help',
   version: 'show the hostout version',
   'install-script': 'write DIR/bin/hostout (default: the current directory) that runs this hostout',
+  'lock-wait': 'wait up to SECONDS for another deploy\'s lock on a host (default: fail at once, exit 75)',
+  'no-rollback': 'keep a new release live when its restart lines or health check fail (no automatic rollback)',
 };
 
 /** The scanner's normalised option words (`--long` or `--long=value`) as typed options; a repeated option's last value wins, as with optparse. */
@@ -58,13 +62,14 @@ export function parseOptionWords(words: readonly string[]): ParsedOptions {
     help: false,
     version: false,
     'install-script': false,
+    'no-rollback': false,
   };
   for (const word of words) {
     const eq = word.indexOf('=');
     const name = (eq >= 0 ? word.slice(2, eq) : word.slice(2)) as keyof ParsedOptions;
     const spec = OPTION_TABLE[name];
     if (!spec || !word.startsWith('--') || spec.value !== eq >= 0) throw new UsageError(`no such option: ${word}`, { suggestHelp: true });
-    if (name === 'configuration') opts.configuration = word.slice(eq + 1);
+    if (name === 'configuration' || name === 'lock-wait') opts[name] = word.slice(eq + 1);
     else opts[name] = true;
   }
   return opts;

@@ -22,6 +22,8 @@ export interface RunRequest {
   dryRun: boolean;
   /** With dryRun: connect nowhere (every answer assumed). */
   offline?: boolean;
+  /** Host options given on the command line (--lock-wait, --no-rollback): they override every host's own. */
+  hostSettings?: Record<string, string>;
   cwd: string;
   env: NodeJS.ProcessEnv;
   stdout(line: string): void;
@@ -84,6 +86,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
   const { scanned, stderr } = req;
   const bo = await loadBuildout({ config: req.config, cwd: req.cwd, userDefaults: req.userDefaults, assignments: scanned.assignments, env: req.env });
   const hosts = await loadHosts(bo, { configFile: req.config });
+  for (const h of hosts) Object.assign(h.options, req.hostSettings);
   const progress = createProgress({
     verbosity: req.verbosity,
     fancy: !req.dryRun && req.verbosity === 'normal' && isInteractiveTerminal(req.env),
