@@ -104,7 +104,7 @@ function thisHost(): { stagingHost: string; bootId: string } {
 type Attempt = { acquired: true; journal?: string } | { acquired: false; holder?: LockHolder; stale?: string };
 
 /** After `echo acquired`, the same script prints the flip journal, so recovery needs no round trip of its own. */
-const printJournal = (d: string) => `cat ${shellQuote(`${d}/journal`)} 2>/dev/null`;
+const printJournal = (d: string) => `cat ${shellQuote(`${d}/journal`)} 2>/dev/null || true`;
 const journalOf = (lines: string[]) => lines.slice(1).join('\n').trim() || undefined;
 
 export interface DeployLockOptions {
@@ -170,7 +170,7 @@ export class DeployLock {
       '  echo acquired',
       `  ${printJournal(d)}`,
       'else',
-      `  echo held; date +%s; stat -c %Y ${q(`${d}/lock`)} 2>/dev/null || date +%s; cat ${q(`${d}/lock/holder`)} 2>/dev/null`,
+      `  echo held; date +%s; stat -c %Y ${q(`${d}/lock`)} 2>/dev/null || date +%s; cat ${q(`${d}/lock/holder`)} 2>/dev/null || true`,
       'fi',
     ].join('\n');
     const r = await this.o.run('lock', script);

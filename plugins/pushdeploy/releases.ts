@@ -335,7 +335,8 @@ export class SiteReleases {
       // Free the space (a full disk is a usual cause); production was not touched.
       await this.site.script('prepare', `rm -rf ${q(next)}`, { allowFailure: true }).catch(() => undefined);
       const why = e instanceof Error ? e.message : String(e);
-      const full = /No space left on device|write failed/i.test(why) ? " production's disk is full." : '';
+      const stderr = e instanceof CommandError ? e.stderrTail : '';
+      const full = /No space left on device|Disk quota exceeded/i.test(`${why}\n${stderr}`) ? " production's disk is full." : '';
       const live = opts.state.current ? `still on release ${opts.state.current}` : 'unchanged';
       throw new CommandError(`the transfer of the new release failed, production is ${live} (the partial release was removed).${full} ${why}`, { host: s.site, command: opts.command, status: e instanceof CommandError ? e.status : null, stderrTail: e instanceof CommandError ? e.stderrTail : '' });
     }
