@@ -13,7 +13,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { LockedError } from '../../lib/errors';
+import { CommandError, LockedError } from '../../lib/errors';
 import type { Logger } from '../../lib/log';
 import type { CommandResult } from '../../lib/transport/types';
 import { shellQuote } from '../../lib/transport/quote';
@@ -173,7 +173,12 @@ export class DeployLock {
       `  echo held; date +%s; stat -c %Y ${q(`${d}/lock`)} 2>/dev/null || date +%s; cat ${q(`${d}/lock/holder`)} 2>/dev/null || true`,
       'fi',
     ].join('\n');
-    const r = await this.o.run('lock', script);
+    const r = await this.o.run('lock', script, { allowFailure: true });
+    if (r.code !== 0) {
+      // Typically: the login may not write <path> (permission denied), or the disk is full.
+      const why = r.stderr.trim().split('\n').slice(-3).join(' | ') || `exit status ${r.code}`;
+      throw new CommandError(`[${this.o.site}] cannot take the deploy lock ${d}/lock on production: ${why}`, this.o.site, 'lock', r.code, r.stderr);
+    }
     const lines = r.stdout.split('\n');
     if (this.o.dryRun) return { acquired: true };
     if (lines[0] === 'acquired') return { acquired: true, journal: journalOf(lines) };

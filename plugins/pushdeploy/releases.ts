@@ -82,6 +82,12 @@ export function newReleaseId(taken: readonly string[], now = new Date(), suffix 
   return id;
 }
 
+/** The UTC time a release id names. */
+export function releaseTime(id: string): Date {
+  const m = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z/.exec(id);
+  return m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6])) : new Date();
+}
+
 /**
  * The flip script. `sh flip.sh PATH FROM TO [TOKEN]` makes release TO live in
  * place of FROM (`-` is "no release"): each tree of TO is renamed into place,
@@ -366,7 +372,9 @@ export class SiteReleases {
     if (!state.current) {
       const live = (target?.trees ?? []).filter((t) => state.live.includes(t));
       if (live.length) {
-        const adopted: ReleaseMeta = { id: newReleaseId(state.releases.map((r) => r.id), new Date(), '-adopted'), ...maker('adopted'), adopted: true, trees: live };
+        // Named one second before the release that replaces it, so that it sorts before it (ids sort by age).
+        const before = new Date(releaseTime(to).getTime() - 1000);
+        const adopted: ReleaseMeta = { id: newReleaseId(state.releases.map((r) => r.id), before, '-adopted'), ...maker('adopted'), adopted: true, trees: live };
         const a = `${this.dir}/releases/${adopted.id}`;
         const q = shellQuote;
         prefix = [
