@@ -197,7 +197,8 @@ class Site {
     // round trip as reading production's releases, which also says who we are
     // there: that decides how the trees get their owner below.
     const setup = `${shellJoin(['mkdir', '-p', `${s.path}/var`])} && ${shellJoin(['chown', eu, s.path, `${s.path}/var`])} || exit 1`;
-    const state = await this.releases.state(names, setup);
+    // Emptying .hostout/next for the transfer rides in the same round trip.
+    const state = await this.releases.state(names, `${setup}\n${this.releases.cleanNextScript()} || exit 1`);
     const remoteUser = state.whoami;
     // Ownership as the original's `chown -R effective-user` after each tree:
     // rsync as root sets it while it writes (--chown); a login that is the
@@ -205,7 +206,9 @@ class Site {
     const chownInRsync = remoteUser === 'root';
     const ownership = chownInRsync ? [`--chown=${eu}`] : [];
     const chownAfter = !chownInRsync && remoteUser !== eu && !this.ctx.dryRun;
-    const release = await this.releases.prepare(names, { ownership, chownTo: chownAfter ? eu : undefined, state, command });
+    const release = await this.releases.prepare(names, {
+      ownership, chownTo: chownAfter ? eu : undefined, state, command, nextReady: true, finalizeWithFlip: command !== 'prepare',
+    });
     state.releases.push(release);
     for (const dir of inPlace) {
       this.ctx.log.warn(`[${s.site}] ${dir} is not a directory directly inside ${s.path}: pushed in place, outside releases (no --delete)`);

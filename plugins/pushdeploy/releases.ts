@@ -315,13 +315,33 @@ export class SiteReleases {
    * renamed to .hostout/releases/<ID> once complete. Does not flip.
    * `ownership` are rsync's extra words for the owner (--chown=…).
    */
-  async prepare(trees: readonly string[], opts: { ownership: string[]; chownTo?: string; state: ReleaseState; command: string }): Promise<ReleaseMeta> {
+  /**
+   * The script that empties .hostout/next for a transfer. A leftover next/ (an
+   * interrupted transfer) is removed, not reused: its files may be hard links
+   * to live files, and rsync would change their attributes in place.
+   */
+  cleanNextScript(): string {
+    const q = shellQuote;
+    const next = `${this.dir}/next`;
+    return `rm -rf ${q(next)} && mkdir -p ${q(`${this.dir}/releases`)} && mkdir ${q(next)}`;
+  }
+
+  /** The finalize step of a release `prepare` left to the flip (one round trip less). */
+  private pendingFinalize?: { id: string; script: string };
+
+  /**
+   * `nextReady`: the caller ran cleanNextScript() already (in its own round trip).
+   * `finalizeWithFlip`: the release is renamed into releases/ by the flip's
+   * command rather than by one of its own.
+   */
+  async prepare(
+    trees: readonly string[],
+    opts: { ownership: string[]; chownTo?: string; state: ReleaseState; command: string; nextReady?: boolean; finalizeWithFlip?: boolean },
+  ): Promise<ReleaseMeta> {
     const { ctx, s } = this.site;
     const q = shellQuote;
     const next = `${this.dir}/next`;
-    // A leftover next/ (an interrupted transfer) is removed, not reused: its files may be hard links to live
-    // files, and rsync would change their attributes in place.
-    await this.site.script('prepare', `rm -rf ${q(next)} && mkdir -p ${q(`${this.dir}/releases`)} && mkdir ${q(next)}`);
+    if (!opts.nextReady) await this.site.script('prepare', this.cleanNextScript());
     const sources = trees.map((t) => `${s.path}/./${t}/`);
     if (ctx.dryRun) {
       this.info(`delta: what the new release changes against the live trees`);
@@ -348,11 +368,13 @@ export class SiteReleases {
     }
     const taken = opts.state.releases.map((r) => r.id);
     const meta: ReleaseMeta = { id: newReleaseId(taken), ...maker(opts.command), commit: await this.commit(), trees: [...trees] };
-    await this.site.script('prepare', [
+    const finalize = [
       `printf '%s\\n' ${q(JSON.stringify(meta))} > ${q(`${next}/meta.json`)}`,
       `printf '%s\\n' ${trees.map(q).join(' ')} > ${q(`${next}/trees`)}`,
       `mv ${q(next)} ${q(`${this.dir}/releases/${meta.id}`)}`,
-    ].join(' && '));
+    ].join(' && ');
+    if (opts.finalizeWithFlip) this.pendingFinalize = { id: meta.id, script: `${finalize} || exit 5` };
+    else await this.site.script('prepare', finalize);
     this.info(`prepared release ${meta.id}`);
     return meta;
   }
@@ -364,11 +386,13 @@ export class SiteReleases {
    */
   async flip(to: string, state: ReleaseState): Promise<FlipResult> {
     if (!RELEASE_ID.test(to)) throw new UsageError(`'${to}' is not a release id`);
+    const pending = this.pendingFinalize?.id === to ? this.pendingFinalize.script : '';
+    this.pendingFinalize = undefined;
     const target = state.releases.find((r) => r.id === to);
     if (!target && !this.site.ctx.dryRun) throw new ConfigError(`production has no release ${to}; 'hostout ${this.s.site} releases' lists them`, { host: this.s.site });
     if (state.current === to) throw new UsageError(`release ${to} is live already`, { host: this.s.site });
     let from = state.current ?? '-';
-    let prefix = '';
+    let prefix = pending;
     if (!state.current) {
       const live = (target?.trees ?? []).filter((t) => state.live.includes(t));
       if (live.length) {
@@ -377,7 +401,7 @@ export class SiteReleases {
         const adopted: ReleaseMeta = { id: newReleaseId(state.releases.map((r) => r.id), before, '-adopted'), ...maker('adopted'), adopted: true, trees: live };
         const a = `${this.dir}/releases/${adopted.id}`;
         const q = shellQuote;
-        prefix = [
+        prefix += (prefix ? '\n' : '') + [
           `mkdir ${q(a)}`,
           `printf '%s\\n' ${q(JSON.stringify(adopted))} > ${q(`${a}/meta.json`)}`,
           `printf '%s\\n' ${live.map(q).join(' ')} > ${q(`${a}/trees`)}`,
