@@ -11,6 +11,8 @@
  *   npm run build && node dist/bench/deploy/index.js        (as root; ~20,000 files / 200 MB)
  *   BENCH_FILES=2000 BENCH_MB=20 node dist/bench/deploy/index.js   (quick)
  *   BENCH_ROUNDS=5 …                                              (rounds, default 3; medians)
+ *   BENCH_BASELINE=/path/to/other/checkout/bin/hostout.js …        (also time that hostout's push: e.g. a
+ *                                                                  build of main from before releases, "today's push")
  */
 import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -29,9 +31,15 @@ const LOGIN = process.env.BENCH_USER ?? 'zope';
 const DIRS = ['bin', 'eggs', 'parts'] as const;
 const GROUP = 'bench';
 
+const BASELINE = process.env.BENCH_BASELINE;
+
 function hostout(c: Ctx, ...args: string[]): { seconds: number; out: string } {
+  return hostoutFrom(path.join(repoRoot(), 'bin', 'hostout.js'), c, ...args);
+}
+
+function hostoutFrom(launcher: string, c: Ctx, ...args: string[]): { seconds: number; out: string } {
   const t = process.hrtime.bigint();
-  const r = spawnSync('node', [path.join(repoRoot(), 'bin', 'hostout.js'), '-c', c.cfg, c.site, ...args], {
+  const r = spawnSync('node', [launcher, '-c', c.cfg, c.site, ...args], {
     cwd: path.dirname(c.cfg), encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 900000,
   });
   const seconds = Number(process.hrtime.bigint() - t) / 1e9;
@@ -84,7 +92,8 @@ async function main(): Promise<void> {
     process.stderr.write(`building the staging tree: ${FILES} files, ${Math.round(TOTAL_BYTES / 1048576)} MB ...\n`);
     const files = buildStaging(staging, FILES, TOTAL_BYTES);
     supervisorConf = writeSupervisorConf(c);
-    const names = ['bare rsync -a into the live trees (floor)', 'hostout push with releases'] as const;
+    const baselineName = 'hostout push of BENCH_BASELINE';
+    const names = ['bare rsync -a into the live trees (floor)', ...(BASELINE ? [baselineName] : []), 'hostout push with releases'];
     const results: Record<string, number[][]> = Object.fromEntries(names.map((n) => [n, [[], [], []]]));
     const flips: number[] = [];
     const flipRoundTrips: number[] = [];
@@ -105,7 +114,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < ROUNDS; r++) {
       for (const name of names) {
         fresh();
-        const fn = name === names[0] ? () => bareRsync(c, LOGIN, DIRS) : push;
+        const fn = name === names[0] ? () => bareRsync(c, LOGIN, DIRS) : name === baselineName ? () => void hostoutFrom(BASELINE as string, c, 'push') : push;
         const times = results[name];
         times[0].push(time(fn, staging));
         times[1].push(time(fn, staging));
@@ -130,6 +139,7 @@ async function main(): Promise<void> {
     const floor = results[names[0]].map(median);
     const pad = (s: string, n: number) => s.padEnd(n);
     const out: string[] = [];
+    if (BASELINE) out.push(`BENCH_BASELINE = ${BASELINE}`);
     out.push(`bench/deploy (login ${LOGIN}): ${FILES} files, ${Math.round(TOTAL_BYTES / 1048576)} MB, loopback sshd (${os.cpus().length} cores), median of ${ROUNDS} rounds`);
     out.push(`${pad('', 44)}${pad('first push', 20)}${pad('no-op push', 20)}${pad('1% touched', 20)}`);
     for (const name of names) {

@@ -62,7 +62,8 @@ class Site {
   /** A multi-line step on production (lock, flip…): logged by its label, run like `remotely`. */
   readonly script: RemoteScript = (label, script, opts = {}) => {
     this.ctx.log.debug(`[${this.s.site}] ${label}`);
-    return this.s.remoteSudo ? this.ctx.remote.sudo(script, { allowFailure: opts.allowFailure }) : this.ctx.remote.run(script, { allowFailure: opts.allowFailure });
+    const o = { allowFailure: opts.allowFailure, readOnly: opts.readOnly };
+    return this.s.remoteSudo ? this.ctx.remote.sudo(script, o) : this.ctx.remote.run(script, o);
   };
 
   step(label: string, detail: string): void {

@@ -38,7 +38,7 @@ export interface LockHolder {
 }
 
 /** Runs one shell script on production (through sudo when remote-sudo); the caller logs it. */
-export type RemoteScript = (label: string, script: string, opts?: { allowFailure?: boolean }) => Promise<CommandResult>;
+export type RemoteScript = (label: string, script: string, opts?: { allowFailure?: boolean; readOnly?: boolean }) => Promise<CommandResult>;
 
 /** A lock directory that records no holder is stale after this many seconds (its holder died between mkdir and writing). */
 const EMPTY_LOCK_GRACE = 30;
@@ -177,7 +177,7 @@ export class DeployLock {
     if (r.code !== 0) {
       // Typically: the login may not write <path> (permission denied), or the disk is full.
       const why = r.stderr.trim().split('\n').slice(-3).join(' | ') || `exit status ${r.code}`;
-      throw new CommandError(`[${this.o.site}] cannot take the deploy lock ${d}/lock on production: ${why}`, this.o.site, 'lock', r.code, r.stderr);
+      throw new CommandError(`cannot take the deploy lock ${d}/lock on production: ${why}`, { host: this.o.site, command: 'lock', status: r.code, stderrTail: r.stderr });
     }
     const lines = r.stdout.split('\n');
     if (this.o.dryRun) return { acquired: true };

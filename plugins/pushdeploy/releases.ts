@@ -221,8 +221,11 @@ export class SiteReleases {
   async state(trees: readonly string[] = [], prefix = ''): Promise<ReleaseState> {
     const q = shellQuote;
     const d = this.dir;
+    // A --dry-run asks production for its releases for real (read-only) and only records the changes of `prefix`.
+    const ask = this.site.ctx.dryRun && prefix !== '';
+    if (ask) await this.site.script('releases', prefix);
     const script = [
-      ...(prefix ? [prefix] : []),
+      ...(prefix && !ask ? [prefix] : []),
       `id -un`,
       `echo ${MARK}current; cat ${q(`${d}/current`)} 2>/dev/null`,
       `echo ${MARK}journal; cat ${q(`${d}/journal`)} 2>/dev/null`,
@@ -230,7 +233,7 @@ export class SiteReleases {
       `echo ${MARK}releases; for m in ${q(`${d}/releases`)}/*/meta.json; do [ -f "$m" ] && [ -f "\${m%/meta.json}/trees" ] && { tr -d '\\n' < "$m"; echo; }; done`,
       'true',
     ].join('\n');
-    const r = await this.site.script('releases', script);
+    const r = await this.site.script('releases', script, { readOnly: !prefix || ask });
     const sections: Record<string, string[]> = { whoami: [] };
     let at = 'whoami';
     for (const line of r.stdout.split('\n')) {
