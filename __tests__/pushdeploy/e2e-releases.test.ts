@@ -10,6 +10,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startProductionSshServer, type SshServer } from '../../fixtures/servers';
@@ -178,7 +179,6 @@ beforeAll(async () => {
     Object.assign(part, { host: `127.0.0.1:${prod.port}`, user: 'root', 'identity-file': key, 'known-hosts-file': knownHosts, 'buildout-user': 'root', 'effective-user': 'zope', ...part });
   }
   // A port nobody listens on (sshd's own port is taken, so ask the kernel for a fresh one and close it).
-  const net = await import('node:net');
   const free = await new Promise<number>((resolve) => { const srv = net.createServer().listen(0, '127.0.0.1', () => { const a = srv.address() as { port: number }; srv.close(() => resolve(a.port)); }); });
   sites[unreachable.name].host = `127.0.0.1:${free}`;
   cfg = path.join(work, 'buildout.cfg');
