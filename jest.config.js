@@ -23,11 +23,14 @@ const E2E = [
   'buildout/url-extends.test.ts',
   'cli/cli.test.ts',
   'cli/e2e-builtin.test.ts',
+  'cli/e2e-injection.test.ts',
   'cli/e2e-ssh.test.ts',
   'cli/exit-status.test.ts',
   'cli/pipe.test.ts',
   'cli/plugins.test.ts',
+  'cli/return-value.test.ts',
   'cli/tty.test.ts',
+  'compat/',
   'hostout/example-plugin.test.ts',
   'pushdeploy/e2e.test.ts',
   'pushdeploy/e2e-etc.test.ts',
@@ -36,10 +39,19 @@ const E2E = [
   'transport/hostkeys.test.ts',
   'transport/interrupt.test.ts',
   'transport/local.test.ts',
+  'transport/passphrase.test.ts',
   'transport/remote.test.ts',
+  'transport/rsync-faults.test.ts',
   'transport/rsync.test.ts',
   'transport/secrets.test.ts',
+  'transport/preview.test.ts',
+  'transport/terminate.test.ts',
   'project/package.test.ts',
+  'cli/plugin-lifecycle.test.ts',
+  'cli/npm-install.test.ts',
+  'plugins/e2e-supervisor-plone.test.ts',
+  'plugins/e2e-overridedeploy.test.ts',
+  'plugins/public-api.test.ts',
 ].map((p) => `<rootDir>/__tests__/${p}`);
 
 const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -53,6 +65,8 @@ const common = {
   // tsconfig.json has isolatedModules, so ts-jest only transpiles (fast); the types of
   // the tests and sources are checked once by `npm run typecheck` (npm test's pretest).
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  // `hostout` and `hostout/testing` as a plugin imports them: the package's own sources (tsconfig paths too).
+  moduleNameMapper: { '^hostout$': '<rootDir>/lib/index.ts', '^hostout/testing$': '<rootDir>/lib/testing.ts' },
   moduleFileExtensions: ['ts', 'js', 'json'],
 };
 

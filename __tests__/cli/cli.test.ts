@@ -74,8 +74,8 @@ describe('dispatch through the real process', () => {
     const r = hostout(['alpha', 'chain', 'x', 'y'], SITE);
     expect(r.stdout).toBe([
       'init layer-a: chain on alpha',
-      "Hostout: Running command 'chain' from './plugins/layer-a.js'",
-      "Hostout: Running command 'chain' from './plugins/layer-b.js'",
+      "Hostout: Running command 'chain' from 'layer-a'",
+      "Hostout: Running command 'chain' from 'layer-b'",
       "Hostout: Running command 'chain' from 'fabfile.js'",
       'Return value: a>b>fab(x,y)',
       '',

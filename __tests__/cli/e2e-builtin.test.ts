@@ -85,7 +85,7 @@ describe('sudo', () => {
 });
 
 describe('put / get / putrsync', () => {
-  test('put uploads a file (content equal) and a directory tree, to `path` or TARGET', () => {
+  test('put uploads a file (content equal) and a directory tree, to `path` or TARGET/FILE', () => {
     writeFileSync(path.join(dir, 'notes.txt'), 'put me\n€ and a second line\n');
     mkdirSync(path.join(dir, 'tree', 'deep'), { recursive: true });
     writeFileSync(path.join(dir, 'tree', 'a.txt'), 'A');
@@ -94,13 +94,19 @@ describe('put / get / putrsync', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(readFileSync(path.join(boxPath, 'notes.txt'), 'utf8')).toBe('put me\n€ and a second line\n');
-    r = run(['box', 'put', 'notes.txt', 'renamed.txt']);
+    // As the original: FILE TARGET puts TARGET/FILE (TARGET a directory, created when missing).
+    r = run(['box', 'put', 'notes.txt', 'into']);
+    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(readFileSync(path.join(boxPath, 'renamed.txt'), 'utf8')).toBe('put me\n€ and a second line\n');
+    expect(readFileSync(path.join(boxPath, 'into', 'notes.txt'), 'utf8')).toBe('put me\n€ and a second line\n');
+    expect(existsSync(path.join(boxPath, 'into')) && statSync(path.join(boxPath, 'into')).isDirectory()).toBe(true);
     r = run(['box', 'put', 'tree']);
     expect(r.code).toBe(0);
     expect(readFileSync(path.join(boxPath, 'tree', 'a.txt'), 'utf8')).toBe('A');
     expect(readFileSync(path.join(boxPath, 'tree', 'deep', 'b.txt'), 'utf8')).toBe('B\n');
+    r = run(['box', 'put', 'tree', 'dest']);
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(boxPath, 'dest', 'tree', 'deep', 'b.txt'), 'utf8')).toBe('B\n');
   });
 
   test('put as a non-root user: the file arrives owned by that user', () => {
@@ -157,7 +163,7 @@ describe('ownership', () => {
     }
   });
 
-  test('setowners: buildout files to buildout-user, var to effective-user, cache to the group', () => {
+  test('setowners: buildout files to buildout-user, var to effective-user, cache readable by the group, nothing for others', () => {
     mkdirSync(path.join(ownPath, 'bin'), { recursive: true });
     writeFileSync(path.join(ownPath, 'bin', 'tool'), '#!/bin/sh\n', { mode: 0o700 });
     writeFileSync(path.join(ownPath, 'buildout.cfg'), '[buildout]\n', { mode: 0o666 });
@@ -175,8 +181,11 @@ describe('ownership', () => {
     expect(v.mode & 0o2070).toBe(0o2070); // g+rws
     for (const d of [ownCache, path.join(ownCache, 'eggs'), path.join(ownCache, 'downloads', 'dist')]) {
       expect(statSync(d).gid).toBe(bg);
-      expect(statSync(d).mode & 0o060).toBe(0o060);
+      // The original's g+r (not g+rw) and chmod -R o-xrw.
+      expect(statSync(d).mode & 0o040).toBe(0o040);
+      expect(statSync(d).mode & 0o007).toBe(0);
     }
+    for (const p of [ownPath, path.join(ownPath, 'bin', 'tool'), path.join(ownPath, 'var')]) expect(statSync(p).mode & 0o007).toBe(0);
   });
 });
 
@@ -211,6 +220,12 @@ describe('boot scripts and keys (on this machine: the server is 127.0.0.1)', () 
     expect(r.code).toBe(0);
     expect(statSync(initScript).mode & 0o111).toBe(0o111);
     expect(statSync(initScript).uid).toBe(0);
+    // chkconfig --add (RHEL family) needs `# chkconfig: <levels> <start> <stop>`; update-rc.d reads the LSB block.
+    const header = readFileSync(initScript, 'utf8').split('\n');
+    expect(header[0]).toBe('#!/bin/sh');
+    expect(header).toContain('# chkconfig: 2345 90 10');
+    expect(header).toContain('### BEGIN INIT INFO');
+    expect(header).toContain(`# Provides:          buildout-${pref}`);
     // The script really works: it runs the commands in the buildout directory.
     execFileSync(initScript, ['restart']);
     expect(readFileSync(path.join(boxPath, 'boot.log'), 'utf8')).toBe('stopped\nstarted\n');

@@ -87,7 +87,8 @@ test('deploy: predeploy → uploadeggs → uploadbuildout → buildout → postd
   expect(r[0]).toBe(`exists(${B}): /srv/site/bin/buildout`);
   // pre-command: the local buildout path became the remote one; quoted as one sh -c word.
   expect(r[1]).toMatch(/^remote\(admin@prod\.example\.com:22\): sudo .*sh -c .*\/srv\/site\/bin\/stop "now"/);
-  expect(r[2]).toBe(`remote(${B}): /bin/bash -l -c 'mkdir -p /srv/buildout-cache/downloads/dist'`);
+  // What is already in the remote dist (the original's `ls`), so only missing releases are uploaded.
+  expect(r[2]).toBe(`remote(${B}): /bin/bash -l -c 'mkdir -p /srv/buildout-cache/downloads/dist && ls -1 /srv/buildout-cache/downloads/dist'`);
   expect(r[3]).toContain("printf '\\''%s'\\'' '\\''[buildout]\ndevelop =\nauto-checkout =\n[versions]\n'\\'' > pinned.cfg");
   expect(r[4]).toMatch(new RegExp(`^exists\\(${B}\\): /srv/buildout-cache/downloads/dist/deploy_[0-9a-f]{12}\\.tgz$`));
   // The tarball holds buildout.cfg and the local files its extends reach (the URL is skipped).
@@ -120,7 +121,10 @@ test('buildout: arguments are passed on, each quoted', async () => {
   expect(recs()[2]).toMatch(/bin\/buildout -c prod-\w+\.cfg -N install '\\''it'\\''\\'\\'''\\''s'\\''/);
 });
 
-test('uploadeggs: releases each develop egg locally and uploads what is missing', async () => {
+test('uploadeggs: releases each develop egg with a content-hash version and uploads what is missing', async () => {
+  const src = path.join(dir, 'src/my.pkg');
+  mkdirSync(src, { recursive: true });
+  writeFileSync(path.join(src, 'setup.py'), "from setuptools import setup\nsetup(name='my.pkg', version='1.2')\n");
   const { rt, recs } = await setup({ develop: 'src/my.pkg' }, {
     responses: [
       { match: 'setup.py --name --version', result: { stdout: 'my.pkg\n1.2\n' } },
@@ -128,18 +132,29 @@ test('uploadeggs: releases each develop egg locally and uploads what is missing'
     ],
   });
   await rt.run('prod', 'uploadeggs');
-  const src = path.join(dir, 'src/my.pkg');
-  const out = path.join(dir, 'dist/my.pkg');
-  expect(recs()).toEqual([
-    `remote(${B}): /bin/bash -l -c 'mkdir -p /srv/buildout-cache/downloads/dist'`,
-    `local: cd ${src} && python3 setup.py --name --version`,
-    `local: cd ${src} && rm -rf ${out} && python3 setup.py -q sdist --formats=zip --dist-dir ${out}`,
-    `local: ls -1 ${out}`,
-    `exists(${B}): /srv/buildout-cache/downloads/dist/my.pkg-1.2.zip`,
-    `put(${B}): ${out}/my.pkg-1.2.zip -> /tmp/my.pkg-1.2.zip`,
-    `remote(${B}): /bin/bash -l -c 'mv -f /tmp/my.pkg-1.2.zip /srv/buildout-cache/downloads/dist/my.pkg-1.2.zip && chmod a+r /srv/buildout-cache/downloads/dist/my.pkg-1.2.zip'`,
-    expect.stringContaining('[versions]\nmy.pkg = 1.2\n'),
-  ]);
+  const r = recs();
+  expect(r[0]).toBe(`local: cd ${src} && python3 setup.py --name --version`);
+  // The release is tagged with the content hash (a PEP 440 local version), as an sdist and a pure-Python egg.
+  const tag = /egg_info --tag-build (\+h[0-9a-f]{12}) sdist --formats=zip --dist-dir (\S+)/.exec(r[1]);
+  expect(tag).not.toBeNull();
+  expect(tag![2]).toBe(path.join(dir, 'dist', `my.pkg-h${tag![1].slice(2)}`));
+  expect(r[1]).toContain(`bdist_egg --dist-dir ${tag![2]}/.egg`);
+  expect(r[2]).toBe(`remote(${B}): /bin/bash -l -c 'mkdir -p /srv/buildout-cache/downloads/dist && ls -1 /srv/buildout-cache/downloads/dist'`);
+  // Dry run: nothing was built, so nothing is uploaded, and the pin is the tagged version.
+  expect(r[3]).toContain(`[versions]\nmy.pkg = 1.2${tag![1]}\n`);
+  expect(r).toHaveLength(4);
+  // A changed file makes a new version; build output does not.
+  const before = tag![1];
+  mkdirSync(path.join(src, 'build'), { recursive: true });
+  writeFileSync(path.join(src, 'build', 'junk.txt'), 'x');
+  const again = await setup({ develop: 'src/my.pkg' }, { responses: [{ match: 'setup.py --name --version', result: { stdout: 'my.pkg\n1.2\n' } }] });
+  await again.rt.run('prod', 'uploadeggs');
+  expect(again.recs()[1]).toContain(`--tag-build ${before} `);
+  writeFileSync(path.join(src, 'setup.py'), "from setuptools import setup\nsetup(name='my.pkg', version='1.2')  # changed\n");
+  const changed = await setup({ develop: 'src/my.pkg' }, { responses: [{ match: 'setup.py --name --version', result: { stdout: 'my.pkg\n1.2\n' } }] });
+  await changed.rt.run('prod', 'uploadeggs');
+  expect(changed.recs()[1]).not.toContain(`--tag-build ${before} `);
+  rmSync(path.join(dir, 'src'), { recursive: true, force: true });
 });
 
 test('bootstrap: detect the OS, create users, check python, then bootstrap_buildout', async () => {
@@ -162,7 +177,7 @@ test('bootstrap: detect the OS, create users, check python, then bootstrap_build
   // effective-user defaults to buildout-user: one user to create, not two.
   expect(r.match(/useradd -M/g)).toHaveLength(1);
   expect(r).toMatch(/apt-get -yq install python3 python3-venv python3-dev build-essential/);
-  expect(r).toMatch(/chown -R bob:buildout \/srv\/site/);
+  expect(r).toMatch(/chown -R -- bob:buildout \/srv\/site/);
   expect(r).toMatch(/python3 -m venv \./);
   expect(r).toMatch(/bin\/python -m pip install -q zc.buildout/);
 });
@@ -184,7 +199,7 @@ test('install_bootscript / uninstall_bootscript / setowners / requireOwnership q
   expect(r[2]).toContain('update-rc.d -f');
   expect(r[2]).not.toMatch(/'\s*;/);
   expect(r[3]).toContain('rm -f');
-  expect(r.slice(4).join('\n')).toMatch(/chown -R zope:buildout \/srv\/site\/var/);
+  expect(r.slice(4).join('\n')).toMatch(/chown -R -- zope:buildout \/srv\/site\/var/);
   await expect(rt.run('prod', 'install_bootscript')).rejects.toThrow(CommandError);
 });
 
@@ -200,4 +215,54 @@ test('a plugin that fails to load is a ConfigError naming it', async () => {
   const bo = buildoutFromObject(dir, { buildout: { parts: 'prod' }, prod: { recipe: 'collective.hostout', extends: 'hostout.nosuchplugin' } });
   await expect(loadHost(bo, 'prod', { buildoutDirectory: dir, ssh: NO_SSH })).rejects.toThrow(ConfigError);
   await expect(loadHost(bo, 'prod', { buildoutDirectory: dir, ssh: NO_SSH })).rejects.toThrow(/extends = hostout.nosuchplugin: no section, shipped plugin, npm package/);
+});
+
+describe('python-version 2.x (what a generated hostout.cfg of a Python 2 buildout carries)', () => {
+  afterEach(() => rmSync(path.join(dir, 'py2versions.cfg'), { force: true }));
+
+  test('bootstrap_buildout: virtualenv (Python 2 has no venv), zc.buildout pinned to the original default 1.4.3', async () => {
+    const { rt, recs } = await setup({ 'python-version': '2.7.18.final.0' });
+    await rt.run('prod', 'bootstrap_buildout');
+    const r = recs().join('\n');
+    expect(r).not.toMatch(/-m venv/);
+    expect(r).toMatch(/grep -q '\\''\^Python 2\.7'\\'' \|\| \{ virtualenv-2\.7 \. \|\| virtualenv -p python2\.7 \. ; \}/);
+    expect(r).toMatch(/bin\/python -m pip install -q zc\.buildout==1\.4\.3'/);
+  });
+
+  test('bootstrap_buildout: zc.buildout pinned from the versions file; the zc.buildout-version option wins', async () => {
+    writeFileSync(path.join(dir, 'py2versions.cfg'), '[versions]\nzc.buildout = 1.7.1\nfoo = 2\n');
+    let { rt, recs } = await setup({ 'python-version': '2.7.18.final.0', versionsfile: 'py2versions.cfg' });
+    await rt.run('prod', 'bootstrap_buildout');
+    expect(recs().join('\n')).toMatch(/pip install -q zc\.buildout==1\.7\.1'/);
+    ({ rt, recs } = await setup({ 'python-version': '2.7.18.final.0', versionsfile: 'py2versions.cfg', 'zc.buildout-version': '2.5.3' }));
+    await rt.run('prod', 'bootstrap_buildout');
+    expect(recs().join('\n')).toMatch(/pip install -q zc\.buildout==2\.5\.3'/);
+    // Python 3: the versions file's pin applies too.
+    ({ rt, recs } = await setup({ versionsfile: 'py2versions.cfg' }));
+    await rt.run('prod', 'bootstrap_buildout');
+    expect(recs().join('\n')).toMatch(/python3 -m venv \..*\n.*pip install -q zc\.buildout==1\.7\.1'/);
+  });
+
+  test('bootstrap_python_ubuntu installs virtualenv, not the python2.7-venv package Debian never had', async () => {
+    const { rt, recs } = await setup({ 'python-version': '2.7.18.final.0' });
+    await rt.run('prod', 'bootstrap_python_ubuntu');
+    expect(recs().join('\n')).toMatch(/apt-get -yq install python2\.7 virtualenv python2\.7-dev build-essential/);
+  });
+});
+
+test('bootstrap with a separate buildout-user and no key: stops before anything changes, saying what to configure', async () => {
+  const { rt, recs } = await setup({}, { responses: [{ match: `remote(${B}): /bin/bash -l -c true`, result: { code: 255 } }] });
+  await expect(rt.run('prod', 'bootstrap')).rejects.toThrow(ConfigError);
+  await expect((await setup({}, { responses: [{ match: `remote(${B}): /bin/bash -l -c true`, result: { code: 255 } }] })).rt.run('prod', 'bootstrap'))
+    .rejects.toThrow(/Set identity-file = <a private key>.*or buildout-password.*ssh-keygen -t rsa -b 4096 -N '' -f .*hostout_rsa\. Nothing was changed on the host\./);
+  // Only the login probe as the buildout user ran: no detection, no users, nothing.
+  expect(recs()).toEqual([`remote(${B}): /bin/bash -l -c true`]);
+});
+
+test('requireOwnership: a POSIX find test, no GNU-only stat --format (FreeBSD has no --format)', async () => {
+  const { rt, recs } = await setup();
+  await rt.run('prod', 'requireOwnership', ['/srv/site', 'bob', 'buildout', 'recursive']);
+  expect(recs()).toHaveLength(1);
+  expect(recs()[0]).not.toMatch(/stat /);
+  expect(recs()[0]).toMatch(/\[ -n "\$\(find \/srv\/site -prune -user bob -group buildout\)" \] \|\| chown -R -- bob:buildout \/srv\/site/);
 });

@@ -1,6 +1,8 @@
 /**
- * The example of docs/plugins.md ("Test your plugin"), run for real: the example plugin (an npm package in a
- * temp node_modules) loaded by loadHost and tested with the recording transport.
+ * The lower-level API under hostout/testing, run for real: the example plugin
+ * (an npm package in a temp node_modules) loaded by loadHost and run by a
+ * Runtime on the recording transport. docs/plugins.md teaches hostout/testing
+ * instead (docs-plugin-example.test.ts).
  */
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import * as os from 'node:os';

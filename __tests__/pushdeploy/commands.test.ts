@@ -30,6 +30,8 @@ export interface RecorderOptions {
   exists?: (path: string) => boolean;
   /** stdout per call line (first regexp that matches wins); default ''. */
   stdout?: Array<[RegExp, string]>;
+  /** ctx.dryRun; default false. */
+  dryRun?: boolean;
 }
 
 export function recordingContext(name: string, options: HostOptions, ro: RecorderOptions = {}): Recorder {
@@ -67,7 +69,7 @@ export function recordingContext(name: string, options: HostOptions, ro: Recorde
       return answer(`rsync[${flags}]: ${typeof o.from === 'string' ? o.from : o.from.join(' ')} -> ${o.to}`);
     },
     log,
-    dryRun: false,
+    dryRun: ro.dryRun ?? false,
     buildoutDirectory: '/nonexistent',
   };
   return { calls, logLines: log.lines, ctx };
@@ -119,7 +121,7 @@ describe('recipe-time normalisation: one yes/no reading for every flag (docs/com
   });
   test('the plugin exposes it as its defaults hook and lists every command', () => {
     expect(plugin.name).toBe('hostout.pushdeploy');
-    expect(plugin.defaults?.({ 'remote-sudo': 'yes' })).toMatchObject({ 'remote-sudo': 'true' });
+    expect(plugin.defaults?.({ 'remote-sudo': 'yes' }, { part: 'site', buildoutDirectory: '/b' })).toMatchObject({ 'remote-sudo': 'true' });
     expect(Object.keys(plugin.commands).sort()).toEqual([
       'annotate', 'bootstrap', 'buildout', 'checkout', 'clone', 'cook_resources', 'deploy', 'deploy_etc',
       'deploy_supervisor', 'flip', 'prepare', 'pull', 'push', 'releases', 'restart', 'rollback', 'stage', 'stage_supervisor',
@@ -132,12 +134,12 @@ describe('checkout / clone', () => {
   test('hg clone with a branch, as the buildout user (original: su bu -c "hg clone repo -r br path")', async () => {
     fs.rmdirSync(site);
     const { calls } = await run('checkout', options({ 'buildout-user': 'plone' }), ['http://dev.example.com/myrepo', 'mybranch']);
-    expect(calls).toEqual([`local[as=plone]: hg clone http://dev.example.com/myrepo -r mybranch ${site}`]);
+    expect(calls).toEqual([`local[as=plone]: hg clone -r mybranch -- http://dev.example.com/myrepo ${site}`]);
   });
   test('git by URL shape, with local sudo', async () => {
     fs.rmdirSync(site);
     const { calls } = await run('clone', options({ 'local-sudo': 'yes' }), ['https://github.com/x/y.git', 'main']);
-    expect(calls).toEqual([`local[sudo as=${me}]: git clone --branch main https://github.com/x/y.git ${site}`]);
+    expect(calls).toEqual([`local[sudo as=${me}]: git clone --branch main -- https://github.com/x/y.git ${site}`]);
   });
   test('git and hg by what a local repository is', () => {
     const g = path.join(root, 'g'); fs.mkdirSync(path.join(g, '.git'), { recursive: true });
@@ -156,7 +158,7 @@ describe('checkout / clone', () => {
   test('a path with spaces and quotes is quoted', async () => {
     const odd = path.join(root, "it's a site");
     const { calls } = await run('checkout', options({ path: odd }), ['/repo.git']);
-    expect(calls).toEqual([`local[as=${me}]: git clone /repo.git '${odd.replace(/'/g, "'\\''")}'`]);
+    expect(calls).toEqual([`local[as=${me}]: git clone -- /repo.git '${odd.replace(/'/g, "'\\''")}'`]);
   });
 });
 
@@ -166,7 +168,7 @@ describe('update', () => {
     const { calls } = await run('update', options(), ['stable']);
     expect(calls).toEqual([
       `local[as=${me} cwd=${site}]: hg pull`,
-      `local[as=${me} cwd=${site}]: hg update -C stable`,
+      `local[as=${me} cwd=${site}]: hg update -C -- stable`,
     ]);
   });
   test('git: fetch, force checkout of the branch, hard reset to upstream', async () => {
@@ -174,7 +176,7 @@ describe('update', () => {
     const { calls } = await run('update', options(), ['stable']);
     expect(calls).toEqual([
       `local[as=${me} cwd=${site}]: git fetch --tags origin`,
-      `local[as=${me} cwd=${site}]: git checkout -f stable`,
+      `local[as=${me} cwd=${site}]: git checkout -f stable --`,
       expect.stringMatching(/git reset --hard '@\{upstream\}'/),
     ]);
   });
@@ -199,10 +201,19 @@ describe('bootstrap', () => {
   test('a failing retry fails the command', async () => {
     await expect(run('bootstrap', options(), [], { codes: [[/bootstrap/, 1]] })).rejects.toThrow(/bootstrap.py/);
   });
-  test('no bootstrap-python and no executable: a clear configuration error (the original ran "None bootstrap.py")', async () => {
+  test("no bootstrap-python and no executable: the staging buildout's own Python ([buildout] executable), as the original's README says", async () => {
+    writeBuildout('executable = /opt/site-python/bin/python\n');
+    const { calls } = await run('bootstrap', options({ 'bootstrap-python': '' }));
+    expect(calls).toEqual([`local[as=${me} cwd=${site}]: /opt/site-python/bin/python bootstrap.py --distribute`]);
+    // Not set anywhere: zc.buildout's default, the Python that runs buildout.
+    writeBuildout();
+    const { calls: byDefault } = await run('bootstrap', options({ 'bootstrap-python': '' }));
+    expect(byDefault).toEqual([expect.stringMatching(new RegExp(`^local\\[as=${me} cwd=${site}\\]: /\\S*python3 bootstrap.py --distribute$`))]);
+  });
+  test('no bootstrap-python, no executable and no staging buildout yet: a clear configuration error (the original ran "None bootstrap.py")', async () => {
     const p = run('bootstrap', options({ 'bootstrap-python': '' }));
     await expect(p).rejects.toBeInstanceOf(ConfigError);
-    await expect(run('bootstrap', options({ 'bootstrap-python': '' }))).rejects.toThrow(/set 'bootstrap-python'/);
+    await expect(run('bootstrap', options({ 'bootstrap-python': '' }))).rejects.toThrow(/staging buildout .* does not exist/);
   });
 });
 
@@ -217,9 +228,9 @@ describe('buildout', () => {
     fs.mkdirSync(path.join(site, 'var'));
     const { calls } = await run('buildout', options(), ['instance', '-o', '-v']);
     expect(calls).toEqual([
-      `local[]: chown -R ${me} ${site}/var`,
+      `local[]: chown -R -- ${me} ${site}/var`,
       `local[as=${me} cwd=${site}]: bin/buildout -o -v install instance`,
-      `local[]: chown -R zope ${site}/var`,
+      `local[]: chown -R -- zope ${site}/var`,
     ]);
   });
   test('var goes back to the effective user even when buildout fails', async () => {
@@ -227,9 +238,9 @@ describe('buildout', () => {
     const rec = recordingContext('first-site', options({ 'local-sudo': 'true' }), { codes: [[/bin\/buildout/, 1]] });
     await expect(plugin.commands.buildout.run(rec.ctx)).rejects.toThrow(/bin\/buildout/);
     expect(rec.calls).toEqual([
-      `local[sudo]: chown -R ${me} ${site}/var`,
+      `local[sudo]: chown -R -- ${me} ${site}/var`,
       `local[sudo as=${me} cwd=${site}]: bin/buildout`,
-      `local[sudo]: chown -R zope ${site}/var`,
+      `local[sudo]: chown -R -- zope ${site}/var`,
     ]);
   });
 });
@@ -243,7 +254,7 @@ describe('pull', () => {
       `rsync[pull delete remote-sudo local-sudo]: ${site}/var/filestorage/Data.fs -> ${site}/var/filestorage/Data.fs`,
       `exists: ${site}/var/blobstorage`,
       `rsync[pull delete remote-sudo local-sudo]: ${site}/var/blobstorage -> ${site}/var`,
-      `local[sudo]: chown -R zope ${site}/var`,
+      `local[sudo]: chown -R -- zope ${site}/var`,
     ]);
   });
   test('what production lacks is skipped with a warning, not a crash', async () => {
@@ -253,7 +264,7 @@ describe('pull', () => {
       `exists: ${site}/var/filestorage/Data.fs`,
       `rsync[pull delete]: ${site}/var/filestorage/Data.fs -> ${site}/var/filestorage/Data.fs`,
       `exists: ${site}/var/blobstorage`,
-      `local[]: chown -R zope ${site}/var`,
+      `local[]: chown -R -- zope ${site}/var`,
     ]);
     expect(logLines.join('\n')).toMatch(/warning: .*production has no .*var\/blobstorage/);
   });
@@ -283,9 +294,9 @@ describe('push, deploy_etc and deploy', () => {
     const next = `${site}/.hostout/next`;
     return [
       `${r}[]: lock`,
-      `${r}[]: state after mkdir -p ${site}/var && chown zope ${site} ${site}/var || exit 1`,
+      `${r}[]: state after mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var || exit 1`,
       `rsync[${sync.replace('push', 'push relative delete')} --link-dest=${site}${opts.ownership ? ` ${opts.ownership}` : ''}]: ${trees.map((d) => `${site}/./${d}/`).join(' ')} -> ${next}`,
-      ...(opts.chown ? [`${r}[]: chown -R zope ${next}`] : []),
+      ...(opts.chown ? [`${r}[]: chown -R -- zope ${next}`] : []),
       `local[]: git -c safe.directory='*' -C ${site} rev-parse --short=12 HEAD 2>/dev/null || hg -R ${site} id -i 2>/dev/null || true`,
       `rsync[${sync} ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`,
       `${r}[]: flip`,
@@ -308,6 +319,14 @@ describe('push, deploy_etc and deploy', () => {
     const { calls } = await run('push', options(), [], { stdout: [[/@@hostout:current/, 'root\n']] });
     expect(outline(calls)).toEqual(pushCalls(false, { ownership: '--chown=zope' }));
   });
+  test('push --dry-run --offline (no answer to id -un): plans from the login user, root here, as the real run would', async () => {
+    stagedSite();
+    const { calls } = await run('push', options(), [], { dryRun: true });
+    expect(calls.find((c) => c.includes('--link-dest'))).toMatch(/^rsync\[push relative delete --link-dest=\S+ --chown=zope\]/);
+    expect(calls.join('\n')).not.toMatch(/chown -R/);
+    const asDeploy = await run('push', options({ user: 'deploy' }), [], { dryRun: true });
+    expect(asDeploy.calls.join('\n')).toMatch(/^remote\[\]: chown -R -- zope \S+\/\.hostout\/next$/m);
+  });
   test('push logged in as the effective user: what it writes is already its own, no chown -R pass', async () => {
     stagedSite();
     const { calls } = await run('push', options(), [], { stdout: [[/@@hostout:current/, 'zope\n']] });
@@ -322,13 +341,13 @@ describe('push, deploy_etc and deploy', () => {
     const { calls, logLines } = await run('push', options());
     const o = outline(calls);
     expect(o[2]).toBe(`rsync[push relative delete --link-dest=${site}]: ${['eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}/.hostout/next`);
-    expect(o.slice(5, 7)).toEqual([`rsync[push]: ${bin}/ -> ${bin}`, `remote[]: chown -R zope ${bin}`]);
+    expect(o.slice(5, 7)).toEqual([`rsync[push]: ${bin}/ -> ${bin}`, `remote[]: chown -R -- zope ${bin}`]);
     expect(logLines.join('\n')).toMatch(/elsewhere-bin is not a directory directly inside .*pushed in place, outside releases/);
   });
   test('push with remote-sudo: every remote step through sudo, rsync with sudo rsync', async () => {
     stagedSite();
     const { calls } = await run('push', options({ 'remote-sudo': 'true' }));
-    expect(outline(calls)).toEqual(pushCalls(true));
+    expect(outline(calls)).toEqual(pushCalls(true, { ownership: '--chown=zope' }));
   });
   test('deploy: push, deploy_etc, then every non-empty restart line on production', async () => {
     stagedSite();
@@ -409,13 +428,13 @@ describe('stage', () => {
       `rsync[pull delete]: ${site}/var/filestorage/Data.fs -> ${site}/var/filestorage/Data.fs`,
       `exists: ${site}/var/blobstorage`,
       `rsync[pull delete]: ${site}/var/blobstorage -> ${site}/var`,
-      `local[]: chown -R zope ${site}/var`,
+      `local[]: chown -R -- zope ${site}/var`,
       `local[as=${me} cwd=${site}]: git fetch --tags origin`,
       expect.stringMatching(/git reset --hard/),
       `local[as=${me} cwd=${site}]: /usr/bin/python3 bootstrap.py --distribute`,
-      `local[]: chown -R ${me} ${site}/var`,
+      `local[]: chown -R -- ${me} ${site}/var`,
       `local[as=${me} cwd=${site}]: bin/buildout`,
-      `local[]: chown -R zope ${site}/var`,
+      `local[]: chown -R -- zope ${site}/var`,
     ]);
   });
   test('local-restart runs the restart lines locally, with local sudo', async () => {
@@ -461,6 +480,12 @@ describe('supervisor commands', () => {
       `remote sudo[]: ${site}/bin/instance -O Plone run "$(which resourcecooker.py)"`,
       `remote sudo[]: ${site}/bin/instance1 -O Plone run "$(which resourcecooker.py)"`,
     ]);
+  });
+  test('cook_resources: when both attempts fail it warns and succeeds, as the original (warn_only)', async () => {
+    writeBuildout('buildoutname = Plone\n');
+    const { calls, logLines } = await run('cook_resources', options(), [], { codes: [[/bin\/instance1? -O/, 127]] });
+    expect(calls).toHaveLength(2);
+    expect(logLines.join('\n')).toMatch(/cook_resources: neither bin\/instance nor bin\/instance1 could cook the resources \(exit status 127 and 127\)/);
   });
 });
 

@@ -108,7 +108,11 @@ beforeAll(async () => {
     [hgSite]: { ...common, user: 'root', 'identity-file': key, path: hgStagingPath, restart: 'true' },
     'broken-restart': { ...common, user: 'root', 'identity-file': key, path: stagingPath, restart: 'false' },
     'no-restart': { ...common, user: 'root', 'identity-file': key, path: stagingPath },
-    'no-python': { host: common.host, 'known-hosts-file': knownHosts, user: 'root', 'identity-file': key, path: stagingPath, restart: 'true' },
+    // The pushdeploy README's example: no bootstrap-python, no executable.
+    'no-python': {
+      host: common.host, 'known-hosts-file': knownHosts, user: 'root', 'buildout-user': BUILDOUT.name, 'effective-user': 'zope',
+      'identity-file': key, path: stagingPath, restart: 'true',
+    },
     'not-checked-out': { ...common, user: 'root', 'identity-file': key, path: `/var/buildout/${site}-missing`, restart: 'true' },
   });
   cfg = path.join(work, 'buildout.cfg');
@@ -263,10 +267,12 @@ describe('pushdeploy on real servers', () => {
       expect(r.out).toMatch(/'restart' is empty or missing/);
       expect(snapshotTree(prodSite)).toEqual(before);
     });
-    test('bootstrap without bootstrap-python or executable', () => {
-      const r = hostout(['no-python', 'bootstrap']);
-      expect(r.code).toBe(2);
-      expect(r.out).toMatch(/no Python to run bootstrap.py with/);
+    test("bootstrap without bootstrap-python or executable: the staging buildout's Python, as the README says", () => {
+      fs.rmSync(path.join(stagingPath, 'bin', 'buildout'));
+      const out = ok(['no-python', 'bootstrap']);
+      expect(out).toContain('/usr/bin/python3 bootstrap.py --distribute');
+      expect(fs.existsSync(path.join(stagingPath, 'bin', 'buildout'))).toBe(true);
+      expect(ownerOf(path.join(stagingPath, 'bin', 'buildout'))).toBe(BUILDOUT.name);
     });
     test('update and push before a checkout', () => {
       const u = hostout(['not-checked-out', 'update']);

@@ -178,7 +178,10 @@ describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
       .rsync({ from: `/var/buildout/killed-${relay}/`, to: `${target}/`, direction: 'pull' })
       .catch((e: unknown) => e);
     // Kill it once data flows (rsync's temp file in the target has grown).
-    const grown = () => fs.readdirSync(target).some((n) => fs.statSync(path.join(target, n)).size > 1024 * 1024);
+    // (rsync writes it in the run's temp dir, target/.hostout-rsync-tmp/<run>/.)
+    const sizes = (d: string): number[] =>
+      fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sizes(path.join(d, e.name)) : [fs.statSync(path.join(d, e.name)).size]));
+    const grown = () => sizes(target).some((n) => n > 1024 * 1024);
     let relayPid: number | undefined;
     for (let i = 0; i < 600 && !(relayPid !== undefined && grown()); i++) {
       relayPid ??= ourRelayPid();
@@ -190,6 +193,7 @@ describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
     expect(err).toBeInstanceOf(CommandError);
     expect(err.message).toContain(`/var/buildout/killed-${relay}/`);
     expect(fs.existsSync(path.join(target, 'blob'))).toBe(false);
+    expect(fs.readdirSync(target)).toEqual([]); // and no temp file stays behind
   });
 });
 

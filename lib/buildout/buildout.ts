@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync } from 'fs';
 import { ConfigError } from '../errors';
 import { unannotateSection, type AnnotatedData } from './merge';
-import { Evaluator, type Options } from './substitution';
+import { Evaluator, MacroWorkExceeded, type Options } from './substitution';
 import { BUILDOUT_DEFAULT_NAMES, boolOption, type LoadedData } from './loader';
 import type * as Annotate from './annotate';
 import { PY_WS_CLASS, pathJoin, pyRepr, pySorted, pySplitWs } from './pywhitespace';
@@ -233,6 +233,14 @@ export class LoadedBuildout implements Buildout {
     const done = new Set<string>();
     const problems: ResolveProblem[] = [];
     const problem = (key: string, err: unknown) => {
+      if (err instanceof MacroWorkExceeded) this.fail(err);
+      if (err instanceof RangeError) {
+        // Too deep to evaluate (or too large): say so once and stop. Going on would redo the
+        // same deep evaluation from every later section of the chain: minutes at 100% CPU.
+        const asConfig = toConfigError(err, this.cwd);
+        if (asConfig instanceof ConfigError) throw new ConfigError(`${asConfig.message}, evaluating ${key.includes(':') ? key : `[${key}]`}`);
+        throw err;
+      }
       const asConfig = toConfigError(err, this.cwd);
       if (!(asConfig instanceof ConfigError)) throw err;
       const message = err instanceof BuildoutUserError ? err.message : asConfig.message;

@@ -7,10 +7,11 @@
  */
 // Named imports: `import * as fs` compiles to __importStar, which copies every export of fs
 // into a new object through a getter each (about 1 ms per importing module without TurboFan).
-import { accessSync, constants, existsSync, readFileSync } from 'fs';
+import { accessSync, constants, existsSync } from 'fs';
 import type * as Os from 'os';
 import { ConfigError } from '../errors';
 import { parseConfig } from './parser';
+import { ConfigFileRefused, readConfigFile } from './read-config-file';
 import type * as Download from './download';
 import {
   annotateSection,
@@ -195,7 +196,7 @@ function decodeConfig(bytes: Buffer, label: string): string {
  */
 function configText(content: Buffer | string, path: string, label: string): string {
   if (typeof content !== 'string') return decodeConfig(content, label);
-  return content.includes('\ufffd') ? decodeConfig(readFileSync(path), label) : content;
+  return content.includes('\ufffd') ? decodeConfig(readConfigFile(path), label) : content;
 }
 
 /** `_open(base, filename, seen, dl_options, override, downloaded)` */
@@ -232,9 +233,10 @@ async function openConfig(
   // round trip per file costs more than the read itself.
   const readLocal = async (path: string): Promise<string> => {
     try {
-      return readFileSync(path, 'utf8');
+      return readConfigFile(path).toString('utf8');
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
+      if (!(err instanceof ConfigFileRefused)) throw err;
+      const code = err.code;
       const why =
         code === 'ENOENT'
           ? 'no such file'
@@ -242,7 +244,7 @@ async function openConfig(
             ? 'it is a directory'
             : code === 'ENAMETOOLONG'
               ? 'the path is too long (relative extends such as ../x/y.cfg add up: buildout never normalises them)'
-              : code ?? (err as Error).message;
+              : code ?? err.message;
       const hint = path.includes('${') ? ' (buildout does not substitute ${…} in extends)' : '';
       const shownPath = displayFile(path, ctx.cwd);
       const brief = shownPath.length > 200 ? `${shownPath.slice(0, 80)}…${shownPath.slice(-80)}` : shownPath;

@@ -36,6 +36,12 @@ const VALID_AT = /\$\{[-a-zA-Z0-9 ._]*:[-a-zA-Z0-9 ._]+\}/y;
 const MAX_VALUE_LENGTH = 32 * 1024 * 1024;
 
 /** The state shared by all sections: the merged raw data and the section cache. */
+/** The most sections `<=` expansion may enter in one evaluation (a 20,000-section chain needs 20,000). */
+export const MAX_MACRO_STEPS = 300_000;
+
+/** Expansion went over MAX_MACRO_STEPS: reported once, never per section. */
+export class MacroWorkExceeded extends BuildoutUserError {}
+
 export class Evaluator {
   /** section → option → merged raw value (after the first directory pass). */
   readonly raw: Map<string, Map<string, string>>;
@@ -45,6 +51,13 @@ export class Evaluator {
   readonly parts: string[] = [];
   /** successful `<=` expansions by section name (see Options.doExtendRaw). */
   readonly expanded = new Map<string, Map<string, string>>();
+  /**
+   * Sections entered by `<=` expansion so far, against MAX_MACRO_STEPS. A
+   * failed expansion is not cached (its error depends on the chain that asked),
+   * so a long chain that fails at its end fails again from each of its sections:
+   * quadratic work, stopped by this bound with one error instead of minutes.
+   */
+  macroSteps = 0;
   /** the annotated data, only read to find where an option was written */
   private readonly annotated: AnnotatedData;
 
@@ -66,17 +79,21 @@ export class Evaluator {
   }
 
   /** File and line where `section:option` was written (following macros). */
-  locate(section: string, option: string, visited = new Set<string>()): SourceLocation | undefined {
-    const loc = this.annotated.get(section)?.get(option)?.location;
-    if (loc && loc.line) return loc;
-    if (visited.has(section)) return undefined;
-    visited.add(section);
-    const macros = this.raw.get(section)?.get('<');
-    if (macros === undefined || section === 'buildout') return undefined;
-    const names = macros.split('\n').map((n) => n.trim()).filter((n) => n);
-    for (let i = names.length - 1; i >= 0; i--) {
-      const found = this.locate(names[i], option, visited);
-      if (found) return found;
+  locate(section: string, option: string): SourceLocation | undefined {
+    // Depth-first through the macros, last macro first (the one whose value won), with an
+    // explicit stack: a chain of thousands of `<=` sections needs no call stack.
+    const visited = new Set<string>();
+    const stack = [section];
+    while (stack.length) {
+      const name = stack.pop() as string;
+      const loc = this.annotated.get(name)?.get(option)?.location;
+      if (loc && loc.line) return loc;
+      if (visited.has(name)) continue;
+      visited.add(name);
+      const macros = this.raw.get(name)?.get('<');
+      if (macros === undefined || name === 'buildout') continue;
+      // Pushed first to last, so the last macro is looked at first.
+      for (const n of macros.split('\n')) if (n.trim()) stack.push(n.trim());
     }
     return undefined;
   }
@@ -100,7 +117,7 @@ export class Options {
 
   /** `Options._initialize` (recipes are never loaded: hostout only reads options). */
   initialize(): void {
-    if (this.raw.has('<')) this.raw = this.doExtendRaw(this.name, this.raw, []);
+    if (this.raw.has('<')) this.raw = this.doExtendRaw(this.name, this.raw);
     const withRefs: string[] = [];
     this.raw.forEach((v, k) => {
       if (v.includes('${')) withRefs.push(k);
@@ -117,34 +134,62 @@ export class Options {
     if (this.get('recipe')) this.ev.parts.push(this.name);
   }
 
-  /** `Options._do_extend_raw`: expand `<=` macros on the merged raw data. */
-  private doExtendRaw(name: string, data: Map<string, string>, doing: string[]): Map<string, string> {
-    if (name === 'buildout') return data;
-    const where = () => this.ev.locate(name, '<') ?? this.ev.locate(this.name, '<');
-    if (doing.includes(name)) throw new BuildoutUserError(`Infinite extending loop ${pyRepr(name)}`, where());
-    doing.push(name);
-    try {
+  /**
+   * `Options._do_extend_raw`: expand `<=` macros on the merged raw data.
+   * buildout recurses; this walks the same depth-first order with an explicit
+   * stack, so a chain of 20,000 macros needs no call stack (recursion
+   * overflowed past ~10,000 and, since a failed expansion is not cached, every
+   * following section redid the whole chain). Errors and their order are
+   * buildout's: the first missing section or loop in depth-first order.
+   */
+  private doExtendRaw(root: string, rootData: Map<string, string>): Map<string, string> {
+    interface Frame { name: string; data: Map<string, string>; names: string[]; next: number; result: Map<string, string> }
+    const frames: Frame[] = [];
+    /** The sections being expanded (buildout's `doing` list, as a set). */
+    const doing = new Set<string>();
+    const where = (name: string) => this.ev.locate(name, '<') ?? this.ev.locate(this.name, '<');
+    /** The expansion when it needs no macro work; else a new frame is pushed. */
+    const enter = (name: string, data: Map<string, string>): Map<string, string> | undefined => {
+      if (name === 'buildout') return data;
+      if (doing.has(name)) throw new BuildoutUserError(`Infinite extending loop ${pyRepr(name)}`, where(name));
       const todo = data.get('<');
       if (todo === undefined) return data;
       const known = this.ev.expanded.get(name);
       if (known && data === this.ev.raw.get(name)) return known;
-      const result = new Map<string, string>();
-      for (const line of todo.split('\n')) {
-        const iname = pyStrip(line);
+      if (++this.ev.macroSteps > MAX_MACRO_STEPS) {
+        throw new MacroWorkExceeded(
+          `the <= macros need more than ${MAX_MACRO_STEPS} expansion steps (a chain of thousands of sections that fails at its end, or a loop through them); stopped while expanding [${root}]`,
+          where(root),
+        );
+      }
+      doing.add(name);
+      frames.push({ name, data, names: todo.split('\n'), next: 0, result: new Map() });
+      return undefined;
+    };
+    const first = enter(root, rootData);
+    if (first) return first;
+    for (;;) {
+      const f = frames[frames.length - 1];
+      if (f.next < f.names.length) {
+        const iname = pyStrip(f.names[f.next++]);
         if (!iname) continue;
         const raw = this.ev.raw.get(iname);
-        if (!raw) throw new BuildoutUserError(`No section named ${pyRepr(iname)}`, where());
-        this.doExtendRaw(iname, raw, doing).forEach((v, k) => result.set(k, v));
+        if (!raw) throw new BuildoutUserError(`No section named ${pyRepr(iname)}`, where(f.name));
+        const done = enter(iname, raw);
+        if (done) done.forEach((v, k) => f.result.set(k, v));
+        continue;
       }
-      const merged = updateRawSection(result, data);
+      frames.pop();
+      doing.delete(f.name);
+      const merged = updateRawSection(f.result, f.data);
       merged.delete('<');
       // A successful expansion does not depend on the chain that asked for it
       // (a loop through an outer section would make it fail on its own too),
       // so it is cached: macro chains are then linear, not quadratic.
-      this.ev.expanded.set(name, merged);
-      return merged;
-    } finally {
-      doing.pop();
+      this.ev.expanded.set(f.name, merged);
+      const parent = frames[frames.length - 1];
+      if (!parent) return merged;
+      merged.forEach((v, k) => parent.result.set(k, v));
     }
   }
 

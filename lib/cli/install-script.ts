@@ -1,8 +1,10 @@
 /**
  * `hostout --install-script [DIR]`: write DIR/bin/hostout, a small sh launcher
- * that runs this hostout on DIR/buildout.cfg, so the habit `bin/hostout
- * first-site deploy` keeps working after the Python recipe is gone. It
- * replaces a bin/hostout the Python recipe generated. A later `-c FILE` on the
+ * that runs this hostout on DIR/buildout.cfg (or, when DIR has none, on the
+ * DIR/parts/hostout/hostout.cfg the Python recipe generated, whose path the
+ * recipe's script had baked in), so the habit `bin/hostout first-site deploy`
+ * keeps working after the Python recipe is gone. It replaces a bin/hostout the
+ * Python recipe generated. A later `-c FILE` on the
  * command line overrides the baked-in configuration (the last -c wins).
  */
 import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
@@ -36,8 +38,14 @@ export function installScript(dir: string, config?: string): string {
   if (!existsSync(buildoutDir) || !statSync(buildoutDir).isDirectory()) {
     throw new UsageError(`--install-script: ${buildoutDir} is not a directory`);
   }
-  const cfg = config ? path.resolve(config) : path.join(buildoutDir, 'buildout.cfg');
-  if (!existsSync(cfg)) throw new UsageError(`--install-script: ${cfg} does not exist (give the buildout directory, or -c FILE)`);
+  const generated = path.join(buildoutDir, 'parts', 'hostout', 'hostout.cfg');
+  const plain = path.join(buildoutDir, 'buildout.cfg');
+  const cfg = config ? path.resolve(config) : !existsSync(plain) && existsSync(generated) ? generated : plain;
+  if (!existsSync(cfg)) {
+    throw new UsageError(config
+      ? `--install-script: ${cfg} does not exist`
+      : `--install-script: neither ${plain} nor ${generated} exists (give the buildout directory, or -c FILE)`);
+  }
   const launcher = findLauncher();
   const target = path.join(buildoutDir, 'bin', 'hostout');
   mkdirSync(path.dirname(target), { recursive: true });

@@ -3,13 +3,15 @@
  * of the original when something is missing, then hosts × commands in order.
  * Returns the exit status; throws HostoutError for usage and configuration errors.
  */
+import { inspect } from 'node:util';
 import { loadBuildout } from '../buildout';
 import type { Verbosity } from '../log';
 import { Runtime } from '../hostout/dispatch';
-import { loadHosts } from '../hostout/hosts';
+import { hostCatalog } from '../hostout/hosts';
 import { EXIT } from '../errors';
 import type * as Transport from '../transport';
 import type { HostSettings, HostTransport, HostTransportFactory, TransportFactory, TransportFactoryOptions } from '../transport';
+import { buildoutDirectoryOf } from '../hostout/parts';
 import { splitPositionals, type ScannedArgv } from './grammar';
 import { CMDLINE_USAGE, formatValidCommands, formatValidHosts, unionListing } from './listing';
 import { createProgress, isInteractiveTerminal, type PlannedHost } from './progress';
@@ -36,7 +38,15 @@ export function formatReturnValue(value: unknown): string {
   if (value === true) return 'True';
   if (value === false) return 'False';
   if (typeof value === 'string') return value;
-  if (typeof value === 'object') return JSON.stringify(value);
+  if (typeof value === 'object') {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      // Circular, a BigInt inside, or a toJSON that throws: Node's own rendering,
+      // which marks cycles as [Circular *1], on one line.
+      return inspect(value, { depth: 4, breakLength: Infinity });
+    }
+  }
   return String(value);
 }
 
@@ -82,11 +92,19 @@ function onSignals(transport: LazyTransport, stderr: (line: string) => void): ()
   return () => { for (const [signal, handler] of handlers) process.removeListener(signal, handler); };
 }
 
+/** The host with `settings` written into its options (the same object every time: loading is cached). */
+function applyHostSettings<T extends { options: Record<string, string> }>(host: T, settings: Record<string, string> | undefined): T {
+  if (settings) Object.assign(host.options, settings);
+  return host;
+}
+
 export async function runHosts(req: RunRequest): Promise<number> {
   const { scanned, stderr } = req;
   const bo = await loadBuildout({ config: req.config, cwd: req.cwd, userDefaults: req.userDefaults, assignments: scanned.assignments, env: req.env });
-  const hosts = await loadHosts(bo, { configFile: req.config });
-  for (const h of hosts) Object.assign(h.options, req.hostSettings);
+  // Host names only: a host's plugins load (and its hooks run) once the command line selects it.
+  const catalog = hostCatalog(bo, { configFile: req.config });
+  // Host settings from the command line (--lock-wait, --no-rollback) override each host's own once it is loaded.
+  const hosts: typeof catalog = { names: catalog.names, load: async (name) => applyHostSettings(await catalog.load(name), req.hostSettings) };
   const progress = createProgress({
     verbosity: req.verbosity,
     fancy: !req.dryRun && req.verbosity === 'normal' && isInteractiveTerminal(req.env),
@@ -95,8 +113,10 @@ export async function runHosts(req: RunRequest): Promise<number> {
   });
   const transport = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord: req.stdout });
   try {
-    const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory: bo.directory });
+    const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory: buildoutDirectoryOf(bo, req.config) });
     const hostNames = runtime.hostNames();
+    // The command words depend on the selected hosts' commands: load those hosts first.
+    await runtime.load(splitPositionals(scanned.positional, hostNames, () => new Set()).hosts);
     const commandSet = (names: string[]) => new Set(names.flatMap((h) => runtime.commands(h).map((c) => c.name)));
     const split = splitPositionals(scanned.positional, hostNames, commandSet);
 

@@ -13,9 +13,11 @@
 import { CommandError, HostoutError, UsageError } from '../errors';
 import { maskingLogger, type Logger } from '../log';
 import type { HostTransport, TransportFactory } from '../transport/types';
-import type { HostDefinition } from './hosts';
+import type { HostCatalog, HostDefinition } from './hosts';
 import type { LoadedPlugin } from './plugins';
 import type { CommandContext, HostHandle, HostOptions } from './types';
+
+export type { HostCatalog } from './hosts';
 
 export interface RuntimeOptions {
   transport: TransportFactory;
@@ -39,37 +41,108 @@ interface HostScope {
   transport?: HostTransport;
 }
 
+function isCatalog(hosts: readonly HostDefinition[] | HostCatalog): hosts is HostCatalog {
+  return !Array.isArray(hosts);
+}
+
 export class Runtime {
+  private readonly catalog: HostCatalog;
   private readonly scopes = new Map<string, HostScope>();
+  /** Hosts that could not be loaded, with why: using one throws this. */
+  private readonly broken = new Map<string, Error>();
   private readonly handles: Readonly<Record<string, HostHandle>>;
 
-  constructor(readonly hosts: readonly HostDefinition[], private readonly opts: RuntimeOptions) {
-    const handles: Record<string, HostHandle> = {};
-    for (const def of hosts) {
-      this.scopes.set(def.name, { def, options: Object.freeze({ ...def.options }), log: maskingLogger(opts.log, def.settings?.secrets ?? []) });
-      const scope = this.scopes.get(def.name)!;
-      handles[def.name] = Object.freeze({
-        name: def.name,
-        get options() {
+  /**
+   * `hosts`: loaded host definitions, or a catalog that loads a host when a
+   * run first needs it (the CLI's way: only the selected hosts' plugins run).
+   */
+  constructor(hosts: readonly HostDefinition[] | HostCatalog, private readonly opts: RuntimeOptions) {
+    if (isCatalog(hosts)) {
+      this.catalog = hosts;
+    } else {
+      // Definitions are loaded already: their scopes exist at once (a broken host throws its error when used).
+      for (const def of hosts) {
+        if (def.error) this.broken.set(def.name, def.error);
+        else this.scopes.set(def.name, this.newScope(def));
+      }
+      const byName = new Map(hosts.map((def) => [def.name, def]));
+      this.catalog = {
+        names: hosts.map((def) => def.name),
+        load: async (name) => {
+          const def = byName.get(name)!;
           if (def.error) throw def.error;
-          return scope.options;
+          return def;
         },
-        call: (command: string, ...args: string[]) => this.dispatch(this.scope(def.name), command, args),
-        has: (command: string) => this.has(def.name, command),
+      };
+    }
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this; // for the `options` getter, whose `this` is the handle
+    const handles: Record<string, HostHandle> = {};
+    for (const name of this.catalog.names) {
+      const handle: HostHandle = Object.freeze({
+        name,
+        get options() {
+          return self.loaded(name, 'options').options;
+        },
+        load: async () => {
+          await this.load([name]);
+          return handle;
+        },
+        call: async (command: string, ...args: string[]) => {
+          await this.load([name]);
+          return this.dispatch(this.scope(name), command, args);
+        },
+        has: (command: string) => {
+          this.loaded(name, 'has()');
+          return this.has(name, command);
+        },
       });
+      handles[name] = handle;
     }
     this.handles = Object.freeze(handles);
   }
 
+  private newScope(def: HostDefinition): HostScope {
+    return { def, options: Object.freeze({ ...def.options }), log: maskingLogger(this.opts.log, def.settings?.secrets ?? []) };
+  }
+
   hostNames(): string[] {
-    return this.hosts.map((h) => h.name);
+    return [...this.catalog.names];
+  }
+
+  /** Load these hosts (their plugins and hooks), once each. Throws the first host's ConfigError. */
+  async load(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      if (this.scopes.has(name)) continue;
+      if (!this.catalog.names.includes(name)) this.scope(name); // throws the 'not a host' UsageError
+      let def: HostDefinition;
+      try {
+        def = await this.catalog.load(name);
+      } catch (err) {
+        this.broken.set(name, err as Error);
+        throw err;
+      }
+      if (!this.scopes.has(name)) this.scopes.set(name, this.newScope(def));
+    }
+  }
+
+  private loaded(name: string, what: string): HostScope {
+    const s = this.scopes.get(name);
+    if (!s && this.broken.has(name)) throw this.broken.get(name);
+    if (!s) throw new UsageError(`ctx.hosts['${name}'].${what}: host '${name}' is not loaded yet; \`await ctx.hosts['${name}'].load()\` first`);
+    return s;
   }
 
   private scope(name: string): HostScope {
     const s = this.scopes.get(name);
-    if (!s) throw new UsageError(`'${name}' is not a host; valid hosts are: ${this.hostNames().sort().join(' ')}`);
-    if (s.def.error) throw s.def.error;
-    return s;
+    if (s) return s;
+    const broken = this.broken.get(name);
+    if (broken) throw broken;
+    if (!this.catalog.names.includes(name)) {
+      throw new UsageError(`'${name}' is not a host; valid hosts are: ${this.hostNames().sort().join(' ')}`);
+    }
+    // Only a host that failed to load has no scope by now: load() rethrows its error.
+    throw new Error(`internal: host '${name}' used before Runtime.load()`);
   }
 
   has(hostName: string, command: string): boolean {
@@ -87,8 +160,9 @@ export class Runtime {
     return [...table.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Run a command on a host, as from the command line. */
-  run(hostName: string, command: string, args: string[] = []): Promise<unknown> {
+  /** Run a command on a host, as from the command line (the host is loaded first if needed). */
+  async run(hostName: string, command: string, args: string[] = []): Promise<unknown> {
+    await this.load([hostName]);
     return this.dispatch(this.scope(hostName), command, args);
   }
 
@@ -137,7 +211,7 @@ export class Runtime {
   private async runLink(scope: HostScope, command: string, chain: LoadedPlugin[], index: number, args: string[]): Promise<unknown> {
     const set = chain[index];
     if (!set) return undefined;
-    this.opts.log.info(`Hostout: Running command '${command}' from '${set.id}'`);
+    this.opts.log.info(`Hostout: Running command '${command}' from '${set.plugin.name}'`);
     const ctx = this.context(scope, command, chain, index);
     return this.guard(scope, command, set, () => set.plugin.commands[command].run(ctx, ...args));
   }

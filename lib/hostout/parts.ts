@@ -30,6 +30,20 @@ export function isGeneratedHostoutConfig(bo: BuildoutView, configFile?: string):
   return !(main.parts ?? '').trim() && 'location' in main;
 }
 
+/**
+ * The buildout directory of a configuration. For a generated hostout.cfg it is
+ * the recipe's `[buildout] location` (the file itself lives in parts/hostout/);
+ * develop paths, cfg names, `versionsfile` and the local path in pre/post
+ * commands are relative to it.
+ */
+export function buildoutDirectoryOf(bo: BuildoutView, configFile?: string): string {
+  if (isGeneratedHostoutConfig(bo, configFile) && bo.hasSection('buildout')) {
+    const location = (bo.section('buildout').location ?? '').trim();
+    if (location) return path.resolve(bo.directory, location);
+  }
+  return bo.directory;
+}
+
 /** The host (part) names, in `parts` order (file order for a generated hostout.cfg). */
 export function findHostParts(bo: BuildoutView, configFile?: string): string[] {
   if (isGeneratedHostoutConfig(bo, configFile)) {

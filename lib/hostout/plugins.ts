@@ -3,16 +3,21 @@
  * (`fabfiles = a.js b.ts`). Search order for a plugin name:
  *   1. shipped with hostout (plugins/): `collective.hostout` (the built-ins) and `hostout.pushdeploy`;
  *   2. an npm package of exactly that name, resolved from the buildout directory
- *      (npm names may contain dots: `hostout.supervisor` stays `hostout.supervisor`);
+ *      (npm names may contain dots: `hostout.supervisor` stays `hostout.supervisor`),
+ *      else from where hostout itself is installed (a global `npm install -g hostout
+ *      hostout.x` puts them side by side);
  *   3. a path relative to the buildout directory.
  * CommonJS (`module.exports`) and ESM (`export default`) plugins both work.
+ *
+ * Also here: the lifecycle hooks a host's plugins run when the host is loaded
+ * (`defaults`, then `resolve`), each failure named by plugin and host.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigError } from '../errors';
-import type { Plugin } from './types';
+import { ConfigError, HostoutError } from '../errors';
+import type { ConnectionOverrides, HostOptions, Plugin, PluginInfo } from './types';
 
 /** The name of the built-in command set (the original's core fabfile). */
 export const BUILTIN_PLUGIN = 'collective.hostout';
@@ -24,18 +29,48 @@ export const BUILTIN_PLUGIN = 'collective.hostout';
 const SHIPPED: Readonly<Record<string, string>> = {
   'collective.hostout': '../../plugins/builtin',
   'hostout.pushdeploy': '../../plugins/pushdeploy',
+  'hostout.supervisor': '../../plugins/supervisor',
+  'hostout.plone': '../../plugins/plone',
+  'hostout.overridedeploy': '../../plugins/overridedeploy',
 };
+
+/** The names of the plugins shipped with hostout (docs/plugins.md lists them). */
+export const SHIPPED_PLUGINS: readonly string[] = Object.keys(SHIPPED);
+
+/** hostout's own package directory (the one with package.json): dist/lib/hostout or lib/hostout, two levels down. */
+const PACKAGE_ROOT = path.resolve(__dirname, path.basename(path.resolve(__dirname, '../..')) === 'dist' ? '../../..' : '../..');
+
+/**
+ * A plugin's `require('hostout')` / `require('hostout/testing')` get the hostout
+ * that is running, wherever the plugin is installed: one copy of the error
+ * classes (so a plugin's UsageError exits 2, not 1 as a foreign error would)
+ * and no 'Cannot find module' when hostout is global and the plugin local.
+ * Installed once, on the first plugin load outside jest (jest maps these
+ * names itself, see jest.config.js).
+ */
+let hostoutRequestsRedirected = false;
+function redirectHostoutRequests(): void {
+  if (hostoutRequestsRedirected || process.env.JEST_WORKER_ID) return;
+  hostoutRequestsRedirected = true;
+  const own: Record<string, string> = {
+    hostout: path.join(__dirname, '..', 'index.js'),
+    'hostout/testing': path.join(__dirname, '..', 'testing.js'),
+  };
+  const M = Module as unknown as { _resolveFilename(request: string, ...rest: unknown[]): string };
+  const original = M._resolveFilename;
+  M._resolveFilename = function (request: string, ...rest: unknown[]): string {
+    return Object.prototype.hasOwnProperty.call(own, request) ? own[request] : original.call(this, request, ...rest);
+  };
+}
 
 /** A plugin ready for dispatch, with where it came from (shown in `Running command … from …`). */
 export interface LoadedPlugin {
-  /** The id shown in messages: the name in `extends`, or the fabfile path as written. */
+  /** The name in `extends`, or the fabfile path as written (in load errors). `plugin.name` is shown when commands run. */
   id: string;
   /** The resolved module file. */
   file: string;
   plugin: Plugin;
 }
-
-const loaded = new Map<string, Promise<Plugin>>();
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
@@ -57,7 +92,7 @@ export function toPlugin(exported: unknown, fallbackName: string): Plugin {
       throw new Error(`command '${name}' has a description that is not a string`);
     }
   }
-  for (const hook of ['defaults', 'init'] as const) {
+  for (const hook of ['defaults', 'resolve', 'init'] as const) {
     if (candidate[hook] !== undefined && typeof candidate[hook] !== 'function') throw new Error(`'${hook}' is not a function`);
   }
   const name = typeof candidate.name === 'string' && candidate.name ? candidate.name : fallbackName;
@@ -112,18 +147,19 @@ function tryResolve(request: string, paths?: string[]): string | undefined {
 export function resolvePluginFile(name: string, buildoutDirectory: string): string | undefined {
   const shipped = SHIPPED[name];
   if (shipped) return tryResolve(path.resolve(__dirname, shipped));
-  const pkg = /^(@[^/\s]+\/)?[^./\s][^/\s]*$/.test(name) ? tryResolve(name, [buildoutDirectory]) : undefined;
+  const pkg = /^(@[^/\s]+\/)?[^./\s][^/\s]*$/.test(name) ? tryResolve(name, [buildoutDirectory, PACKAGE_ROOT]) : undefined;
   if (pkg) return pkg;
   return tryResolve(path.resolve(buildoutDirectory, name));
 }
 
+/**
+ * No cache of our own: Node's module cache (require and import alike) already
+ * loads a file once per process, and checking its export is cheap, so no
+ * state outlives a run that tests would have to clear.
+ */
 async function loadFile(file: string, fallbackName: string): Promise<Plugin> {
-  let p = loaded.get(file);
-  if (!p) {
-    p = importFile(file).then((exported) => toPlugin(exported, fallbackName));
-    loaded.set(file, p);
-  }
-  return p;
+  redirectHostoutRequests();
+  return toPlugin(await importFile(file), fallbackName);
 }
 
 /** One line saying why; for a syntax error, Node puts `file:line` first in the stack, which is what people need. */
@@ -151,9 +187,33 @@ export async function loadPlugin(name: string, buildoutDirectory: string, partNa
   }
 }
 
+/** The public top-level functions of a Python fabfile: the commands it defined for collective.hostout. */
+export function pythonFabfileCommands(source: string): string[] {
+  const names = [...source.matchAll(/^(?:async\s+)?def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(/gm)].map((m) => m[1]);
+  return [...new Set(names.filter((n) => !n.startsWith('_')))];
+}
+
+/** Where the plugin guide is in this installation (docs/ ships with the package). */
+function pluginGuide(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'docs', 'plugins.md');
+    if (existsSync(candidate)) return candidate;
+  }
+  return 'docs/plugins.md';
+}
+
 /** Load one entry of a part's `fabfiles` (a path relative to the buildout directory). */
 export async function loadFabfile(entry: string, buildoutDirectory: string, partName: string): Promise<LoadedPlugin> {
   const file = path.resolve(buildoutDirectory, entry);
+  if (/\.py$/.test(file) && existsSync(file)) {
+    const defined = pythonFabfileCommands(readFileSync(file, 'utf8'));
+    throw new ConfigError(
+      `fabfiles = ${entry}: ${file} is a Python (Fabric) fabfile; hostout runs JavaScript/TypeScript command modules and cannot run Python fabfiles. ` +
+        (defined.length ? `It would have defined the commands: ${defined.join(', ')}. ` : 'It defines no public top-level function. ') +
+        `Port them to a .js or .ts module (the same names keep working on the command line) and name that in fabfiles; see ${pluginGuide()}`,
+      { host: partName, option: 'fabfiles' },
+    );
+  }
   const resolved = tryResolve(file);
   if (!resolved) throw new ConfigError(`fabfiles = ${entry}: no such file (${file})`, { host: partName, option: 'fabfiles' });
   try {
@@ -161,4 +221,65 @@ export async function loadFabfile(entry: string, buildoutDirectory: string, part
   } catch (err) {
     throw new ConfigError(`fabfile '${entry}' (${resolved}) could not be loaded: ${describe(err)}`, { host: partName, option: 'fabfiles', cause: err });
   }
+}
+
+function hookFailed(hook: string, id: string, host: string, err: unknown): ConfigError {
+  // Our own errors carry their reason already; anything else is the plugin's exception, said in one line.
+  const why = err instanceof HostoutError ? err.reason : describe(err);
+  return new ConfigError(`plugin '${id}' failed in ${hook}(): ${why}`, { host, cause: err });
+}
+
+/**
+ * Each plugin's `defaults(options, info)` in order, awaited; a plugin may
+ * mutate the options or return new ones. The result is a fresh object.
+ */
+export async function runDefaultsHooks(sets: readonly LoadedPlugin[], options: HostOptions, info: PluginInfo): Promise<HostOptions> {
+  let current: HostOptions = { ...options };
+  for (const { id, plugin } of sets) {
+    if (!plugin.defaults) continue;
+    let returned: unknown;
+    try {
+      returned = await plugin.defaults(current, info);
+    } catch (err) {
+      throw hookFailed('defaults', id, info.part, err);
+    }
+    if (returned === undefined || returned === null) continue;
+    if (typeof returned !== 'object') throw hookFailed('defaults', id, info.part, new Error(`it returned ${typeof returned}, not an options object`));
+    current = { ...(returned as HostOptions) };
+  }
+  return current;
+}
+
+const CONNECTION_KEYS: ReadonlySet<string> = new Set(['host', 'port', 'user', 'identity-file']);
+
+/**
+ * Each plugin's `resolve(options, info)` in order, awaited: where and as whom
+ * to connect. Only the connection keys may be returned; each must be a
+ * non-empty string (a port may be a number).
+ */
+export async function runResolveHooks(sets: readonly LoadedPlugin[], options: HostOptions, info: PluginInfo): Promise<HostOptions> {
+  const current: HostOptions = { ...options };
+  for (const { id, plugin } of sets) {
+    if (!plugin.resolve) continue;
+    let returned: ConnectionOverrides | void;
+    try {
+      returned = await plugin.resolve(Object.freeze({ ...current }), info);
+    } catch (err) {
+      throw hookFailed('resolve', id, info.part, err);
+    }
+    if (returned === undefined || returned === null) continue;
+    if (typeof returned !== 'object') throw hookFailed('resolve', id, info.part, new Error(`it returned ${typeof returned}, not { host, port, user, identity-file }`));
+    for (const [key, value] of Object.entries(returned)) {
+      if (value === undefined) continue;
+      if (!CONNECTION_KEYS.has(key)) {
+        throw hookFailed('resolve', id, info.part, new Error(`it returned '${key}'; only host, port, user and identity-file can be resolved`));
+      }
+      const text = typeof value === 'number' && key === 'port' && Number.isInteger(value) ? String(value) : value;
+      if (typeof text !== 'string' || !text.trim() || /[\s\0]/.test(text.trim())) {
+        throw hookFailed('resolve', id, info.part, new Error(`it returned an invalid ${key}: ${JSON.stringify(value)}`));
+      }
+      current[key] = text.trim();
+    }
+  }
+  return current;
 }

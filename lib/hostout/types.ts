@@ -16,16 +16,47 @@ export interface CommandSpec {
   run(ctx: CommandContext, ...args: string[]): unknown;
 }
 
+/** What the `defaults` and `resolve` hooks are told about the host they run for. */
+export interface PluginInfo {
+  /** The hostout part (host) name. */
+  readonly part: string;
+  /** The buildout directory (absolute): resolve relative paths against it, not the current directory. */
+  readonly buildoutDirectory: string;
+}
+
+/**
+ * What a `resolve` hook may set: where and as whom to connect. Values go
+ * through hostout's usual derivations afterwards (`host = name:port` gives the
+ * port, `buildout-user` and `effective-user` follow `user` unless set, `~` in
+ * `identity-file` is expanded).
+ */
+export interface ConnectionOverrides {
+  host?: string;
+  port?: string | number;
+  user?: string;
+  'identity-file'?: string;
+}
+
 /** What a module named in a part's `extends` (or in `fabfiles`) exports. */
 export interface Plugin {
+  /** Shown in `Hostout: Running command 'x' from '<name>'`. Default: the name in `extends` (or the fabfile path). */
   name: string;
   commands: Record<string, CommandSpec>;
   /**
-   * Recipe-time hook: may fill or normalise options of every host that uses
-   * the plugin, before the runtime's own defaults. Mutate `options` or return a
-   * new object.
+   * Recipe-time hook, for each selected host that uses the plugin, in
+   * `extends` order, before hostout's own defaults: fill or normalise options
+   * (the Python plugins' buildout recipes did this). Mutate `options` or
+   * return a new object; may be async (it is awaited). A throw stops the run
+   * with exit 2, naming the plugin and the host.
    */
-  defaults?(options: HostOptions): void | HostOptions;
+  defaults?(options: HostOptions, info: PluginInfo): void | HostOptions | Promise<void | HostOptions>;
+  /**
+   * Connection hook, for each selected host that uses the plugin, after all
+   * `defaults` and the recipe's defaults and before anything connects: find
+   * the host (a cloud API, an inventory file…) and return where to connect.
+   * May be async. A throw stops the run with exit 2, naming the plugin and the host.
+   */
+  resolve?(options: Readonly<HostOptions>, info: PluginInfo): void | ConnectionOverrides | Promise<void | ConnectionOverrides>;
   /**
    * The original's `initcommand`: called before every dispatch of a command on a
    * host (nested `ctx.call`s included, `ctx.next` hops not), for every plugin of
@@ -34,10 +65,16 @@ export interface Plugin {
   init?(command: string, ctx: CommandContext): void | Promise<void>;
 }
 
-/** Another host of the same run: its options, and its commands run in its own scope. */
+/**
+ * Another host of the same run. Hosts are loaded (plugins, defaults, resolve)
+ * only when a run needs them: `call` loads the host itself; read `options` or
+ * `has` after `await handle.load()` (they throw for a host not loaded yet).
+ */
 export interface HostHandle {
   readonly name: string;
   readonly options: Readonly<HostOptions>;
+  /** Load the host if needed; resolves to this handle, ready for `options` and `has`. */
+  load(): Promise<HostHandle>;
   call(command: string, ...args: string[]): Promise<unknown>;
   /** Whether that host has a command of this name. */
   has(command: string): boolean;

@@ -5,6 +5,7 @@
  * (secret.ts), so a secret reaches `actual` only.
  */
 import { ConfigError, UsageError } from '../errors';
+import { validateUser } from '../hostout/validate';
 import type { HostSettings, RsyncCompress } from './host-settings';
 import { shellJoin, shellQuote } from './quote';
 import { isLine, joinLines, quoteLine, quoteValue, toLine, type CommandText, type Line, type Secret } from './secret';
@@ -64,10 +65,11 @@ export function sudoLine(line: Line, opts: { user?: string; shell: string }): Li
 /**
  * For rsync's `--rsync-path="sudo rsync"`: the remote command rsync asks for,
  * made to answer sudo's prompt like remote.sudo (rsync's argv passed on as "$@").
+ * `run` is what sudo runs: rsync's words, or them under rsync's temp-file wrapper.
  */
-export function sudoRsyncLine(command: string): Line | undefined {
+export function sudoRsyncLine(command: string, run = command.slice('sudo '.length)): Line | undefined {
   if (!command.startsWith('sudo rsync ')) return undefined;
-  const actual = sudoWrap(toLine('exec "$@"'), { shell: '/bin/sh -c', after: `hostout-rsync ${command.slice('sudo '.length)}` });
+  const actual = sudoWrap(toLine('exec "$@"'), { shell: '/bin/sh -c', after: `hostout-rsync ${run}` });
   return { actual, shown: command, secrets: [] };
 }
 
@@ -92,6 +94,8 @@ export function localCommand(
   command: CommandText, opts: { as?: string; sudo?: boolean } & Placement, currentUser: string, isRoot: boolean,
 ): LocalCommand {
   const other = opts.as && opts.as !== currentUser ? opts.as : undefined;
+  // su and sudo -u read a name starting with '-' (or sudo's '#uid') as something else.
+  if (other !== undefined) validateUser(other, { option: 'as' });
   if (!other && !opts.sudo) {
     // cwd and env go to spawn itself; shown as `cd … && export …` so records read like the remote ones.
     const line = toLine(command);
@@ -141,4 +145,17 @@ export function rsyncArgv(opts: RsyncOptions, target: RsyncTarget, rsh: string, 
   else if (sources.length === 1) argv.push(remote(sources[0]), opts.to);
   else throw new UsageError('rsync pulls one source at a time');
   return opts.localSudo ? ['sudo', '--', ...argv] : argv;
+}
+
+/**
+ * A preview of a push to a host that has no destination yet (rsync would
+ * stop there: its target's parent is missing): the same selection, itemized
+ * against an empty local directory, which tells what the push would create.
+ */
+export function rsyncIntoEmptyArgv(opts: RsyncOptions, emptyDir: string): string[] {
+  const sources = typeof opts.from === 'string' ? [opts.from] : [...opts.from];
+  return [
+    'rsync', '--dry-run', '--itemize-changes', ...(opts.exclude ?? []).map((e) => `--exclude=${e}`), '-pthlr',
+    ...(opts.relative ? ['-R'] : []), ...(opts.extra ?? []), ...sources, `${emptyDir}/`,
+  ];
 }

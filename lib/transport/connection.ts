@@ -5,13 +5,13 @@
  * (identity files, agent, password), ProxyJump chains, and turns ssh2's
  * errors into messages a person can act on.
  */
-import * as fs from 'node:fs';
 import { NodeSSH, type Config as NodeSshConfig } from 'node-ssh';
-import type { AuthenticationType, Client, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
+import type { AuthenticationType, Client, ConnectConfig, ParsedKey, ServerHostKeyAlgorithm } from 'ssh2';
 import type { Duplex } from 'node:stream';
 import { TransportError } from '../errors';
 import type { Logger } from '../log';
 import { resolveHostSettings, type HostSettings, type Identity } from './host-settings';
+import { loadIdentityKeys, lockedKeysAdvice, type AskPassphrase } from './identity-keys';
 import { decideHostKey, knownKeyTypes } from './known-hosts';
 import type { SshEnvironment } from './ssh-config';
 
@@ -34,27 +34,52 @@ function hostKeyAlgorithmOrder(known: string[]): string[] {
 }
 
 type AuthMethod =
-  | { type: 'publickey'; username: string; key: Buffer }
+  | { type: 'publickey'; username: string; key: Buffer | ParsedKey }
   | { type: 'agent'; username: string; agent: string }
   | { type: 'password'; username: string; password: string };
 
-function authMethods(identity: Identity, agentSocket: string | undefined, log: Logger): AuthMethod[] {
-  const methods: AuthMethod[] = [];
-  for (const keyFile of identity.keyFiles) {
-    try {
-      methods.push({ type: 'publickey', username: identity.user, key: fs.readFileSync(keyFile) });
-    } catch (e) {
-      log.debug(`cannot read identity file ${keyFile}: ${(e as Error).message}`);
-    }
-  }
-  if (identity.useAgent && agentSocket) methods.push({ type: 'agent', username: identity.user, agent: agentSocket });
+/** OpenSSH's order: identity files (decrypted when they need it, identity-keys.ts), the agent, the password. */
+async function authMethods(
+  settings: HostSettings,
+  identity: Identity,
+  deps: ConnectionDeps,
+  typed: Map<string, Promise<string>>,
+): Promise<{ methods: AuthMethod[]; lockedKeys: string[] }> {
+  const agentSocket = identity.useAgent ? settings.agentSocket : undefined;
+  const { keys, lockedKeys } = await loadIdentityKeys({
+    hostName: settings.name,
+    target: `${identity.user}@${settings.hostname}:${settings.port}`,
+    files: identity.keyFiles,
+    passphrase: identity.passphrase,
+    agentSocket,
+    ask: deps.askPassphrase,
+    typed,
+    log: deps.log,
+  });
+  const methods: AuthMethod[] = keys.map((k) => ({ type: 'publickey', username: identity.user, key: k.decrypted ?? k.data }));
+  if (agentSocket) methods.push({ type: 'agent', username: identity.user, agent: agentSocket });
   if (identity.password !== undefined) methods.push({ type: 'password', username: identity.user, password: identity.password });
-  return methods;
+  return { methods, lockedKeys };
 }
+
+/**
+ * Keepalives: a connection that stops answering (a crashed or frozen host, a
+ * pulled cable, a firewall dropping the flow) is given up
+ * (KEEPALIVE_COUNT_MAX + 1) * KEEPALIVE_INTERVAL_MS = 20 s after its last
+ * answer, so 15 to 20 s after it went silent. It was 15 s x 4 (~75 s); 20 s
+ * still leaves room for an answer queued behind a full TCP send buffer on a
+ * slow link (a few MB at 256 KB/s), which a tighter bound would not.
+ */
+export const KEEPALIVE_INTERVAL_MS = 5000;
+export const KEEPALIVE_COUNT_MAX = 3;
+/** (KEEPALIVE_COUNT_MAX + 1) * KEEPALIVE_INTERVAL_MS, in seconds, as messages and docs say it. */
+export const SILENT_CONNECTION_LIMIT_S = ((KEEPALIVE_COUNT_MAX + 1) * KEEPALIVE_INTERVAL_MS) / 1000;
 
 export interface ConnectionDeps {
   log: Logger;
   sshEnv: SshEnvironment;
+  /** Ask for an encrypted identity file's passphrase on the terminal (not echoed); unset without one. */
+  askPassphrase?: AskPassphrase;
 }
 
 /** One authenticated ssh connection. `client()` connects on first use. */
@@ -62,6 +87,8 @@ export class SshConnection {
   private connecting?: Promise<Client>;
   private ssh?: NodeSSH;
   private closedByUs = false;
+  /** Encrypted identity files skipped for want of a passphrase (named when authentication fails). */
+  private lockedKeys: string[] = [];
   /** Set when the connection went away without us closing it. */
   dropped = false;
   private readonly dropListeners = new Set<(err: TransportError) => void>();
@@ -105,7 +132,11 @@ export class SshConnection {
     if (settings.proxyJump.length > 0) sock = await this.pool.jumpStream(settings);
 
     let hostKeyRefusal: string | undefined;
-    const methods = authMethods(identity, settings.agentSocket, log);
+    const { methods, lockedKeys } = await authMethods(settings, identity, deps, this.pool.typedPassphrases);
+    this.lockedKeys = lockedKeys;
+    if (methods.length === 0 && lockedKeys.length > 0) {
+      throw new TransportError(`cannot log in to ${this.label}: ${lockedKeysAdvice(lockedKeys)}`, { host: settings.name, target: this.label, kind: 'auth' });
+    }
     if (methods.length === 0) {
       throw new TransportError(
         `cannot log in to ${this.label}: no identity file, ssh-agent or password to authenticate with ` +
@@ -121,8 +152,8 @@ export class SshConnection {
       sock,
       authHandler: methods as unknown as AuthenticationType[],
       readyTimeout: settings.connectTimeoutMs,
-      keepaliveInterval: 15000,
-      keepaliveCountMax: 4,
+      keepaliveInterval: KEEPALIVE_INTERVAL_MS,
+      keepaliveCountMax: KEEPALIVE_COUNT_MAX,
       algorithms: { serverHostKey: hostKeyAlgorithmOrder(known) as ServerHostKeyAlgorithm[] },
       hostVerifier: (key: Buffer) => {
         const decision = decideHostKey(settings.hostKeyPolicy, settings.knownHostsFiles, settings.globalKnownHostsFiles, settings.hostname, settings.port, key);
@@ -142,11 +173,17 @@ export class SshConnection {
     this.ssh = ssh;
     const client = ssh.connection as Client;
     // node-ssh drops its own 'error' listener once connected: without ours a dropped connection would crash the process.
-    client.on('error', (err: Error) => log.debug(`[${settings.name}] ssh connection error: ${err.message}`));
+    let silent = false;
+    client.on('error', (err: Error & { level?: string }) => {
+      // ssh2 says 'Keepalive timeout' (level client-timeout) and then closes the socket.
+      if (err.level === 'client-timeout' && /keepalive/i.test(err.message)) silent = true;
+      log.debug(`[${settings.name}] ssh connection error: ${err.message}`);
+    });
     client.on('close', () => {
       if (this.closedByUs) return;
       this.dropped = true;
-      const err = new TransportError(`the ssh connection to ${this.label} was lost`, { host: settings.name, target: this.label, kind: 'lost' });
+      const how = silent ? `went silent (no answer to ${KEEPALIVE_COUNT_MAX} keepalives in ${SILENT_CONNECTION_LIMIT_S} s)` : 'was lost';
+      const err = new TransportError(`the ssh connection to ${this.label} ${how}`, { host: settings.name, target: this.label, kind: 'lost' });
       for (const l of this.dropListeners) l(err);
     });
     return client;
@@ -166,11 +203,12 @@ export class SshConnection {
     }
     if (e.level === 'client-authentication') {
       const tried = [
-        ...this.identity.keyFiles.map((k) => `key ${k}`),
+        ...this.identity.keyFiles.filter((k) => !this.lockedKeys.includes(k)).map((k) => `key ${k}`),
         ...(this.identity.useAgent && settings.agentSocket ? ['ssh-agent'] : []),
         ...(this.identity.password !== undefined ? ['password'] : []),
       ].join(', ');
-      return new TransportError(`authentication failed for ${this.identity.user}@${where} (tried ${tried})`, { ...fields, kind: 'auth' });
+      const locked = this.lockedKeys.length ? `; ${lockedKeysAdvice(this.lockedKeys)}` : '';
+      return new TransportError(`authentication failed for ${this.identity.user}@${where} (tried ${tried || 'nothing usable'})${locked}`, { ...fields, kind: 'auth' });
     }
     if (e.code === 'ECONNRESET' || /No response from server/.test(e.message)) {
       return new TransportError(`${where} closed the connection during the ssh handshake (${e.message})`, { ...fields, kind: 'unreachable' });
@@ -190,6 +228,8 @@ export class SshConnection {
 /** Every connection of a run, keyed by target and identity, so each is opened once. */
 export class ConnectionPool {
   private readonly connections = new Map<string, SshConnection>();
+  /** Identity-file passphrases typed this run, per file (identity-keys.ts). */
+  readonly typedPassphrases = new Map<string, Promise<string>>();
 
   constructor(private readonly deps: ConnectionDeps) {}
 

@@ -5,19 +5,19 @@
  * recorder. Signals are the CLI's business: its one handler calls
  * `closeAll()`, and running commands then fail.
  */
-import * as tmp from 'tmp';
 import { createPlainLogger, type Logger } from '../log';
 import type { Backend } from './backends/backend';
 import { runLocal } from './backends/local';
 import { Recorder, type RecorderOptions } from './backends/recorder';
 import { SshBackend } from './backends/ssh';
 import { ConnectionPool } from './connection';
+import { createPrivateDir, type PrivateDir } from './private-dir';
 import { HostFront, type RunMode } from './front';
 import { resolveHostSettings, type HostSettings } from './host-settings';
 import { runRsync } from './rsync';
 import type { RsyncRelay } from './rsync-tunnel';
 import { hermeticSshEnvironment, type SshEnvironment } from './ssh-config';
-import { SudoPasswords } from './sudo-password';
+import { promptHidden, SudoPasswords } from './sudo-password';
 import type { HostTransport, TransportFactory } from './types';
 
 export interface FactoryOptions {
@@ -40,7 +40,9 @@ export class HostTransportFactory implements TransportFactory {
   private readonly sudoPasswords: SudoPasswords;
   private readonly backend: Backend;
   private readonly recorder?: Recorder;
-  private privateDir?: tmp.DirResult;
+  private privateDir?: PrivateDir;
+  /** Stops for the local rsyncs now running (rsync.ts). */
+  private readonly runningRsyncs = new Set<() => Promise<void>>();
 
   constructor(protected readonly opts: FactoryOptions) {
     this.sudoPasswords = new SudoPasswords(opts.interactive, opts.prompt);
@@ -54,15 +56,21 @@ export class HostTransportFactory implements TransportFactory {
   }
 
   private realBackend(): Backend {
-    const ssh = new SshBackend(new ConnectionPool({ log: this.opts.log, sshEnv: this.opts.sshEnv }));
-    const rsyncDeps = { ssh, log: this.opts.log, privateDir: () => this.dir(), relay: this.opts.rsyncRelay };
+    const askPassphrase = this.opts.interactive ? (this.opts.prompt ?? promptHidden) : undefined;
+    const ssh = new SshBackend(new ConnectionPool({ log: this.opts.log, sshEnv: this.opts.sshEnv, askPassphrase }));
+    const running = this.runningRsyncs;
+    const rsyncDeps = { ssh, log: this.opts.log, privateDir: () => this.dir(), relay: this.opts.rsyncRelay, running };
     return {
       exec: (call) => ssh.exec(call),
       put: (call) => ssh.put(call),
       get: (call) => ssh.get(call),
       local: runLocal,
       rsync: (call) => runRsync(call, rsyncDeps),
-      close: () => ssh.close(),
+      // Local rsyncs first (they would outlive us: SIGTERM, then SIGKILL), then the connections.
+      close: async () => {
+        await Promise.allSettled([...running].map((stop) => stop()));
+        await ssh.close();
+      },
     };
   }
 
@@ -89,13 +97,14 @@ export class HostTransportFactory implements TransportFactory {
   async closeAll(): Promise<void> {
     await this.backend.close();
     this.hosts.clear();
-    this.privateDir?.removeCallback();
+    this.privateDir?.remove();
     this.privateDir = undefined;
   }
 
   private dir(): string {
     // Private (0700) and removed at the end: it holds the rsync tunnel's sockets.
-    this.privateDir ??= tmp.dirSync({ prefix: 'hostout-', mode: 0o700, unsafeCleanup: true });
+    // Dirs of runs that died without removing theirs go first (private-dir.ts).
+    this.privateDir ??= createPrivateDir();
     return this.privateDir.name;
   }
 }

@@ -16,10 +16,11 @@
  * method here plus, where it needs one, a backend method.
  */
 import * as os from 'node:os';
+import * as tmp from 'tmp';
 import { CommandError, HostoutError } from '../errors';
 import type { Logger } from '../log';
 import type { Backend, OutputSinks, RawResult } from './backends/backend';
-import { localCommand, refuseSudoIfDisabled, sudoLine, withCwdAndEnv, wrapInShell, type Placement } from './command-line';
+import { localCommand, refuseSudoIfDisabled, rsyncIntoEmptyArgv, sudoLine, withCwdAndEnv, wrapInShell, type Placement } from './command-line';
 import type { HostSettings, Identity } from './host-settings';
 import { shellJoin, shellQuote } from './quote';
 import { SudoResponder } from './responder';
@@ -238,6 +239,7 @@ export class HostFront implements HostTransport {
     const { log } = this.deps;
     if (preview) this.deps.recorder?.rsync({ host: this.settings, identity, record, options: o, extraFlags, responder: () => this.rsyncResponder(identity), interactive: false });
     else if (this.executes(false)) log.debug(`[${this.settings.name}] ${record}`);
+    if (preview && o.direction === 'push' && !(await this.exists(o.to, o.as))) return this.previewIntoNothing(o);
     const sinks = this.sinks('[localhost] rsync:', preview ? false : o.echo, []);
     let r: RawResult;
     try {
@@ -252,6 +254,23 @@ export class HostFront implements HostTransport {
     // The itemized lines themselves went to -v as rsync's output; the summary is for everyone.
     if (preview) log.info(`[${this.settings.name}] rsync would ${summariseItemized(r.stdout).summary}`);
     return { stdout: r.stdout, stderr: r.stderr, code: r.code };
+  }
+
+  /** A preview of a push whose destination the host does not have yet: everything would be created. */
+  private async previewIntoNothing(o: RsyncOptions): Promise<CommandResult> {
+    const empty = tmp.dirSync({ prefix: 'hostout-preview-', unsafeCleanup: true });
+    try {
+      const argv = rsyncIntoEmptyArgv(o, empty.name);
+      const command = { argv, shown: this.mask(shellJoin(argv)), secrets: [], plain: true };
+      const sinks = this.sinks('[localhost] rsync:', false, []);
+      const r = await this.deps.backend.local({ host: this.settings, record: `local: ${command.shown}`, command, interactive: false, ...sinks });
+      sinks.flush();
+      if (r.code !== 0) throw this.failure('localhost', command.shown, r, []);
+      this.deps.log.info(`[${this.settings.name}] rsync would ${summariseItemized(r.stdout).summary} (the host has no ${this.mask(o.to)} yet)`);
+      return { stdout: r.stdout, stderr: r.stderr, code: r.code };
+    } finally {
+      empty.removeCallback();
+    }
   }
 
   private rsyncResponder(identity: Identity): SudoResponder {

@@ -25,6 +25,8 @@ export interface Identity {
   /** Private key files to offer, in order (only those that exist). */
   keyFiles: string[];
   password?: string;
+  /** For encrypted key files: `identity-passphrase`, else $HOSTOUT_IDENTITY_PASSPHRASE (identity-keys.ts). */
+  passphrase?: { value: string; source: string };
   /** Offer the ssh-agent's keys (unless IdentitiesOnly and key files are given). */
   useAgent: boolean;
 }
@@ -137,7 +139,12 @@ export function resolveHostSettings(
     : cfg.identityAgent?.toLowerCase() === 'none' ? undefined : sshEnv.agentSocket;
 
   const password = options.password || undefined;
-  const login: Identity = { user: loginUser, keyFiles: loginKeys, password, useAgent: !!agentSocket };
+  const passphrase = options['identity-passphrase']
+    ? { value: options['identity-passphrase'], source: 'from identity-passphrase' }
+    : process.env.HOSTOUT_IDENTITY_PASSPHRASE
+      ? { value: process.env.HOSTOUT_IDENTITY_PASSPHRASE, source: 'from HOSTOUT_IDENTITY_PASSPHRASE' }
+      : undefined;
+  const login: Identity = { user: loginUser, keyFiles: loginKeys, password, passphrase, useAgent: !!agentSocket };
 
   // The buildout user (compat §3.7 "B"): buildout-password, else its own key, else the same keys.
   const buildoutUser = options['buildout-user']?.trim() || loginUser;
@@ -149,6 +156,7 @@ export function resolveHostSettings(
     : {
         user: buildoutUser,
         keyFiles: buildoutPassword ? [] : buildoutKeys,
+        passphrase,
         password: buildoutPassword ?? (buildoutUser === loginUser ? password : undefined),
         useAgent: !buildoutPassword && !!agentSocket,
       };
@@ -184,6 +192,6 @@ export function resolveHostSettings(
     agentSocket,
     connectTimeoutMs: (cfg.connectTimeoutSeconds ?? 20) * 1000,
     rsyncCompress: parseRsyncCompress(name, options['rsync-compress']),
-    secrets: [password, buildoutPassword, sudoPassword, options['identity-passphrase']].filter((s): s is string => !!s),
+    secrets: [password, buildoutPassword, sudoPassword, passphrase?.value].filter((s): s is string => !!s),
   };
 }

@@ -63,8 +63,10 @@ sock.on('end', () => process.exit(255));
  * other side waits for it to read (rsync's protocol assumes its remote shell
  * never does that). The child copies stdin to the socket and half-closes it
  * at end of input; the parent reads frames and exits with the remote
- * status. The child closes stdout and stderr at once, so rsync sees the
- * remote side end when the parent exits; the parent closes stdin. rsync
+ * status, killing the child first (the Node relay's single process ends
+ * both directions at once the same way). The child closes stdout and stderr
+ * at once, so rsync sees the remote side end when the parent exits; the
+ * parent closes stdin. rsync
  * may make those pipes non-blocking, so EAGAIN means "wait with select" (a
  * relay that took it as an error died mid-transfer once rsync fell behind).
  * Only core Perl (Socket, POSIX), as in Debian's perl-base.
@@ -103,6 +105,10 @@ connect($sock, pack_sockaddr_un($path)) or fail("$path: $!");
 put($sock, join('', map { "$_\\0" } scalar(@ARGV), @ARGV)) or fail("write: $!");
 my $pid = fork();
 fail("fork: $!") unless defined $pid;
+# The parent ends the relay: once the remote side is gone nothing more can go
+# to it, and a child left behind would hold rsync's pipe open (rsync, writing
+# into it, would then never notice that its remote shell is gone).
+sub quit { if ($pid) { kill('KILL', $pid); waitpid($pid, 0); } POSIX::_exit($_[0]); }
 if ($pid == 0) {
   close STDOUT; close STDERR;
   while (1) { my $buf = ''; last unless get(\\*STDIN, 262144, $buf); last unless put($sock, $buf); }
@@ -112,15 +118,15 @@ if ($pid == 0) {
 close STDIN;
 my $buf = '';
 while (1) {
-  get($sock, 262144, $buf) or POSIX::_exit(255);
+  get($sock, 262144, $buf) or quit(255);
   while (length($buf) >= 5) {
     my ($type, $len) = unpack('C N', $buf);
     last if length($buf) < 5 + $len;
     my $payload = substr($buf, 5, $len);
     substr($buf, 0, 5 + $len, '');
-    if ($type == 1) { put(\\*STDOUT, $payload) or POSIX::_exit(255); }
+    if ($type == 1) { put(\\*STDOUT, $payload) or quit(255); }
     elsif ($type == 2) { put(\\*STDERR, $payload); }
-    elsif ($type == 3) { POSIX::_exit(unpack('l>', $payload) & 255); }
+    elsif ($type == 3) { quit(unpack('l>', $payload) & 255); }
   }
 }
 `;
@@ -193,8 +199,15 @@ export class TunnelServer {
       const endInput = () => {
         if (!stdin.writableEnded) stdin.end();
       };
+      // Set once the remote side has ended (its status sent, or the
+      // connection lost): whatever the relay still sends is read and
+      // dropped. Leaving it unread once hung every push whose remote side
+      // died mid-file: the relay blocked writing into this socket, so it
+      // stopped reading rsync's pipe, and rsync blocked writing into that.
+      let remoteEnded = false;
       sock.on('error', endInput);
       sock.on('data', (chunk: Buffer) => {
+        if (remoteEnded) return;
         if (started) {
           if (!stdin.write(chunk)) {
             sock.pause();
@@ -228,6 +241,9 @@ export class TunnelServer {
             sock.on('close', once);
           },
           exit: (code) => {
+            remoteEnded = true;
+            endInput();
+            sock.resume();
             const p = Buffer.alloc(4);
             p.writeInt32BE(code ?? 255);
             send(FRAME_EXIT, p);

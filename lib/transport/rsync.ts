@@ -5,6 +5,7 @@
  * per host and identity. `--rsync-path="sudo rsync"` is answered by the same
  * sudo responder as `remote.sudo`; a local `sudo` prefix asks on the terminal.
  */
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +17,7 @@ import type { RawResult, RsyncRun } from './backends/backend';
 import { runArgv } from './backends/local';
 import { runOnChannel, type SshBackend } from './backends/ssh';
 import { shellQuote } from './quote';
+import { prepareLocalTemp, receiverTemp, remoteTempWrapper, removeLocalTemp, tempRunId, type ReceiverTemp } from './rsync-temp';
 import { TunnelServer, TUNNEL_RELAY_NODE_SOURCE, TUNNEL_RELAY_PERL_SOURCE, type RsyncRelay } from './rsync-tunnel';
 
 export interface RsyncDeps {
@@ -25,6 +27,34 @@ export interface RsyncDeps {
   privateDir: () => string;
   /** The relay rsync runs as its remote shell (default: see chooseRelay). */
   relay?: RsyncRelay;
+  /** Stops for the local rsyncs now running: closeAll() calls them (Ctrl-C, SIGTERM). */
+  running: Set<() => Promise<void>>;
+}
+
+/** How long the local rsync may outlive a failed remote side before it is stopped (SIGTERM, then SIGKILL). */
+export const LOCAL_EXIT_GRACE_MS = 5000;
+/** How long the remote rsync may outlive the local one before its channel is closed. */
+export const REMOTE_EXIT_GRACE_MS = 5000;
+
+/** SIGTERM, SIGKILL a second later if it is still there; resolves when it has gone. */
+function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const kill = setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }, 1000);
+  return gone.finally(() => clearTimeout(kill));
+}
+
+/** Wait for `p`; if it takes longer than `ms`, call `onTimeout` once and keep waiting. */
+async function boundedWait(p: Promise<unknown>, ms: number, onTimeout: () => void): Promise<void> {
+  const timer = setTimeout(onTimeout, ms);
+  try {
+    await p;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** An executable of that name on PATH, as execvp would find it. */
@@ -82,22 +112,53 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
   await conn.client(); // connection and host key problems surface here, as for any command
 
   const dir = deps.privateDir();
+  // The receiver's temp files go where hostout clears them (rsync-temp.ts);
+  // not for a preview (--dry-run), which must leave both sides as they are.
+  const runId = tempRunId();
+  let temp: ReceiverTemp | undefined = call.extraFlags.includes('--dry-run') ? undefined : receiverTemp(options, runId);
+  if (temp && options.direction === 'pull' && !prepareLocalTemp(temp)) {
+    deps.log.debug(`[${host.name}] cannot make ${temp.dir}: rsync keeps its temp files beside the files`);
+    temp = undefined;
+  }
   let tunnelError: Error | undefined;
+  let remoteSignal: string | undefined;
   const remoteRuns: Promise<void>[] = [];
+  const channels: ClientChannel[] = [];
+  let localRsync: ChildProcess | undefined;
+  let stopLocal: NodeJS.Timeout | undefined;
+  // The remote side failed (killed, lost): the local rsync cannot succeed
+  // and should follow at once. If it does not (blocked on a relay that will
+  // never read again), stop it, so a dead production never leaves hostout
+  // waiting. (After a remote success the local side may still have work:
+  // a pull's last renames and directory times.)
+  const remoteFailed = () => {
+    stopLocal ??= setTimeout(() => {
+      deps.log.debug(`[${host.name}] the remote rsync failed ${LOCAL_EXIT_GRACE_MS / 1000} s ago and the local one still runs: stopping it`);
+      void stopChild(localRsync);
+    }, LOCAL_EXIT_GRACE_MS);
+  };
   const tunnel = new TunnelServer(dir, `rsync-${process.pid}-${randomBytes(4).toString('hex')}`, (session) => {
     let channel: ClientChannel | undefined;
-    const sudo = options.remoteSudo ? sudoRsyncLine(session.command) : undefined;
+    const remoteRsync = options.remoteSudo && session.command.startsWith('sudo rsync ') ? session.command.slice('sudo '.length) : session.command;
+    const wrapped = temp && options.direction === 'push' ? `${remoteTempWrapper(temp, runId)} ${remoteRsync}` : remoteRsync;
+    const sudo = options.remoteSudo ? sudoRsyncLine(session.command, wrapped) : undefined;
     deps.log.debug(`[${host.name}] rsync remote side (${conn.label}): ${session.command}`);
     remoteRuns.push(
       runOnChannel({
         connection: conn,
         hostName: host.name,
-        command: sudo?.actual ?? session.command,
+        command: sudo?.actual ?? wrapped,
         shown: session.command,
         stdin: session.stdin,
         collect: false,
         responder: sudo ? call.responder() : undefined,
-        onChannel: (c) => (channel = c),
+        onChannel: (c) => {
+          channel = c;
+          channels.push(c);
+          c.on('exit', (_code: number | null, signal?: string) => {
+            if (signal) remoteSignal = signal;
+          });
+        },
         onStdout: (chunk) => {
           // Backpressure: stop reading the ssh channel while the relay's socket is full.
           if (!session.stdout(chunk) && channel) {
@@ -108,11 +169,15 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
         },
         onStderr: (chunk) => session.stderr(chunk),
       }).then(
-        (r) => session.exit(r.code),
+        (r) => {
+          session.exit(r.code);
+          if (r.code !== 0) remoteFailed();
+        },
         (e: Error) => {
           tunnelError = e;
           session.stderr(Buffer.from(`${e.message}\n`));
           session.exit(255);
+          remoteFailed();
         },
       ),
     );
@@ -121,21 +186,39 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
   const { relay, interpreter } = chooseRelay(deps.relay);
   deps.log.debug(`[${host.name}] rsync remote shell: the ${relay} relay`);
   const rsh = relayCommand(relay, interpreter, dir, tunnel.socketPath).map(rshWord).join(' ');
-  const argv = rsyncArgv(options, rsyncTarget(call), rsh, call.extraFlags);
+  const argv = rsyncArgv(options, rsyncTarget(call), rsh, [...call.extraFlags, ...(temp?.args ?? [])]);
+  if (temp) deps.log.debug(`[${host.name}] rsync temp files: ${temp.args.join(' ')}`);
+  // Stopped from outside (closeAll: SIGINT, SIGTERM): stop the local rsync too, which would outlive us.
+  const stopped = () => stopChild(localRsync);
+  deps.running.add(stopped);
   let result: RawResult;
   try {
     result = await runArgv(argv, {
       interactiveStdin: call.interactive && !!options.localSudo,
       onStdout: call.onStdout,
       onStderr: call.onStderr,
+      onSpawn: (child) => (localRsync = child),
     });
-    await Promise.allSettled(remoteRuns);
   } catch (e) {
     throw new TransportError(`cannot run rsync: ${(e as Error).message} (is rsync installed?)`, { host: host.name, kind: 'local', cause: e });
   } finally {
+    deps.running.delete(stopped);
+    if (temp && options.direction === 'pull') removeLocalTemp(temp);
+    clearTimeout(stopLocal);
     tunnel.close();
   }
-  // A connection that failed under rsync explains its failure better than rsync's own status.
-  if (result.code !== 0 && tunnelError instanceof TransportError) throw tunnelError;
+  // The local rsync is gone, so its relay too, and the remote side's input
+  // has ended: it exits by itself. If it has not within the grace time,
+  // close its channel (a remote rsync stuck in a write, say).
+  await boundedWait(Promise.allSettled(remoteRuns), REMOTE_EXIT_GRACE_MS, () => {
+    deps.log.debug(`[${host.name}] the local rsync ended ${REMOTE_EXIT_GRACE_MS / 1000} s ago and the remote one still runs: closing its channel`);
+    for (const c of channels) c.close();
+  });
+  if (result.code !== 0) {
+    // A connection that failed under rsync explains its failure better than rsync's own status.
+    if (tunnelError instanceof TransportError) throw tunnelError;
+    // The remote rsync killed by a signal (the OOM killer, say): that is the failure to report.
+    if (remoteSignal) return { ...result, code: null, signal: remoteSignal };
+  }
   return result;
 }

@@ -60,3 +60,62 @@ export function releaseId(dir: string, files: string[]): string {
   for (const f of files) hashInto(h, path.resolve(dir, f), f);
   return h.digest('hex').slice(0, 12);
 }
+
+/** What a develop egg's content hash leaves out: build output, VCS data and caches, which change without the code changing. */
+const NOT_CONTENT = new Set(['build', 'dist', '__pycache__', '.git', '.hg', '.svn', '.bzr', '.tox', '.eggs', '.nox', '.mypy_cache', '.pytest_cache']);
+
+/**
+ * A content hash of a develop egg's source tree, for its release's version tag:
+ * it changes iff a file that ends up in the egg changes (the original tagged
+ * released develop eggs the same way, so a code change made a new version).
+ */
+export function developEggHash(src: string): string {
+  const h = createHash('sha256');
+  const walk = (abs: string, rel: string): void => {
+    for (const e of readdirSync(abs, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (NOT_CONTENT.has(e.name) || e.name.endsWith('.egg-info') || /\.py[co]$/.test(e.name)) continue;
+      const childAbs = path.join(abs, e.name);
+      const childRel = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(childAbs, childRel);
+      else if (e.isFile()) {
+        h.update(`${childRel}\0`);
+        h.update(readFileSync(childAbs));
+        h.update('\0');
+      }
+    }
+  };
+  walk(src, '');
+  return h.digest('hex').slice(0, 12);
+}
+
+/** The pip/pkg_resources comparison form of a project name. */
+export function normaliseProjectName(name: string): string {
+  return name.toLowerCase().replace(/[-_.]+/g, '-');
+}
+
+/**
+ * The versions the local buildout installed, from the egg paths its bin/
+ * scripts put on sys.path (`…/Name-1.2-py3.11.egg`): the working sets of its
+ * installed parts, what was tested locally. Keyed by project name.
+ */
+export function installedEggVersions(binDirectory: string): Record<string, string> {
+  const versions: Record<string, string> = {};
+  if (!existsSync(binDirectory)) return versions;
+  const egg = /[/\\]([A-Za-z0-9_.]+)-([A-Za-z0-9_.+!]+)-py\d+(?:\.\d+)?(?:-[A-Za-z0-9_.-]+)?\.egg\b/g;
+  for (const e of readdirSync(binDirectory).sort()) {
+    const file = path.join(binDirectory, e);
+    let text: string;
+    try {
+      if (!statSync(file).isFile() || statSync(file).size > 1_000_000) continue;
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const m of text.matchAll(egg)) {
+      // Egg file names have '_' for '-' (setuptools' to_filename); projects use '-'.
+      const name = m[1].replace(/_/g, '-');
+      if (!(name in versions)) versions[name] = m[2];
+    }
+  }
+  return versions;
+}

@@ -1,20 +1,19 @@
 /**
- * The built-in collective.hostout commands (compat §4), on the transport
+ * The built-in collective.hostout commands (collective.hostout master's fabfile), on the transport
  * primitives only. Loaded for every host after its plugins (unless
  * `extends-only`), so a plugin overrides any of them by defining the same name
  * and may call `ctx.next()` to run ours.
  *
- * Users (compat §4): L = the login `user` (sudo runs as L), B = the
+ * Users: L = the login `user` (sudo runs as L), B = the
  * `buildout-user` connection (`{ as: 'buildout' }`). Every value that reaches a
  * shell goes through shellQuote. Deliberate differences from the original are
  * in docs/compat.md.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CommandError, ConfigError } from '../../lib/errors';
-import type { CommandContext, CommandSpec, Plugin } from '../../lib/hostout/types';
-import { shellQuote as q } from '../../lib/transport/quote';
-import { configClosure, releaseId } from './config-files';
+import * as ini from 'ini';
+import { CommandError, ConfigError, TransportError, shellQuote as q, validateGroup, validatePath, validateUser, type CommandContext, type CommandSpec, type Plugin } from 'hostout';
+import { configClosure, developEggHash, installedEggVersions, normaliseProjectName, releaseId } from './config-files';
 
 type Ctx = CommandContext;
 
@@ -39,6 +38,55 @@ async function writeRemoteFile(ctx: Ctx, file: string, content: string): Promise
   await ctx.remote.run(`printf '%s' ${q(content)} > ${q(file)}`, asBuildout(ctx));
 }
 
+/**
+ * The original's runescalatable: as the buildout user, else as the login user,
+ * else with sudo. Most steps then need no sudo on a host where the buildout
+ * user owns its files.
+ */
+async function escalate(ctx: Ctx, command: string, what: string, cwd?: string): Promise<void> {
+  if ((await ctx.remote.run(command, { as: 'buildout', cwd, allowFailure: true })).code === 0) return;
+  if (ctx.options.user !== ctx.options['buildout-user'] && (await ctx.remote.run(command, { cwd, allowFailure: true })).code === 0) return;
+  refuseSudo(ctx, what);
+  await ctx.remote.sudo(command, { cwd });
+}
+
+/** The public key of `identity-file`: its .pub file, else derived with ssh-keygen -y (only for a key without passphrase). */
+async function identityPublicKey(ctx: Ctx): Promise<string | undefined> {
+  const key = ctx.options['identity-file'];
+  if (!key) return undefined;
+  if (existsSync(`${key}.pub`)) return readFileSync(`${key}.pub`, 'utf8').trim();
+  if (!existsSync(key)) return undefined;
+  const derived = await ctx.local.run(`ssh-keygen -y -P '' -f ${q(key)}`, { allowFailure: true, readOnly: true });
+  return derived.code === 0 && derived.stdout.trim() ? derived.stdout.trim() : undefined;
+}
+
+/**
+ * Before bootstrap changes anything: with a buildout-user other than the login
+ * user and no buildout-password, bootstrap must install a key the later logins
+ * as the buildout user can use (the original generated one; not doing so was its
+ * issue #10). Without a usable key, and when that login does not already work,
+ * stop here with what to configure.
+ */
+async function requireBuildoutUserKey(ctx: Ctx): Promise<void> {
+  const bu = ctx.options['buildout-user'];
+  if (bu === ctx.options.user || ctx.options['buildout-password'] || (await identityPublicKey(ctx))) return;
+  let loginWorks = false;
+  try {
+    loginWorks = (await ctx.remote.run('true', { as: 'buildout', allowFailure: true, readOnly: true })).code === 0;
+  } catch (err) {
+    if (!(err instanceof TransportError)) throw err;
+  }
+  if (loginWorks) return;
+  const generated = path.join(ctx.options.location || path.join(ctx.buildoutDirectory, 'parts', 'hostout'), 'hostout_rsa');
+  throw new ConfigError(
+    `bootstrap would create buildout-user '${bu}', but hostout could not log in as '${bu}' afterwards: ` +
+      `there is no identity-file whose public key it can install for '${bu}', and no buildout-password. ` +
+      `Set identity-file = <a private key> (its .pub is installed for '${bu}'), or buildout-password, ` +
+      `or create the key hostout uses by default: ssh-keygen -t rsa -b 4096 -N '' -f ${generated}. Nothing was changed on the host.`,
+    { host: ctx.name, option: 'identity-file' },
+  );
+}
+
 /** Refused before anything runs, the same way (ConfigError, exit 2) as the transport refuses `remote.sudo`. */
 function refuseSudo(ctx: Ctx, what: string): void {
   if (ctx.options['no-sudo'] === 'true') {
@@ -56,7 +104,72 @@ function hostoutConfigName(ctx: Ctx): string {
   return `${ctx.name}-${releaseId(ctx.buildoutDirectory, shippedFiles(ctx))}.cfg`;
 }
 
-/** The remote cfg `buildout` runs (the original's getHostoutFile, compat §4). */
+/** First line of a versions file hostout wrote; a file without it (the Python recipe's, or the user's) is never overwritten. */
+export const VERSIONS_FILE_MARKER = '# Written by hostout: the versions the local buildout installed (from its bin/ scripts).';
+
+const versionsFilePath = (ctx: Ctx): string => path.resolve(ctx.buildoutDirectory, ctx.options.versionsfile || 'hostoutversions.cfg');
+const versionsSection = (ctx: Ctx): string => ctx.options.versions || 'versions';
+
+/**
+ * The original recipe wrote `versionsfile` (hostoutversions.cfg) on every local
+ * buildout run with the versions it had picked, so production is pinned to what
+ * was tested. We have no buildout-time step, so it is (re)written here from the
+ * eggs the local buildout installed; a file hostout did not write is left alone.
+ */
+export function refreshVersionsFile(ctx: Ctx): void {
+  const file = versionsFilePath(ctx);
+  if (existsSync(file) && !readFileSync(file, 'utf8').startsWith(VERSIONS_FILE_MARKER)) return;
+  const picked = installedEggVersions(path.join(ctx.buildoutDirectory, 'bin'));
+  delete picked['collective.hostout'];
+  if (Object.keys(picked).length === 0 || ctx.dryRun) return;
+  const sorted = Object.fromEntries(Object.entries(picked).sort(([a], [b]) => a.toLowerCase().localeCompare(b.toLowerCase())));
+  writeFileSync(file, `${VERSIONS_FILE_MARKER}\n${ini.stringify({ [versionsSection(ctx)]: sorted }, { whitespace: true })}`);
+}
+
+/** The pins of the versions file (empty when there is none). */
+export function readVersionsFile(ctx: Ctx): Record<string, string> {
+  const file = versionsFilePath(ctx);
+  if (!existsSync(file)) return {};
+  const section = ini.parse(readFileSync(file, 'utf8'))[versionsSection(ctx)];
+  return typeof section === 'object' && section ? (section as Record<string, string>) : {};
+}
+
+/**
+ * The zc.buildout bootstrap installs: the `zc.buildout-version` option, else the
+ * versions file's zc.buildout, else the original's default 1.4.3 for Python 2
+ * (1.4.3 does not run on Python 3, where the newest release is installed).
+ */
+export function zcBuildoutVersion(ctx: Ctx): string {
+  const pinned = Object.entries(readVersionsFile(ctx)).find(([n]) => normaliseProjectName(n) === 'zc-buildout')?.[1];
+  return ctx.options['zc.buildout-version'] || pinned || (major(ctx).startsWith('2') ? '1.4.3' : '');
+}
+
+/** Where uploadeggs keeps the pinned.cfg it uploaded, so `buildout` knows the released develop eggs. */
+const localPinnedCfg = (ctx: Ctx): string => path.join(path.resolve(ctx.buildoutDirectory, ctx.options.dist_dir || 'dist'), `pinned-${ctx.name}.cfg`);
+
+/** The develop eggs uploadeggs released last (normalised names). */
+function releasedEggNames(ctx: Ctx): Set<string> {
+  const file = localPinnedCfg(ctx);
+  if (!existsSync(file)) return new Set();
+  const pins = ini.parse(readFileSync(file, 'utf8')).versions ?? {};
+  return new Set(Object.keys(pins).map(normaliseProjectName));
+}
+
+/**
+ * The versions file without the pins of released develop eggs: its lines are
+ * copied into the generated cfg, whose own [versions] beat pinned.cfg's, so a
+ * develop egg's old pin would shadow its new hash-tagged release. Names are
+ * compared whole (the original dropped every line that merely started with one).
+ */
+function versionsWithoutReleased(ctx: Ctx, text: string): string {
+  const released = releasedEggNames(ctx);
+  return text.split('\n').filter((line) => {
+    const m = /^([A-Za-z0-9_.-]+)\s*[=:]/.exec(line);
+    return !m || !released.has(normaliseProjectName(m[1]));
+  }).join('\n');
+}
+
+/** The remote cfg `buildout` runs (the original's getHostoutFile template). */
 export function hostoutConfig(ctx: Ctx): string {
   const out = [
     '[buildout]',
@@ -69,7 +182,7 @@ export function hostoutConfig(ctx: Ctx): string {
   ];
   if (ctx.options.parts.trim()) out.push(`parts = ${ctx.options.parts.trim()}`);
   const versionsFile = path.resolve(ctx.buildoutDirectory, ctx.options.versionsfile || 'hostoutversions.cfg');
-  if (existsSync(versionsFile)) out.push('', readFileSync(versionsFile, 'utf8').trimEnd());
+  if (existsSync(versionsFile)) out.push('', versionsWithoutReleased(ctx, readFileSync(versionsFile, 'utf8')).trimEnd());
   return out.join('\n') + '\n';
 }
 
@@ -87,10 +200,11 @@ export const commands: Record<string, CommandSpec> = {
     await ctx.remote.sudo(args.join(' '), { cwd: remotePath(ctx), echo: true });
   }),
 
-  put: cmd('Upload a local file or directory to the remote buildout directory (or TARGET)', async (ctx, file, target) => {
+  put: cmd('Upload a local file or directory to the remote buildout directory (or to TARGET/FILE)', async (ctx, file, target) => {
     if (!file) throw new CommandError(`put needs a FILE`, { host: ctx.name, command: 'put' });
     const local = path.resolve(ctx.buildoutDirectory, file);
-    const base = target ?? file;
+    // As the original: FILE keeps its relative path below TARGET (an absolute FILE keeps only its name there).
+    const base = target ? path.posix.join(target, path.isAbsolute(file) ? path.basename(file) : file) : file;
     const remoteOf = (rel: string) => (path.posix.isAbsolute(rel) ? rel : path.posix.join(remotePath(ctx), rel));
     const walk = async (abs: string, rel: string): Promise<void> => {
       if (existsSync(abs) && statSync(abs).isDirectory()) {
@@ -101,6 +215,8 @@ export const commands: Record<string, CommandSpec> = {
         await ctx.remote.put(abs, remoteOf(rel), { as: 'buildout' });
       }
     };
+    // TARGET may not exist yet on the host: create it (Fabric's put failed there).
+    if (target && path.posix.dirname(base) !== '.') await ctx.remote.run(`mkdir -p ${q(remoteOf(path.posix.dirname(base)))}`, asBuildout(ctx));
     await walk(local, base);
   }),
 
@@ -146,25 +262,57 @@ export const commands: Record<string, CommandSpec> = {
 
   uploadeggs: cmd('Release the develop eggs locally and upload them with a pinned.cfg', async (ctx) => {
     const distRoot = path.resolve(ctx.buildoutDirectory, ctx.options.dist_dir || 'dist');
-    const pins: string[] = [];
-    const remoteDist = `${downloads(ctx)}/dist`;
-    await ctx.remote.run(`mkdir -p ${q(remoteDist)}`, { as: 'buildout' });
+    const python = ctx.options.executable || 'python3';
+    const pins: Record<string, string> = {};
+    const releases: Array<{ out: string; files: string[] }> = [];
+    // First every develop egg is released locally, then what the host lacks is uploaded (the original's order).
     for (const dev of words(ctx.options.develop)) {
       const src = path.resolve(ctx.buildoutDirectory, dev);
-      const out = path.join(distRoot, path.basename(src));
-      const meta = await ctx.local.run('python3 setup.py --name --version', { cwd: src, readOnly: true });
-      const [name = path.basename(src), version = '0'] = meta.stdout.trim().split('\n').map((s) => s.trim());
-      await ctx.local.run(`rm -rf ${q(out)} && python3 setup.py -q sdist --formats=zip --dist-dir ${q(out)}`, { cwd: src });
-      const listing = await ctx.local.run(`ls -1 ${q(out)}`);
-      for (const zip of listing.stdout.split('\n').map((s) => s.trim()).filter(Boolean)) {
-        const target = `${remoteDist}/${zip}`;
-        if (await ctx.remote.exists(target, { as: 'buildout' })) continue;
-        await ctx.remote.put(path.join(out, zip), `/tmp/${zip}`, { as: 'buildout' });
-        await ctx.remote.run(`mv -f ${q(`/tmp/${zip}`)} ${q(target)} && chmod a+r ${q(target)}`, { as: 'buildout' });
+      if (!existsSync(path.join(src, 'setup.py'))) {
+        throw new ConfigError(`the develop egg ${dev} has no setup.py (${src}); uploadeggs releases develop eggs with setup.py`, { host: ctx.name, option: 'develop' });
       }
-      pins.push(`${name} = ${version}`);
+      const meta = await ctx.local.run(`${q(python)} setup.py --name --version`, { cwd: src, readOnly: true });
+      // (Under --dry-run --offline nothing runs locally: the egg's directory name and 0 stand in.)
+      const [name = path.basename(src), version = '0'] = meta.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+      // A changed develop egg gets a new version: its content hash as a PEP 440 local version label.
+      const hash = developEggHash(src);
+      const tag = `${version.includes('+') ? '.' : '+'}h${hash}`;
+      const out = path.join(distRoot, `${path.basename(src)}-h${hash}`);
+      if (!existsSync(out) || readdirSync(out).length === 0) {
+        const egginfo = `egg_info --tag-build ${q(tag)}`;
+        await ctx.local.run(
+          `rm -rf ${q(out)} && ${q(python)} setup.py -q ${egginfo} sdist --formats=zip --dist-dir ${q(out)}` +
+            // Also a built egg: zc.buildout 2 installs it without easy_install, which current setuptools no longer has.
+            // Only a pure-Python egg (no platform in its name) is kept: a compiled one may not run on the host.
+            ` && { ${q(python)} setup.py -q ${egginfo} bdist_egg --dist-dir ${q(`${out}/.egg`)} || true; }` +
+            ` && for e in ${q(`${out}/.egg`)}/*.egg; do [ -e "$e" ] || continue; case "\${e##*/}" in *-py[0-9]*-*.egg) ;; *.egg) mv "$e" ${q(out)}/ ;; esac; done` +
+            ` && rm -rf ${q(`${out}/.egg`)}`,
+          { cwd: src },
+        );
+      }
+      const built = ctx.dryRun ? [] : readdirSync(out).filter((f) => f.endsWith('.zip') || f.endsWith('.egg')).sort();
+      const sdist = built.find((f) => f.endsWith('.zip'));
+      releases.push({ out, files: built });
+      // The version as setuptools normalised it, from the sdist's name (<name>-<version>.zip).
+      pins[name] = sdist ? sdist.slice(sdist.lastIndexOf('-') + 1, -'.zip'.length) : `${version}${tag}`;
     }
-    await writeRemoteFile(ctx, 'pinned.cfg', ['[buildout]', 'develop =', 'auto-checkout =', '[versions]', ...pins].join('\n') + '\n');
+    const remoteDist = `${downloads(ctx)}/dist`;
+    // The original's `ls`; the directory is created first (the original failed there on a host bootstrap had not prepared).
+    const listing = await ctx.remote.run(`mkdir -p ${q(remoteDist)} && ls -1 ${q(remoteDist)}`, { as: 'buildout' });
+    const present = new Set(listing.stdout.split('\n').map((f) => f.trim()).filter(Boolean));
+    for (const { out, files } of releases) {
+      for (const file of files.filter((f) => !present.has(f))) {
+        const target = `${remoteDist}/${file}`;
+        await ctx.remote.put(path.join(out, file), `/tmp/${file}`, { as: 'buildout' });
+        await ctx.remote.run(`mv -f ${q(`/tmp/${file}`)} ${q(target)} && chmod a+r ${q(target)}`, { as: 'buildout' });
+      }
+    }
+    const pinned = ['[buildout]', 'develop =', 'auto-checkout =', '[versions]', ...Object.entries(pins).map(([n, v]) => `${n} = ${v}`)].join('\n') + '\n';
+    if (!ctx.dryRun) {
+      mkdirSync(distRoot, { recursive: true });
+      writeFileSync(localPinnedCfg(ctx), pinned);
+    }
+    await writeRemoteFile(ctx, 'pinned.cfg', pinned);
   }),
 
   uploadbuildout: cmd('Upload the buildout cfg files and includes as a tarball and unpack it', async (ctx) => {
@@ -183,6 +331,7 @@ export const commands: Record<string, CommandSpec> = {
 
   buildout: cmd('Run the buildout on the remote server (as the buildout user)', async (ctx, ...args) => {
     const file = hostoutConfigName(ctx);
+    refreshVersionsFile(ctx);
     await writeRemoteFile(ctx, file, hostoutConfig(ctx));
     // The generated cfg says `versions = versions`; zc.buildout 2.13 crashes (KeyError) when no
     // extended file has that section, so the fallback pinned.cfg carries an empty one.
@@ -222,6 +371,7 @@ export const commands: Record<string, CommandSpec> = {
   }),
 
   bootstrap: cmd('Install packages and users needed to get buildout running', async (ctx) => {
+    await requireBuildoutUserKey(ctx);
     const os = String(await ctx.call('detecthostos'));
     await ctx.call(ctx.has(`bootstrap_users_${os}`) ? `bootstrap_users_${os}` : 'bootstrap_users');
     const pythonBin = `${ctx.options['python-path']}/bin`;
@@ -250,21 +400,21 @@ export const commands: Record<string, CommandSpec> = {
         await ctx.remote.sudo(`gpasswd -a ${q(u)} ${q(bg)}`);
       }
     }
-    // The original generated an RSA-1024 key next to the buildout; we never create keys: we install an existing one.
-    const pub = ctx.options['identity-file'] ? `${ctx.options['identity-file']}.pub` : '';
-    if (!ctx.options['buildout-password'] && pub && existsSync(pub)) {
-      await ctx.call('copy_key', bu, readFileSync(pub, 'utf8').trim());
-    }
+    // The original generated an RSA-1024 key next to the buildout; we install the identity-file's key
+    // (requireBuildoutUserKey stopped bootstrap earlier when there is none and one is needed).
+    const pub = ctx.options['buildout-password'] ? undefined : await identityPublicKey(ctx);
+    if (pub) await ctx.call('copy_key', bu, pub);
   }),
 
   copy_key: cmd("Add a public KEY to OWNER's ~/.ssh/authorized_keys", async (ctx, owner, key) => {
     if (!owner || !key) throw new CommandError(`copy_key needs OWNER and KEY`, { host: ctx.name, command: 'copy_key' });
+    validateUser(owner, { option: 'OWNER', host: ctx.name }); // `~owner` below is left to the shell's tilde expansion
     const home = `~${owner}`; // tilde-expanded by the shell: not quoted
     const script = [
       `mkdir -p ${home}/.ssh`,
       `touch ${home}/.ssh/authorized_keys`,
       `(grep -qxF ${q(key)} ${home}/.ssh/authorized_keys || echo ${q(key)} >> ${home}/.ssh/authorized_keys)`,
-      `chown -R ${q(owner)} ${home}/.ssh`,
+      `chown -R -- ${q(owner)} ${home}/.ssh`,
       `chmod go-rwx ${home}/.ssh ${home}/.ssh/authorized_keys`,
     ].join(' && ');
     if (owner === ctx.options.user) await ctx.remote.run(script);
@@ -286,8 +436,10 @@ export const commands: Record<string, CommandSpec> = {
     refuseSudo(ctx, 'install python');
     const v = major(ctx);
     const pkg = `python${v}`;
+    // Python 2 has no venv module: bootstrap_buildout uses virtualenv for it.
+    const env = v.startsWith('2') ? 'virtualenv' : `${pkg}-venv`;
     await ctx.remote.sudo('apt-get update -q');
-    await ctx.remote.sudo(`DEBIAN_FRONTEND=noninteractive apt-get -yq install ${q(pkg)} ${q(`${pkg}-venv`)} ${q(`${pkg}-dev`)} build-essential`);
+    await ctx.remote.sudo(`DEBIAN_FRONTEND=noninteractive apt-get -yq install ${q(pkg)} ${q(env)} ${q(`${pkg}-dev`)} build-essential`);
   }),
 
   bootstrap_python_debian: cmd('Install python with apt-get', (ctx) => ctx.call('bootstrap_python_ubuntu')),
@@ -306,44 +458,80 @@ export const commands: Record<string, CommandSpec> = {
       await ctx.call('requireOwnership', p, bu, bg, 'recursive');
       await ctx.call('requireOwnership', cache(ctx), bu, bg, 'recursive');
     }
-    const venv = `test -x bin/python || python${major(ctx)} -m venv .`;
-    await ctx.remote.run(`PATH="$PATH":${q(`${ctx.options['python-path']}/bin`)}; ${venv}`, asBuildout(ctx));
-    const pin = ctx.options['zc.buildout-version'] ? `==${ctx.options['zc.buildout-version']}` : '';
+    const v = major(ctx);
+    // A bin/python of another Python version is replaced, as the original did.
+    const current = `test -x bin/python && bin/python -V 2>&1 | grep -q ${q(`^Python ${v}`)}`;
+    // Python 2 has no venv module: virtualenv, as the original (virtualenv-X.Y, else virtualenv -p pythonX.Y).
+    const create = v.startsWith('2') ? `{ virtualenv-${v} . || virtualenv -p python${v} . ; }` : `python${v} -m venv .`;
+    await ctx.remote.run(`PATH="$PATH":${q(`${ctx.options['python-path']}/bin`)}; ${current} || ${create}`, asBuildout(ctx));
+    refreshVersionsFile(ctx);
+    const version = zcBuildoutVersion(ctx);
+    const pin = version ? `==${version}` : '';
     await ctx.remote.run(`test -x bin/buildout || bin/python -m pip install -q ${q(`zc.buildout${pin}`)}`, asBuildout(ctx));
     await ctx.remote.run(`test -f buildout.cfg || printf '[buildout]\\nparts =\\n' > buildout.cfg`, asBuildout(ctx));
   }),
 
   requireOwnership: cmd('Make PATH owned by USER:GROUP (sudo; RECURSIVE if the 4th arg is given)', async (ctx, file, user, group, recursive) => {
     if (!file || !user) throw new CommandError(`requireOwnership needs PATH and USER`, { host: ctx.name, command: 'requireOwnership' });
+    validateUser(user, { option: 'USER', host: ctx.name });
+    if (group) validateGroup(group, { option: 'GROUP', host: ctx.name });
+    validatePath(file, { option: 'PATH', host: ctx.name });
     refuseSudo(ctx, 'change ownership');
     const owner = group ? `${user}:${group}` : user;
-    await ctx.remote.sudo(`[ "$(stat --format=%U:%G ${q(file)})" = ${q(group ? owner : `${user}:`)} ] || chown ${recursive ? '-R ' : ''}${q(owner)} ${q(file)}`);
+    // find -prune -user/-group is POSIX (GNU, BSD and busybox); GNU stat --format is not (FreeBSD, the original's issue #34).
+    const test = `find ${q(file)} -prune -user ${q(user)}${group ? ` -group ${q(group)}` : ''}`;
+    await ctx.remote.sudo(`[ -n "$(${test})" ] || chown ${recursive ? '-R ' : ''}-- ${q(owner)} ${q(file)}`);
   }),
 
   setowners: cmd('Ensure ownership and permissions are correct on buildout and cache', async (ctx) => {
-    refuseSudo(ctx, 'set owners');
     const p = remotePath(ctx);
     const bu = ctx.options['buildout-user'];
     const eu = ctx.options['effective-user'];
     const bg = ctx.options['buildout-group'];
-    await ctx.remote.sudo(`find ${q(p)} -maxdepth 1 -mindepth 1 ! -name var -exec chown -R ${q(`${bu}:${bg}`)} '{}' \\; -exec chmod -R u+rw,g+r-w,o-rw '{}' \\;`);
-    await ctx.remote.sudo(`find ${q(p)} -perm -u+x ! -path ${q(`${p}/var`)} -exec chmod g+x '{}' \\;`);
-    await ctx.remote.sudo(`mkdir -p ${q(`${p}/var`)}`);
-    if (eu !== bu) {
-      await ctx.remote.sudo(`chown -R ${q(`${eu}:${bg}`)} ${q(`${p}/var`)} && chmod -R u+rw,g+wrs,o-rw ${q(`${p}/var`)}`, { allowFailure: true });
+    const c = cache(ctx);
+    const cacheDirs = [c, `${downloads(ctx)}/dist`, `${c}/eggs`];
+    // Each step as the buildout user first, then the login user, then sudo (the original's runescalatable).
+    // `-exec … {} +` (not `\;`): find then fails when a chown or chmod fails, so the next user is tried.
+    await escalate(ctx, `find ${q(p)} -maxdepth 1 -mindepth 1 ! -name var -exec chown -R -- ${q(`${bu}:${bg}`)} '{}' + -exec chmod -R u+rw,g+r-w,o-rw '{}' +`, 'set owners');
+    const groupExec = `find ${q(p)} -perm -u+x ! -path ${q(`${p}/var`)} -exec chmod g+x '{}' +`;
+    if (eu === bu) await ctx.remote.run(groupExec, { as: 'buildout' });
+    else {
+      refuseSudo(ctx, 'set owners');
+      await ctx.remote.sudo(groupExec);
     }
-    await ctx.remote.sudo(`mkdir -p ${[cache(ctx), `${downloads(ctx)}/dist`, `${cache(ctx)}/eggs`].map(q).join(' ')}`);
-    await ctx.remote.sudo(`chgrp -R ${q(bg)} ${q(cache(ctx))} && chmod -R g+rw ${q(cache(ctx))}`);
+    await escalate(ctx, `mkdir -p ${q(`${p}/var`)}`, 'set owners');
+    if (eu !== bu) {
+      refuseSudo(ctx, 'set owners');
+      await ctx.remote.sudo(`chown -R -- ${q(`${eu}:${bg}`)} ${q(`${p}/var`)} && chmod -R u+rw,g+wrs,o-rw ${q(`${p}/var`)}`, { allowFailure: true });
+    }
+    await escalate(ctx, `mkdir -p ${cacheDirs.map(q).join(' ')}`, 'set owners');
+    // Nothing of the buildout or its cache for other users; the cache readable by the group.
+    await escalate(ctx, `chmod -R o-xrw ${q(p)}`, 'set owners');
+    await escalate(ctx, `chmod -R o-xrw ${cacheDirs.map(q).join(' ')} && chgrp -R -- ${q(bg)} ${q(c)} && find ${q(c)} -perm -u+r -exec chmod g+r '{}' +`, 'set owners');
   }),
 
   install_bootscript: cmd('Install an init script that runs STARTCMD/STOPCMD in the buildout directory', async (ctx, startcmd, stopcmd, prefname) => {
     if (!startcmd || !stopcmd) throw new CommandError(`install_bootscript needs STARTCMD and STOPCMD`, { host: ctx.name, command: 'install_bootscript' });
     refuseSudo(ctx, 'install a boot script');
+    // The name becomes a file in /etc/init.d and header lines of the script.
+    if (prefname && /[/\x00-\x1f]/.test(prefname)) {
+      throw new CommandError(`install_bootscript: PREFNAME must not contain '/' or control characters`, { host: ctx.name, command: 'install_bootscript' });
+    }
     const name = `buildout-${prefname || ctx.name}`;
     const file = `/etc/init.d/${name}`;
     const script = [
       '#!/bin/sh',
-      `# ${name}: generated by hostout`,
+      // chkconfig (RHEL family) needs its header; update-rc.d/insserv (Debian family) read the LSB block.
+      '# chkconfig: 2345 90 10',
+      `# description: buildout ${name}, generated by hostout`,
+      '### BEGIN INIT INFO',
+      `# Provides:          ${name}`,
+      '# Required-Start:    $remote_fs $network',
+      '# Required-Stop:     $remote_fs $network',
+      '# Default-Start:     2 3 4 5',
+      '# Default-Stop:      0 1 6',
+      `# Short-Description: buildout ${name}, generated by hostout`,
+      '### END INIT INFO',
       `cd ${q(remotePath(ctx))} || exit 1`,
       'case "$1" in',
       `  start) ${startcmd} ;;`,
@@ -370,5 +558,21 @@ export const commands: Record<string, CommandSpec> = {
   }),
 };
 
-const plugin: Plugin = { name: 'collective.hostout', commands };
+/**
+ * The options our commands put on command lines as users, groups and
+ * directories, checked before any command of the host runs (lib/hostout/validate.ts
+ * says why quoting is not enough).
+ */
+function validateOptions(ctx: Ctx): void {
+  const o = ctx.options;
+  const host = ctx.name;
+  for (const option of ['buildout-user', 'effective-user']) validateUser(o[option] ?? '', { option, host });
+  validateGroup(o['buildout-group'] ?? '', { option: 'buildout-group', host });
+  for (const option of ['path', 'buildout-cache']) validatePath(o[option] ?? '', { option, host });
+}
+
+// A named export as well: the loader takes a module that exports `commands` as the plugin itself.
+export const init: NonNullable<Plugin['init']> = (_command, ctx) => validateOptions(ctx);
+
+const plugin: Plugin = { name: 'collective.hostout', commands, init };
 export default plugin;

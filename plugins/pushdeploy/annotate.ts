@@ -1,12 +1,11 @@
 /**
  * `annotate`: the staging buildout's [buildout] section as the buildout user
  * sees it (their ~/.buildout/default.cfg included), computed by our own
- * config engine instead of running Python (compat §5.4 `annotate`).
+ * config engine instead of running Python (the original ran zc.buildout in process).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadBuildout } from '../../lib/buildout/index';
-import { ConfigError } from '../../lib/errors';
+import { ConfigError, loadBuildout } from 'hostout';
 import type { SiteSettings } from './settings';
 
 /** The [buildout] directories push and friends need, absolute. */

@@ -12,10 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CommandError, ConfigError, UsageError } from '../../lib/errors';
-import type { CommandContext } from '../../lib/hostout/types';
-import type { CommandResult } from '../../lib/transport/types';
-import { shellJoin, shellQuote } from '../../lib/transport/quote';
+import { CommandError, ConfigError, UsageError, shellJoin, shellQuote, validateBranch, validateRepository, type CommandContext, type CommandResult } from 'hostout';
 import { readStagingBuildout, type BuildoutDirectories } from './annotate';
 import { describeHolder, type RemoteScript } from './lock';
 import { RELEASE_ID, releaseTreeName, SiteReleases, type FlipResult, type ReleaseMeta, type ReleaseState } from './releases';
@@ -104,6 +101,8 @@ class Site {
 
   async clone(repository?: string, branch?: string): Promise<void> {
     if (!repository) throw new UsageError(`usage: hostout ${this.s.site} checkout REPOSITORY [BRANCH]`, { host: this.s.site });
+    validateRepository(repository, { option: 'REPOSITORY', host: this.s.site });
+    if (branch !== undefined) validateBranch(branch, { option: 'BRANCH', host: this.s.site });
     const { vcs, url } = detectRepositoryVcs(repository);
     if (fs.existsSync(this.s.path) && fs.readdirSync(this.s.path).length > 0) {
       throw new ConfigError(
@@ -115,6 +114,7 @@ class Site {
   }
 
   async update(branch?: string): Promise<void> {
+    if (branch !== undefined) validateBranch(branch, { option: 'BRANCH', host: this.s.site });
     const vcs = detectCheckoutVcs(this.s.path);
     if (!vcs) {
       throw new ConfigError(
@@ -126,7 +126,9 @@ class Site {
   }
 
   async bootstrap(...args: string[]): Promise<void> {
-    const python = requirePython(this.s);
+    // bootstrap-python, else `executable`, else the staging buildout's own Python
+    // (its [buildout] executable): the original's "python of the current buildout".
+    const python = this.s.python ?? (await this.annotate()).buildout.executable ?? requirePython(this.s);
     const first = shellJoin([python, 'bootstrap.py', '--distribute', ...args]);
     const result = await this.asBuildoutUser('bootstrap', first, { cwd: this.s.path, allowFailure: true });
     if (result.code === 0) return;
@@ -138,12 +140,12 @@ class Site {
     const argv = buildoutArgv(args);
     const varDir = `${this.s.path}/var`;
     const hasVar = isDir(varDir);
-    if (hasVar) await this.locally('pull', shellJoin(['chown', '-R', this.s.buildoutUser, varDir]));
+    if (hasVar) await this.locally('pull', shellJoin(['chown', '-R', '--', this.s.buildoutUser, varDir]));
     try {
       await this.asBuildoutUser('buildout', shellJoin(argv), { cwd: this.s.path });
     } finally {
       // Hand var/ back to the site's user even when buildout failed (the original left it to the buildout user).
-      if (isDir(varDir)) await this.locally('buildout', shellJoin(['chown', '-R', this.s.effectiveUser, varDir]));
+      if (isDir(varDir)) await this.locally('buildout', shellJoin(['chown', '-R', '--', this.s.effectiveUser, varDir]));
     }
   }
 
@@ -160,7 +162,7 @@ class Site {
       this.step('rsync', `production:${from} -> ${to}`);
       await this.ctx.rsync({ from, to, direction: 'pull', delete: true, remoteSudo: this.s.remoteSudo, localSudo: this.s.localSudo });
     }
-    await this.locally('pull', shellJoin(['chown', '-R', this.s.effectiveUser, `${p}/var`]));
+    await this.locally('pull', shellJoin(['chown', '-R', '--', this.s.effectiveUser, `${p}/var`]));
   }
 
   async stage(): Promise<void> {
@@ -197,16 +199,17 @@ class Site {
     // The original's three steps (mkdir, chown path, chown var) in the same
     // round trip as reading production's releases, which also says who we are
     // there: that decides how the trees get their owner below.
-    const setup = `${shellJoin(['mkdir', '-p', `${s.path}/var`])} && ${shellJoin(['chown', eu, s.path, `${s.path}/var`])} || exit 1`;
+    const setup = `${shellJoin(['mkdir', '-p', '--', `${s.path}/var`])} && ${shellJoin(['chown', '--', eu, s.path, `${s.path}/var`])} || exit 1`;
     // Emptying .hostout/next for the transfer rides in the same round trip.
     const state = await this.releases.state(names, `${setup}\n${this.releases.cleanNextScript()} || exit 1`);
-    const remoteUser = state.whoami;
+    // With remote-sudo everything runs as root; `--dry-run --offline` gets no answer, and the login `user` is what `id -un` would say.
+    const remoteUser = s.remoteSudo ? 'root' : state.whoami || (this.ctx.dryRun ? (this.ctx.options.user ?? '').trim() : '');
     // Ownership as the original's `chown -R effective-user` after each tree:
     // rsync as root sets it while it writes (--chown); a login that is the
     // effective user already owns what it writes; anyone else still needs chown -R.
     const chownInRsync = remoteUser === 'root';
     const ownership = chownInRsync ? [`--chown=${eu}`] : [];
-    const chownAfter = !chownInRsync && remoteUser !== eu && !this.ctx.dryRun;
+    const chownAfter = !chownInRsync && remoteUser !== eu;
     const release = await this.releases.prepare(names, {
       ownership, chownTo: chownAfter ? eu : undefined, state, command, nextReady: true, finalizeWithFlip: command !== 'prepare',
     });
@@ -215,7 +218,7 @@ class Site {
       this.ctx.log.warn(`[${s.site}] ${dir} is not a directory directly inside ${s.path}: pushed in place, outside releases (no --delete)`);
       await this.pushDir(dir, dir, { extra: ownership });
     }
-    if (inPlace.length && chownAfter) await this.remotely(shellJoin(['chown', '-R', eu, ...inPlace]));
+    if (inPlace.length && chownAfter) await this.remotely(shellJoin(['chown', '-R', '--', eu, ...inPlace]));
     // Production's var/ is its own: never its data, never an existing file (no chown, as in the original).
     if (isDir(`${s.path}/var`)) await this.pushDir(`${s.path}/var`, `${s.path}/var`, { exclude: VAR_EXCLUDES, extra: ['--ignore-existing'] });
     return { release, state };
@@ -409,7 +412,15 @@ class Site {
     }
     const cook = (instance: string) => `${shellJoin([`${this.s.path}/bin/${instance}`, '-O', name, 'run'])} "$(which resourcecooker.py)"`;
     const first = await this.ctx.remote.sudo(cook('instance'), { allowFailure: true });
-    if (first.code !== 0) await this.ctx.remote.sudo(cook('instance1'));
+    if (first.code === 0) return;
+    const second = await this.ctx.remote.sudo(cook('instance1'), { allowFailure: true });
+    // As the original: a site whose resources cannot be cooked still deploys; say so and go on.
+    if (second.code !== 0) {
+      this.ctx.log.warn(
+        `[${this.s.site}] cook_resources: neither bin/instance nor bin/instance1 could cook the resources ` +
+          `(exit status ${first.code} and ${second.code}); the site runs with uncooked resources`,
+      );
+    }
   }
 
   supervisorctl(verb: 'start' | 'stop' | 'restart'): Promise<CommandResult> {

@@ -3,7 +3,7 @@
  * production, restart. `extends = hostout.pushdeploy` activates it.
  * See docs/pushdeploy.md.
  */
-import type { CommandSpec, HostOptions, Plugin } from '../../lib/hostout/types';
+import { definePlugin, type CommandSpec, type HostOptions } from 'hostout';
 import { COMMANDS, runCommand } from './commands';
 import { normaliseFlags } from './settings';
 
@@ -19,10 +19,10 @@ for (const [name, [description]] of Object.entries(COMMANDS)) {
   commands[name] = { description, run: (ctx, ...args) => runCommand(name, ctx, args) };
 }
 
-export const plugin: Plugin = {
+export const plugin = definePlugin({
   name: 'hostout.pushdeploy',
   commands,
   defaults: (options: HostOptions) => normaliseFlags(options),
-};
+});
 
 export default plugin;

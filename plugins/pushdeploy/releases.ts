@@ -359,7 +359,7 @@ export class SiteReleases {
         from: sources, to: next, relative: true, delete: true, direction: 'push', remoteSudo: s.remoteSudo, localSudo: s.localSudo,
         extra: [`--link-dest=${s.path}`, ...opts.ownership],
       });
-      if (opts.chownTo) await this.site.script('prepare', `chown -R ${q(opts.chownTo)} ${q(next)}`);
+      if (opts.chownTo) await this.site.script('prepare', `chown -R -- ${q(opts.chownTo)} ${q(next)}`);
     } catch (e) {
       // Free the space (a full disk is a usual cause); production was not touched.
       await this.site.script('prepare', `rm -rf ${q(next)}`, { allowFailure: true }).catch(() => undefined);

@@ -1,11 +1,9 @@
 /**
- * pushdeploy's options: the recipe-time normalisation (compat §5.1) and the
- * typed view every command reads (compat §5.2). One place decides defaults,
+ * pushdeploy's options: the recipe-time normalisation of the original recipe and the
+ * typed view every command reads. One place decides defaults,
  * so the commands never re-read raw strings.
  */
-import { ConfigError } from '../../lib/errors';
-import { flagValue, isTrue } from '../../lib/flags';
-import type { HostOptions } from '../../lib/hostout/types';
+import { ConfigError, flagValue, isTrue, validatePath, validateUser, type HostOptions } from 'hostout';
 
 
 /** The flags the original recipe rewrote to the strings 'true'/'false' at buildout time. */
@@ -81,6 +79,7 @@ export function readSettings(site: string, options: Readonly<HostOptions>): Site
       { host: site },
     );
   }
+  validatePath(rawPath, { option: 'path', host: site });
   if (!rawPath.startsWith('/')) {
     throw new ConfigError(`path = ${rawPath} must be an absolute directory (it is used on staging and on production)`, { host: site });
   }
@@ -88,19 +87,31 @@ export function readSettings(site: string, options: Readonly<HostOptions>): Site
   const user = nonEmpty(options.user);
   // `buildout` may list several words (the core splits it); the first is the config file annotate reads.
   const cfg = nonEmpty(options.buildout)?.split(/\s+/)[0] ?? 'buildout.cfg';
+  const buildoutUser = nonEmpty(options['buildout-user']) ?? user ?? 'root';
+  const effectiveUser = nonEmpty(options['effective-user']) ?? user ?? 'root';
+  const hostname = nonEmpty(options.hostname) ?? site;
+  const supervisorConf = nonEmpty(options['supervisor-conf']);
+  // Every value below that becomes a word of su, chown, rsync or supervisorctl, checked once here.
+  const source = (option: string) => ({ option, host: site });
+  validateUser(buildoutUser, source(nonEmpty(options['buildout-user']) ? 'buildout-user' : 'user'));
+  validateUser(effectiveUser, source(nonEmpty(options['effective-user']) ? 'effective-user' : 'user'));
+  validatePath(cfg, source('buildout'));
+  // `supervisorctl restart HOSTNAME:*`: a leading '-' would be one of supervisorctl's options.
+  validatePath(hostname, source('hostname'));
+  if (supervisorConf) validatePath(supervisorConf, source('supervisor-conf'));
   return {
     site,
     path,
     buildoutConfig: cfg.startsWith('/') ? cfg : `${path}/${cfg}`,
-    buildoutUser: nonEmpty(options['buildout-user']) ?? user ?? 'root',
-    effectiveUser: nonEmpty(options['effective-user']) ?? user ?? 'root',
+    buildoutUser,
+    effectiveUser,
     localSudo: flag(options, 'local-sudo'),
     remoteSudo: flag(options, 'remote-sudo'),
     localRestart: flag(options, 'local-restart'),
     restartLines: (options.restart ?? '').split('\n').map((l) => l.trim()).filter((l) => l !== ''),
-    hostname: nonEmpty(options.hostname) ?? site,
+    hostname,
     python: nonEmpty(options['bootstrap-python']) ?? nonEmpty(options.executable),
-    supervisorConf: nonEmpty(options['supervisor-conf']),
+    supervisorConf,
     keepReleases: wholeNumber(site, options, 'keep-releases', 3, 1),
     healthcheck: nonEmpty(options.healthcheck),
     healthcheckTimeout: wholeNumber(site, options, 'healthcheck-timeout', 60, 1),
@@ -110,7 +121,7 @@ export function readSettings(site: string, options: Readonly<HostOptions>): Site
   };
 }
 
-/** The clear error the original replaced with AttributeError/AssertionError (compat §7.4 #27). */
+/** The clear error where the original failed with AttributeError/AssertionError. */
 export function requireRestartLines(s: SiteSettings, command: string): string[] {
   if (s.restartLines.length === 0) {
     throw new ConfigError(

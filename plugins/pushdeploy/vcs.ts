@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { shellJoin } from '../../lib/transport/quote';
+import { shellJoin } from 'hostout';
 
 export type Vcs = 'git' | 'hg';
 
@@ -46,8 +46,9 @@ export function detectCheckoutVcs(dir: string): Vcs | undefined {
 
 /** The clone command line (original: `hg clone <repository>[ -r <branch>] <path>`). */
 export function cloneCommand(vcs: Vcs, url: string, target: string, branch?: string): string {
-  if (vcs === 'hg') return shellJoin(['hg', 'clone', url, ...(branch ? ['-r', branch] : []), target]);
-  return shellJoin(['git', 'clone', ...(branch ? ['--branch', branch] : []), url, target]);
+  // `--` ends option parsing: the URL and the target are never options (validate.ts refuses the rest).
+  if (vcs === 'hg') return shellJoin(['hg', 'clone', ...(branch ? ['-r', branch] : []), '--', url, target]);
+  return shellJoin(['git', 'clone', ...(branch ? ['--branch', branch] : []), '--', url, target]);
 }
 
 /**
@@ -57,10 +58,12 @@ export function cloneCommand(vcs: Vcs, url: string, target: string, branch?: str
  * then hard-reset to its upstream when it tracks one.
  */
 export function updateCommands(vcs: Vcs, branch?: string): string[] {
-  if (vcs === 'hg') return ['hg pull', shellJoin(['hg', 'update', '-C', ...(branch ? [branch] : [])])];
+  // `--` after the options: the branch is a revision, never an option (`--orphan=x`, `--config=hooks…`).
+  if (vcs === 'hg') return ['hg pull', shellJoin(['hg', 'update', '-C', ...(branch ? ['--', branch] : [])])];
   return [
     'git fetch --tags origin',
-    ...(branch ? [shellJoin(['git', 'checkout', '-f', branch])] : []),
+    // git checkout's own `--` ends the revision and starts paths: BRANCH -- means "this is a branch".
+    ...(branch ? [shellJoin(['git', 'checkout', '-f', branch, '--'])] : []),
     "if git rev-parse --abbrev-ref --symbolic-full-name '@{upstream}' >/dev/null 2>&1; then git reset --hard '@{upstream}'; else git reset --hard HEAD; fi",
   ];
 }

@@ -3,7 +3,7 @@
  * staging side). An argv goes straight to spawn, never through a shell of
  * ours; the command line inside it was built by command-line.ts.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { TransportError } from '../../errors';
 import type { LocalRun, RawResult } from './backend';
 
@@ -15,6 +15,8 @@ export interface SpawnOptions {
   onStderr?: (c: Buffer) => void;
   /** Give the child our terminal as stdin (sudo may ask for a password; it reads /dev/tty itself). */
   interactiveStdin?: boolean;
+  /** The child, once started (rsync's watchdog and closeAll may have to stop it). */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /** spawn() an argv, collect output, feed stdin; never through a shell. Rejects when the program cannot start. */
@@ -25,6 +27,7 @@ export function runArgv(argv: readonly string[], opts: SpawnOptions): Promise<Ra
       env: opts.env,
       stdio: [opts.stdin !== undefined ? 'pipe' : opts.interactiveStdin ? 'inherit' : 'ignore', 'pipe', 'pipe'],
     });
+    opts.onSpawn?.(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (c: Buffer) => { out.push(c); opts.onStdout?.(c); });

@@ -1,0 +1,83 @@
+/**
+ * The public plugin API: what `require('hostout')` gives a plugin, that the
+ * shipped plugins use nothing else, that loading the entry stays light, and
+ * the edges of the lifecycle hooks and cross-host handles (through
+ * hostout/testing).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import * as api from 'hostout';
+import { loadPluginForTest } from 'hostout/testing';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+test('the entry exports definePlugin, quoting and the error classes', () => {
+  const plugin = { name: 'x', commands: {} };
+  expect(api.definePlugin(plugin)).toBe(plugin);
+  expect(api.shellQuote("a'b")).toBe("'a'\\''b'");
+  expect(api.shellJoin(['echo', 'a b'])).toBe("echo 'a b'");
+  for (const cls of [api.UsageError, api.ConfigError, api.CommandError, api.TransportError]) expect(cls.prototype instanceof api.HostoutError).toBe(true);
+});
+
+test('the shipped plugins import only `hostout`, node: modules and their own files', () => {
+  const offending: string[] = [];
+  for (const plugin of readdirSync(path.join(ROOT, 'plugins'))) {
+    for (const file of readdirSync(path.join(ROOT, 'plugins', plugin)).filter((f) => f.endsWith('.ts'))) {
+      const text = readFileSync(path.join(ROOT, 'plugins', plugin, file), 'utf8');
+      for (const m of text.matchAll(/(?:from|require\()\s*'([^']+)'/g)) {
+        if (!/^(hostout|node:.*|\.\/[^/]+)$/.test(m[1])) offending.push(`plugins/${plugin}/${file}: ${m[1]}`);
+      }
+    }
+  }
+  expect(offending).toEqual([]);
+  expect(readdirSync(path.join(ROOT, 'plugins')).sort()).toEqual(['builtin', 'overridedeploy', 'plone', 'pushdeploy', 'supervisor']);
+});
+
+test('require("hostout") from the built package does not load the ssh stack (every plugin load pays for it)', () => {
+  const loaded = execFileSync(process.execPath, ['-e',
+    "require(process.argv[1]); console.log(Object.keys(require.cache).filter((f) => /node_modules\\/(ssh2|node-ssh)\\//.test(f)).length)",
+    path.join(ROOT, 'dist', 'lib', 'index.js')], { encoding: 'utf8' });
+  expect(loaded.trim()).toBe('0');
+});
+
+describe('hooks', () => {
+  test('resolve may only set host, port, user and identity-file, each a non-empty word', async () => {
+    const make = (value: object) => api.definePlugin({ name: 'hostout.r', resolve: async () => value as api.ConnectionOverrides, commands: {} });
+    await expect(loadPluginForTest(make({ password: 'x' }))).rejects.toThrow("[site] plugin 'hostout.r' failed in resolve(): it returned 'password'; only host, port, user and identity-file can be resolved");
+    await expect(loadPluginForTest(make({ host: 'a b' }))).rejects.toThrow('it returned an invalid host: "a b"');
+    const t = await loadPluginForTest(make({ host: 'db.internal:2200', user: 'ops' }), { options: { host: 'placeholder', 'buildout-user': 'plone' } });
+    expect([t.options.host, t.options.port, t.options.user, t.options['buildout-user'], t.options['effective-user']]).toEqual(['db.internal:2200', '2200', 'ops', 'plone', 'plone']);
+    await t.close();
+  });
+
+  test('defaults returning something that is not an object is an error naming plugin and host', async () => {
+    const p = api.definePlugin({ name: 'hostout.d', defaults: (() => 'oops') as unknown as api.Plugin['defaults'], commands: {} });
+    await expect(loadPluginForTest(p, { host: 'web' })).rejects.toThrow("[web] plugin 'hostout.d' failed in defaults(): it returned string, not an options object");
+  });
+
+  test('another host is loaded on demand: options need load(), call() loads it', async () => {
+    const seen: string[] = [];
+    const p = api.definePlugin({
+      name: 'hostout.peek',
+      defaults: (o, info) => { seen.push(info.part); },
+      commands: {
+        peek: {
+          description: 'read the other host',
+          async run(ctx, other) {
+            const h = ctx.hosts[other];
+            let before = '';
+            try { void h.options; } catch (err) { before = (err as Error).message; }
+            await h.load();
+            return `${before} | ${h.options.path} | ${h.has('peek')}`;
+          },
+        },
+      },
+    });
+    const t = await loadPluginForTest(p, { hosts: { other: { options: { path: '/srv/other' }, plugins: [p] } } });
+    expect(seen).toEqual(['site']);
+    await expect(t.run('peek', 'other')).resolves.toBe("ctx.hosts['other'].options: host 'other' is not loaded yet; `await ctx.hosts['other'].load()` first | /srv/other | true");
+    expect(seen).toEqual(['site', 'other']);
+    await t.close();
+  });
+});
