@@ -38,6 +38,7 @@ const E2E = [
   'hostout/example-plugin.test.ts',
   'pushdeploy/e2e.test.ts',
   'pushdeploy/e2e-etc.test.ts',
+  'pushdeploy/e2e-releases.test.ts',
   'python-expr/conformance.test.ts',
   'transport/harness.test.ts',
   'transport/hostkeys.test.ts',

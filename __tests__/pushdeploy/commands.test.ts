@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import plugin, { normaliseFlags, buildoutArgv, detectRepositoryVcs, readSettings, VAR_EXCLUDES } from '../../plugins/pushdeploy';
 import { readStagingBuildout } from '../../plugins/pushdeploy/annotate';
-import { ConfigError, UsageError } from '../../lib/errors';
+import { ConfigError, LockedError, UsageError } from '../../lib/errors';
 import type { HostOptions } from '../../lib/hostout/types';
 import type { CommandContext } from '../../lib/hostout/types';
 import { createRecordingLogger } from '../../lib/log';
@@ -93,8 +93,11 @@ function options(extra: HostOptions = {}): HostOptions {
   });
 }
 
+/** Production's answer to the deploy lock's first step: the lock was free. */
+const LOCK_FREE: [RegExp, string] = [/^remote(?: sudo)?\[\]: mkdir -p \S+\/\.hostout \|\| exit 3\nif mkdir/, 'acquired\n'];
+
 async function run(command: string, opts: HostOptions, args: string[] = [], ro: RecorderOptions = {}) {
-  const rec = recordingContext('first-site', opts, ro);
+  const rec = recordingContext('first-site', opts, { ...ro, stdout: [...(ro.stdout ?? []), LOCK_FREE] });
   const result = await plugin.commands[command].run(rec.ctx, ...args);
   return { ...rec, result };
 }
@@ -121,7 +124,8 @@ describe('recipe-time normalisation: one yes/no reading for every flag (docs/com
     expect(plugin.defaults?.({ 'remote-sudo': 'yes' }, { part: 'site', buildoutDirectory: '/b' })).toMatchObject({ 'remote-sudo': 'true' });
     expect(Object.keys(plugin.commands).sort()).toEqual([
       'annotate', 'bootstrap', 'buildout', 'checkout', 'clone', 'cook_resources', 'deploy', 'deploy_etc',
-      'deploy_supervisor', 'pull', 'push', 'restart', 'stage', 'stage_supervisor', 'start', 'stop', 'update',
+      'deploy_supervisor', 'flip', 'prepare', 'pull', 'push', 'releases', 'restart', 'rollback', 'stage', 'stage_supervisor',
+      'start', 'stop', 'unlock', 'update',
     ]);
   });
 });
@@ -266,88 +270,107 @@ describe('pull', () => {
   });
 });
 
+/** One line per call: a script's first line that says what it is, an rsync or command as recorded. */
+const outline = (calls: string[]) => calls.map((c) => {
+  const [first, ...rest] = c.split('\n');
+  if (/\.hostout \|\| exit 3$/.test(first)) return `${first.replace(/\]: .*/, ']')}: lock`;
+  if (rest.some((l) => l.includes('@@hostout:current'))) return `${first.replace(/\]: .*/, ']')}: state${/^.*\]: mkdir/.test(first) ? ` after ${first.replace(/^.*\]: /, '')}` : ''}`;
+  if (rest.some((l) => l.includes('HOSTOUT_FLIP_SCRIPT'))) return `${first.replace(/\]: .*/, ']')}: flip`;
+  if (/^remote(?: sudo)?\[\]: if grep -qF \S+ \S+\/lock\/holder 2>\/dev\/null; then rm -rf/.test(first)) return `${first.replace(/\]: .*/, ']')}: unlock`;
+  const phase = /^(remote(?: sudo)?\[\]): if grep -qF .*"phase":"(\w+)".* && echo renewed; else echo lost; fi$/.exec(first);
+  if (phase) return `${phase[1]}: lock phase ${phase[2]}`;
+  return c.replace(/\/\.hostout\/next\/meta\.json.*\/releases\/\d{8}T\d{6}Z$/s, '/.hostout/next/meta.json … mv into releases/ID');
+});
+
 describe('push, deploy_etc and deploy', () => {
   function stagedSite(): void {
     writeBuildout();
     for (const d of ['bin', 'eggs', 'parts/system/etc', 'var/filestorage', 'etc', 'products']) fs.mkdirSync(path.join(site, d), { recursive: true });
   }
-  const pushCalls = (rs: boolean) => {
-    const trees = ['bin', 'eggs', 'parts', 'products', 'etc'];
-    const varSync = (sync: string) => `rsync[${sync} ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`;
-    // With remote-sudo every step runs as root: rsync sets the owner, no question, no chown -R.
-    if (rs) {
-      return [
-        `remote sudo[]: mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var`,
-        `rsync[push relative remote-sudo --chown=zope]: ${trees.map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
-        varSync('push remote-sudo'),
-      ];
-    }
-    // Without an answer to `id -un` (not root, not the effective user), a chown -R pass follows.
+  const trees = ['bin', 'eggs', 'parts', 'products', 'etc'];
+  const pushCalls = (rs: boolean, opts: { ownership?: string; chown?: boolean } = { chown: true }) => {
+    const r = rs ? 'remote sudo' : 'remote';
+    const sync = rs ? 'push remote-sudo' : 'push';
+    const next = `${site}/.hostout/next`;
     return [
-      'remote[]: id -un',
-      `remote[]: mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var`,
-      `rsync[push relative]: ${trees.map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
-      varSync('push'),
-      `remote[]: chown -R -- zope ${trees.map((d) => `${site}/${d}`).join(' ')}`,
+      `${r}[]: lock`,
+      `${r}[]: state after mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var || exit 1`,
+      `rsync[${sync.replace('push', 'push relative delete')} --link-dest=${site}${opts.ownership ? ` ${opts.ownership}` : ''}]: ${trees.map((d) => `${site}/./${d}/`).join(' ')} -> ${next}`,
+      ...(opts.chown ? [`${r}[]: chown -R -- zope ${next}`] : []),
+      `local[]: git -c safe.directory='*' -C ${site} rev-parse --short=12 HEAD 2>/dev/null || hg -R ${site} id -i 2>/dev/null || true`,
+      `rsync[${sync} ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`,
+      `${r}[]: flip`,
+      `${r}[]: unlock`,
     ];
   };
-  test('push: the original\'s steps (mkdir/chowns in one round trip, the trees in one rsync), var without chown and never production data', async () => {
+  test('push: lock; read releases (with the original\'s mkdir/chowns); the trees in one rsync into .hostout/next (--delete, --link-dest to the live trees); var without chown and never production data; flip; unlock', async () => {
     stagedSite();
     const { calls } = await run('push', options());
-    expect(calls).toEqual(pushCalls(false));
+    expect(outline(calls)).toEqual(pushCalls(false));
+    // .hostout/next is emptied in the state's round trip, and the release is named in the flip's.
+    const state = calls.find((c) => c.includes('@@hostout:current')) as string;
+    expect(state).toContain(`rm -rf ${site}/.hostout/next && mkdir -p ${site}/.hostout/releases && mkdir ${site}/.hostout/next || exit 1`);
+    const flip = calls.find((c) => c.includes('HOSTOUT_FLIP_SCRIPT')) as string;
+    expect(flip).toMatch(new RegExp(`printf '%s\\\\n' '\\{"id":"(\\d{8}T\\d{6}Z)",.*"trees":\\["bin","eggs","parts","products","etc"\\]\\}' > ${site}/.hostout/next/meta\\.json && printf '%s\\\\n' bin eggs parts products etc > ${site}/.hostout/next/trees && mv ${site}/.hostout/next ${site}/.hostout/releases/\\d{8}T\\d{6}Z \\|\\| exit 5`));
     for (const data of ['*.fs', 'blobstorage*', '*.log', '*.backup']) expect(VAR_EXCLUDES).toContain(data);
   });
   test('push as root on production: rsync sets the owner (--chown), no chown -R pass', async () => {
     stagedSite();
-    const { calls } = await run('push', options(), [], { stdout: [[/id -un$/, 'root\n']] });
-    expect(calls).toEqual([
-      'remote[]: id -un',
-      `remote[]: mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var`,
-      `rsync[push relative --chown=zope]: ${['bin', 'eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
-      `rsync[push ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`,
-    ]);
+    const { calls } = await run('push', options(), [], { stdout: [[/@@hostout:current/, 'root\n']] });
+    expect(outline(calls)).toEqual(pushCalls(false, { ownership: '--chown=zope' }));
   });
   test('push --dry-run --offline (no answer to id -un): plans from the login user, root here, as the real run would', async () => {
     stagedSite();
     const { calls } = await run('push', options(), [], { dryRun: true });
-    expect(calls[0]).toBe('remote[]: id -un');
-    expect(calls[2]).toMatch(/^rsync\[push relative --chown=zope\]/);
+    expect(calls.find((c) => c.includes('--link-dest'))).toMatch(/^rsync\[push relative delete --link-dest=\S+ --chown=zope\]/);
     expect(calls.join('\n')).not.toMatch(/chown -R/);
     const asDeploy = await run('push', options({ user: 'deploy' }), [], { dryRun: true });
-    expect(asDeploy.calls.at(-1)).toMatch(/^remote\[\]: chown -R -- zope /);
+    expect(asDeploy.calls.join('\n')).toMatch(/^remote\[\]: chown -R -- zope \S+\/\.hostout\/next$/m);
   });
   test('push logged in as the effective user: what it writes is already its own, no chown -R pass', async () => {
     stagedSite();
-    const { calls } = await run('push', options(), [], { stdout: [[/id -un$/, 'zope\n']] });
-    expect(calls.at(-1)).toMatch(/--ignore-existing\]/);
+    const { calls } = await run('push', options(), [], { stdout: [[/@@hostout:current/, 'zope\n']] });
+    expect(outline(calls)).toEqual(pushCalls(false, {}));
     expect(calls.join('\n')).not.toMatch(/chown -R|--chown/);
   });
-  test('push: a tree outside the site (bin-directory elsewhere) gets its own rsync', async () => {
+  test('push: a tree outside the site (bin-directory elsewhere) is pushed in place, outside releases, with a warning', async () => {
     stagedSite();
     const bin = path.join(root, 'elsewhere-bin');
     fs.mkdirSync(bin);
     writeBuildout(`bin-directory = ${bin}\n`);
-    const { calls } = await run('push', options());
-    expect(calls.slice(2, 4)).toEqual([
-      `rsync[push relative]: ${['eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}`,
-      `rsync[push]: ${bin}/ -> ${bin}`,
-    ]);
-    expect(calls.at(-1)).toBe(`remote[]: chown -R -- zope ${bin} ${site}/eggs ${site}/parts ${site}/products ${site}/etc`);
+    const { calls, logLines } = await run('push', options());
+    const o = outline(calls);
+    expect(o[2]).toBe(`rsync[push relative delete --link-dest=${site}]: ${['eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}/.hostout/next`);
+    expect(o.slice(5, 7)).toEqual([`rsync[push]: ${bin}/ -> ${bin}`, `remote[]: chown -R -- zope ${bin}`]);
+    expect(logLines.join('\n')).toMatch(/elsewhere-bin is not a directory directly inside .*pushed in place, outside releases/);
   });
   test('push with remote-sudo: every remote step through sudo, rsync with sudo rsync', async () => {
     stagedSite();
     const { calls } = await run('push', options({ 'remote-sudo': 'true' }));
-    expect(calls).toEqual(pushCalls(true));
+    expect(outline(calls)).toEqual(pushCalls(true, { ownership: '--chown=zope' }));
   });
   test('deploy: push, deploy_etc, then every non-empty restart line on production', async () => {
     stagedSite();
     const { calls } = await run('deploy', options({ restart: '\nsupervisorctl restart first-site:*\n\n  echo done  \n' }));
-    expect(calls).toEqual([
-      ...pushCalls(false),
+    const push = pushCalls(false);
+    expect(outline(calls)).toEqual([
+      ...push.slice(0, -1),
       `remote[cwd=${site}]: cp -R ${site}/parts/system/etc/. /etc && supervisorctl reread && supervisorctl update`,
+      'remote[]: lock phase restart',
       `remote[cwd=${site}]: supervisorctl restart first-site:*`,
       `remote[cwd=${site}]: echo done`,
+      push.at(-1),
     ]);
+  });
+  test('a second deploy finds the lock held by a live holder: exit 75 naming it, nothing changed', async () => {
+    stagedSite();
+    const holder = JSON.stringify({ token: 'x', stagingHost: 'elsewhere', bootId: 'b', user: 'ann', pid: 42, pidStart: '1', command: 'deploy', started: '2026-11-29T20:00:00Z', leaseUntil: 2000000000 });
+    const rec = recordingContext('first-site', options(), { stdout: [[/if mkdir/, `held\n1900000000\n1900000000\n${holder}\n`]] });
+    const err = await Promise.resolve(plugin.commands.deploy.run(rec.ctx)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LockedError);
+    expect((err as LockedError).exitCode).toBe(75);
+    expect((err as Error).message).toMatch(/locked by another deploy: ann on elsewhere \(pid 42\), 'deploy' since 2026-11-29T20:00:00Z/);
+    expect(outline(rec.calls)).toEqual(['remote[]: lock']);
   });
   test('deploy without restart: a clear error before anything runs', async () => {
     stagedSite();
@@ -440,9 +463,11 @@ describe('supervisor commands', () => {
       `local[sudo]: cp ${site}/parts/site.conf ${conf}`,
       'local[sudo]: supervisorctl update',
     ]);
-    expect((await run('deploy_supervisor', options({ 'supervisor-conf': conf }))).calls).toEqual([
+    expect(outline((await run('deploy_supervisor', options({ 'supervisor-conf': conf }))).calls)).toEqual([
+      'remote[]: lock',
       `rsync[push]: ${site}/parts/site.conf -> ${conf}`,
       `remote[cwd=${site}]: supervisorctl update`,
+      'remote[]: unlock',
     ]);
   });
   test('without supervisor-conf: a clear error', async () => {

@@ -19,8 +19,9 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startProductionSshServer, type SshServer } from '../../fixtures/servers';
+import { startProductionSshServer } from '../../fixtures/servers';
 import { repoRoot, writeHostoutConfig } from '../../fixtures/site';
+import { bareRsync as bareRsyncAs, buildStaging, touchOnePercent, run, sshArgs, time, type Ctx } from './staging';
 
 const FILES = Number(process.env.BENCH_FILES ?? 20000);
 const TOTAL_BYTES = Number(process.env.BENCH_MB ?? 200) * 1024 * 1024;
@@ -35,99 +36,8 @@ const LOGIN = process.env.BENCH_USER ?? 'zope';
 /** Rounds of all methods; the table shows each figure's median. */
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 
-interface Ctx {
-  prod: SshServer;
-  site: string;
-  staging: string;
-  production: string; // production's copy as this machine sees it
-  cfg: string;
-  key: string;
-  knownHosts: string;
-  control: string;
-}
 
-/** Source-like text (what eggs and parts mostly hold), so rsync's -z behaves as on real sites. */
-function fileContent(size: number, seed: number): Buffer {
-  const words = ['def', 'class', 'import', 'return', 'self', 'value', 'options', 'buildout', 'zope', 'plone'];
-  let s = `# file ${seed} ${crypto.randomBytes(8).toString('hex')}\n`;
-  while (s.length < size) s += `${words[(seed + s.length) % words.length]} ${crypto.randomBytes(6).toString('base64')}\n`;
-  return Buffer.from(s.slice(0, size));
-}
-
-function buildStaging(staging: string): string[] {
-  fs.writeFileSync(path.join(staging, 'buildout.cfg'), '[buildout]\nparts =\n');
-  const files: string[] = [];
-  const avg = Math.floor(TOTAL_BYTES / FILES);
-  for (let i = 0; i < FILES; i++) {
-    // 2% bin, 25% parts, the rest eggs; 100 files per folder.
-    const top = i % 50 === 0 ? 'bin' : i % 4 === 0 ? 'parts' : 'eggs';
-    const dir = path.join(staging, top, top === 'bin' ? '' : `pkg${Math.floor(i / 100)}`);
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `f${i}.py`);
-    fs.writeFileSync(file, fileContent(Math.max(64, Math.floor(avg * (0.5 + ((i * 7919) % 100) / 100))), i));
-    files.push(file);
-  }
-  fs.mkdirSync(path.join(staging, 'var'), { recursive: true });
-  fs.mkdirSync(path.join(staging, 'etc'), { recursive: true });
-  fs.writeFileSync(path.join(staging, 'etc', 'site.conf'), 'x = 1\n');
-  return files;
-}
-
-/**
- * Times fn after a `sync`: a first push writes 200 MB, and without it each
- * method's run would pay for writing back the previous method's dirty pages
- * (seen here: the same run taking 9.7 s or 13.9 s depending on what ran before).
- */
-/**
- * Read the whole staging tree so every method starts with it in the page
- * cache. This machine's kernel pages out memory that sits idle (DAMON
- * `pageout`), so without this a run read a cold tree from disk or a hot one
- * depending on how long the previous method took: the first push varied by
- * seconds and by method order, not by tool.
- */
-function warm(dir: string): void {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) warm(p);
-    else if (e.isFile()) fs.readFileSync(p);
-  }
-}
-
-function time(fn: () => void, staging: string): number {
-  spawnSync('sync');
-  warm(staging);
-  const t = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t) / 1e9;
-}
-
-function run(cmd: string, args: string[], opts: { cwd?: string } = {}): void {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 900000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}${r.stdout}`);
-}
-
-function sshArgs(c: Ctx, shared: boolean): string[] {
-  return [
-    '-i', c.key, '-p', String(c.prod.port), '-o', `UserKnownHostsFile=${c.knownHosts}`, '-o', 'BatchMode=yes',
-    ...(shared ? ['-o', 'ControlMaster=auto', '-o', `ControlPath=${c.control}`, '-o', 'ControlPersist=60'] : []),
-  ];
-}
-
-/**
- * The floor: `rsync -a` of the same folders, all over one shared ssh
- * connection that is opened by the first rsync and closed at the end of the
- * run: each run pays for one login, as each `hostout push` does (a master
- * kept between runs would make the floor's later runs free of any login).
- */
-function bareRsync(c: Ctx): void {
-  const rsh = ['ssh', ...sshArgs(c, true)].join(' ');
-  for (const d of [...DIRS, 'var', 'etc']) run('rsync', ['-a', '-e', rsh, `${c.staging}/${d}/`, `${LOGIN}@127.0.0.1:${c.staging}/${d}`]);
-  closeMaster(c);
-}
-
-function closeMaster(c: Ctx): void {
-  spawnSync('ssh', ['-O', 'exit', '-o', `ControlPath=${c.control}`, '-p', String(c.prod.port), `${LOGIN}@127.0.0.1`], { stdio: 'ignore' });
-}
+const bareRsync = (c: Ctx) => bareRsyncAs(c, LOGIN, DIRS);
 
 /** The original's way (hostout.pushdeploy's push): each ssh step and each rsync opens its own connection. */
 function originalWay(c: Ctx): void {
@@ -149,9 +59,6 @@ function hostoutPush(c: Ctx): void {
   run('node', [path.join(repoRoot(), 'bin', 'hostout.js'), '-q', '-c', c.cfg, c.site, 'push'], { cwd: path.dirname(c.cfg) });
 }
 
-function touchOnePercent(files: string[], round: number): void {
-  for (let i = round; i < files.length; i += 100) fs.writeFileSync(files[i], fileContent(fs.statSync(files[i]).size, i + round * 7));
-}
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {
@@ -181,7 +88,7 @@ async function main(): Promise<void> {
     });
     fs.mkdirSync(staging, { recursive: true });
     process.stderr.write(`building the staging tree: ${FILES} files, ${Math.round(TOTAL_BYTES / 1048576)} MB ...\n`);
-    const files = buildStaging(staging);
+    const files = buildStaging(staging, FILES, TOTAL_BYTES);
     const methods: Array<[string, (c: Ctx) => void]> = [
       ['bare rsync -a, one ssh (floor)', bareRsync],
       ['hostout push', hostoutPush],

@@ -173,12 +173,20 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     // Loaded here, not at start-up: the config-engine modes above need none of
     // the runtime, and every `hostout --resolve` would pay for loading it.
     const { runHosts } = require('./run') as typeof Run;
+    // Host settings given on the command line: they override every host's part.
+    const hostSettings: Record<string, string> = {};
+    if (opts['lock-wait'] !== undefined) {
+      if (!/^\d+$/.test(opts['lock-wait'])) throw new UsageError(`--lock-wait needs a whole number of seconds, not '${opts['lock-wait']}'`);
+      hostSettings['lock-wait'] = opts['lock-wait'];
+    }
+    if (opts['no-rollback']) hostSettings['auto-rollback'] = 'false';
     return await runHosts({
       scanned, loaded, ...configOf(opts, io.cwd), verbosity, dryRun: opts['dry-run'], offline: opts.offline, cwd: io.cwd, env: io.env,
       parallel: opts.parallel, keepGoing: opts['keep-going'], rollback: !opts['no-rollback'],
       // --json: the events own stdout; everything for people goes to stderr.
       json: opts.json ? (text) => io.stdout(text) : undefined,
       stdout: opts.json ? stderr : stdout, stderr,
+      hostSettings,
     });
   } catch (err) {
     const formatted = formatError(err, { verbose });

@@ -49,7 +49,8 @@ export const OPTIONS = [
   { name: 'parallel', short: 'P', type: 'value', placeholder: 'N', help: 'run up to N hosts at once (default: `parallel` of the host parts or [buildout], else 1)' },
   { name: 'keep-going', type: 'flag', help: 'start every host even after one failed (default: no new host starts after a failure)' },
   { name: 'json', type: 'flag', help: 'newline-delimited JSON events on stdout (docs/events.schema.json); human output on stderr' },
-  { name: 'no-rollback', type: 'flag', help: 'deploy to several hosts: keep the hosts that went live when another fails' },
+  { name: 'no-rollback', type: 'flag', help: 'keep a new release live when its restart or health check fails, and, with several hosts, the hosts that went live when another fails' },
+  { name: 'lock-wait', type: 'value', placeholder: 'SECONDS', help: 'wait up to SECONDS for a host locked by another deploy (default: exit 75 at once)' },
   { name: 'help', short: 'h', type: 'flag', help: 'show this help' },
   { name: 'version', type: 'flag', help: 'show the hostout version' },
 ] as const satisfies readonly OptionSpec[];

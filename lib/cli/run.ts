@@ -53,6 +53,8 @@ export interface RunRequest {
   /** --json: events written with this (stdout); human output then goes to `stdout` = stderr. */
   json?: (text: string) => void;
   rollback: boolean;
+  /** Host options given on the command line (--lock-wait, --no-rollback): they override every host's own. */
+  hostSettings?: Record<string, string>;
   cwd: string;
   env: NodeJS.ProcessEnv;
   stdout(line: string): void;
@@ -111,9 +113,18 @@ function onSignals(transport: LazyTransport, stderr: (line: string) => void, sto
   };
 }
 
+/** The host with `settings` written into its options (the same object every time: loading is cached). */
+function applyHostSettings<T extends { options: Record<string, string> }>(host: T, settings: Record<string, string> | undefined): T {
+  if (settings) Object.assign(host.options, settings);
+  return host;
+}
+
 export async function runHosts(req: RunRequest): Promise<number> {
   const { scanned, stderr } = req;
-  const { bo, hosts } = req.loaded ?? await loadRun({ ...req, assignments: scanned.assignments });
+  const loadedRun = req.loaded ?? await loadRun({ ...req, assignments: scanned.assignments });
+  const { bo } = loadedRun;
+  // Host settings from the command line (--lock-wait, --no-rollback) override each host's own once it is loaded.
+  const hosts: HostCatalog = { names: loadedRun.hosts.names, load: async (name) => applyHostSettings(await loadedRun.hosts.load(name), req.hostSettings) };
   const buildoutDirectory = buildoutDirectoryOf(bo, req.config);
   // The run's events, its log and its progress (execute.ts); the log is written once a host is touched.
   const { progress, runLog, events, steps } = createRunOutput(req, buildoutDirectory, hosts.names);

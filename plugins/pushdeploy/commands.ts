@@ -12,8 +12,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, UsageError, shellJoin, shellQuote, validateBranch, validateRepository, type CommandContext, type CommandResult } from 'hostout';
+import { CommandError, ConfigError, UsageError, shellJoin, shellQuote, validateBranch, validateRepository, type CommandContext, type CommandResult } from 'hostout';
 import { readStagingBuildout, type BuildoutDirectories } from './annotate';
+import { describeHolder, type RemoteScript } from './lock';
+import { RELEASE_ID, releaseTreeName, SiteReleases, type FlipResult, type ReleaseMeta, type ReleaseState } from './releases';
 import {
   readSettings, requirePython, requireRestartLines, requireSupervisorConf, type SiteSettings,
 } from './settings';
@@ -37,12 +39,29 @@ const isDir = (p: string): boolean => {
   }
 };
 
+/** A release prepared on production by push/deploy/prepare, and production's state around it. */
+interface Prepared {
+  release: ReleaseMeta;
+  state: ReleaseState;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** Per-command helpers bound to one host's context and settings. */
 class Site {
   readonly s: SiteSettings;
+  readonly releases: SiteReleases;
   constructor(readonly ctx: CommandContext) {
     this.s = readSettings(ctx.name, ctx.options);
+    this.releases = new SiteReleases({ ctx, s: this.s, script: this.script });
   }
+
+  /** A multi-line step on production (lock, flip…): logged by its label, run like `remotely`. */
+  readonly script: RemoteScript = (label, script, opts = {}) => {
+    this.ctx.log.debug(`[${this.s.site}] ${label}`);
+    const o = { allowFailure: opts.allowFailure, readOnly: opts.readOnly };
+    return this.s.remoteSudo ? this.ctx.remote.sudo(script, o) : this.ctx.remote.run(script, o);
+  };
 
   step(label: string, detail: string): void {
     this.ctx.log.info(`[localhost] ${label}: ${detail}`);
@@ -158,73 +177,213 @@ class Site {
     }
   }
 
-  async push(): Promise<void> {
+  /**
+   * Transfer the staged trees into a new release on production (not live yet),
+   * and new files of var/. Trees outside `path`, or deeper inside it, are
+   * pushed in place as before: they cannot be renamed with the release.
+   */
+  private async prepareRelease(command: string, dirs: BuildoutDirectories): Promise<Prepared> {
     const { s } = this;
     const eu = s.effectiveUser;
-    // Read the staging buildout first (the original did it after the mkdir/chowns): a broken staging fails before production changes.
-    const dirs = await this.annotate();
-    const remoteUser = await this.productionUser();
-    // The original's three steps (mkdir, chown path, chown var) in one round trip.
-    await this.remotely(`${shellJoin(['mkdir', '-p', '--', `${s.path}/var`])} && ${shellJoin(['chown', '--', eu, s.path, `${s.path}/var`])}`);
     const trees: string[] = [];
     for (const dir of [dirs.bin, dirs.eggs, dirs.parts]) {
       if (isDir(dir)) trees.push(dir);
       else this.ctx.log.warn(`[${s.site}] staging has no ${dir}; skipped (run 'hostout ${s.site} stage' first?)`);
     }
-    for (const dir of [`${s.path}/products`, `${s.path}/etc`]) if (isDir(dir)) trees.push(dir);
+    for (const dir of [`${s.path}/products`, `${s.path}/etc`]) if (isDir(dir) && !trees.includes(dir)) trees.push(dir);
+    const names = trees.map((d) => releaseTreeName(s.path, d)).filter((n): n is string => n !== undefined);
+    const inPlace = trees.filter((d) => releaseTreeName(s.path, d) === undefined);
+    if (!names.length) {
+      throw new ConfigError(`staging has nothing to release in ${s.path} (no bin, eggs, parts, products or etc inside it): run 'hostout ${s.site} stage' first`, { host: s.site });
+    }
+    // The original's three steps (mkdir, chown path, chown var) in the same
+    // round trip as reading production's releases, which also says who we are
+    // there: that decides how the trees get their owner below.
+    const setup = `${shellJoin(['mkdir', '-p', '--', `${s.path}/var`])} && ${shellJoin(['chown', '--', eu, s.path, `${s.path}/var`])} || exit 1`;
+    // Emptying .hostout/next for the transfer rides in the same round trip.
+    const state = await this.releases.state(names, `${setup}\n${this.releases.cleanNextScript()} || exit 1`);
+    // With remote-sudo everything runs as root; `--dry-run --offline` gets no answer, and the login `user` is what `id -un` would say.
+    const remoteUser = s.remoteSudo ? 'root' : state.whoami || (this.ctx.dryRun ? (this.ctx.options.user ?? '').trim() : '');
     // Ownership as the original's `chown -R effective-user` after each tree:
     // rsync as root sets it while it writes (--chown); a login that is the
     // effective user already owns what it writes; anyone else still needs chown -R.
     const chownInRsync = remoteUser === 'root';
     const ownership = chownInRsync ? [`--chown=${eu}`] : [];
-    // The trees inside the site go in one rsync (-R keeps their paths below
-    // the site): one remote rsync start and one file list instead of four.
-    const inside = trees.filter((d) => d.startsWith(`${s.path}/`));
-    const outside = trees.filter((d) => !inside.includes(d));
-    if (inside.length) {
-      this.step('rsync', `${inside.map((d) => d.slice(s.path.length + 1)).join(', ')} of ${s.path} -> production`);
-      await this.ctx.rsync({
-        from: inside.map((d) => `${s.path}/./${d.slice(s.path.length + 1)}/`),
-        to: s.path,
-        relative: true,
-        direction: 'push',
-        remoteSudo: s.remoteSudo,
-        localSudo: s.localSudo,
-        extra: ownership,
-      });
+    const chownAfter = !chownInRsync && remoteUser !== eu;
+    const release = await this.releases.prepare(names, {
+      ownership, chownTo: chownAfter ? eu : undefined, state, command, nextReady: true, finalizeWithFlip: command !== 'prepare',
+    });
+    state.releases.push(release);
+    for (const dir of inPlace) {
+      this.ctx.log.warn(`[${s.site}] ${dir} is not a directory directly inside ${s.path}: pushed in place, outside releases (no --delete)`);
+      await this.pushDir(dir, dir, { extra: ownership });
     }
-    for (const dir of outside) await this.pushDir(dir, dir, { extra: ownership });
+    if (inPlace.length && chownAfter) await this.remotely(shellJoin(['chown', '-R', '--', eu, ...inPlace]));
     // Production's var/ is its own: never its data, never an existing file (no chown, as in the original).
     if (isDir(`${s.path}/var`)) await this.pushDir(`${s.path}/var`, `${s.path}/var`, { exclude: VAR_EXCLUDES, extra: ['--ignore-existing'] });
-    if (trees.length && !chownInRsync && remoteUser !== eu) await this.remotely(shellJoin(['chown', '-R', '--', eu, ...trees]));
+    return { release, state };
   }
 
-  /**
-   * Who push's commands and rsync run as on production: that decides how the
-   * trees get their owner. root with remote-sudo; else asked with a read-only
-   * question, so --dry-run (which runs those on the host) plans exactly what
-   * the real run does. `--dry-run --offline` gets no answer and takes the login
-   * `user` of the configuration, which is what `id -un` says unless another
-   * name has uid 0.
-   */
-  async productionUser(): Promise<string> {
-    if (this.s.remoteSudo) return 'root';
-    const answer = await this.ctx.remote.run('id -un', { readOnly: true, allowFailure: true });
-    return answer.stdout.trim() || (this.ctx.dryRun ? (this.ctx.options.user ?? '').trim() : '');
+  /** prepare + flip: the new release is live when this returns. */
+  private async pushRelease(command: string, dirs: BuildoutDirectories): Promise<Prepared & { flip: FlipResult }> {
+    const prepared = await this.prepareRelease(command, dirs);
+    const flip = await this.flipTo(prepared.release.id, prepared.state);
+    return { ...prepared, flip };
+  }
+
+  /** Flip, and keep `state` true to production afterwards (an adopted release appears, `current` moves). */
+  private async flipTo(id: string, state: ReleaseState): Promise<FlipResult> {
+    const flip = await this.releases.flip(id, state);
+    if (flip.from !== '-' && flip.from !== state.current && !state.releases.some((r) => r.id === flip.from)) {
+      state.releases.push({ id: flip.from, created: '', stagingHost: '', user: '', pid: 0, command: 'adopted', adopted: true, trees: [] });
+      state.releases.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    }
+    state.current = id;
+    return flip;
+  }
+
+  async push(): Promise<void> {
+    // Read the staging buildout first (the original did it after the mkdir/chowns): a broken staging fails before production changes.
+    const dirs = await this.annotate();
+    await this.releases.withLock('push', async () => {
+      const { state } = await this.pushRelease('push', dirs);
+      await this.releases.prune(state);
+    });
   }
 
   async deployEtc(): Promise<void> {
     const dirs = await this.annotate();
     const systemEtc = `${dirs.parts}/system/etc`;
     if (!isDir(systemEtc)) return;
-    await this.remotely(`cp -R ${shellQuote(`${systemEtc}/.`)} /etc && supervisorctl reread && supervisorctl update`, this.s.path);
+    await this.releases.withLock('deploy_etc', async () => {
+      await this.remotely(`cp -R ${shellQuote(`${systemEtc}/.`)} /etc && supervisorctl reread && supervisorctl update`, this.s.path);
+    });
+  }
+
+  /** `healthcheck`, every second until it passes or `healthcheck-timeout` runs out. */
+  private async healthcheck(): Promise<void> {
+    const { s } = this;
+    if (!s.healthcheck) return;
+    await this.releases.phase('healthcheck');
+    const deadline = Date.now() + s.healthcheckTimeout * 1000;
+    let last: CommandResult | undefined;
+    let attempts = 0;
+    this.ctx.log.info(`[${s.site}] healthcheck: ${s.healthcheck} (up to ${s.healthcheckTimeout} s)`);
+    for (;;) {
+      attempts++;
+      // Each attempt is itself bounded by what is left of the timeout (when production has coreutils' timeout).
+      const left = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
+      const line = shellQuote(s.healthcheck);
+      const cmd = `if command -v timeout >/dev/null 2>&1; then timeout ${left} /bin/sh -c ${line}; else /bin/sh -c ${line}; fi`;
+      last = s.remoteSudo ? await this.ctx.remote.sudo(cmd, { cwd: s.path, allowFailure: true }) : await this.ctx.remote.run(cmd, { cwd: s.path, allowFailure: true });
+      if (last.code === 0) {
+        this.ctx.log.info(`[${s.site}] health check passed${attempts > 1 ? ` (attempt ${attempts})` : ''}`);
+        return;
+      }
+      if (Date.now() + 1000 >= deadline) break;
+      await sleep(1000);
+    }
+    const tail = `${last.stdout}\n${last.stderr}`.trim().split('\n').slice(-3).join(' | ');
+    throw new CommandError(
+      `the health check '${s.healthcheck}' did not pass within ${s.healthcheckTimeout} s (${attempts} attempts, last exit status ${last.code}${tail ? `: ${tail}` : ''})`,
+      { host: s.site, command: s.healthcheck, status: last.code, stderrTail: last.stderr },
+    );
+  }
+
+  /** The restart lines on production, then the health check. */
+  private async restartAndCheck(lines: string[]): Promise<void> {
+    await this.releases.phase('restart');
+    for (const line of lines) await this.remotely(line, this.s.path);
+    await this.healthcheck();
   }
 
   async deploy(): Promise<void> {
     const lines = requireRestartLines(this.s, 'deploy');
-    await this.push();
-    await this.deployEtc();
-    for (const line of lines) await this.remotely(line, this.s.path);
+    const dirs = await this.annotate();
+    await this.releases.withLock('deploy', async () => {
+      const { state, release, flip } = await this.pushRelease('deploy', dirs);
+      try {
+        await this.deployEtc();
+        await this.restartAndCheck(lines);
+      } catch (e) {
+        if (!(e instanceof CommandError) || this.ctx.dryRun) throw e;
+        const why = e.reason;
+        if (flip.from === '-') throw new CommandError(`release ${release.id} is live but ${why} (there is no earlier release to roll back to)`, { host: this.s.site, command: 'deploy', status: e.status, stderrTail: e.stderrTail });
+        if (!this.s.autoRollback) {
+          throw new CommandError(`release ${release.id} is live but ${why}; not rolled back (--no-rollback): 'hostout ${this.s.site} rollback' goes back to ${flip.from}`, { host: this.s.site, command: 'deploy', status: e.status, stderrTail: e.stderrTail });
+        }
+        this.ctx.log.warn(`[${this.s.site}] ${why}: rolling back to release ${flip.from}`);
+        await this.flipTo(flip.from, state);
+        let after = 'restarted it';
+        try {
+          await this.deployEtc();
+          await this.releases.phase('restart');
+          for (const line of lines) await this.remotely(line, this.s.path);
+        } catch (again) {
+          after = `but restarting it failed too: ${again instanceof Error ? again.message : String(again)}`;
+        }
+        throw new CommandError(`deploy of release ${release.id} failed (${why}); rolled back to release ${flip.from} and ${after}`, { host: this.s.site, command: 'deploy', status: e.status, stderrTail: e.stderrTail });
+      }
+      await this.releases.prune(state);
+    });
+  }
+
+  /** `prepare`: a new release on production, not live. Returns its id. */
+  async prepare(): Promise<string> {
+    const dirs = await this.annotate();
+    return this.releases.withLock('prepare', async () => (await this.prepareRelease('prepare', dirs)).release.id);
+  }
+
+  /** `flip [ID]`: make a release live (default: the newest one newer than the live one). No restart lines. */
+  async flip(id?: string): Promise<string> {
+    if (id !== undefined && !RELEASE_ID.test(id)) throw new UsageError(`'${id}' is not a release id ('hostout ${this.s.site} releases' lists them)`, { host: this.s.site });
+    return this.releases.withLock('flip', async () => {
+      const state = await this.releases.state(this.treeNamesGuess());
+      const to = id ?? state.releases.filter((r) => !state.current || r.id > state.current).pop()?.id;
+      if (!to) throw new ConfigError(`no release newer than the live one to flip to: give its id ('hostout ${this.s.site} releases' lists them)`, { host: this.s.site });
+      await this.flipTo(to, state);
+      return to;
+    });
+  }
+
+  /** The top-level tree names to look for on production when staging is not read (adoption by `flip`). */
+  private treeNamesGuess(): string[] {
+    return ['bin', 'eggs', 'parts', 'etc', 'products'];
+  }
+
+  /** `rollback [ID]`: flip to the release before the live one (or ID), run the restart lines and the health check. */
+  async rollback(id?: string): Promise<string> {
+    if (id !== undefined && !RELEASE_ID.test(id)) throw new UsageError(`'${id}' is not a release id ('hostout ${this.s.site} releases' lists them)`, { host: this.s.site });
+    return this.releases.withLock('rollback', async () => {
+      const state = await this.releases.state();
+      if (!state.current && !this.ctx.dryRun) throw new ConfigError(`production has no releases yet: nothing to roll back to`, { host: this.s.site });
+      const to = id ?? this.releases.previous(state);
+      if (!to && !this.ctx.dryRun) throw new ConfigError(`there is no release before ${state.current} to roll back to`, { host: this.s.site });
+      const target = to ?? 'PREVIOUS';
+      await this.flipTo(target, state);
+      if (this.s.restartLines.length) await this.restartAndCheck(this.s.restartLines);
+      else this.ctx.log.warn(`[${this.s.site}] no 'restart' lines: release ${target} is live, but nothing was restarted`);
+      return target;
+    });
+  }
+
+  /** `releases`: list them (and recover an interrupted flip first, under the lock). */
+  async listReleases(): Promise<Array<ReleaseMeta & { live: boolean }>> {
+    let state = await this.releases.state();
+    if (state.journal) state = await this.releases.withLock('releases', () => this.releases.state());
+    const rows = state.releases.map((r) => ({ ...r, live: r.id === state.current }));
+    if (!rows.length) this.ctx.log.info(`[${this.s.site}] production has no releases yet (the first push makes one)`);
+    for (const r of rows) {
+      const from = r.adopted ? 'adopted: deployed before hostout kept releases' : `from ${r.stagingHost}${r.commit ? ` at ${r.commit}` : ''} by ${r.user} (${r.command})`;
+      this.ctx.log.info(`${r.live ? '*' : ' '} ${r.id}  ${r.created}  ${from}${r.live ? '  (live)' : ''}`);
+    }
+    return rows;
+  }
+
+  /** `unlock`: remove the deploy lock whoever holds it. */
+  async unlock(): Promise<void> {
+    const r = await this.releases.unlock();
+    this.ctx.log.info(`[${this.s.site}] ${r.held ? `removed the deploy lock of ${describeHolder(r.holder)}` : 'the deploy lock was not held'}`);
   }
 
   async stageSupervisor(): Promise<void> {
@@ -237,10 +396,12 @@ class Site {
   async deploySupervisor(): Promise<void> {
     const conf = requireSupervisorConf(this.s, 'deploy_supervisor');
     const dirs = await this.annotate();
-    const from = `${dirs.parts}/${path.basename(conf)}`;
-    this.step('rsync', `${from} -> production:${conf}`);
-    await this.ctx.rsync({ from, to: conf, direction: 'push', remoteSudo: this.s.remoteSudo, localSudo: this.s.localSudo });
-    await this.remotely('supervisorctl update', this.s.path);
+    await this.releases.withLock('deploy_supervisor', async () => {
+      const from = `${dirs.parts}/${path.basename(conf)}`;
+      this.step('rsync', `${from} -> production:${conf}`);
+      await this.ctx.rsync({ from, to: conf, direction: 'push', remoteSudo: this.s.remoteSudo, localSudo: this.s.localSudo });
+      await this.remotely('supervisorctl update', this.s.path);
+    });
   }
 
   async cookResources(): Promise<void> {
@@ -295,7 +456,7 @@ type Handler = (site: Site, args: string[]) => Promise<unknown>;
 /** Command name → [description (first line is listed), handler]. */
 export const COMMANDS: Record<string, [string, Handler]> = {
   stage: ['Pull production data, update, bootstrap and run the staging buildout', (x) => x.stage()],
-  deploy: ['Push the staged buildout to production, install its etc, run the restart lines', (x) => x.deploy()],
+  deploy: ['Push the staged buildout to production as a new release, install its etc, run the restart lines and the health check (rolls back when they fail)', (x) => x.deploy()],
   checkout: ['Check out the staging buildout: checkout REPOSITORY [BRANCH] (git or hg)', (x, a) => x.clone(a[0], a[1])],
   clone: ['Clone the staging buildout: clone REPOSITORY [BRANCH] (git or hg)', (x, a) => x.clone(a[0], a[1])],
   update: ['Update the staging buildout from its repository: update [BRANCH]', (x, a) => x.update(a[0])],
@@ -303,7 +464,12 @@ export const COMMANDS: Record<string, [string, Handler]> = {
   buildout: ['Run the staging buildout: buildout [PART...] [-o] [buildout flags]', (x, a) => x.buildout(...a)],
   annotate: ["Return the staging buildout's [buildout] section as the buildout user sees it", async (x) => (await x.annotate()).buildout],
   pull: ['Copy production data (Data.fs, blobstorage) to staging', (x) => x.pull()],
-  push: ['Copy the staged bin, eggs, parts, etc (and new var files) to production', (x) => x.push()],
+  push: ['Copy the staged bin, eggs, parts, etc to production as a new release and flip it live (and new var files)', (x) => x.push()],
+  prepare: ['Transfer the staged buildout to production as a new release without making it live; returns its id', (x) => x.prepare()],
+  flip: ['Make a prepared release live: flip [ID] (default: the newest newer than the live one); no restart', (x, a) => x.flip(a[0])],
+  rollback: ['Make the previous release (or rollback ID) live again and run the restart lines; no transfer', (x, a) => x.rollback(a[0])],
+  releases: ['List the releases on production (id, when, from which staging commit, which is live)', (x) => x.listReleases()],
+  unlock: ['Remove the deploy lock of production, whoever holds it', (x) => x.unlock()],
   deploy_etc: ["Copy parts/system/etc to production's /etc and update supervisor", (x) => x.deployEtc()],
   stage_supervisor: ['Install the supervisor-conf program file on staging and update supervisor', (x) => x.stageSupervisor()],
   deploy_supervisor: ['Install the supervisor-conf program file on production and update supervisor', (x) => x.deploySupervisor()],

@@ -10,6 +10,9 @@ import { normaliseFlags } from './settings';
 export { VAR_EXCLUDES, buildoutArgv } from './commands';
 export { normaliseFlags, readSettings, type SiteSettings } from './settings';
 export { detectRepositoryVcs, detectCheckoutVcs, type Vcs } from './vcs';
+// The release machinery, for plugins that deploy several hosts at once (prepare all, flip all, flip back).
+export { SiteReleases, RELEASE_ID, type FlipResult, type ReleaseMeta, type ReleaseSite, type ReleaseState } from './releases';
+export { DeployLock, describeHolder, type LockHolder, type RemoteScript } from './lock';
 
 const commands: Record<string, CommandSpec> = {};
 for (const [name, [description]] of Object.entries(COMMANDS)) {

@@ -37,6 +37,28 @@ export interface SiteSettings {
   python?: string;
   /** `supervisor-conf`, when set. */
   supervisorConf?: string;
+  /** `keep-releases`: how many releases stay on production, the live one included (default 3). */
+  keepReleases: number;
+  /** `healthcheck`: a shell line run on production after the restart lines, when set. */
+  healthcheck?: string;
+  /** `healthcheck-timeout` in seconds (default 60). */
+  healthcheckTimeout: number;
+  /** `lock-wait` (or --lock-wait) in seconds: how long to wait for another deploy's lock (default 0). */
+  lockWait: number;
+  /** `lock-lease` in seconds: a lock not renewed for this long is stale (default 120). */
+  lockLease: number;
+  /** `auto-rollback` (false with --no-rollback): flip back when a restart line or the health check fails. */
+  autoRollback: boolean;
+}
+
+/** A whole number of seconds (or count) for `option`, at least `min`; `fallback` when unset. */
+function wholeNumber(site: string, options: Readonly<HostOptions>, option: string, fallback: number, min: number): number {
+  const raw = nonEmpty(options[option]);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min) {
+    throw new ConfigError(`${option} = ${raw} must be a whole number of at least ${min}`, { host: site });
+  }
+  return Number(raw);
 }
 
 function flag(options: Readonly<HostOptions>, key: string): boolean {
@@ -90,6 +112,12 @@ export function readSettings(site: string, options: Readonly<HostOptions>): Site
     hostname,
     python: nonEmpty(options['bootstrap-python']) ?? nonEmpty(options.executable),
     supervisorConf,
+    keepReleases: wholeNumber(site, options, 'keep-releases', 3, 1),
+    healthcheck: nonEmpty(options.healthcheck),
+    healthcheckTimeout: wholeNumber(site, options, 'healthcheck-timeout', 60, 1),
+    lockWait: wholeNumber(site, options, 'lock-wait', 0, 0),
+    lockLease: wholeNumber(site, options, 'lock-lease', 120, 3),
+    autoRollback: !/^(false|no|off|0)$/i.test((options['auto-rollback'] ?? '').trim()),
   };
 }
 

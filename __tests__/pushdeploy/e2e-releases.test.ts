@@ -1,0 +1,531 @@
+/**
+ * Releases, flip, lock, rollback, health check and recovery on the real
+ * servers: the real `node bin/hostout.js` process against a production sshd in
+ * its own mount namespace (fixtures/servers), /var/buildout on a tmpfs there.
+ * The staging trees are written by the test (no buildout run: push reads the
+ * staging buildout.cfg with hostout's own engine), so each deploy is fast and
+ * every file's content says which version it belongs to.
+ * Needs root (CI is root).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { startProductionSshServer, type SshServer } from '../../fixtures/servers';
+import { inProduction, repoRoot, sha256, writeHostoutConfig } from '../../fixtures/site';
+
+jest.setTimeout(600000);
+
+const HOSTOUT = path.join(repoRoot(), 'bin', 'hostout.js');
+const id = crypto.randomBytes(3).toString('hex');
+const TREES = ['bin', 'eggs', 'parts', 'etc'] as const;
+/** mtime of a version's files: VERSION_EPOCH + 10 s per version. */
+const VERSION_EPOCH = 1_700_000_000;
+
+let prod: SshServer;
+let work: string;
+let cfg: string;
+const sites: Record<string, Record<string, string>> = {};
+const stagingPaths: string[] = [];
+
+interface Run { code: number | null; signal: NodeJS.Signals | null; out: string; ms: number }
+
+function start(args: string[]): { child: ChildProcess; done: Promise<Run> } {
+  const t0 = Date.now();
+  const child = spawn('node', [HOSTOUT, '-c', cfg, ...args], { cwd: work, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const done = new Promise<Run>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out, ms: Date.now() - t0 })));
+  return { child, done };
+}
+
+async function hostout(...args: string[]): Promise<Run> {
+  return start(args).done;
+}
+
+async function ok(...args: string[]): Promise<Run> {
+  const r = await hostout(...args);
+  if (r.code !== 0) throw new Error(`hostout ${args.join(' ')} exited ${r.code}:\n${r.out}`);
+  return r;
+}
+
+/** A site: its staging path on this machine, the same path on production, and its part in the configuration. */
+function defineSite(name: string, options: Record<string, string> = {}): { name: string; staging: string; prod: string } {
+  const p = `/var/buildout/${name}-${id}`;
+  sites[name] = { path: p, restart: `echo restarted > ${p}/var/restarted`, ...options };
+  stagingPaths.push(p);
+  return { name, staging: p, prod: '' };
+}
+
+function prodPath(site: { staging: string }): string {
+  return path.join(prod.varBuildout as string, path.basename(site.staging));
+}
+
+/**
+ * Staging's trees for `version`: markers in each tree, `files` numbered files
+ * of which every `changeEvery`-th says the version (the rest stay the same
+ * from version to version), and a file only this version has.
+ */
+function expectedTree(version: number, files: number, changeEvery: number): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const t of TREES) m.set(`${t}/marker`, `version ${version}\n`);
+  for (let i = 0; i < files; i++) {
+    const top = i % 20 === 0 ? 'bin' : i % 4 === 0 ? 'parts' : i % 7 === 0 ? 'etc' : 'eggs';
+    const v = i % changeEvery === 0 ? version : 0;
+    m.set(`${top}/pkg${Math.floor(i / 100)}/f${i}.py`, `# file ${i} of version ${v}\n${'x'.repeat(200 + (i % 700))}\n`);
+  }
+  m.set(`eggs/only-v${version}.txt`, `only in version ${version}\n`);
+  return m;
+}
+
+/** Like a buildout run: files whose content did not change keep their mtime; files the version has not are removed. */
+function writeStaging(site: { staging: string }, version: number, files = 200, changeEvery = 1): void {
+  const dir = site.staging;
+  fs.mkdirSync(path.join(dir, 'var', 'filestorage'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'buildout.cfg'), '[buildout]\nparts =\n');
+  const want = expectedTree(version, files, changeEvery);
+  const prune = (rel: string) => {
+    const abs = path.join(dir, rel);
+    if (!fs.existsSync(abs)) return;
+    for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
+      const r = path.join(rel, e.name);
+      if (e.isDirectory()) prune(r);
+      else if (!want.has(r)) fs.rmSync(path.join(dir, r));
+    }
+  };
+  for (const t of TREES) prune(t);
+  for (const [rel, content] of want) {
+    const f = path.join(dir, rel);
+    if (fs.existsSync(f) && fs.readFileSync(f, 'utf8') === content) continue;
+    fs.mkdirSync(path.dirname(f), { recursive: true });
+    fs.writeFileSync(f, content);
+    // Versions differ in content, not in size: give each its own mtime, so rsync's quick check (size and mtime) tells them apart.
+    fs.utimesSync(f, VERSION_EPOCH + version * 10, VERSION_EPOCH + version * 10);
+  }
+  // Staging's data must never reach production; a new var file must.
+  fs.writeFileSync(path.join(dir, 'var', 'filestorage', 'Data.fs'), `staging data ${version}`);
+  fs.writeFileSync(path.join(dir, 'var', `new-in-${version}.txt`), 'new\n');
+}
+
+/** path → content of production's release trees. */
+function liveTree(site: { staging: string }): Map<string, string> {
+  const root = prodPath(site);
+  const m = new Map<string, string>();
+  const walk = (rel: string) => {
+    const abs = path.join(root, rel);
+    for (const e of fs.readdirSync(abs, { withFileTypes: true })) {
+      const r = path.join(rel, e.name);
+      if (e.isDirectory()) walk(r);
+      else m.set(r, fs.readFileSync(path.join(root, r), 'utf8'));
+    }
+  };
+  for (const t of TREES) if (fs.existsSync(path.join(root, t))) walk(t);
+  return m;
+}
+
+/** Which of `versions` production's trees are, exactly (every file, nothing more, nothing less); throws naming the mix otherwise. */
+function liveVersion(site: { staging: string }, versions: number[], files: number, changeEvery: number): number {
+  const live = liveTree(site);
+  for (const v of versions) {
+    const want = expectedTree(v, files, changeEvery);
+    if (want.size === live.size && [...want].every(([k, c]) => live.get(k) === c)) return v;
+  }
+  const counts: Record<string, number> = {};
+  for (const [, c] of live) {
+    const m = /version (\d+)/.exec(c);
+    counts[m ? m[1] : '?'] = (counts[m ? m[1] : '?'] ?? 0) + 1;
+  }
+  throw new Error(`production is not one release of ${versions.join('/')}: ${live.size} files, versions ${JSON.stringify(counts)}`);
+}
+
+function readReleases(site: { staging: string }): { current: string; ids: string[] } {
+  const h = path.join(prodPath(site), '.hostout');
+  const current = fs.existsSync(path.join(h, 'current')) ? fs.readFileSync(path.join(h, 'current'), 'utf8').trim() : '';
+  const ids = fs.existsSync(path.join(h, 'releases')) ? fs.readdirSync(path.join(h, 'releases')).sort() : [];
+  return { current, ids };
+}
+
+/** The per-connection sshd processes of production (children of the listener): killing them drops hostout's connection. */
+function connectionPids(): number[] {
+  const pids: number[] = [];
+  for (const e of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === prod.pid) pids.push(Number(e));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  prod = await startProductionSshServer({ varBuildoutOnTmpfs: true, authorizeClientKeyFor: ['root', 'zope'] });
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-rel-'));
+  fs.chmodSync(work, 0o755);
+  const knownHosts = path.join(work, 'known_hosts');
+  fs.writeFileSync(knownHosts, prod.knownHostsLine + '\n');
+  const key = path.join(work, 'client_key');
+  fs.copyFileSync(prod.clientKeyPath, key);
+  fs.chmodSync(key, 0o600);
+  for (const part of Object.values(sites)) {
+    Object.assign(part, { host: `127.0.0.1:${prod.port}`, user: 'root', 'identity-file': key, 'known-hosts-file': knownHosts, 'buildout-user': 'root', 'effective-user': 'zope', ...part });
+  }
+  // A port nobody listens on (sshd's own port is taken, so ask the kernel for a fresh one and close it).
+  const free = await new Promise<number>((resolve) => { const srv = net.createServer().listen(0, '127.0.0.1', () => { const a = srv.address() as { port: number }; srv.close(() => resolve(a.port)); }); });
+  sites[unreachable.name].host = `127.0.0.1:${free}`;
+  cfg = path.join(work, 'buildout.cfg');
+  writeHostoutConfig(cfg, sites);
+});
+
+afterAll(async () => {
+  await prod?.stop();
+  for (const p of [...stagingPaths, work]) if (p) fs.rmSync(p, { recursive: true, force: true });
+});
+
+// ---- the sites (defined before beforeAll writes the configuration) ----
+const adopt = defineSite('rel-adopt');
+const cycle = defineSite('rel-cycle', { healthcheck: 'test -f parts/marker', 'keep-releases': '3' });
+const health = defineSite('rel-health', { healthcheck: 'grep -q healthy parts/health.txt', 'healthcheck-timeout': '2' });
+const broken = defineSite('rel-broken');
+const locked = defineSite('rel-lock');
+const crash = defineSite('rel-crash');
+const full = defineSite('rel-full');
+sites[broken.name].restart = `test ! -f ${broken.staging}/parts/break-restart`;
+const denied = defineSite('rel-denied', { user: 'zope' });
+const unreachable = defineSite('rel-unreachable');
+
+describe('releases on real servers', () => {
+  test('the first push adopts a production deployed by the original; files removed on staging are gone; var stays production\'s', async () => {
+    const p = prodPath(adopt);
+    // What hostout.pushdeploy 1.0 left: live trees, no .hostout, production data.
+    for (const [rel, c] of expectedTree(1, 50, 1)) {
+      fs.mkdirSync(path.dirname(path.join(p, rel)), { recursive: true });
+      fs.writeFileSync(path.join(p, rel), c);
+      fs.utimesSync(path.join(p, rel), VERSION_EPOCH + 10, VERSION_EPOCH + 10);
+    }
+    fs.writeFileSync(path.join(p, 'eggs', 'left-over-from-an-old-build.txt'), 'old\n');
+    fs.mkdirSync(path.join(p, 'var', 'filestorage'), { recursive: true });
+    fs.writeFileSync(path.join(p, 'var', 'filestorage', 'Data.fs'), 'production data');
+    fs.writeFileSync(path.join(p, 'var', 'new-in-2.txt'), 'production\'s own\n');
+    const dataSum = sha256(path.join(p, 'var', 'filestorage', 'Data.fs'));
+    writeStaging(adopt, 2, 50);
+    const r = await ok(adopt.name, 'push');
+    expect(r.out).toMatch(/adopting the trees deployed before hostout kept releases \(bin, eggs, parts, etc\) as release \d{8}T\d{6}Z-adopted/);
+    expect(liveVersion(adopt, [2], 50, 1)).toBe(2);
+    expect(fs.existsSync(path.join(p, 'eggs', 'left-over-from-an-old-build.txt'))).toBe(false);
+    expect(sha256(path.join(p, 'var', 'filestorage', 'Data.fs'))).toBe(dataSum);
+    expect(fs.readFileSync(path.join(p, 'var', 'new-in-2.txt'), 'utf8')).toBe('production\'s own\n');
+    const { current, ids } = readReleases(adopt);
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).toMatch(/-adopted$/);
+    expect(current).toBe(ids[1]);
+    // The adopted release keeps what production had, the left-over file included, and can be rolled back to.
+    const back = await ok(adopt.name, 'rollback');
+    expect(back.out).toMatch(/no 'restart' lines|restarted|rollback/);
+    expect(fs.readFileSync(path.join(p, 'eggs', 'left-over-from-an-old-build.txt'), 'utf8')).toBe('old\n');
+    expect(readReleases(adopt).current).toBe(ids[0]);
+  });
+
+  test('deploy, releases, rollback (seconds, restart lines run), rollback ID, keep-releases; disk cost of a release is what changed', async () => {
+    const files = 2000;
+    const p = prodPath(cycle);
+    writeStaging(cycle, 1, files, 100);
+    await ok(cycle.name, 'deploy');
+    writeStaging(cycle, 2, files, 100);
+    const dep = await ok(cycle.name, 'deploy');
+    expect(dep.out).toMatch(/health check passed/);
+    expect(dep.out).toMatch(/release \d{8}T\d{6}Z(-\d+)? is live \(flip [\d.]+ ms on production/);
+    expect(liveVersion(cycle, [2], files, 100)).toBe(2);
+    // Disk cost: only the changed 1% (and the markers) are new inodes; the rest are hard links shared with release 1.
+    let shared = 0;
+    let own = 0;
+    let changedBytes = 0;
+    for (const [rel, content] of expectedTree(2, files, 100)) {
+      const st = fs.statSync(path.join(p, rel));
+      if (st.nlink > 1) shared += st.size;
+      else own += st.size;
+      if (/version 2/.test(content) || rel.includes('only-v2')) changedBytes += Buffer.byteLength(content);
+    }
+    console.log(`disk cost of release 2: ${own} bytes of its own (the changed files: ${changedBytes} bytes), ${shared} bytes shared with release 1 by hard links`);
+    expect(own).toBe(changedBytes);
+    expect(shared).toBeGreaterThan(own * 50);
+
+    const list = await ok(cycle.name, 'releases');
+    const rows = list.out.split('\n').filter((l) => /^[ *] \d{8}T/.test(l));
+    expect(rows).toHaveLength(2);
+    expect(rows[1]).toMatch(/^\* .*\(live\)$/);
+    expect(rows[0]).toMatch(/by root \(deploy\)/);
+
+    fs.rmSync(path.join(p, 'var', 'restarted'), { force: true });
+    const back = await ok(cycle.name, 'rollback');
+    console.log(`rollback took ${back.ms} ms (hostout start to exit)`);
+    // Wall time of a whole hostout run on a shared 2-core machine; bench/deploy measures rollback on a quiet one.
+    expect(back.ms).toBeLessThan(20000);
+    expect(liveVersion(cycle, [1], files, 100)).toBe(1);
+    expect(fs.readFileSync(path.join(p, 'var', 'restarted'), 'utf8')).toBe('restarted\n');
+    const [first, second] = readReleases(cycle).ids;
+    await ok(cycle.name, 'rollback', second);
+    expect(liveVersion(cycle, [2], files, 100)).toBe(2);
+    const bad = await hostout(cycle.name, 'rollback', '../../etc');
+    expect(bad.code).toBe(2);
+    expect(bad.out).toMatch(/is not a release id/);
+
+    // keep-releases = 3: after two more deploys the oldest is pruned, never the live one.
+    for (const v of [3, 4]) {
+      writeStaging(cycle, v, files, 100);
+      await ok(cycle.name, 'deploy');
+    }
+    const after = readReleases(cycle);
+    expect(after.ids).toHaveLength(3);
+    expect(after.ids).not.toContain(first);
+    expect(after.current).toBe(after.ids[2]);
+    expect(liveVersion(cycle, [4], files, 100)).toBe(4);
+  });
+
+  test('a failing health check rolls back (and --no-rollback keeps the new release)', async () => {
+    const p = prodPath(health);
+    writeStaging(health, 1, 20);
+    fs.writeFileSync(path.join(health.staging, 'parts', 'health.txt'), 'healthy\n');
+    await ok(health.name, 'deploy');
+    writeStaging(health, 2, 20);
+    fs.writeFileSync(path.join(health.staging, 'parts', 'health.txt'), 'broken\n');
+    const r = await hostout(health.name, 'deploy');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/the health check 'grep -q healthy parts\/health.txt' did not pass within 2 s/);
+    expect(r.out).toMatch(/rolled back to release \S+ and restarted it/);
+    expect(r.out).not.toMatch(/^\s+at /m);
+    expect(fs.readFileSync(path.join(p, 'parts', 'health.txt'), 'utf8')).toBe('healthy\n');
+    expect(fs.readFileSync(path.join(p, 'parts', 'marker'), 'utf8')).toBe('version 1\n');
+    const kept = await hostout(health.name, 'deploy', '--no-rollback');
+    expect(kept.code).toBe(1);
+    expect(kept.out).toMatch(/not rolled back \(--no-rollback\)/);
+    expect(fs.readFileSync(path.join(p, 'parts', 'marker'), 'utf8')).toBe('version 2\n');
+  });
+
+  test('a failing restart line rolls back and restarts the previous release', async () => {
+    const p = prodPath(broken);
+    writeStaging(broken, 1, 20);
+    await ok(broken.name, 'deploy');
+    writeStaging(broken, 2, 20);
+    fs.writeFileSync(path.join(broken.staging, 'parts', 'break-restart'), '');
+    const r = await hostout(broken.name, 'deploy');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/exit status 1/);
+    expect(r.out).toMatch(/deploy of release \S+ failed .*rolled back to release \S+ and restarted it/s);
+    expect(liveVersion(broken, [1], 20, 1)).toBe(1);
+    expect(fs.existsSync(path.join(p, 'parts', 'break-restart'))).toBe(false);
+  });
+
+  test('two deploys started at once: exactly one runs, the other exits 75 naming the holder; --lock-wait waits; a dead holder\'s lock is taken over; unlock', async () => {
+    writeStaging(locked, 1, 500);
+    sites[locked.name].restart = 'sleep 2';
+    writeHostoutConfig(cfg, sites);
+    const [a, b] = await Promise.all([hostout(locked.name, 'deploy'), hostout(locked.name, 'deploy')]);
+    const codes = [a.code, b.code].sort();
+    expect(codes).toEqual([0, 75]);
+    const loser = a.code === 75 ? a : b;
+    expect(loser.out).toMatch(/production is locked by another deploy: root on \S+ \(pid \d+\), 'deploy' since \d{4}-\d\d-\d\dT/);
+    expect(liveVersion(locked, [1], 500, 1)).toBe(1);
+
+    // --lock-wait: the second waits for the first and then runs.
+    writeStaging(locked, 2, 500);
+    const first = start([locked.name, 'deploy']);
+    await sleep(300);
+    while (!fs.existsSync(path.join(prodPath(locked), '.hostout', 'lock', 'holder'))) await sleep(50);
+    const waited = await hostout(locked.name, 'deploy', '--lock-wait', '60');
+    expect((await first.done).code).toBe(0);
+    expect(waited.code).toBe(0);
+    expect(waited.out).toMatch(/waiting up to 60 s for the deploy lock of root on/);
+
+    // SIGKILL while it holds the lock (during its restart line): the next command takes the lock over and says so.
+    const killed = start([locked.name, 'deploy']);
+    const holder = path.join(prodPath(locked), '.hostout', 'lock', 'holder');
+    while (!fs.existsSync(holder) || !/"phase":"restart"/.test(fs.readFileSync(holder, 'utf8'))) await sleep(50);
+    killed.child.kill('SIGKILL');
+    await killed.done;
+    const next = await ok(locked.name, 'deploy');
+    expect(next.out).toMatch(/took over the deploy lock of root on \S+ \(pid \d+\), 'deploy' since \S+, during restart: its holder, pid \d+ on \S+, is gone/);
+
+    // A holder on another staging host whose lease ran out.
+    fs.mkdirSync(path.dirname(holder));
+    fs.writeFileSync(holder, JSON.stringify({ token: 'elsewhere', stagingHost: 'staging2.example.com', bootId: 'x', user: 'ann', pid: 1, pidStart: '1', command: 'deploy', started: '2026-01-01T00:00:00Z', leaseUntil: Math.floor(Date.now() / 1000) - 5 }) + '\n');
+    const lease = await ok(locked.name, 'push');
+    expect(lease.out).toMatch(/took over the deploy lock of ann on staging2.example.com \(pid 1\), 'deploy' since 2026-01-01T00:00:00Z: its lease ran out \d+ s ago/);
+
+    // A live holder elsewhere: exit 75 at once; unlock removes it and says whose it was.
+    fs.mkdirSync(path.dirname(holder));
+    fs.writeFileSync(holder, JSON.stringify({ token: 'busy', stagingHost: 'staging2.example.com', bootId: 'x', user: 'ann', pid: 7, pidStart: '1', command: 'push', started: '2026-01-01T00:00:00Z', leaseUntil: Math.floor(Date.now() / 1000) + 600 }) + '\n');
+    const refused = await hostout(locked.name, 'push');
+    expect(refused.code).toBe(75);
+    expect(refused.out).toMatch(/locked by another deploy: ann on staging2.example.com \(pid 7\), 'push'.*hostout rel-lock unlock/s);
+    const un = await ok(locked.name, 'unlock');
+    expect(un.out).toMatch(/removed the deploy lock of ann on staging2.example.com \(pid 7\)/);
+    expect(fs.existsSync(path.dirname(holder))).toBe(false);
+    sites[locked.name].restart = 'true';
+    writeHostoutConfig(cfg, sites);
+  });
+
+  test('an interrupted flip (the flip script stopped half-way) is undone by the next hostout command, which says so', async () => {
+    writeStaging(crash, 1, 100);
+    await ok(crash.name, 'push');
+    writeStaging(crash, 2, 100);
+    const prep = await ok(crash.name, 'prepare');
+    const newId = /Return value: (\S+)/.exec(prep.out)![1];
+    const { current } = readReleases(crash);
+    // What a flip stopped after its second rename leaves: journal, bin flipped, eggs out of place.
+    const p = prodPath(crash);
+    const r = path.join(p, '.hostout', 'releases');
+    fs.writeFileSync(path.join(p, '.hostout', 'journal'), `flip ${current} ${newId}\n`);
+    fs.renameSync(path.join(p, 'bin'), path.join(r, current, 'bin'));
+    fs.renameSync(path.join(r, newId, 'bin'), path.join(p, 'bin'));
+    fs.renameSync(path.join(p, 'eggs'), path.join(r, current, 'eggs'));
+    const list = await ok(crash.name, 'releases');
+    expect(list.out).toMatch(new RegExp(`found an interrupted flip from ${current} to ${newId} .*: undone it, production is on release ${current}`));
+    expect(liveVersion(crash, [1], 100, 1)).toBe(1);
+    expect(fs.existsSync(path.join(p, '.hostout', 'journal'))).toBe(false);
+    // The prepared release is intact and can be flipped in.
+    await ok(crash.name, 'flip', newId);
+    expect(liveVersion(crash, [2], 100, 1)).toBe(2);
+  });
+
+  test('SIGKILL of hostout or of its connection at many points of a deploy of thousands of files: production is always one release (after the next command at most)', async () => {
+    const files = 3000;
+    let version = 1;
+    writeStaging(crash, version, files);
+    await ok(crash.name, 'deploy');
+    // How long a whole deploy takes here, to spread the kills over it.
+    writeStaging(crash, ++version, files);
+    const whole = await ok(crash.name, 'deploy');
+    const deployed = [version];
+    const outcomes: string[] = [];
+    const kills = 12;
+    for (let k = 0; k < kills; k++) {
+      writeStaging(crash, ++version, files);
+      const byConnection = k % 3 === 2;
+      const at = Math.round((whole.ms * (k + 0.5)) / kills);
+      const run = start([crash.name, 'deploy']);
+      await sleep(at);
+      if (byConnection) for (const pid of connectionPids()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      else run.child.kill('SIGKILL');
+      const end = await run.done;
+      expect(end.out).not.toMatch(/^\s+at /m);
+      deployed.push(version);
+      // At once, or after the next command for that host:
+      let v: number;
+      try {
+        v = liveVersion(crash, deployed, files, 1);
+      } catch {
+        await ok(crash.name, 'releases');
+        v = liveVersion(crash, deployed, files, 1);
+      }
+      outcomes.push(`${byConnection ? 'connection' : 'hostout'} killed at ${at} ms: ${end.signal ?? `exit ${end.code}`}, production on version ${v} (${v === version ? 'new' : 'old'})`);
+    }
+    console.log(`deploy of ${files} files took ${whole.ms} ms; kills:\n${outcomes.join('\n')}`);
+    // And the next deploy works (taking over a dead holder's lock when there is one).
+    writeStaging(crash, ++version, files);
+    await ok(crash.name, 'deploy');
+    expect(liveVersion(crash, [version], files, 1)).toBe(version);
+  });
+
+  test('a reader on production during a deploy never sees two releases at once outside the flip', async () => {
+    const files = 3000;
+    writeStaging(crash, 100, files);
+    await ok(crash.name, 'deploy');
+    writeStaging(crash, 101, files);
+    const p = `${crash.staging}`;
+    // Sample: journal and current before, one marker per tree, journal and current after.
+    const loop = `cd ${p} || exit 1; while [ ! -e .hostout/stop-reader ]; do
+      j1=$(test -e .hostout/journal && echo J); c1=$(cat .hostout/current 2>/dev/null)
+      m=$(cat bin/marker eggs/marker parts/marker etc/marker 2>/dev/null | tr '\\n' ,)
+      j2=$(test -e .hostout/journal && echo J); c2=$(cat .hostout/current 2>/dev/null)
+      echo "$j1$j2|$c1|$c2|$m"; done > /tmp/reader-${id}.txt`;
+    const reader = spawn('nsenter', ['-t', String(prod.pid), '-m', '--', 'sh', '-c', loop], { stdio: 'ignore' });
+    await sleep(300);
+    await ok(crash.name, 'deploy');
+    await sleep(300);
+    fs.writeFileSync(path.join(prodPath(crash), '.hostout', 'stop-reader'), '');
+    await new Promise((r) => reader.on('close', r));
+    fs.rmSync(path.join(prodPath(crash), '.hostout', 'stop-reader'));
+    const samples = inProduction(prod.pid, ['cat', `/tmp/reader-${id}.txt`]).out.trim().split('\n');
+    inProduction(prod.pid, ['rm', '-f', `/tmp/reader-${id}.txt`]);
+    let outside = 0;
+    let during = 0;
+    const seen = new Set<string>();
+    for (const s of samples) {
+      const [j, c1, c2, m] = s.split('|');
+      const versions = new Set(m.split(',').filter(Boolean));
+      seen.add([...versions].join('+'));
+      if (j === '' && c1 === c2) {
+        outside++;
+        expect({ sample: s, versions: versions.size, trees: m.split(',').filter(Boolean).length }).toEqual({ sample: s, versions: 1, trees: 4 });
+      } else during++;
+    }
+    console.log(`reader: ${samples.length} samples, ${outside} outside the flip (each one release), ${during} during it; seen: ${[...seen].join(' ; ')}`);
+    expect(outside).toBeGreaterThan(50);
+    expect(seen).toContain('version 100');
+    expect(seen).toContain('version 101');
+  });
+
+  test('remote disk full during the transfer: a clear error, production stays on its release, the partial release is removed', async () => {
+    const files = 1000;
+    writeStaging(full, 1, files);
+    await ok(full.name, 'deploy');
+    // Leave production less room than a completely new release needs.
+    const df = spawnSync('df', ['-B1', '--output=used', prod.varBuildout as string], { encoding: 'utf8' });
+    const used = Number(df.stdout.trim().split('\n')[1]);
+    const size = used + 300 * 1024;
+    expect(spawnSync('mount', ['-o', `remount,size=${size}`, prod.varBuildout as string]).status).toBe(0);
+    try {
+      writeStaging(full, 2, files);
+      const r = await hostout(full.name, 'deploy');
+      expect(r.code).toBe(1);
+      expect(r.out).toMatch(/the transfer of the new release failed, production is still on release \S+ \(the partial release was removed\)\. production's disk is full\./);
+      expect(r.out).not.toMatch(/^\s+at /m);
+      expect(liveVersion(full, [1], files, 1)).toBe(1);
+      expect(fs.existsSync(path.join(prodPath(full), '.hostout', 'next'))).toBe(false);
+      expect(fs.existsSync(path.join(prodPath(full), '.hostout', 'lock'))).toBe(false);
+    } finally {
+      spawnSync('mount', ['-o', 'remount,size=4g', prod.varBuildout as string]);
+    }
+    await ok(full.name, 'deploy');
+    expect(liveVersion(full, [2], files, 1)).toBe(2);
+  });
+
+  test('faults end clearly with production on one release: permission denied on the path, unreachable host', async () => {
+    const p = prodPath(denied);
+    writeStaging(denied, 1, 20);
+    // Production's site belongs to root, and the login (zope) may not write it.
+    fs.mkdirSync(p, { recursive: true });
+    fs.chmodSync(p, 0o755);
+    const r = await hostout(denied.name, 'push');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/\[rel-denied\] (cannot take the deploy lock \S+ on production: .*Permission denied|.*Permission denied)/);
+    expect(r.out).not.toMatch(/^\s+at /m);
+    expect(fs.readdirSync(p)).toEqual([]);
+    writeStaging(unreachable, 1, 20);
+    const u = await hostout(unreachable.name, 'deploy');
+    expect(u.code).not.toBe(0);
+    expect(u.out).toMatch(/rel-unreachable/);
+    expect(u.out).toMatch(/refused|unreachable|connect/i);
+    expect(u.out).not.toMatch(/^\s+at /m);
+  });
+
+  test('--dry-run deploy shows the lock, the delta, the prepare and the flip, and changes nothing', async () => {
+    writeStaging(adopt, 3, 50);
+    const before = liveTree(adopt);
+    const r = await ok('--dry-run', adopt.name, 'deploy');
+    expect(r.out).toMatch(/--dry-run --itemize-changes/);
+    expect(r.out).toMatch(/prepare: bin, eggs, parts, etc -> \S+\/\.hostout\/next/);
+    expect(r.out).toMatch(/--link-dest=/);
+    expect(r.out).toMatch(/flip\.sh/);
+    expect(liveTree(adopt)).toEqual(before);
+  });
+});

@@ -1,0 +1,290 @@
+/**
+ * The deploy lock of a production site: `<path>/.hostout/lock`, a directory
+ * made with `mkdir` (atomic on every POSIX filesystem, so of two deploys
+ * started at once exactly one gets it), holding `holder`, one line of JSON that
+ * says who holds it. See docs/pushdeploy.md.
+ *
+ * A lock never blocks forever after its holder died: it is stale when the
+ * holder ran on this staging host (same boot) and its process is gone, or when
+ * its lease ran out (the holder renews it every lease/3 seconds while it
+ * runs). Taking over a stale lock is itself guarded by a `mkdir`, so of two
+ * commands that find the same stale lock, one takes it over.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { CommandError, LockedError } from '../../lib/errors';
+import type { Logger } from '../../lib/log';
+import type { CommandResult } from '../../lib/transport/types';
+import { shellQuote } from '../../lib/transport/quote';
+
+/** What the lock records about its holder. */
+export interface LockHolder {
+  token: string;
+  /** The staging host hostout ran on, and that host's boot id (a pid is only meaningful within one boot). */
+  stagingHost: string;
+  bootId: string;
+  user: string;
+  pid: number;
+  /** The process's start time in clock ticks since boot (/proc/PID/stat): tells a reused pid apart. */
+  pidStart: string;
+  command: string;
+  /** ISO time the lock was taken. */
+  started: string;
+  /** What the holder was doing when it last said so (prepare, flip, restart…). */
+  phase?: string;
+  /** Production's clock (seconds since the epoch) after which the lock is stale unless renewed. */
+  leaseUntil?: number;
+}
+
+/** Runs one shell script on production (through sudo when remote-sudo); the caller logs it. */
+export type RemoteScript = (label: string, script: string, opts?: { allowFailure?: boolean; readOnly?: boolean }) => Promise<CommandResult>;
+
+/** A lock directory that records no holder is stale after this many seconds (its holder died between mkdir and writing). */
+const EMPTY_LOCK_GRACE = 30;
+
+function readFileOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    return fallback;
+  }
+}
+
+/** Field 22 of /proc/PID/stat (after the parenthesised command name, which may contain spaces). */
+export function processStart(pid: number): string | undefined {
+  const stat = readFileOr(`/proc/${pid}/stat`, '');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields[19];
+}
+
+function processAlive(pid: number, start: string): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const now = processStart(pid);
+  return now === undefined || start === '' || now === start;
+}
+
+/** `holder` as a person reads it: `root on staging1 (pid 4242), 'deploy', since 2026-11-29T20:15:30Z`. */
+export function describeHolder(h: LockHolder | undefined): string {
+  if (!h) return 'an unknown holder (the lock records nobody)';
+  const phase = h.phase ? `, during ${h.phase}` : '';
+  return `${h.user} on ${h.stagingHost} (pid ${h.pid}), '${h.command}' since ${h.started}${phase}`;
+}
+
+function parseHolder(text: string): LockHolder | undefined {
+  try {
+    const h = JSON.parse(text) as LockHolder;
+    return typeof h.token === 'string' && typeof h.pid === 'number' ? h : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a held lock is stale, or undefined when its holder may still be at work. */
+export function staleReason(holder: LockHolder | undefined, remoteNow: number, lockAge: number, here = thisHost()): string | undefined {
+  if (!holder) return lockAge > EMPTY_LOCK_GRACE ? `it records no holder and is ${lockAge} s old` : undefined;
+  if (holder.stagingHost === here.stagingHost && holder.bootId === here.bootId && !processAlive(holder.pid, holder.pidStart)) {
+    return `its holder, pid ${holder.pid} on ${holder.stagingHost}, is gone`;
+  }
+  if (holder.leaseUntil !== undefined && remoteNow > holder.leaseUntil) {
+    return `its lease ran out ${remoteNow - holder.leaseUntil} s ago`;
+  }
+  return undefined;
+}
+
+function thisHost(): { stagingHost: string; bootId: string } {
+  return { stagingHost: os.hostname(), bootId: readFileOr('/proc/sys/kernel/random/boot_id', '') };
+}
+
+/** The result of trying to take the lock once. */
+type Attempt = { acquired: true; journal?: string } | { acquired: false; holder?: LockHolder; stale?: string };
+
+/** After `echo acquired`, the same script prints the flip journal, so recovery needs no round trip of its own. */
+const printJournal = (d: string) => `cat ${shellQuote(`${d}/journal`)} 2>/dev/null || true`;
+const journalOf = (lines: string[]) => lines.slice(1).join('\n').trim() || undefined;
+
+export interface DeployLockOptions {
+  site: string;
+  /** The site's directory on production. */
+  path: string;
+  command: string;
+  run: RemoteScript;
+  log: Logger;
+  /** Seconds a lock lasts without renewal. */
+  lease: number;
+  /** Under --dry-run the scripts are recorded, not run: the lock is assumed free. */
+  dryRun: boolean;
+}
+
+/** One command's hold on a site's deploy lock. */
+export class DeployLock {
+  private readonly holder: LockHolder;
+  private renewer?: NodeJS.Timeout;
+  private renewing?: Promise<void>;
+  private held = false;
+  /** Set when a renewal found the lock no longer ours (taken over after our lease ran out). */
+  lost = false;
+
+  constructor(private readonly o: DeployLockOptions) {
+    const here = thisHost();
+    this.holder = {
+      token: crypto.randomBytes(12).toString('hex'),
+      ...here,
+      user: os.userInfo().username,
+      pid: process.pid,
+      pidStart: processStart(process.pid) ?? '',
+      command: o.command,
+      started: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    };
+  }
+
+  get token(): string {
+    return this.holder.token;
+  }
+
+  private get dir(): string {
+    return `${this.o.path}/.hostout`;
+  }
+
+  /**
+   * The holder line, with its lease computed on production's clock
+   * (`$(date +%s)` at write time), so staging's clock never matters.
+   */
+  private writeHolder(file: string): string {
+    // leaseUntil is written from production's clock below, not from ours.
+    const json = JSON.stringify({ ...this.holder, leaseUntil: undefined });
+    return `printf '%s"leaseUntil":%s}\\n' ${shellQuote(`${json.slice(0, -1)},`)} "$(( $(date +%s) + ${this.o.lease} ))" > ${shellQuote(file)}`;
+  }
+
+  private async attempt(): Promise<Attempt> {
+    const d = this.dir;
+    const q = shellQuote;
+    const script = [
+      `mkdir -p ${q(d)} || exit 3`,
+      `if mkdir ${q(`${d}/lock`)} 2>/dev/null; then`,
+      `  ${this.writeHolder(`${d}/lock/holder`)} || exit 3`,
+      '  echo acquired',
+      `  ${printJournal(d)}`,
+      'else',
+      `  echo held; date +%s; stat -c %Y ${q(`${d}/lock`)} 2>/dev/null || date +%s; cat ${q(`${d}/lock/holder`)} 2>/dev/null || true`,
+      'fi',
+    ].join('\n');
+    const r = await this.o.run('lock', script, { allowFailure: true });
+    if (r.code !== 0) {
+      // Typically: the login may not write <path> (permission denied), or the disk is full.
+      const why = r.stderr.trim().split('\n').slice(-3).join(' | ') || `exit status ${r.code}`;
+      throw new CommandError(`cannot take the deploy lock ${d}/lock on production: ${why}`, { host: this.o.site, command: 'lock', status: r.code, stderrTail: r.stderr });
+    }
+    const lines = r.stdout.split('\n');
+    if (this.o.dryRun) return { acquired: true };
+    if (lines[0] === 'acquired') return { acquired: true, journal: journalOf(lines) };
+    if (lines[0] !== 'held') throw new LockedError(`cannot read the deploy lock ${d}/lock: ${r.stdout}${r.stderr}`.trim(), { host: this.o.site });
+    const now = Number(lines[1]);
+    const holder = parseHolder(lines.slice(3).join('\n').trim());
+    const stale = staleReason(holder, now, now - Number(lines[2]));
+    return { acquired: false, holder, stale };
+  }
+
+  /** Take over a lock found stale; false when another command took it first. */
+  private async takeOver(stale: LockHolder | undefined): Promise<Attempt> {
+    const d = this.dir;
+    const q = shellQuote;
+    const guard = `${d}/takeover-${stale?.token ?? 'nobody'}`;
+    const sameHolder = stale ? `grep -qF ${q(stale.token)} ${q(`${d}/lock/holder`)} 2>/dev/null` : `[ ! -s ${q(`${d}/lock/holder`)} ]`;
+    const script = [
+      // A guard left by a taker that died is itself stale after a while.
+      `if ! mkdir ${q(guard)} 2>/dev/null; then`,
+      `  if [ $(( $(date +%s) - $(stat -c %Y ${q(guard)} 2>/dev/null || date +%s) )) -gt ${EMPTY_LOCK_GRACE} ]; then rmdir ${q(guard)}; fi`,
+      `  mkdir ${q(guard)} 2>/dev/null || { echo lost; exit 0; }`,
+      'fi',
+      `if ${sameHolder}; then rm -rf ${q(`${d}/lock`)}; fi`,
+      `if mkdir ${q(`${d}/lock`)} 2>/dev/null; then ${this.writeHolder(`${d}/lock/holder`)}; echo acquired; ${printJournal(d)}; else echo lost; fi`,
+      `rmdir ${q(guard)}`,
+    ].join('\n');
+    const r = await this.o.run('lock', script);
+    const lines = r.stdout.split('\n');
+    return lines[0] === 'acquired' ? { acquired: true, journal: journalOf(lines) } : { acquired: false };
+  }
+
+  /**
+   * Take the lock, waiting up to `waitSeconds` for its holder; throws
+   * LockedError naming the holder when it stays held.
+   */
+  async acquire(waitSeconds: number): Promise<{ journal?: string }> {
+    const deadline = Date.now() + waitSeconds * 1000;
+    let said = false;
+    let journal: string | undefined;
+    for (;;) {
+      const a = await this.attempt();
+      if (a.acquired) {
+        journal = a.journal;
+        break;
+      }
+      // Of several commands that find the same stale lock, one takes it over; the others wait as for any holder.
+      const taken = a.stale !== undefined ? await this.takeOver(a.holder) : undefined;
+      if (taken?.acquired) {
+        journal = taken.journal;
+        this.o.log.warn(`[${this.o.site}] took over the deploy lock of ${describeHolder(a.holder)}: ${a.stale}`);
+        break;
+      }
+      const who = describeHolder(a.holder);
+      if (Date.now() >= deadline) {
+        throw new LockedError(
+          `production is locked by another deploy: ${who}. ` +
+            `Wait for it (--lock-wait SECONDS), or if it is not running any more, remove the lock with 'hostout ${this.o.site} unlock'`,
+          { host: this.o.site, holder: who },
+        );
+      }
+      if (!said) this.o.log.info(`[${this.o.site}] waiting up to ${waitSeconds} s for the deploy lock of ${who}`);
+      said = true;
+      await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(50, deadline - Date.now()))));
+    }
+    this.held = true;
+    if (!this.o.dryRun) {
+      this.renewer = setInterval(() => void this.renew(), (this.o.lease * 1000) / 3);
+      this.renewer.unref();
+    }
+    return { journal };
+  }
+
+  /** Rewrite the holder with a new lease (and phase), only while the lock is still ours. */
+  renew(phase?: string): Promise<void> {
+    if (phase) this.holder.phase = phase;
+    if (!this.held || this.o.dryRun) return Promise.resolve();
+    const d = this.dir;
+    const q = shellQuote;
+    const script = `if grep -qF ${q(this.holder.token)} ${q(`${d}/lock/holder`)} 2>/dev/null; then ${this.writeHolder(`${d}/lock/holder.tmp`)} && mv -f ${q(`${d}/lock/holder.tmp`)} ${q(`${d}/lock/holder`)} && echo renewed; else echo lost; fi`;
+    const previous = this.renewing ?? Promise.resolve();
+    this.renewing = previous.then(async () => {
+      const r = await this.o.run('lock', script, { allowFailure: true });
+      if (r.code === 0 && r.stdout.trim() === 'lost' && !this.lost) {
+        this.lost = true;
+        this.o.log.warn(`[${this.o.site}] the deploy lock is no longer ours (another command took it over after its lease ran out)`);
+      }
+    }).catch(() => undefined);
+    return this.renewing;
+  }
+
+  /** Remove the lock if it is still ours. */
+  async release(): Promise<void> {
+    if (this.renewer) clearInterval(this.renewer);
+    this.renewer = undefined;
+    await this.renewing;
+    if (!this.held) return;
+    this.held = false;
+    const d = this.dir;
+    await this.o.run('unlock', `if grep -qF ${shellQuote(this.holder.token)} ${shellQuote(`${d}/lock/holder`)} 2>/dev/null; then rm -rf ${shellQuote(`${d}/lock`)}; fi`, { allowFailure: true });
+  }
+}
+
+/** `unlock`: remove a site's lock whoever holds it; returns who held it (undefined when it was free). */
+export async function forceUnlock(o: { path: string; run: RemoteScript }): Promise<{ held: boolean; holder?: LockHolder }> {
+  const lock = `${o.path}/.hostout/lock`;
+  const r = await o.run('unlock', `if [ -d ${shellQuote(lock)} ]; then echo held; cat ${shellQuote(`${lock}/holder`)} 2>/dev/null; rm -rf ${shellQuote(lock)}; else echo free; fi`);
+  const lines = r.stdout.split('\n');
+  return { held: lines[0] === 'held', holder: parseHolder(lines.slice(1).join('\n').trim()) };
+}

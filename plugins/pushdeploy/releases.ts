@@ -1,0 +1,453 @@
+/**
+ * Releases on production: prepare a new one next to the live trees (rsync
+ * --link-dest, so unchanged files are hard links), flip it in by renames (the
+ * trees stay where buildout put them: <path>/bin, eggs, parts, etc), flip back,
+ * list, prune. See docs/pushdeploy.md for the layout.
+ *
+ * The flip is one POSIX sh script run on production detached from the ssh
+ * connection (setsid, SIGHUP ignored): whatever happens to hostout or the
+ * connection, it runs to its end. It keeps a journal; a flip whose script was
+ * stopped half-way (the machine crashed) is undone by `recover()`, which
+ * brings back the release named in `.hostout/current`, the last one that was
+ * completely live. The script is idempotent, so recovery is the same script.
+ *
+ * `SiteReleases` is what push/deploy/rollback are made of, exported so that a
+ * multi-host deploy can prepare every host, flip them all, and flip back.
+ */
+import * as os from 'node:os';
+import type { CommandContext } from '../../lib/hostout/types';
+import { CommandError, ConfigError, UsageError } from '../../lib/errors';
+import { shellQuote } from '../../lib/transport/quote';
+import type { CommandResult } from '../../lib/transport/types';
+import { DeployLock, forceUnlock, type LockHolder, type RemoteScript } from './lock';
+import type { SiteSettings } from './settings';
+
+/** A release id: `20261129T201530Z`, `…-2`, `…-adopted`. Checked before any id reaches a shell or a path. */
+export const RELEASE_ID = /^\d{8}T\d{6}Z(-[0-9]+)?(-adopted)?$/;
+/** A top-level tree name a release may hold. */
+const TREE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
+/** Names inside `path` that are never part of a release. */
+const NOT_A_TREE = new Set(['var', '.hostout']);
+
+export interface ReleaseMeta {
+  id: string;
+  /** ISO time the release was made. */
+  created: string;
+  stagingHost: string;
+  user: string;
+  pid: number;
+  command: string;
+  /** The staging checkout's commit (git) or changeset (hg), when known. */
+  commit?: string;
+  /** The release adopted from a production deployed without releases. */
+  adopted?: boolean;
+  /** Its top-level trees (bin, eggs, parts, etc, products…). */
+  trees: string[];
+}
+
+export interface ReleaseState {
+  /** The production login (`id -un`). */
+  whoami: string;
+  /** The live release, when production has releases. */
+  current?: string;
+  /** `flip FROM TO` while a flip runs or after one was stopped half-way. */
+  journal?: { from: string; to: string };
+  /** Every complete release, oldest first. */
+  releases: ReleaseMeta[];
+  /** Which of the asked-for tree names exist in `path`. */
+  live: string[];
+}
+
+export interface FlipResult {
+  from: string;
+  to: string;
+  /** Milliseconds the renames took on production, when its `date` tells nanoseconds. */
+  flipMs?: number;
+  /** Milliseconds of the whole flip command, as hostout saw it. */
+  roundTripMs: number;
+}
+
+/** Whether a tree directory of the staging buildout can be a release tree: directly inside `path`, a plain name. */
+export function releaseTreeName(sitePath: string, dir: string): string | undefined {
+  if (!dir.startsWith(`${sitePath}/`)) return undefined;
+  const name = dir.slice(sitePath.length + 1);
+  return TREE_NAME.test(name) && !NOT_A_TREE.has(name) ? name : undefined;
+}
+
+/** A new release id from a time: `YYYYMMDDTHHMMSSZ`, made unique among `taken`. */
+export function newReleaseId(taken: readonly string[], now = new Date(), suffix = ''): string {
+  const base = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  let id = `${base}${suffix}`;
+  for (let n = 2; taken.includes(id); n++) id = `${base}-${n}${suffix}`;
+  return id;
+}
+
+/** The UTC time a release id names. */
+export function releaseTime(id: string): Date {
+  const m = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z/.exec(id);
+  return m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6])) : new Date();
+}
+
+/**
+ * The flip script. `sh flip.sh PATH FROM TO [TOKEN]` makes release TO live in
+ * place of FROM (`-` is "no release"): each tree of TO is renamed into place,
+ * the live tree it replaces first into FROM's directory; FROM's trees that TO
+ * has not go into FROM's directory too. Run again after an interruption, it
+ * finishes the same flip: a tree still in TO's directory has not moved yet.
+ */
+export const FLIP_SCRIPT = `# hostout's flip (docs/pushdeploy.md): sh flip.sh PATH FROM TO [TOKEN]
+trap '' HUP INT PIPE TERM
+d=$1 from=$2 to=$3 token=\${4:-}
+h=$d/.hostout
+r=$h/releases
+t0=$(date +%s%N 2>/dev/null)
+if [ -n "$token" ] && ! grep -qF -- "$token" "$h/lock/holder" 2>/dev/null; then
+  echo "the deploy lock is not ours any more" >&2; exit 6
+fi
+for x in "$from" "$to"; do
+  [ "$x" = - ] || [ -f "$r/$x/trees" ] || { echo "release $x is missing or incomplete" >&2; exit 4; }
+done
+trees() { [ "$1" = - ] || cat "$r/$1/trees"; }
+printf 'flip %s %s\\n' "$from" "$to" > "$h/journal.tmp" && mv -f "$h/journal.tmp" "$h/journal" || exit 5
+to_trees=" $(trees "$to" | tr '\\n' ' ') "
+for t in $to_trees; do
+  [ -e "$r/$to/$t" ] || continue
+  if [ -e "$d/$t" ]; then
+    [ "$from" != - ] || { echo "$d/$t is in the way and belongs to no release" >&2; exit 4; }
+    [ ! -e "$r/$from/$t" ] || { echo "both $d/$t and $r/$from/$t exist" >&2; exit 4; }
+    mv "$d/$t" "$r/$from/$t" || exit 5
+    grep -qx -- "$t" "$r/$from/trees" || printf '%s\\n' "$t" >> "$r/$from/trees"
+  fi
+  mv "$r/$to/$t" "$d/$t" || exit 5
+done
+for t in $(trees "$from"); do
+  case "$to_trees" in *" $t "*) continue ;; esac
+  if [ -e "$d/$t" ] && [ ! -e "$r/$from/$t" ]; then mv "$d/$t" "$r/$from/$t" || exit 5; fi
+done
+if [ "$to" = - ]; then rm -f "$h/current"; else
+  printf '%s\\n' "$to" > "$h/current.tmp" && mv -f "$h/current.tmp" "$h/current" || exit 5
+fi
+rm -f "$h/journal"
+t1=$(date +%s%N 2>/dev/null)
+case "$t0$t1" in *[!0-9]*|'') echo "flipped" ;; *) echo "flipped in $(( (t1 - t0) / 1000 )) us" ;; esac
+`;
+
+/** What SiteReleases needs from the command that uses it. */
+export interface ReleaseSite {
+  ctx: CommandContext;
+  s: SiteSettings;
+  /** Runs a script on production as the site's remote steps run (sudo with remote-sudo). */
+  script: RemoteScript;
+}
+
+const MARK = '@@hostout:';
+
+/** Who made a release, for its meta.json. */
+function maker(command: string): Omit<ReleaseMeta, 'id' | 'trees' | 'commit' | 'adopted'> {
+  return {
+    created: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    stagingHost: os.hostname(),
+    user: os.userInfo().username,
+    pid: process.pid,
+    command,
+  };
+}
+
+function failure(site: string, command: string, reason: string, r?: CommandResult): CommandError {
+  const tail = (r?.stderr ?? '').trim().split('\n').slice(-5).join('\n');
+  return new CommandError(`${reason}${tail ? `: ${tail}` : ''}`, { host: site, command: command, status: r?.code ?? null, stderrTail: tail });
+}
+
+/** One site's releases on production, and its deploy lock. */
+export class SiteReleases {
+  private lockHold?: DeployLock;
+  private lockDepth = 0;
+
+  constructor(private readonly site: ReleaseSite) {}
+
+  private get s(): SiteSettings {
+    return this.site.s;
+  }
+
+  private get dir(): string {
+    return `${this.s.path}/.hostout`;
+  }
+
+  private info(message: string): void {
+    this.site.ctx.log.info(`[${this.s.site}] ${message}`);
+  }
+
+  /** The lock token while held (the flip refuses to run for anyone else). */
+  get lockToken(): string | undefined {
+    return this.lockHold?.token;
+  }
+
+  /**
+   * Run `fn` holding the deploy lock (re-entrant: a deploy's push holds it
+   * once). On taking it, an interrupted flip is recovered first.
+   */
+  async withLock<T>(command: string, fn: () => Promise<T>): Promise<T> {
+    if (this.lockHold) {
+      this.lockDepth++;
+      try {
+        return await fn();
+      } finally {
+        this.lockDepth--;
+      }
+    }
+    const lock = new DeployLock({
+      site: this.s.site, path: this.s.path, command, run: this.site.script, log: this.site.ctx.log, lease: this.s.lockLease, dryRun: this.site.ctx.dryRun,
+    });
+    const { journal } = await lock.acquire(this.s.lockWait);
+    this.lockHold = lock;
+    try {
+      if (journal) await this.recover();
+      return await fn();
+    } finally {
+      this.lockHold = undefined;
+      await lock.release();
+    }
+  }
+
+  /** Tell the lock what we are doing (shown to a command that finds the lock held). */
+  phase(name: string): Promise<void> {
+    return this.lockHold?.renew(name) ?? Promise.resolve();
+  }
+
+  /**
+   * Production's releases in one round trip. `prefix` runs first in the same
+   * command (push's mkdir and chowns); `trees` are the names to look for in `path`.
+   */
+  async state(trees: readonly string[] = [], prefix = ''): Promise<ReleaseState> {
+    const q = shellQuote;
+    const d = this.dir;
+    // A --dry-run asks production for its releases for real (read-only) and only records the changes of `prefix`.
+    const ask = this.site.ctx.dryRun && prefix !== '';
+    if (ask) await this.site.script('releases', prefix);
+    const script = [
+      ...(prefix && !ask ? [prefix] : []),
+      `id -un`,
+      `echo ${MARK}current; cat ${q(`${d}/current`)} 2>/dev/null`,
+      `echo ${MARK}journal; cat ${q(`${d}/journal`)} 2>/dev/null`,
+      `echo ${MARK}live; for t in ${trees.map(q).join(' ')}; do [ -e ${q(this.s.path)}/"$t" ] && echo "$t"; done`,
+      `echo ${MARK}releases; for m in ${q(`${d}/releases`)}/*/meta.json; do [ -f "$m" ] && [ -f "\${m%/meta.json}/trees" ] && { tr -d '\\n' < "$m"; echo; }; done`,
+      'true',
+    ].join('\n');
+    const r = await this.site.script('releases', script, { readOnly: !prefix || ask });
+    const sections: Record<string, string[]> = { whoami: [] };
+    let at = 'whoami';
+    for (const line of r.stdout.split('\n')) {
+      if (line.startsWith(MARK)) at = line.slice(MARK.length);
+      else if (line.trim() !== '') (sections[at] ??= []).push(line.trim());
+    }
+    const releases: ReleaseMeta[] = [];
+    for (const line of sections.releases ?? []) {
+      try {
+        const m = JSON.parse(line) as ReleaseMeta;
+        if (RELEASE_ID.test(m.id)) releases.push(m);
+      } catch {
+        // a meta.json being written by hand or half-copied: not a release
+      }
+    }
+    releases.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const current = sections.current?.[0];
+    const j = /^flip (\S+) (\S+)$/.exec(sections.journal?.[0] ?? '');
+    return {
+      whoami: sections.whoami[sections.whoami.length - 1] ?? '',
+      current: current && RELEASE_ID.test(current) ? current : undefined,
+      journal: j ? { from: j[1], to: j[2] } : undefined,
+      releases,
+      live: sections.live ?? [],
+    };
+  }
+
+  /**
+   * Run the flip script detached from the connection: `setsid` (and SIGHUP
+   * ignored inside), output to .hostout/flip.log, and wait for it. If the
+   * connection dies meanwhile, the script still finishes.
+   */
+  private async runFlip(from: string, to: string, prefix = ''): Promise<FlipResult> {
+    for (const id of [from, to]) if (id !== '-' && !RELEASE_ID.test(id)) throw new UsageError(`'${id}' is not a release id`);
+    const q = shellQuote;
+    const args = [this.s.path, from, to, this.lockToken ?? ''].map(q).join(' ');
+    const script = [
+      ...(prefix ? [prefix] : []),
+      `cd ${q(this.dir)} || exit 5`,
+      `cat > flip.sh.tmp <<'HOSTOUT_FLIP_SCRIPT'\n${FLIP_SCRIPT}HOSTOUT_FLIP_SCRIPT`,
+      'mv -f flip.sh.tmp flip.sh || exit 5',
+      'if setsid -w true 2>/dev/null; then detach="setsid -w"; elif command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=nohup; fi',
+      `$detach sh flip.sh ${args} > flip.log 2>&1 < /dev/null &`,
+      'wait $!; s=$?; cat flip.log; exit $s',
+    ].join('\n');
+    const started = Date.now();
+    const r = await this.site.script('flip', script, { allowFailure: true });
+    const roundTripMs = Date.now() - started;
+    if (r.code !== 0 && !this.site.ctx.dryRun) {
+      throw failure(this.s.site, 'flip', `the flip from ${from} to ${to} failed (exit status ${r.code}); production is on one release, the next hostout command for this host checks it`, { ...r, stderr: `${r.stdout}\n${r.stderr}` });
+    }
+    const us = /flipped in (\d+) us/.exec(r.stdout);
+    return { from, to, flipMs: us ? Number(us[1]) / 1000 : undefined, roundTripMs };
+  }
+
+  /** Undo or finish a flip that was stopped half-way: `current` (the last complete release) becomes live again. */
+  async recover(state?: ReleaseState): Promise<ReleaseState | undefined> {
+    if (this.site.ctx.dryRun) return state;
+    const st = state ?? (await this.state());
+    if (!st.journal) return st;
+    const target = st.current ?? '-';
+    const other = st.journal.from === target ? st.journal.to : st.journal.from;
+    const { from, to } = st.journal;
+    await this.runFlip(other, target);
+    const what = target === to ? 'completed' : 'undone';
+    const now = target === '-' ? 'production has no release live (as before that flip)' : `production is on release ${target}`;
+    this.site.ctx.log.warn(`[${this.s.site}] found an interrupted flip from ${from} to ${to} (the flip script was stopped half-way): ${what} it, ${now}`);
+    return this.state();
+  }
+
+  /** The staging checkout's commit, for the release's meta.json (empty when it is not a checkout). */
+  private async commit(): Promise<string | undefined> {
+    const { ctx, s } = this.site;
+    const git = `git -c safe.directory='*' -C ${shellQuote(s.path)} rev-parse --short=12 HEAD 2>/dev/null || hg -R ${shellQuote(s.path)} id -i 2>/dev/null || true`;
+    const r = await ctx.local.run(git, { allowFailure: true });
+    return r.stdout.trim().split('\n')[0] || undefined;
+  }
+
+  /**
+   * Transfer the staging trees (names inside `path`) into a new release next
+   * to the live one: rsync --delete --link-dest into .hostout/next, then
+   * renamed to .hostout/releases/<ID> once complete. Does not flip.
+   * `ownership` are rsync's extra words for the owner (--chown=…).
+   */
+  /**
+   * The script that empties .hostout/next for a transfer. A leftover next/ (an
+   * interrupted transfer) is removed, not reused: its files may be hard links
+   * to live files, and rsync would change their attributes in place.
+   */
+  cleanNextScript(): string {
+    const q = shellQuote;
+    const next = `${this.dir}/next`;
+    return `rm -rf ${q(next)} && mkdir -p ${q(`${this.dir}/releases`)} && mkdir ${q(next)}`;
+  }
+
+  /** The finalize step of a release `prepare` left to the flip (one round trip less). */
+  private pendingFinalize?: { id: string; script: string };
+
+  /**
+   * `nextReady`: the caller ran cleanNextScript() already (in its own round trip).
+   * `finalizeWithFlip`: the release is renamed into releases/ by the flip's
+   * command rather than by one of its own.
+   */
+  async prepare(
+    trees: readonly string[],
+    opts: { ownership: string[]; chownTo?: string; state: ReleaseState; command: string; nextReady?: boolean; finalizeWithFlip?: boolean },
+  ): Promise<ReleaseMeta> {
+    const { ctx, s } = this.site;
+    const q = shellQuote;
+    const next = `${this.dir}/next`;
+    if (!opts.nextReady) await this.site.script('prepare', this.cleanNextScript());
+    const sources = trees.map((t) => `${s.path}/./${t}/`);
+    if (ctx.dryRun) {
+      this.info(`delta: what the new release changes against the live trees`);
+      await ctx.rsync({
+        from: sources, to: s.path, relative: true, delete: true, direction: 'push', remoteSudo: s.remoteSudo, localSudo: s.localSudo,
+        extra: ['--dry-run', '--itemize-changes', ...opts.ownership],
+      });
+    }
+    this.info(`prepare: ${trees.join(', ')} -> ${next} (unchanged files hard-linked to the live ones)`);
+    try {
+      await ctx.rsync({
+        from: sources, to: next, relative: true, delete: true, direction: 'push', remoteSudo: s.remoteSudo, localSudo: s.localSudo,
+        extra: [`--link-dest=${s.path}`, ...opts.ownership],
+      });
+      if (opts.chownTo) await this.site.script('prepare', `chown -R -- ${q(opts.chownTo)} ${q(next)}`);
+    } catch (e) {
+      // Free the space (a full disk is a usual cause); production was not touched.
+      await this.site.script('prepare', `rm -rf ${q(next)}`, { allowFailure: true }).catch(() => undefined);
+      const why = e instanceof Error ? e.message : String(e);
+      const stderr = e instanceof CommandError ? e.stderrTail : '';
+      const full = /No space left on device|Disk quota exceeded/i.test(`${why}\n${stderr}`) ? " production's disk is full." : '';
+      const live = opts.state.current ? `still on release ${opts.state.current}` : 'unchanged';
+      throw new CommandError(`the transfer of the new release failed, production is ${live} (the partial release was removed).${full} ${why}`, { host: s.site, command: opts.command, status: e instanceof CommandError ? e.status : null, stderrTail: e instanceof CommandError ? e.stderrTail : '' });
+    }
+    const taken = opts.state.releases.map((r) => r.id);
+    const meta: ReleaseMeta = { id: newReleaseId(taken), ...maker(opts.command), commit: await this.commit(), trees: [...trees] };
+    const finalize = [
+      `printf '%s\\n' ${q(JSON.stringify(meta))} > ${q(`${next}/meta.json`)}`,
+      `printf '%s\\n' ${trees.map(q).join(' ')} > ${q(`${next}/trees`)}`,
+      `mv ${q(next)} ${q(`${this.dir}/releases/${meta.id}`)}`,
+    ].join(' && ');
+    if (opts.finalizeWithFlip) this.pendingFinalize = { id: meta.id, script: `${finalize} || exit 5` };
+    else await this.site.script('prepare', finalize);
+    this.info(`prepared release ${meta.id}`);
+    return meta;
+  }
+
+  /**
+   * Make release `to` live. Without a live release, the live trees of
+   * production (deployed by the original, or by hand) are first adopted as a
+   * release of their own, so they can be flipped back to.
+   */
+  async flip(to: string, state: ReleaseState): Promise<FlipResult> {
+    if (!RELEASE_ID.test(to)) throw new UsageError(`'${to}' is not a release id`);
+    const pending = this.pendingFinalize?.id === to ? this.pendingFinalize.script : '';
+    this.pendingFinalize = undefined;
+    const target = state.releases.find((r) => r.id === to);
+    if (!target && !this.site.ctx.dryRun) throw new ConfigError(`production has no release ${to}; 'hostout ${this.s.site} releases' lists them`, { host: this.s.site });
+    if (state.current === to) throw new UsageError(`release ${to} is live already`, { host: this.s.site });
+    let from = state.current ?? '-';
+    let prefix = pending;
+    if (!state.current) {
+      const live = (target?.trees ?? []).filter((t) => state.live.includes(t));
+      if (live.length) {
+        // Named one second before the release that replaces it, so that it sorts before it (ids sort by age).
+        const before = new Date(releaseTime(to).getTime() - 1000);
+        const adopted: ReleaseMeta = { id: newReleaseId(state.releases.map((r) => r.id), before, '-adopted'), ...maker('adopted'), adopted: true, trees: live };
+        const a = `${this.dir}/releases/${adopted.id}`;
+        const q = shellQuote;
+        prefix += (prefix ? '\n' : '') + [
+          `mkdir ${q(a)}`,
+          `printf '%s\\n' ${q(JSON.stringify(adopted))} > ${q(`${a}/meta.json`)}`,
+          `printf '%s\\n' ${live.map(q).join(' ')} > ${q(`${a}/trees`)}`,
+          `printf '%s\\n' ${q(adopted.id)} > ${q(`${this.dir}/current`)}`,
+        ].join(' && ') + ' || exit 5';
+        from = adopted.id;
+        this.info(`adopting the trees deployed before hostout kept releases (${live.join(', ')}) as release ${adopted.id}`);
+      }
+    }
+    this.info(`flip: ${from === '-' ? 'no release' : from} -> ${to}`);
+    const r = await this.runFlip(from, to, prefix);
+    this.info(`release ${to} is live (flip ${r.flipMs !== undefined ? `${r.flipMs.toFixed(1)} ms on production, ` : ''}${r.roundTripMs} ms with the round trip)`);
+    return r;
+  }
+
+  /** The release before the live one (what `rollback` with no id goes to). */
+  previous(state: ReleaseState): string | undefined {
+    const older = state.releases.filter((r) => state.current === undefined || r.id < state.current);
+    return older[older.length - 1]?.id;
+  }
+
+  /** Remove releases beyond keep-releases (never the live one): renamed away at once, deleted in the background. */
+  async prune(state: ReleaseState): Promise<string[]> {
+    const keep = this.s.keepReleases;
+    const ids = state.releases.map((r) => r.id);
+    const kept = new Set(ids.slice(-keep));
+    if (state.current) kept.add(state.current);
+    const gone = ids.filter((id) => !kept.has(id));
+    if (!gone.length) return [];
+    const q = shellQuote;
+    const trash = `${this.dir}/trash`;
+    await this.site.script('prune', [
+      `mkdir -p ${q(trash)}`,
+      ...gone.map((id) => `mv ${q(`${this.dir}/releases/${id}`)} ${q(`${trash}/${id}.$$`)}`),
+      // Deleting thousands of hard links takes a while: nobody waits for it.
+      `(setsid rm -rf ${q(trash)}/* > /dev/null 2>&1 < /dev/null &)`,
+    ].join(' && '), { allowFailure: true });
+    this.info(`pruned release${gone.length > 1 ? 's' : ''} ${gone.join(', ')} (keep-releases = ${keep})`);
+    return gone;
+  }
+
+  /** `unlock`. */
+  unlock(): Promise<{ held: boolean; holder?: LockHolder }> {
+    return forceUnlock({ path: this.s.path, run: this.site.script });
+  }
+}
