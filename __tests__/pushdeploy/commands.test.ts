@@ -123,7 +123,7 @@ describe('recipe-time normalisation: one yes/no reading for every flag (docs/com
     expect(plugin.name).toBe('hostout.pushdeploy');
     expect(plugin.defaults?.({ 'remote-sudo': 'yes' }, { part: 'site', buildoutDirectory: '/b' })).toMatchObject({ 'remote-sudo': 'true' });
     expect(Object.keys(plugin.commands).sort()).toEqual([
-      'annotate', 'bootstrap', 'buildout', 'checkout', 'clone', 'cook_resources', 'deploy', 'deploy_etc',
+      'activate', 'annotate', 'bootstrap', 'buildout', 'checkout', 'clone', 'cook_resources', 'deploy', 'deploy_etc',
       'deploy_supervisor', 'flip', 'prepare', 'pull', 'push', 'releases', 'restart', 'rollback', 'stage', 'stage_supervisor',
       'start', 'stop', 'unlock', 'update',
     ]);

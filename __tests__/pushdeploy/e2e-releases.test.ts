@@ -201,6 +201,7 @@ const full = defineSite('rel-full');
 sites[broken.name].restart = `test ! -f ${broken.staging}/parts/break-restart`;
 const denied = defineSite('rel-denied', { user: 'zope' });
 const unreachable = defineSite('rel-unreachable');
+const aon = [1, 2].map((n) => defineSite(`rel-aon${n}`, { healthcheck: 'grep -q healthy parts/health.txt', 'healthcheck-timeout': '2' }));
 
 describe('releases on real servers', () => {
   test('the first push adopts a production deployed by the original; files removed on staging are gone; var stays production\'s', async () => {
@@ -308,6 +309,36 @@ describe('releases on real servers', () => {
     expect(kept.code).toBe(1);
     expect(kept.out).toMatch(/not rolled back \(--no-rollback\)/);
     expect(fs.readFileSync(path.join(p, 'parts', 'marker'), 'utf8')).toBe('version 2\n');
+  });
+
+  test('deploy of two hosts at once is all or nothing: both prepare, both flip, and a failing health check on one flips both back', async () => {
+    const write = (site: (typeof aon)[number], version: number, health: string) => {
+      writeStaging(site, version, 20);
+      fs.writeFileSync(path.join(site.staging, 'parts', 'health.txt'), `${health}\n`);
+    };
+    for (const site of aon) write(site, 1, 'healthy');
+    // Every tree's marker says which release is live (health.txt is extra, so liveVersion does not apply).
+    const markers = (site: (typeof aon)[number]) => TREES.map((t) => fs.readFileSync(path.join(prodPath(site), t, 'marker'), 'utf8'));
+    const first = await ok('-P', '2', aon[0].name, aon[1].name, 'deploy');
+    expect(first.out).toMatch(/all or nothing: prepare on /);
+    for (const site of aon) expect(markers(site)).toEqual(TREES.map(() => 'version 1\n'));
+    const restarted = (site: (typeof aon)[number]) => fs.statSync(path.join(prodPath(site), 'var', 'restarted')).mtimeMs;
+    const before = aon.map(restarted);
+
+    write(aon[0], 2, 'healthy');
+    write(aon[1], 2, 'broken');
+    const r = await hostout('-P', '2', aon[0].name, aon[1].name, 'deploy');
+    expect(r.code).toBe(1);
+    // Both went live on version 2 (the flip phase ran on both) before the health check failed on one.
+    expect(r.out).toMatch(/all or nothing: flip on /);
+    expect(r.out).toMatch(/the health check 'grep -q healthy parts\/health.txt' did not pass within 2 s/);
+    expect(r.out).toMatch(/rolled back/);
+    // Both are back on version 1 and were restarted there; the summary says which release each ends on.
+    for (const site of aon) expect(markers(site)).toEqual(TREES.map(() => 'version 1\n'));
+    expect(fs.readFileSync(path.join(prodPath(aon[1]), 'parts', 'health.txt'), 'utf8')).toBe('healthy\n');
+    aon.forEach((site, i) => expect(restarted(site)).toBeGreaterThan(before[i]));
+    expect(r.out).toMatch(new RegExp(`^${aon[0].name} .*rolled back`, 'm'));
+    expect(r.out).not.toMatch(/^\s+at /m);
   });
 
   test('a failing restart line rolls back and restarts the previous release', async () => {

@@ -334,15 +334,33 @@ class Site {
     return this.releases.withLock('prepare', async () => (await this.prepareRelease('prepare', dirs)).release.id);
   }
 
-  /** `flip [ID]`: make a release live (default: the newest one newer than the live one). No restart lines. */
-  async flip(id?: string): Promise<string> {
+  /**
+   * `flip [ID]`: make a release live (default: the newest one newer than the
+   * live one). No restart lines. Returns `{ release, from }`: the release now
+   * live and the one it replaced (what a deploy across hosts flips back to).
+   */
+  async flip(id?: string): Promise<{ release: string; from?: string }> {
     if (id !== undefined && !RELEASE_ID.test(id)) throw new UsageError(`'${id}' is not a release id ('hostout ${this.s.site} releases' lists them)`, { host: this.s.site });
     return this.releases.withLock('flip', async () => {
       const state = await this.releases.state(this.treeNamesGuess());
       const to = id ?? state.releases.filter((r) => !state.current || r.id > state.current).pop()?.id;
       if (!to) throw new ConfigError(`no release newer than the live one to flip to: give its id ('hostout ${this.s.site} releases' lists them)`, { host: this.s.site });
-      await this.flipTo(to, state);
-      return to;
+      const flipped = await this.flipTo(to, state);
+      // '-': nothing was live before (a first deploy), so there is nothing to flip back to.
+      return { release: to, from: flipped.from === '-' ? undefined : flipped.from };
+    });
+  }
+
+  /**
+   * `activate`: what deploy does once the new release is live (install its etc,
+   * the restart lines, the health check), under the lock: the last phase of a
+   * deploy across several hosts, where the CLI flips every host back when one fails.
+   */
+  async activate(): Promise<void> {
+    const lines = requireRestartLines(this.s, 'activate');
+    await this.releases.withLock('activate', async () => {
+      await this.deployEtc();
+      await this.restartAndCheck(lines);
     });
   }
 
@@ -467,6 +485,7 @@ export const COMMANDS: Record<string, [string, Handler]> = {
   push: ['Copy the staged bin, eggs, parts, etc to production as a new release and flip it live (and new var files)', (x) => x.push()],
   prepare: ['Transfer the staged buildout to production as a new release without making it live; returns its id', (x) => x.prepare()],
   flip: ['Make a prepared release live: flip [ID] (default: the newest newer than the live one); no restart', (x, a) => x.flip(a[0])],
+  activate: ["Install the live release's etc, run the restart lines and the health check (deploy's last step)", (x) => x.activate()],
   rollback: ['Make the previous release (or rollback ID) live again and run the restart lines; no transfer', (x, a) => x.rollback(a[0])],
   releases: ['List the releases on production (id, when, from which staging commit, which is live)', (x) => x.listReleases()],
   unlock: ['Remove the deploy lock of production, whoever holds it', (x) => x.unlock()],

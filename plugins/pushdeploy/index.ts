@@ -23,6 +23,10 @@ export const plugin = definePlugin({
   name: 'hostout.pushdeploy',
   commands,
   defaults: (options: HostOptions) => normaliseFlags(options),
+  // `hostout web1 web2 deploy`: every host prepares its release first, all flip only
+  // once all prepared, then each activates; a failure anywhere flips back every host
+  // that went live and restarts it (lib/cli/all-or-nothing.ts).
+  phases: { deploy: { prepare: 'prepare', flip: 'flip', activate: 'activate', rollback: 'rollback' } },
 });
 
 export default plugin;

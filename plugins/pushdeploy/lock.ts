@@ -13,10 +13,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { CommandError, LockedError } from '../../lib/errors';
-import type { Logger } from '../../lib/log';
-import type { CommandResult } from '../../lib/transport/types';
-import { shellQuote } from '../../lib/transport/quote';
+import { CommandError, LockedError, shellQuote, type CommandResult, type Logger } from 'hostout';
 
 /** What the lock records about its holder. */
 export interface LockHolder {

@@ -15,10 +15,7 @@
  * multi-host deploy can prepare every host, flip them all, and flip back.
  */
 import * as os from 'node:os';
-import type { CommandContext } from '../../lib/hostout/types';
-import { CommandError, ConfigError, UsageError } from '../../lib/errors';
-import { shellQuote } from '../../lib/transport/quote';
-import type { CommandResult } from '../../lib/transport/types';
+import { CommandError, ConfigError, UsageError, shellQuote, type CommandContext, type CommandResult } from 'hostout';
 import { DeployLock, forceUnlock, type LockHolder, type RemoteScript } from './lock';
 import type { SiteSettings } from './settings';
 
