@@ -157,10 +157,12 @@ describe('deploy to four production servers at once', () => {
     for (const [i, w] of WEB.entries()) {
       const mine = ev.filter((e) => e.host === w);
       // Steps: the remote setup, the rsyncs and the restart line, each with its exit status and time.
+      // With several hosts pushdeploy's deploy runs all or nothing: prepare everywhere, then flip, then activate.
       const steps = mine.filter((e) => e.type === 'step');
       expect(steps.map((s) => s.kind)).toEqual(expect.arrayContaining(['remote', 'rsync']));
-      expect(steps.every((s) => s.status === 0 && s.command === 'deploy' && s.durationMs >= 0)).toBe(true);
-      expect(steps.find((s) => s.line.includes('restarted'))).toBeDefined();
+      expect(steps.every((s) => s.status === 0 && ['prepare', 'flip', 'activate'].includes(s.command) && s.durationMs >= 0)).toBe(true);
+      expect(steps.find((s) => s.line.includes('restarted'))?.command).toBe('activate');
+      expect(steps.filter((s) => s.kind === 'rsync').every((s) => s.command === 'prepare')).toBe(true);
       // rsync's own figures: the first deploy sent every file of bin, eggs and parts.
       const sent = mine.filter((e) => e.type === 'rsync').reduce((n, e) => n + e.filesSent, 0);
       expect(sent).toBeGreaterThanOrEqual(files.length);
@@ -188,10 +190,10 @@ describe('deploy to four production servers at once', () => {
     const r = hostout(['-P', '4', ...WEB, 'deploy']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    const table = lines.findIndex((l) => /^host +commands +result +time$/.test(l));
+    const table = lines.findIndex((l) => /^host +commands +result +release before +release after +time$/.test(l));
     expect(table).toBeGreaterThan(0);
-    for (const l of lines.slice(0, table)) expect(l).toMatch(/^\[web[1-4]\] \S/);
-    expect(lines.slice(table + 1)).toEqual(WEB.map((w) => expect.stringMatching(new RegExp(`^${w} +deploy +ok +\\d`))));
+    for (const l of lines.slice(0, table)) expect(l).toMatch(/^(\[web[1-4]\] |all or nothing: )\S/);
+    expect(lines.slice(table + 1)).toEqual(WEB.map((w) => expect.stringMatching(new RegExp(`^${w} +prepare flip activate +ok +\\S+ +\\S+ +\\d`))));
   });
 
   test('the run log: every run appended, each host\'s commands and output, secrets masked, 0600', () => {
@@ -204,7 +206,7 @@ describe('deploy to four production servers at once', () => {
     expect(log).not.toContain(SECRET);
     expect(log).toMatch(/^\S+Z \[web1\] command: run: ok in \d+ ms$/m);
     expect(log).toMatch(/^\S+Z \[web1\] step: remote exit 0 in \d+ ms: echo \*{8}$/m);
-    for (const w of WEB) expect(log).toMatch(new RegExp(`^\\S+Z \\[${w}\\] command: deploy: ok in \\d+ ms$`, 'm'));
+    for (const w of WEB) expect(log).toMatch(new RegExp(`^\\S+Z \\[${w}\\] command: activate: ok in \\d+ ms$`, 'm'));
     expect(log).toMatch(/^\S+Z - rsync|^\S+Z \[web2\] rsync: \d+ files sent, \d+ bytes sent, 0 deleted$/m);
     expect(log.match(/^\S+Z - run: exit status 0$/gm)?.length).toBeGreaterThanOrEqual(4);
   });
