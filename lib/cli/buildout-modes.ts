@@ -1,7 +1,7 @@
 /**
  * The config-engine modes of the CLI: `--resolve` (JSON of every resolved
  * value), `--annotate [SECTION…]` and `--query SECTION:OPTION`, printing
- * exactly what the buildout equivalents print (spec §11).
+ * exactly what zc.buildout 2.13's `annotate` and `query` print (docs/buildout-compat.md).
  */
 import { ConfigError, HostoutError } from '../errors';
 import { loadBuildout, type LoadedBuildout } from '../buildout';

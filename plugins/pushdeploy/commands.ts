@@ -1,5 +1,5 @@
 /**
- * The pushdeploy commands (compat §5.4, HEAD d2a6c1a), on the transport
+ * The pushdeploy commands (as of hostout.pushdeploy's last release, 2013), on the transport
  * primitives only. Staging is the machine hostout runs on (`ctx.local`,
  * local paths = `path`); production is the host (`ctx.remote`, same `path`).
  *
@@ -23,7 +23,7 @@ import { cloneCommand, detectCheckoutVcs, detectRepositoryVcs, updateCommands } 
 
 /**
  * push's var/ rsync never sends these: production data, logs, backups,
- * runtime files (compat §5.4's list, plus FileStorage side files, backup
+ * runtime files (the original's list, plus FileStorage side files, backup
  * folders and pid/lock/socket files). Folders such as var/log still arrive
  * (empty of logs) because programs expect them.
  */

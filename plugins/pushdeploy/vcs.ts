@@ -1,6 +1,6 @@
 /**
  * Git and Mercurial for `checkout`/`clone`/`update`. The original knew only hg
- * (compat §7.4 #27); we pick the tool from the repository URL, or from what
+ * (and crashed on a git URL); we pick the tool from the repository URL, or from what
  * the staging checkout in `path` already is.
  */
 import * as fs from 'node:fs';
