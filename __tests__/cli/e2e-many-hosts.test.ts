@@ -160,7 +160,7 @@ describe('deploy to four production servers at once', () => {
       // With several hosts pushdeploy's deploy runs all or nothing: prepare everywhere, then flip, then activate.
       const steps = mine.filter((e) => e.type === 'step');
       expect(steps.map((s) => s.kind)).toEqual(expect.arrayContaining(['remote', 'rsync']));
-      expect(steps.every((s) => s.status === 0 && ['prepare', 'flip', 'activate'].includes(s.command) && s.durationMs >= 0)).toBe(true);
+      expect(steps.every((s) => s.status === 0 && ['prepare', 'flip', 'activate'].includes(s.command ?? '') && s.durationMs >= 0)).toBe(true);
       expect(steps.find((s) => s.line.includes('restarted'))?.command).toBe('activate');
       expect(steps.filter((s) => s.kind === 'rsync').every((s) => s.command === 'prepare')).toBe(true);
       // rsync's own figures: the first deploy sent every file of bin, eggs and parts.
