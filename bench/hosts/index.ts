@@ -23,6 +23,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { repoRoot, writeHostoutConfig } from '../../fixtures/site';
+import { buildStaging as buildPushStaging, fileContent } from '../push/staging';
 
 const FILES = Number(process.env.BENCH_FILES ?? 1000);
 const TOTAL_BYTES = Number(process.env.BENCH_MB ?? 10) * 1024 * 1024;
@@ -38,28 +39,10 @@ const RESTART = 'date +%s%N > restarted';
 interface Host { name: string; server: SshServer; key: string; production: string }
 interface Ctx { site: string; staging: string; work: string; knownHosts: string; cfg: string; hosts: Host[] }
 
-function fileContent(size: number, seed: number): Buffer {
-  const words = ['def', 'class', 'import', 'return', 'self', 'value', 'options', 'buildout', 'zope', 'plone'];
-  let s = `# file ${seed} ${crypto.randomBytes(8).toString('hex')}\n`;
-  while (s.length < size) s += `${words[(seed + s.length) % words.length]} ${crypto.randomBytes(6).toString('base64')}\n`;
-  return Buffer.from(s.slice(0, size));
-}
-
+/** The staged site of bench/push (same file mix), plus var/log: the run log's folder on staging. */
 function buildStaging(staging: string): string[] {
-  fs.writeFileSync(path.join(staging, 'buildout.cfg'), '[buildout]\nparts =\n');
-  const files: string[] = [];
-  const avg = Math.floor(TOTAL_BYTES / FILES);
-  for (let i = 0; i < FILES; i++) {
-    const top = i % 50 === 0 ? 'bin' : i % 4 === 0 ? 'parts' : 'eggs';
-    const dir = path.join(staging, top, top === 'bin' ? '' : `pkg${Math.floor(i / 100)}`);
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `f${i}.py`);
-    fs.writeFileSync(file, fileContent(Math.max(64, Math.floor(avg * (0.5 + ((i * 7919) % 100) / 100))), i));
-    files.push(file);
-  }
+  const files = buildPushStaging(staging, FILES, TOTAL_BYTES);
   fs.mkdirSync(path.join(staging, 'var', 'log'), { recursive: true });
-  fs.mkdirSync(path.join(staging, 'etc'), { recursive: true });
-  fs.writeFileSync(path.join(staging, 'etc', 'site.conf'), 'x = 1\n');
   return files;
 }
 
