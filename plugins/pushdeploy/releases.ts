@@ -358,11 +358,15 @@ export class SiteReleases {
       });
       if (opts.chownTo) await this.site.script('prepare', `chown -R -- ${q(opts.chownTo)} ${q(next)}`);
     } catch (e) {
-      // Free the space (a full disk is a usual cause); production was not touched.
-      await this.site.script('prepare', `rm -rf ${q(next)}`, { allowFailure: true }).catch(() => undefined);
       const why = e instanceof Error ? e.message : String(e);
       const stderr = e instanceof CommandError ? e.stderrTail : '';
-      const full = /No space left on device|Disk quota exceeded/i.test(`${why}\n${stderr}`) ? " production's disk is full." : '';
+      // rsync's own words may not reach us (a receiver that died of it says nothing more), so
+      // ask production, before the partial release is removed, how much room is left.
+      const avail = await this.site.script('prepare', `df -Pk -- ${q(s.path)} | awk 'NR==2 {print $4}'`, { allowFailure: true, readOnly: true }).catch(() => undefined);
+      const noRoom = !!avail && avail.code === 0 && /^\d+$/.test(avail.stdout.trim()) && Number(avail.stdout.trim()) < 1024;
+      // Free the space (a full disk is a usual cause); production was not touched.
+      await this.site.script('prepare', `rm -rf ${q(next)}`, { allowFailure: true }).catch(() => undefined);
+      const full = noRoom || /No space left on device|Disk quota exceeded/i.test(`${why}\n${stderr}`) ? " production's disk is full." : '';
       const live = opts.state.current ? `still on release ${opts.state.current}` : 'unchanged';
       throw new CommandError(`the transfer of the new release failed, production is ${live} (the partial release was removed).${full} ${why}`, { host: s.site, command: opts.command, status: e instanceof CommandError ? e.status : null, stderrTail: e instanceof CommandError ? e.stderrTail : '' });
     }
