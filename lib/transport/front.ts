@@ -237,7 +237,7 @@ export class HostFront implements HostTransport {
     const shown = this.mask(shellJoin(shownArgv));
     const record = `rsync: ${shown}`;
     const { log } = this.deps;
-    if (preview) this.deps.recorder?.rsync({ host: this.settings, identity, record, options: o, extraFlags, responder: () => this.rsyncResponder(identity), interactive: false });
+    if (preview) await this.deps.recorder?.rsync({ host: this.settings, identity, record, options: o, extraFlags, responder: () => this.rsyncResponder(identity), interactive: false });
     else if (this.executes(false)) log.debug(`[${this.settings.name}] ${record}`);
     if (preview && o.direction === 'push' && !(await this.exists(o.to, o.as))) return this.previewIntoNothing(o);
     const sinks = this.sinks('[localhost] rsync:', preview ? false : o.echo, []);
@@ -263,8 +263,12 @@ export class HostFront implements HostTransport {
       const argv = rsyncIntoEmptyArgv(o, empty.name);
       const command = { argv, shown: this.mask(shellJoin(argv)), secrets: [], plain: true };
       const sinks = this.sinks('[localhost] rsync:', false, []);
-      const r = await this.deps.backend.local({ host: this.settings, record: `local: ${command.shown}`, command, interactive: false, ...sinks });
-      sinks.flush();
+      let r: RawResult;
+      try {
+        r = await this.deps.backend.local({ host: this.settings, record: `local: ${command.shown}`, command, interactive: false, ...sinks });
+      } finally {
+        sinks.flush();
+      }
       if (r.code !== 0) throw this.failure('localhost', command.shown, r, []);
       this.deps.log.info(`[${this.settings.name}] rsync would ${summariseItemized(r.stdout).summary} (the host has no ${this.mask(o.to)} yet)`);
       return { stdout: r.stdout, stderr: r.stderr, code: r.code };

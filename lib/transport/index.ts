@@ -5,7 +5,6 @@
 import type { Logger } from '../log';
 import { HostTransportFactory, RecordingTransportFactory } from './factory';
 import { defaultSshEnvironment, type SshEnvironment } from './ssh-config';
-import type { TransportFactory } from './types';
 
 export * from './types';
 export { shellQuote, shellJoin } from './quote';
@@ -40,4 +39,3 @@ export function createTransportFactory(opts: TransportFactoryOptions): HostTrans
   return new HostTransportFactory({ mode, log: opts.log, interactive, sshEnv, recorder: { onRecord: opts.onRecord } });
 }
 
-export type { TransportFactory };
