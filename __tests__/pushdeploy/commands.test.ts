@@ -275,8 +275,15 @@ const outline = (calls: string[]) => calls.map((c) => {
   const [first, ...rest] = c.split('\n');
   if (/\.hostout \|\| exit 3$/.test(first)) return `${first.replace(/\]: .*/, ']')}: lock`;
   if (rest.some((l) => l.includes('@@hostout:current'))) return `${first.replace(/\]: .*/, ']')}: state${/^.*\]: mkdir/.test(first) ? ` after ${first.replace(/^.*\]: /, '')}` : ''}`;
-  if (rest.some((l) => l.includes('HOSTOUT_FLIP_SCRIPT'))) return `${first.replace(/\]: .*/, ']')}: flip`;
+  const unlocks = rest.some((l) => /^if grep -qF \S+ \S+\/lock\/holder 2>\/dev\/null; then rm -rf/.test(l));
+  if (rest.some((l) => l.includes('HOSTOUT_FLIP_SCRIPT'))) return `${first.replace(/\]: .*/, ']')}: flip${unlocks ? ', unlock' : ''}`;
   if (/^remote(?: sudo)?\[\]: if grep -qF \S+ \S+\/lock\/holder 2>\/dev\/null; then rm -rf/.test(first)) return `${first.replace(/\]: .*/, ']')}: unlock`;
+  // A command's last script gives the lock back in its own round trip: `( SCRIPT ); s=$?; <unlock>; exit $s`.
+  if (unlocks) {
+    const what = /\]: \( true$/.test(first) ? '' : 'prune, ';
+    return `${first.replace(/\]: .*/, ']')}: ${what}unlock`;
+  }
+  if (/^local\[\]: cd \S+ && find .* -printf/.test(first)) return 'local[]: list the staged trees';
   const phase = /^(remote(?: sudo)?\[\]): if grep -qF .*"phase":"(\w+)".* && echo renewed; else echo lost; fi$/.exec(first);
   if (phase) return `${phase[1]}: lock phase ${phase[2]}`;
   return c.replace(/\/\.hostout\/next\/meta\.json.*\/releases\/\d{8}T\d{6}Z$/s, '/.hostout/next/meta.json … mv into releases/ID');
@@ -292,13 +299,15 @@ describe('push, deploy_etc and deploy', () => {
     const r = rs ? 'remote sudo' : 'remote';
     const sync = rs ? 'push remote-sudo' : 'push';
     const next = `${site}/.hostout/next`;
+    // The recorder writes no listing, so next/ starts empty and rsync links with --link-dest;
+    // var/ goes while the trees do; staging is no checkout, so no commit is asked for.
     return [
+      'local[]: list the staged trees',
       `${r}[]: lock`,
       `${r}[]: state after mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var || exit 1`,
       `rsync[${sync.replace('push', 'push relative delete')} --link-dest=${site}${opts.ownership ? ` ${opts.ownership}` : ''}]: ${trees.map((d) => `${site}/./${d}/`).join(' ')} -> ${next}`,
-      ...(opts.chown ? [`${r}[]: chown -R -- zope ${next}`] : []),
-      `local[]: git -c safe.directory='*' -C ${site} rev-parse --short=12 HEAD 2>/dev/null || hg -R ${site} id -i 2>/dev/null || true`,
       `rsync[${sync} ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`,
+      ...(opts.chown ? [`${r}[]: chown -R -- zope ${next}`] : []),
       `${r}[]: flip`,
       `${r}[]: unlock`,
     ];
@@ -340,8 +349,8 @@ describe('push, deploy_etc and deploy', () => {
     writeBuildout(`bin-directory = ${bin}\n`);
     const { calls, logLines } = await run('push', options());
     const o = outline(calls);
-    expect(o[2]).toBe(`rsync[push relative delete --link-dest=${site}]: ${['eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}/.hostout/next`);
-    expect(o.slice(5, 7)).toEqual([`rsync[push]: ${bin}/ -> ${bin}`, `remote[]: chown -R -- zope ${bin}`]);
+    expect(o[3]).toBe(`rsync[push relative delete --link-dest=${site}]: ${['eggs', 'parts', 'products', 'etc'].map((d) => `${site}/./${d}/`).join(' ')} -> ${site}/.hostout/next`);
+    expect(o.slice(6, 8)).toEqual([`rsync[push]: ${bin}/ -> ${bin}`, `remote[]: chown -R -- zope ${bin}`]);
     expect(logLines.join('\n')).toMatch(/elsewhere-bin is not a directory directly inside .*pushed in place, outside releases/);
   });
   test('push with remote-sudo: every remote step through sudo, rsync with sudo rsync', async () => {
@@ -356,8 +365,9 @@ describe('push, deploy_etc and deploy', () => {
     expect(outline(calls)).toEqual([
       ...push.slice(0, -1),
       `remote[cwd=${site}]: cp -R ${site}/parts/system/etc/. /etc && supervisorctl reread && supervisorctl update`,
-      'remote[]: lock phase restart',
+      // The lock learns the phase while the first restart line runs (nothing waits for it).
       `remote[cwd=${site}]: supervisorctl restart first-site:*`,
+      'remote[]: lock phase restart',
       `remote[cwd=${site}]: echo done`,
       push.at(-1),
     ]);
@@ -370,7 +380,8 @@ describe('push, deploy_etc and deploy', () => {
     expect(err).toBeInstanceOf(LockedError);
     expect((err as LockedError).exitCode).toBe(75);
     expect((err as Error).message).toMatch(/locked by another deploy: ann on elsewhere \(pid 42\), 'deploy' since 2026-11-29T20:00:00Z/);
-    expect(outline(rec.calls)).toEqual(['remote[]: lock']);
+    // Staging's listing is read (read-only) while the lock is asked for.
+    expect(outline(rec.calls)).toEqual(['local[]: list the staged trees', 'remote[]: lock']);
   });
   test('deploy without restart: a clear error before anything runs', async () => {
     stagedSite();

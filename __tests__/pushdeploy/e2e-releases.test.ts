@@ -201,6 +201,7 @@ const full = defineSite('rel-full');
 sites[broken.name].restart = `test ! -f ${broken.staging}/parts/break-restart`;
 const denied = defineSite('rel-denied', { user: 'zope' });
 const unreachable = defineSite('rel-unreachable');
+const modes = defineSite('rel-modes');
 const aon = [1, 2].map((n) => defineSite(`rel-aon${n}`, { healthcheck: 'grep -q healthy parts/health.txt', 'healthcheck-timeout': '2' }));
 
 describe('releases on real servers', () => {
@@ -245,13 +246,15 @@ describe('releases on real servers', () => {
     expect(dep.out).toMatch(/health check passed/);
     expect(dep.out).toMatch(/release \d{8}T\d{6}Z(-\d+)? is live \(flip [\d.]+ ms on production/);
     expect(liveVersion(cycle, [2], files, 100)).toBe(2);
-    // Disk cost: only the changed 1% (and the markers) are new inodes; the rest are hard links shared with release 1.
+    // Disk cost: only the changed 1% (and the markers) are new inodes; the rest are the very inodes of release 1 (hard links).
     let shared = 0;
     let own = 0;
     let changedBytes = 0;
+    const release1 = readReleases(cycle).ids[0];
     for (const [rel, content] of expectedTree(2, files, 100)) {
       const st = fs.statSync(path.join(p, rel));
-      if (st.nlink > 1) shared += st.size;
+      const there = path.join(p, '.hostout', 'releases', release1, rel);
+      if (fs.existsSync(there) && fs.statSync(there).ino === st.ino) shared += st.size;
       else own += st.size;
       if (/version 2/.test(content) || rel.includes('only-v2')) changedBytes += Buffer.byteLength(content);
     }
@@ -289,6 +292,31 @@ describe('releases on real servers', () => {
     expect(after.ids).not.toContain(first);
     expect(after.current).toBe(after.ids[2]);
     expect(liveVersion(cycle, [4], files, 100)).toBe(4);
+  });
+
+  test('a file whose mode alone changes (same size and time) gets an inode of its own: the live and earlier releases keep their mode until the flip', async () => {
+    const p = prodPath(modes);
+    writeStaging(modes, 1, 60);
+    const first = await ok(modes.name, 'push');
+    expect(first.out).toMatch(/by cp -al/);
+    const script = 'bin/pkg0/f0.py';
+    const same = 'eggs/pkg0/f1.py';
+    fs.chmodSync(path.join(modes.staging, script), 0o755);
+    const before = fs.statSync(path.join(p, script));
+    expect(before.mode & 0o777).toBe(0o644);
+    const r = await ok(modes.name, 'push');
+    expect(r.out).toMatch(/by cp -al; 1 file\(s\) whose attributes change copied first/);
+    const { current, ids } = readReleases(modes);
+    const previous = ids.filter((i) => i !== current).pop() as string;
+    const old = fs.statSync(path.join(p, '.hostout', 'releases', previous, script));
+    const now = fs.statSync(path.join(p, script));
+    expect(now.mode & 0o777).toBe(0o755);
+    expect(old.mode & 0o777).toBe(0o644);
+    expect(old.ino).toBe(before.ino);
+    expect(now.ino).not.toBe(old.ino);
+    // Everything else is still shared between the two releases.
+    expect(fs.statSync(path.join(p, same)).ino).toBe(fs.statSync(path.join(p, '.hostout', 'releases', previous, same)).ino);
+    expect(liveVersion(modes, [1], 60, 1)).toBe(1);
   });
 
   test('a failing health check rolls back (and --no-rollback keeps the new release)', async () => {
@@ -555,7 +583,10 @@ describe('releases on real servers', () => {
     const r = await ok('--dry-run', adopt.name, 'deploy');
     expect(r.out).toMatch(/--dry-run --itemize-changes/);
     expect(r.out).toMatch(/prepare: bin, eggs, parts, etc -> \S+\/\.hostout\/next/);
-    expect(r.out).toMatch(/--link-dest=/);
+    // next/ starts as hard links to the live trees (cp -al), so the transfer needs no --link-dest.
+    expect(r.out).toMatch(/cp -al -- "\$t" "\$n\/\$t"/);
+    expect(r.out).toMatch(/unchanged files hard-linked to the live ones by cp -al/);
+    expect(r.out).not.toMatch(/--link-dest=/);
     expect(r.out).toMatch(/flip\.sh/);
     expect(liveTree(adopt)).toEqual(before);
   });

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CommandError, ConfigError, UsageError, shellJoin, shellQuote, validateBranch, validateRepository, type CommandContext, type CommandResult } from 'hostout';
 import { readStagingBuildout, type BuildoutDirectories } from './annotate';
+import { stagingManifest } from './manifest';
 import { describeHolder, type RemoteScript } from './lock';
 import { RELEASE_ID, releaseTreeName, SiteReleases, type FlipResult, type ReleaseMeta, type ReleaseState } from './releases';
 import {
@@ -39,6 +40,13 @@ const isDir = (p: string): boolean => {
   }
 };
 
+/** The staged trees a release is made of (names inside `path`), trees pushed in place, and staging's listing being read. */
+interface Staged {
+  names: string[];
+  inPlace: string[];
+  listing: Promise<string | undefined>;
+}
+
 /** A release prepared on production by push/deploy/prepare, and production's state around it. */
 interface Prepared {
   release: ReleaseMeta;
@@ -59,7 +67,7 @@ class Site {
   /** A multi-line step on production (lock, flip…): logged by its label, run like `remotely`. */
   readonly script: RemoteScript = (label, script, opts = {}) => {
     this.ctx.log.debug(`[${this.s.site}] ${label}`);
-    const o = { allowFailure: opts.allowFailure, readOnly: opts.readOnly };
+    const o = { allowFailure: opts.allowFailure, readOnly: opts.readOnly, stdin: opts.stdin };
     return this.s.remoteSudo ? this.ctx.remote.sudo(script, o) : this.ctx.remote.run(script, o);
   };
 
@@ -93,8 +101,12 @@ class Site {
     });
   }
 
+  private annotated?: Promise<BuildoutDirectories>;
+
+  /** The staging buildout, read once per command (deploy reads it for push and for deploy_etc). */
   annotate(): Promise<BuildoutDirectories> {
-    return readStagingBuildout(this.s);
+    this.annotated ??= readStagingBuildout(this.s);
+    return this.annotated;
   }
 
   // ---- the commands ----
@@ -182,9 +194,9 @@ class Site {
    * and new files of var/. Trees outside `path`, or deeper inside it, are
    * pushed in place as before: they cannot be renamed with the release.
    */
-  private async prepareRelease(command: string, dirs: BuildoutDirectories): Promise<Prepared> {
+  /** The release trees of the staged buildout: names directly inside `path`, and trees pushed in place. */
+  private releaseTrees(dirs: BuildoutDirectories): { names: string[]; inPlace: string[] } {
     const { s } = this;
-    const eu = s.effectiveUser;
     const trees: string[] = [];
     for (const dir of [dirs.bin, dirs.eggs, dirs.parts]) {
       if (isDir(dir)) trees.push(dir);
@@ -196,12 +208,31 @@ class Site {
     if (!names.length) {
       throw new ConfigError(`staging has nothing to release in ${s.path} (no bin, eggs, parts, products or etc inside it): run 'hostout ${s.site} stage' first`, { host: s.site });
     }
+    return { names, inPlace };
+  }
+
+  /**
+   * The staged trees and staging's listing of them (manifest.ts), begun before
+   * the lock is asked for so that reading staging overlaps the round trips.
+   */
+  private stagedTrees(dirs: BuildoutDirectories): Staged {
+    const trees = this.releaseTrees(dirs);
+    const listing = stagingManifest(this.ctx.local, this.s.path, trees.names, this.s.localSudo);
+    return { ...trees, listing };
+  }
+
+  private async prepareRelease(command: string, staged: Staged): Promise<Prepared> {
+    const { s } = this;
+    const eu = s.effectiveUser;
+    const { names, inPlace } = staged;
     // The original's three steps (mkdir, chown path, chown var) in the same
     // round trip as reading production's releases, which also says who we are
     // there: that decides how the trees get their owner below.
     const setup = `${shellJoin(['mkdir', '-p', '--', `${s.path}/var`])} && ${shellJoin(['chown', '--', eu, s.path, `${s.path}/var`])} || exit 1`;
-    // Emptying .hostout/next for the transfer rides in the same round trip.
-    const state = await this.releases.state(names, `${setup}\n${this.releases.cleanNextScript()} || exit 1`);
+    // Starting .hostout/next for the transfer rides in the same round trip; so does staging's listing,
+    // read here while production works (hard links to the live trees need it, manifest.ts).
+    const listing = await staged.listing;
+    const state = await this.releases.state(names, `${setup}\n${this.releases.nextScript(names, listing === undefined ? undefined : eu)}`, listing);
     // With remote-sudo everything runs as root; `--dry-run --offline` gets no answer, and the login `user` is what `id -un` would say.
     const remoteUser = s.remoteSudo ? 'root' : state.whoami || (this.ctx.dryRun ? (this.ctx.options.user ?? '').trim() : '');
     // Ownership as the original's `chown -R effective-user` after each tree:
@@ -210,30 +241,38 @@ class Site {
     const chownInRsync = remoteUser === 'root';
     const ownership = chownInRsync ? [`--chown=${eu}`] : [];
     const chownAfter = !chownInRsync && remoteUser !== eu;
-    const release = await this.releases.prepare(names, {
-      ownership, chownTo: chownAfter ? eu : undefined, state, command, nextReady: true, finalizeWithFlip: command !== 'prepare',
+    const preparing = this.releases.prepare(names, {
+      ownership, chownTo: chownAfter ? eu : undefined, state, command, nextReady: true, finalizeWithFlip: command !== 'prepare', listed: listing !== undefined,
     });
+    // Production's var/ is its own: never its data, never an existing file (no chown, as in the original).
+    // Its new files go while the release's trees do (a second channel of the same connection), except
+    // under --dry-run, whose preview lines would interleave.
+    const pushVar = () => (isDir(`${s.path}/var`) ? this.pushDir(`${s.path}/var`, `${s.path}/var`, { exclude: VAR_EXCLUDES, extra: ['--ignore-existing'] }) : undefined);
+    const varPushed = this.ctx.dryRun ? undefined : pushVar();
+    const [prepared, varDone] = await Promise.allSettled([preparing, varPushed]);
+    if (prepared.status === 'rejected') throw prepared.reason;
+    if (varDone.status === 'rejected') throw varDone.reason;
+    const release = prepared.value;
     state.releases.push(release);
     for (const dir of inPlace) {
       this.ctx.log.warn(`[${s.site}] ${dir} is not a directory directly inside ${s.path}: pushed in place, outside releases (no --delete)`);
       await this.pushDir(dir, dir, { extra: ownership });
     }
     if (inPlace.length && chownAfter) await this.remotely(shellJoin(['chown', '-R', '--', eu, ...inPlace]));
-    // Production's var/ is its own: never its data, never an existing file (no chown, as in the original).
-    if (isDir(`${s.path}/var`)) await this.pushDir(`${s.path}/var`, `${s.path}/var`, { exclude: VAR_EXCLUDES, extra: ['--ignore-existing'] });
+    if (this.ctx.dryRun) await pushVar();
     return { release, state };
   }
 
   /** prepare + flip: the new release is live when this returns. */
-  private async pushRelease(command: string, dirs: BuildoutDirectories): Promise<Prepared & { flip: FlipResult }> {
-    const prepared = await this.prepareRelease(command, dirs);
-    const flip = await this.flipTo(prepared.release.id, prepared.state);
+  private async pushRelease(command: string, staged: Staged, opts: { last?: boolean } = {}): Promise<Prepared & { flip: FlipResult }> {
+    const prepared = await this.prepareRelease(command, staged);
+    const flip = await this.flipTo(prepared.release.id, prepared.state, opts);
     return { ...prepared, flip };
   }
 
   /** Flip, and keep `state` true to production afterwards (an adopted release appears, `current` moves). */
-  private async flipTo(id: string, state: ReleaseState): Promise<FlipResult> {
-    const flip = await this.releases.flip(id, state);
+  private async flipTo(id: string, state: ReleaseState, opts: { last?: boolean } = {}): Promise<FlipResult> {
+    const flip = await this.releases.flip(id, state, opts);
     if (flip.from !== '-' && flip.from !== state.current && !state.releases.some((r) => r.id === flip.from)) {
       state.releases.push({ id: flip.from, created: '', stagingHost: '', user: '', pid: 0, command: 'adopted', adopted: true, trees: [] });
       state.releases.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -244,10 +283,10 @@ class Site {
 
   async push(): Promise<void> {
     // Read the staging buildout first (the original did it after the mkdir/chowns): a broken staging fails before production changes.
-    const dirs = await this.annotate();
+    const staged = this.stagedTrees(await this.annotate());
     await this.releases.withLock('push', async () => {
-      const { state } = await this.pushRelease('push', dirs);
-      await this.releases.prune(state);
+      const { state, flip } = await this.pushRelease('push', staged, { last: true });
+      if (!flip.finished) await this.releases.prune(state);
     });
   }
 
@@ -264,7 +303,7 @@ class Site {
   private async healthcheck(): Promise<void> {
     const { s } = this;
     if (!s.healthcheck) return;
-    await this.releases.phase('healthcheck');
+    void this.releases.phase('healthcheck'); // told to the lock while the check runs: nothing waits for it
     const deadline = Date.now() + s.healthcheckTimeout * 1000;
     let last: CommandResult | undefined;
     let attempts = 0;
@@ -292,16 +331,16 @@ class Site {
 
   /** The restart lines on production, then the health check. */
   private async restartAndCheck(lines: string[]): Promise<void> {
-    await this.releases.phase('restart');
+    void this.releases.phase('restart'); // told to the lock while the restart runs: nothing waits for it
     for (const line of lines) await this.remotely(line, this.s.path);
     await this.healthcheck();
   }
 
   async deploy(): Promise<void> {
     const lines = requireRestartLines(this.s, 'deploy');
-    const dirs = await this.annotate();
+    const staged = this.stagedTrees(await this.annotate());
     await this.releases.withLock('deploy', async () => {
-      const { state, release, flip } = await this.pushRelease('deploy', dirs);
+      const { state, release, flip } = await this.pushRelease('deploy', staged);
       try {
         await this.deployEtc();
         await this.restartAndCheck(lines);
@@ -331,7 +370,8 @@ class Site {
   /** `prepare`: a new release on production, not live. Returns its id. */
   async prepare(): Promise<string> {
     const dirs = await this.annotate();
-    return this.releases.withLock('prepare', async () => (await this.prepareRelease('prepare', dirs)).release.id);
+    const staged = this.stagedTrees(dirs);
+    return this.releases.withLock('prepare', async () => (await this.prepareRelease('prepare', staged)).release.id);
   }
 
   /**

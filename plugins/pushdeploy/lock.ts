@@ -35,7 +35,7 @@ export interface LockHolder {
 }
 
 /** Runs one shell script on production (through sudo when remote-sudo); the caller logs it. */
-export type RemoteScript = (label: string, script: string, opts?: { allowFailure?: boolean; readOnly?: boolean }) => Promise<CommandResult>;
+export type RemoteScript = (label: string, script: string, opts?: { allowFailure?: boolean; readOnly?: boolean; stdin?: string }) => Promise<CommandResult>;
 
 /** A lock directory that records no holder is stale after this many seconds (its holder died between mkdir and writing). */
 const EMPTY_LOCK_GRACE = 30;
@@ -266,15 +266,40 @@ export class DeployLock {
     return this.renewing;
   }
 
-  /** Remove the lock if it is still ours. */
-  async release(): Promise<void> {
+  /** The shell text that removes the lock if it is still ours. */
+  private releaseScript(): string {
+    const d = this.dir;
+    return `if grep -qF ${shellQuote(this.holder.token)} ${shellQuote(`${d}/lock/holder`)} 2>/dev/null; then rm -rf ${shellQuote(`${d}/lock`)}; fi`;
+  }
+
+  /** Stop renewing and wait for a renewal under way: nothing may rewrite the holder after the release. */
+  private async settle(): Promise<void> {
     if (this.renewer) clearInterval(this.renewer);
     this.renewer = undefined;
     await this.renewing;
+  }
+
+  /** Remove the lock if it is still ours. */
+  async release(): Promise<void> {
+    await this.settle();
     if (!this.held) return;
     this.held = false;
-    const d = this.dir;
-    await this.o.run('unlock', `if grep -qF ${shellQuote(this.holder.token)} ${shellQuote(`${d}/lock/holder`)} 2>/dev/null; then rm -rf ${shellQuote(`${d}/lock`)}; fi`, { allowFailure: true });
+    await this.o.run('unlock', this.releaseScript(), { allowFailure: true });
+  }
+
+  /**
+   * Run a command's last script and remove the lock in the same round trip
+   * (one round trip less per deploy). The lock goes even when `script` fails,
+   * as release() would.
+   */
+  async releaseWith(label: string, script: string): Promise<CommandResult> {
+    await this.settle();
+    if (!this.held) return this.o.run(label, script, { allowFailure: true });
+    this.held = false;
+    return this.o.run(label, `( ${script}
+); s=$?
+${this.releaseScript()}
+exit $s`, { allowFailure: true });
   }
 }
 

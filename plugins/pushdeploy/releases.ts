@@ -14,10 +14,21 @@
  * `SiteReleases` is what push/deploy/rollback are made of, exported so that a
  * multi-host deploy can prepare every host, flip them all, and flip back.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { CommandError, ConfigError, UsageError, shellQuote, type CommandContext, type CommandResult } from 'hostout';
 import { DeployLock, forceUnlock, type LockHolder, type RemoteScript } from './lock';
 import type { SiteSettings } from './settings';
+
+/** Whether `dir` is inside a git or Mercurial checkout: the nearest `.git` or `.hg` above it. */
+export function checkoutKind(dir: string): 'git' | 'hg' | undefined {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if (fs.existsSync(path.join(d, '.git'))) return 'git';
+    if (fs.existsSync(path.join(d, '.hg'))) return 'hg';
+    if (path.dirname(d) === d) return undefined;
+  }
+}
 
 /** A release id: `20261129T201530Z`, `…-2`, `…-adopted`. Checked before any id reaches a shell or a path. */
 export const RELEASE_ID = /^\d{8}T\d{6}Z(-[0-9]+)?(-adopted)?$/;
@@ -53,6 +64,12 @@ export interface ReleaseState {
   releases: ReleaseMeta[];
   /** Which of the asked-for tree names exist in `path`. */
   live: string[];
+  /**
+   * How .hostout/next was started in the same round trip (nextScript):
+   * `linked` (hard links to the live trees, `copied` files given an inode of
+   * their own) or not (empty: rsync --link-dest does the linking).
+   */
+  next?: { linked: boolean; copied: number };
 }
 
 export interface FlipResult {
@@ -62,6 +79,8 @@ export interface FlipResult {
   flipMs?: number;
   /** Milliseconds of the whole flip command, as hostout saw it. */
   roundTripMs: number;
+  /** The flip also pruned old releases and gave back the deploy lock (`flip(…, { last: true })`). */
+  finished?: boolean;
 }
 
 /** Whether a tree directory of the staging buildout can be a release tree: directly inside `path`, a plain name. */
@@ -127,6 +146,81 @@ fi
 rm -f "$h/journal"
 t1=$(date +%s%N 2>/dev/null)
 case "$t0$t1" in *[!0-9]*|'') echo "flipped" ;; *) echo "flipped in $(( (t1 - t0) / 1000 )) us" ;; esac
+`;
+
+/**
+ * The fast start of .hostout/next (nextScript()): run in a subshell in
+ * `path`, with `eu` (the effective user) and `trees` set, staging's listing
+ * (manifest.ts) on stdin. Prints `linked N` (N files copied to an inode of
+ * their own) or `link-dest` (next/ left empty: prepare links with rsync).
+ * Tree names are plain (TREE_NAME), so the unquoted lists split on spaces.
+ */
+export const LINK_NEXT_SCRIPT = `h=.hostout; n=.hostout/next
+fallback() { rm -rf "$n" && mkdir "$n" || exit 1; echo link-dest; exit 0; }
+[ "$(find . -maxdepth 0 -printf x 2>/dev/null)" = x ] || fallback
+# rsync sets the owner only as root (--chown); logged in as anyone else than root or the effective user, the owner is set after the transfer, on every file: the live ones too.
+own=; if [ "$(id -u)" = 0 ]; then own=$eu; elif [ "$(id -un)" != "$eu" ]; then fallback; fi
+fmt='%y %s %T@ %m\\t%p\\n'; [ -z "$own" ] || fmt='%y %s %T@ %m %u\\t%p\\n'
+# The spare made after the last deploy (SPARE_SCRIPT) is next/ already, but for what staging no longer has at its top.
+if [ -f "$h/spare/.complete" ] && rmdir "$n" && mv -T -- "$h/spare" "$n" 2>/dev/null; then
+  for e in "$n"/* "$n"/.[!.]*; do
+    [ -e "$e" ] || continue
+    case " $trees " in *" \${e#"$n"/} "*) ;; *) rm -rf -- "$e" ;; esac
+  done
+  have=; for t in $trees; do [ -d "$n/$t" ] && have="$have $t"; done
+  if [ -n "$have" ]; then (cd "$n" && find $have \\( -type f -o -type l \\) -printf "$fmt") > "$h/live.list" || fallback; else : > "$h/live.list"; fi
+else
+  [ -d "$n" ] || mkdir "$n" || exit 1
+  live=; for t in $trees; do [ -d "$t" ] && [ ! -L "$t" ] && live="$live $t"; done
+  : > "$h/live.list"
+  if [ -n "$live" ]; then
+    # The live files' attributes are listed while the links are made (two walks of the same trees, two cores).
+    find $live \\( -type f -o -type l \\) -printf "$fmt" > "$h/live.list" & lister=$!
+    for t in $live; do cp -al -- "$t" "$n/$t" || { wait $lister; fallback; }; done
+    wait $lister || fallback
+  fi
+fi
+# Files rsync would not rewrite (same type and size and, for files, the same second) but whose attributes it would set in place.
+awk -F '\\t' -v own="$own" '
+  NR == FNR { s[$2] = $1; next }
+  ($2 in s) {
+    split(s[$2], a, " "); split($1, b, " ")
+    if (a[1] != b[1] || a[2] != b[2]) next
+    split(a[3], x, "."); split(b[3], y, ".")
+    if (a[1] == "f" && x[1] != y[1]) next
+    if (x[1] != y[1] || substr(x[2] "000000000", 1, 9) != substr(y[2] "000000000", 1, 9) || (a[1] == "f" && a[4] != b[4]) || (own != "" && b[5] != own)) print $2
+  }' - "$h/live.list" > "$h/own.list" || fallback
+copied=0
+while IFS= read -r p; do
+  cp -a -- "$n/$p" "$n/$p.hostout-own" && mv -f -- "$n/$p.hostout-own" "$n/$p" || exit 1
+  copied=$((copied + 1))
+done < "$h/own.list"
+rm -f "$h/live.list" "$h/own.list"
+echo "linked $copied"
+`;
+
+/**
+ * The spare: after a command made a release live, hard links to its trees
+ * are made in the background (detached, nobody waits), so that the next
+ * deploy starts its next/ by one rename instead of thousands of links.
+ * `sh -c SPARE_SCRIPT sh PATH TREE...`. Each maker works in spare.<pid> and
+ * renames it to spare when complete; a dead maker's directory is removed.
+ * A spare that is older than the live release is still a right start: rsync
+ * makes next/ what staging is, and LINK_NEXT_SCRIPT checks attributes on the
+ * spare's own files.
+ */
+export const SPARE_SCRIPT = `cd "$1/.hostout" || exit 0
+shift
+for d in spare.*; do [ -d "$d" ] || continue; kill -0 "\${d#spare.}" 2>/dev/null || rm -rf -- "$d"; done
+b=spare.$$
+mkdir "$b" || exit 0
+for t in "$@"; do
+  [ -d "../$t" ] && [ ! -L "../$t" ] || continue
+  cp -al -- "../$t" "$b/$t" || { rm -rf -- "$b"; exit 0; }
+done
+: > "$b/.complete"
+rm -rf spare
+mv -T -- "$b" spare 2>/dev/null || rm -rf -- "$b"
 `;
 
 /** What SiteReleases needs from the command that uses it. */
@@ -215,22 +309,22 @@ export class SiteReleases {
    * Production's releases in one round trip. `prefix` runs first in the same
    * command (push's mkdir and chowns); `trees` are the names to look for in `path`.
    */
-  async state(trees: readonly string[] = [], prefix = ''): Promise<ReleaseState> {
+  async state(trees: readonly string[] = [], prefix = '', stdin?: string): Promise<ReleaseState> {
     const q = shellQuote;
     const d = this.dir;
     // A --dry-run asks production for its releases for real (read-only) and only records the changes of `prefix`.
     const ask = this.site.ctx.dryRun && prefix !== '';
-    if (ask) await this.site.script('releases', prefix);
+    if (ask) await this.site.script('releases', prefix, { stdin });
     const script = [
       ...(prefix && !ask ? [prefix] : []),
-      `id -un`,
+      `echo ${MARK}whoami; id -un`,
       `echo ${MARK}current; cat ${q(`${d}/current`)} 2>/dev/null`,
       `echo ${MARK}journal; cat ${q(`${d}/journal`)} 2>/dev/null`,
       `echo ${MARK}live; for t in ${trees.map(q).join(' ')}; do [ -e ${q(this.s.path)}/"$t" ] && echo "$t"; done`,
       `echo ${MARK}releases; for m in ${q(`${d}/releases`)}/*/meta.json; do [ -f "$m" ] && [ -f "\${m%/meta.json}/trees" ] && { tr -d '\\n' < "$m"; echo; }; done`,
       'true',
     ].join('\n');
-    const r = await this.site.script('releases', script, { readOnly: !prefix || ask });
+    const r = await this.site.script('releases', script, { readOnly: !prefix || ask, stdin: ask ? undefined : stdin });
     const sections: Record<string, string[]> = { whoami: [] };
     let at = 'whoami';
     for (const line of r.stdout.split('\n')) {
@@ -249,7 +343,9 @@ export class SiteReleases {
     releases.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const current = sections.current?.[0];
     const j = /^flip (\S+) (\S+)$/.exec(sections.journal?.[0] ?? '');
+    const next = /^linked (\d+)$/.exec(sections.next?.[0] ?? '');
     return {
+      next: sections.next ? { linked: !!next, copied: next ? Number(next[1]) : 0 } : undefined,
       whoami: sections.whoami[sections.whoami.length - 1] ?? '',
       current: current && RELEASE_ID.test(current) ? current : undefined,
       journal: j ? { from: j[1], to: j[2] } : undefined,
@@ -263,7 +359,7 @@ export class SiteReleases {
    * ignored inside), output to .hostout/flip.log, and wait for it. If the
    * connection dies meanwhile, the script still finishes.
    */
-  private async runFlip(from: string, to: string, prefix = ''): Promise<FlipResult> {
+  private async runFlip(from: string, to: string, prefix = '', finish?: string): Promise<FlipResult> {
     for (const id of [from, to]) if (id !== '-' && !RELEASE_ID.test(id)) throw new UsageError(`'${id}' is not a release id`);
     const q = shellQuote;
     const args = [this.s.path, from, to, this.lockToken ?? ''].map(q).join(' ');
@@ -274,10 +370,13 @@ export class SiteReleases {
       'mv -f flip.sh.tmp flip.sh || exit 5',
       'if setsid -w true 2>/dev/null; then detach="setsid -w"; elif command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=nohup; fi',
       `$detach sh flip.sh ${args} > flip.log 2>&1 < /dev/null &`,
-      'wait $!; s=$?; cat flip.log; exit $s',
+      // `finish` (the command's last step) only after a flip that went through.
+      finish ? `wait $!; s=$?; cat flip.log; [ $s = 0 ] || exit $s\n{ ${finish}\n} || true` : 'wait $!; s=$?; cat flip.log; exit $s',
     ].join('\n');
     const started = Date.now();
-    const r = await this.site.script('flip', script, { allowFailure: true });
+    const r = finish && this.lockHold && this.lockDepth === 0
+      ? await this.lockHold.releaseWith('flip', script)
+      : await this.site.script('flip', script, { allowFailure: true });
     const roundTripMs = Date.now() - started;
     if (r.code !== 0 && !this.site.ctx.dryRun) {
       throw failure(this.s.site, 'flip', `the flip from ${from} to ${to} failed (exit status ${r.code}); production is on one release, the next hostout command for this host checks it`, { ...r, stderr: `${r.stdout}\n${r.stderr}` });
@@ -301,47 +400,74 @@ export class SiteReleases {
     return this.state();
   }
 
-  /** The staging checkout's commit, for the release's meta.json (empty when it is not a checkout). */
+  /**
+   * The staging checkout's commit, for the release's meta.json (undefined when
+   * `path` is in no git or Mercurial checkout). Only the tool whose directory
+   * is there runs: starting Mercurial costs a Python start-up.
+   */
   private async commit(): Promise<string | undefined> {
     const { ctx, s } = this.site;
-    const git = `git -c safe.directory='*' -C ${shellQuote(s.path)} rev-parse --short=12 HEAD 2>/dev/null || hg -R ${shellQuote(s.path)} id -i 2>/dev/null || true`;
-    const r = await ctx.local.run(git, { allowFailure: true });
-    return r.stdout.trim().split('\n')[0] || undefined;
+    const vcs = checkoutKind(s.path);
+    if (!vcs) return undefined;
+    const q = shellQuote(s.path);
+    const ask = vcs === 'git' ? `git -c safe.directory='*' -C ${q} rev-parse --short=12 HEAD` : `hg -R ${q} id -i`;
+    const r = await ctx.local.run(`${ask} 2>/dev/null`, { allowFailure: true, readOnly: true }).catch(() => undefined);
+    return r?.code === 0 ? r.stdout.trim().split('\n')[0] || undefined : undefined;
   }
 
   /**
-   * Transfer the staging trees (names inside `path`) into a new release next
-   * to the live one: rsync --delete --link-dest into .hostout/next, then
-   * renamed to .hostout/releases/<ID> once complete. Does not flip.
-   * `ownership` are rsync's extra words for the owner (--chown=…).
+   * The script that starts .hostout/next for a transfer (run in the round
+   * trip that reads the releases). A leftover next/ (an interrupted transfer)
+   * is removed, not reused.
+   *
+   * With `linkTo` (the effective user) and staging's listing on stdin
+   * (manifest.ts), next/ starts as hard links to the live trees (`cp -al`),
+   * so rsync only sends and writes what changed. rsync writes a changed file
+   * as a new file and renames it over the link, which never touches the live
+   * inode; it would change in place only the attributes of a file whose size
+   * and time match staging's: LINK_NEXT_SCRIPT gives those files an inode of
+   * their own first. Without GNU find/cp on production, or logged in as
+   * neither the effective user nor root, next/ stays empty and prepare()
+   * links with rsync --link-dest (slower: rsync 3.4+ opens every component of
+   * the link-dest path once per file).
    */
-  /**
-   * The script that empties .hostout/next for a transfer. A leftover next/ (an
-   * interrupted transfer) is removed, not reused: its files may be hard links
-   * to live files, and rsync would change their attributes in place.
-   */
-  cleanNextScript(): string {
+  nextScript(trees: readonly string[], linkTo?: string): string {
     const q = shellQuote;
     const next = `${this.dir}/next`;
-    return `rm -rf ${q(next)} && mkdir -p ${q(`${this.dir}/releases`)} && mkdir ${q(next)}`;
+    const clean = `rm -rf ${q(next)} && mkdir -p ${q(`${this.dir}/releases`)} && mkdir ${q(next)} || exit 1`;
+    if (linkTo === undefined) return clean;
+    const vars = `cd ${q(this.s.path)} || exit 1; eu=${q(linkTo)}; trees=${q(trees.join(' '))}`;
+    return `${clean}
+echo ${MARK}next
+(
+${vars}
+${LINK_NEXT_SCRIPT})`;
   }
 
   /** The finalize step of a release `prepare` left to the flip (one round trip less). */
   private pendingFinalize?: { id: string; script: string };
 
   /**
-   * `nextReady`: the caller ran cleanNextScript() already (in its own round trip).
+   * Transfer the staging trees (names inside `path`) into a new release next
+   * to the live one: rsync --delete into .hostout/next (started by
+   * nextScript(): hard links to the live trees, or empty and then
+   * --link-dest), renamed to .hostout/releases/<ID> once complete. Does not flip.
+   * `ownership` are rsync's extra words for the owner (--chown=…).
+   *
+   * `nextReady`: the caller ran nextScript() already (in its own round trip).
    * `finalizeWithFlip`: the release is renamed into releases/ by the flip's
    * command rather than by one of its own.
    */
   async prepare(
     trees: readonly string[],
-    opts: { ownership: string[]; chownTo?: string; state: ReleaseState; command: string; nextReady?: boolean; finalizeWithFlip?: boolean },
+    opts: { ownership: string[]; chownTo?: string; state: ReleaseState; command: string; nextReady?: boolean; finalizeWithFlip?: boolean; listed?: boolean },
   ): Promise<ReleaseMeta> {
     const { ctx, s } = this.site;
     const q = shellQuote;
     const next = `${this.dir}/next`;
-    if (!opts.nextReady) await this.site.script('prepare', this.cleanNextScript());
+    if (!opts.nextReady) await this.site.script('prepare', this.nextScript(trees));
+    // A --dry-run did not run nextScript(): it shows what a real run does when staging could be listed.
+    const linked = opts.state.next ? opts.state.next.linked : ctx.dryRun && opts.listed === true;
     const sources = trees.map((t) => `${s.path}/./${t}/`);
     if (ctx.dryRun) {
       this.info(`delta: what the new release changes against the live trees`);
@@ -350,11 +476,14 @@ export class SiteReleases {
         extra: ['--dry-run', '--itemize-changes', ...opts.ownership],
       });
     }
-    this.info(`prepare: ${trees.join(', ')} -> ${next} (unchanged files hard-linked to the live ones)`);
+    const copied = opts.state.next?.copied ? `; ${opts.state.next.copied} file(s) whose attributes change copied first` : '';
+    this.info(`prepare: ${trees.join(', ')} -> ${next} (unchanged files hard-linked to the live ones${linked ? ` by cp -al${copied}` : ' by rsync --link-dest'})`);
+    // Asked while rsync runs: nothing waits for it.
+    const commit = this.commit();
     try {
       await ctx.rsync({
         from: sources, to: next, relative: true, delete: true, direction: 'push', remoteSudo: s.remoteSudo, localSudo: s.localSudo,
-        extra: [`--link-dest=${s.path}`, ...opts.ownership],
+        extra: [...(linked ? [] : [`--link-dest=${s.path}`]), ...opts.ownership],
       });
       if (opts.chownTo) await this.site.script('prepare', `chown -R -- ${q(opts.chownTo)} ${q(next)}`);
     } catch (e) {
@@ -371,7 +500,7 @@ export class SiteReleases {
       throw new CommandError(`the transfer of the new release failed, production is ${live} (the partial release was removed).${full} ${why}`, { host: s.site, command: opts.command, status: e instanceof CommandError ? e.status : null, stderrTail: e instanceof CommandError ? e.stderrTail : '' });
     }
     const taken = opts.state.releases.map((r) => r.id);
-    const meta: ReleaseMeta = { id: newReleaseId(taken), ...maker(opts.command), commit: await this.commit(), trees: [...trees] };
+    const meta: ReleaseMeta = { id: newReleaseId(taken), ...maker(opts.command), commit: await commit, trees: [...trees] };
     const finalize = [
       `printf '%s\\n' ${q(JSON.stringify(meta))} > ${q(`${next}/meta.json`)}`,
       `printf '%s\\n' ${trees.map(q).join(' ')} > ${q(`${next}/trees`)}`,
@@ -388,7 +517,7 @@ export class SiteReleases {
    * production (deployed by the original, or by hand) are first adopted as a
    * release of their own, so they can be flipped back to.
    */
-  async flip(to: string, state: ReleaseState): Promise<FlipResult> {
+  async flip(to: string, state: ReleaseState, opts: { last?: boolean } = {}): Promise<FlipResult> {
     if (!RELEASE_ID.test(to)) throw new UsageError(`'${to}' is not a release id`);
     const pending = this.pendingFinalize?.id === to ? this.pendingFinalize.script : '';
     this.pendingFinalize = undefined;
@@ -416,8 +545,15 @@ export class SiteReleases {
       }
     }
     this.info(`flip: ${from === '-' ? 'no release' : from} -> ${to}`);
-    const r = await this.runFlip(from, to, prefix);
+    // The command's last step: prune and give back the lock in the flip's round trip.
+    // (Not when adopting: the adopted release is not in `state` yet.)
+    const after = opts.last && state.current && this.lockHold && this.lockDepth === 0 ? this.pruneScript({ ...state, current: to }) : undefined;
+    const r = await this.runFlip(from, to, prefix, after?.script);
     this.info(`release ${to} is live (flip ${r.flipMs !== undefined ? `${r.flipMs.toFixed(1)} ms on production, ` : ''}${r.roundTripMs} ms with the round trip)`);
+    if (after) {
+      this.saidPruned(after.gone);
+      r.finished = true;
+    }
     return r;
   }
 
@@ -427,24 +563,43 @@ export class SiteReleases {
     return older[older.length - 1]?.id;
   }
 
-  /** Remove releases beyond keep-releases (never the live one): renamed away at once, deleted in the background. */
+  /**
+   * A command's last step: remove releases beyond keep-releases (never the
+   * live one: renamed away at once, deleted in the background) and give the
+   * deploy lock back, in one round trip.
+   */
   async prune(state: ReleaseState): Promise<string[]> {
+    const { gone, script } = this.pruneScript(state);
+    if (this.lockHold && this.lockDepth === 0) await this.lockHold.releaseWith(gone.length ? 'prune' : 'unlock', script);
+    else if (gone.length) await this.site.script('prune', script, { allowFailure: true });
+    this.saidPruned(gone);
+    return gone;
+  }
+
+  /** What prune() removes for `state`, and its script ('true' when nothing). */
+  private pruneScript(state: ReleaseState): { gone: string[]; script: string } {
     const keep = this.s.keepReleases;
     const ids = state.releases.map((r) => r.id);
     const kept = new Set(ids.slice(-keep));
     if (state.current) kept.add(state.current);
     const gone = ids.filter((id) => !kept.has(id));
-    if (!gone.length) return [];
     const q = shellQuote;
     const trash = `${this.dir}/trash`;
-    await this.site.script('prune', [
+    const prune = gone.length ? [
       `mkdir -p ${q(trash)}`,
       ...gone.map((id) => `mv ${q(`${this.dir}/releases/${id}`)} ${q(`${trash}/${id}.$$`)}`),
       // Deleting thousands of hard links takes a while: nobody waits for it.
       `(setsid rm -rf ${q(trash)}/* > /dev/null 2>&1 < /dev/null &)`,
-    ].join(' && '), { allowFailure: true });
-    this.info(`pruned release${gone.length > 1 ? 's' : ''} ${gone.join(', ')} (keep-releases = ${keep})`);
-    return gone;
+    ].join(' && ') : 'true';
+    const trees = state.releases.find((r) => r.id === state.current)?.trees ?? [];
+    const spare = trees.length && !this.site.ctx.dryRun
+      ? `\n(cd / && setsid sh -c ${q(SPARE_SCRIPT)} sh ${[this.s.path, ...trees].map(q).join(' ')} > /dev/null 2>&1 < /dev/null &)`
+      : '';
+    return { gone, script: `${prune}${spare}` };
+  }
+
+  private saidPruned(gone: string[]): void {
+    if (gone.length) this.info(`pruned release${gone.length > 1 ? 's' : ''} ${gone.join(', ')} (keep-releases = ${this.s.keepReleases})`);
   }
 
   /** `unlock`. */

@@ -1,0 +1,137 @@
+/**
+ * The fast start of a release (LINK_NEXT_SCRIPT) and the spare made after a
+ * deploy (SPARE_SCRIPT), run with the real sh, GNU find and cp on a temp
+ * directory laid out like production, staging's listing made by the same
+ * code push uses (stagingManifest, through a real local shell).
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LINK_NEXT_SCRIPT, SPARE_SCRIPT } from '../../plugins/pushdeploy/releases';
+import { stagingManifest } from '../../plugins/pushdeploy/manifest';
+import type { LocalShell } from '../../lib';
+
+let root: string;
+let site: string;
+let staging: string;
+beforeEach(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-link-'));
+  site = path.join(root, 'site');
+  staging = path.join(root, 'staging');
+});
+afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+/** A local shell as the transport gives plugins, running sh for real. */
+const local: LocalShell = {
+  run: async (command) => {
+    const r = spawnSync('sh', ['-c', String(command)], { encoding: 'utf8' });
+    return { stdout: r.stdout, stderr: r.stderr, code: r.status };
+  },
+};
+
+const T = 1_700_000_000;
+function write(dir: string, rel: string, content: string, mode = 0o644, time = T): void {
+  const f = path.join(dir, rel);
+  fs.mkdirSync(path.dirname(f), { recursive: true });
+  fs.writeFileSync(f, content);
+  fs.chmodSync(f, mode);
+  fs.utimesSync(f, time, time);
+}
+
+/** Live trees on production and the same trees on staging. */
+function layout(): void {
+  for (const dir of [site, staging]) {
+    write(dir, 'bin/instance', '#!/bin/sh\n', 0o755);
+    write(dir, 'eggs/a.egg/a.py', 'a = 1\n');
+    write(dir, 'eggs/b.egg/b.py', 'b = 1\n');
+    write(dir, 'parts/p/conf', 'x\n');
+  }
+  fs.mkdirSync(path.join(site, '.hostout', 'next'), { recursive: true });
+}
+
+const me = os.userInfo().username;
+
+async function linkNext(trees = ['bin', 'eggs', 'parts']): Promise<{ out: string; code: number | null }> {
+  const listing = await stagingManifest(local, staging, trees);
+  expect(listing).toBeDefined();
+  const vars = `cd '${site}' || exit 1; eu=${me}; trees='${trees.join(' ')}'`;
+  const r = spawnSync('sh', ['-c', `(\n${vars}\n${LINK_NEXT_SCRIPT})`], { input: listing, encoding: 'utf8' });
+  return { out: `${r.stdout}${r.stderr}`.trim(), code: r.status };
+}
+
+const ino = (p: string) => fs.statSync(p).ino;
+
+test('next/ starts as hard links to every live file; nothing else is copied', async () => {
+  layout();
+  const r = await linkNext();
+  expect(r).toEqual({ out: 'linked 0', code: 0 });
+  for (const rel of ['bin/instance', 'eggs/a.egg/a.py', 'eggs/b.egg/b.py', 'parts/p/conf']) {
+    expect(ino(path.join(site, '.hostout/next', rel))).toBe(ino(path.join(site, rel)));
+  }
+  expect(fs.readdirSync(path.join(site, '.hostout')).sort()).toEqual(['next']);
+});
+
+test('a file whose mode alone changed on staging (same size and time) gets its own inode; the live file keeps its mode', async () => {
+  layout();
+  fs.chmodSync(path.join(staging, 'eggs/a.egg/a.py'), 0o600);
+  // Same second, other nanoseconds: rsync could set the time in place too.
+  fs.utimesSync(path.join(staging, 'parts/p/conf'), T + 0.25, T + 0.25);
+  // Changed content and time: rsync writes a new file itself, no copy needed.
+  write(staging, 'eggs/b.egg/b.py', 'b = 2\n', 0o600, T + 10);
+  const r = await linkNext();
+  expect(r).toEqual({ out: 'linked 2', code: 0 });
+  const next = path.join(site, '.hostout/next');
+  expect(ino(path.join(next, 'eggs/a.egg/a.py'))).not.toBe(ino(path.join(site, 'eggs/a.egg/a.py')));
+  expect(ino(path.join(next, 'parts/p/conf'))).not.toBe(ino(path.join(site, 'parts/p/conf')));
+  expect(ino(path.join(next, 'eggs/b.egg/b.py'))).toBe(ino(path.join(site, 'eggs/b.egg/b.py')));
+  expect(fs.readFileSync(path.join(next, 'eggs/a.egg/a.py'), 'utf8')).toBe('a = 1\n');
+  // A real rsync into next/ now changes only next/'s own files.
+  const rs = spawnSync('rsync', ['-a', '--delete', `${staging}/eggs/`, `${next}/eggs/`]);
+  expect(rs.status).toBe(0);
+  expect(fs.statSync(path.join(site, 'eggs/a.egg/a.py')).mode & 0o777).toBe(0o644);
+  expect(fs.statSync(path.join(next, 'eggs/a.egg/a.py')).mode & 0o777).toBe(0o600);
+  expect(fs.readFileSync(path.join(site, 'eggs/b.egg/b.py'), 'utf8')).toBe('b = 1\n');
+});
+
+test('a complete spare is taken as next/ (no links made), what staging no longer has at its top removed; an incomplete one is not', async () => {
+  layout();
+  write(site, 'products/old/x', 'old\n');
+  const spare = spawnSync('sh', ['-c', SPARE_SCRIPT, 'sh', site, 'bin', 'eggs', 'parts', 'products'], { encoding: 'utf8' });
+  expect(spare.status).toBe(0);
+  const made = path.join(site, '.hostout/spare');
+  expect(fs.existsSync(path.join(made, '.complete'))).toBe(true);
+  expect(ino(path.join(made, 'eggs/a.egg/a.py'))).toBe(ino(path.join(site, 'eggs/a.egg/a.py')));
+  // Mark the spare's own copy so that taking it shows.
+  fs.writeFileSync(path.join(made, 'eggs', 'from-the-spare'), '');
+  const r = await linkNext();
+  expect(r).toEqual({ out: 'linked 0', code: 0 });
+  const next = path.join(site, '.hostout/next');
+  expect(fs.existsSync(path.join(next, 'eggs', 'from-the-spare'))).toBe(true);
+  expect(fs.readdirSync(next).sort()).toEqual(['bin', 'eggs', 'parts']);
+  expect(fs.existsSync(made)).toBe(false);
+
+  // A spare still being made (no .complete) is left alone: next/ is linked from the live trees.
+  fs.rmSync(next, { recursive: true });
+  fs.mkdirSync(next);
+  fs.mkdirSync(path.join(made, 'eggs'), { recursive: true });
+  const again = await linkNext();
+  expect(again).toEqual({ out: 'linked 0', code: 0 });
+  expect(fs.existsSync(path.join(next, 'eggs', 'from-the-spare'))).toBe(false);
+  expect(ino(path.join(next, 'bin/instance'))).toBe(ino(path.join(site, 'bin/instance')));
+});
+
+test('a spare maker that died leaves a directory the next maker removes', () => {
+  layout();
+  const dead = path.join(site, '.hostout', 'spare.999999999');
+  fs.mkdirSync(path.join(dead, 'eggs'), { recursive: true });
+  expect(spawnSync('sh', ['-c', SPARE_SCRIPT, 'sh', site, 'bin', 'eggs'], { encoding: 'utf8' }).status).toBe(0);
+  expect(fs.existsSync(dead)).toBe(false);
+  expect(fs.readdirSync(path.join(site, '.hostout', 'spare')).sort()).toEqual(['.complete', 'bin', 'eggs']);
+});
+
+test('staging paths a line cannot carry (a newline in a name): no listing, so prepare links with rsync --link-dest', async () => {
+  layout();
+  write(staging, 'eggs/odd\nname.py', 'x\n');
+  expect(await stagingManifest(local, staging, ['bin', 'eggs'])).toBeUndefined();
+});
