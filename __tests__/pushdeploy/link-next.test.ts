@@ -1,6 +1,6 @@
 /**
- * The fast start of a release (LINK_NEXT_SCRIPT) and the spare made after a
- * deploy (SPARE_SCRIPT), run with the real sh, GNU find and cp on a temp
+ * The fast start of a release (LINK_NEXT_SCRIPT), run with the real sh, GNU
+ * find and cp on a temp
  * directory laid out like production, staging's listing made by the same
  * code push uses (stagingManifest, through a real local shell).
  */
@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LINK_NEXT_SCRIPT, SPARE_SCRIPT } from '../../plugins/pushdeploy/releases';
+import { LINK_NEXT_SCRIPT } from '../../plugins/pushdeploy/releases';
 import { stagingManifest } from '../../plugins/pushdeploy/manifest';
 import type { LocalShell } from '../../lib';
 
@@ -92,42 +92,6 @@ test('a file whose mode alone changed on staging (same size and time) gets its o
   expect(fs.statSync(path.join(site, 'eggs/a.egg/a.py')).mode & 0o777).toBe(0o644);
   expect(fs.statSync(path.join(next, 'eggs/a.egg/a.py')).mode & 0o777).toBe(0o600);
   expect(fs.readFileSync(path.join(site, 'eggs/b.egg/b.py'), 'utf8')).toBe('b = 1\n');
-});
-
-test('a complete spare is taken as next/ (no links made), what staging no longer has at its top removed; an incomplete one is not', async () => {
-  layout();
-  write(site, 'products/old/x', 'old\n');
-  const spare = spawnSync('sh', ['-c', SPARE_SCRIPT, 'sh', site, 'bin', 'eggs', 'parts', 'products'], { encoding: 'utf8' });
-  expect(spare.status).toBe(0);
-  const made = path.join(site, '.hostout/spare');
-  expect(fs.existsSync(path.join(made, '.complete'))).toBe(true);
-  expect(ino(path.join(made, 'eggs/a.egg/a.py'))).toBe(ino(path.join(site, 'eggs/a.egg/a.py')));
-  // Mark the spare's own copy so that taking it shows.
-  fs.writeFileSync(path.join(made, 'eggs', 'from-the-spare'), '');
-  const r = await linkNext();
-  expect(r).toEqual({ out: 'linked 0', code: 0 });
-  const next = path.join(site, '.hostout/next');
-  expect(fs.existsSync(path.join(next, 'eggs', 'from-the-spare'))).toBe(true);
-  expect(fs.readdirSync(next).sort()).toEqual(['bin', 'eggs', 'parts']);
-  expect(fs.existsSync(made)).toBe(false);
-
-  // A spare still being made (no .complete) is left alone: next/ is linked from the live trees.
-  fs.rmSync(next, { recursive: true });
-  fs.mkdirSync(next);
-  fs.mkdirSync(path.join(made, 'eggs'), { recursive: true });
-  const again = await linkNext();
-  expect(again).toEqual({ out: 'linked 0', code: 0 });
-  expect(fs.existsSync(path.join(next, 'eggs', 'from-the-spare'))).toBe(false);
-  expect(ino(path.join(next, 'bin/instance'))).toBe(ino(path.join(site, 'bin/instance')));
-});
-
-test('a spare maker that died leaves a directory the next maker removes', () => {
-  layout();
-  const dead = path.join(site, '.hostout', 'spare.999999999');
-  fs.mkdirSync(path.join(dead, 'eggs'), { recursive: true });
-  expect(spawnSync('sh', ['-c', SPARE_SCRIPT, 'sh', site, 'bin', 'eggs'], { encoding: 'utf8' }).status).toBe(0);
-  expect(fs.existsSync(dead)).toBe(false);
-  expect(fs.readdirSync(path.join(site, '.hostout', 'spare')).sort()).toEqual(['.complete', 'bin', 'eggs']);
 });
 
 test('staging paths a line cannot carry (a newline in a name): no listing, so prepare links with rsync --link-dest', async () => {

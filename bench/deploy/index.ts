@@ -11,6 +11,7 @@
  *   npm run build && node dist/bench/deploy/index.js        (as root; ~20,000 files / 200 MB)
  *   BENCH_FILES=2000 BENCH_MB=20 node dist/bench/deploy/index.js   (quick)
  *   BENCH_ROUNDS=5 …                                              (rounds, default 3; medians)
+ *   BENCH_PAUSE=0 …                                               (no quiet between runs, default 3 s)
  *   BENCH_BASELINE=/path/to/other/checkout/bin/hostout.js …        (also time that hostout's push: e.g. a
  *                                                                  build of main from before releases, "today's push")
  */
@@ -32,6 +33,13 @@ const DIRS = ['bin', 'eggs', 'parts'] as const;
 const GROUP = 'bench';
 
 const BASELINE = process.env.BENCH_BASELINE;
+/**
+ * Seconds of quiet before each timed run, for every method alike: deploys
+ * come minutes apart, and a push leaves work running on production after it
+ * returns (deleting pruned releases in the background) that the
+ * next deploy should not pay for. BENCH_PAUSE=0 measures back-to-back pushes.
+ */
+const PAUSE = Number(process.env.BENCH_PAUSE ?? 3);
 
 function hostout(c: Ctx, ...args: string[]): { seconds: number; out: string } {
   return hostoutFrom(path.join(repoRoot(), 'bin', 'hostout.js'), c, ...args);
@@ -116,9 +124,12 @@ async function main(): Promise<void> {
         fresh();
         const fn = name === names[0] ? () => bareRsync(c, LOGIN, DIRS) : name === baselineName ? () => void hostoutFrom(BASELINE as string, c, 'push') : push;
         const times = results[name];
+        const pause = () => spawnSync('sleep', [String(PAUSE)]);
         times[0].push(time(fn, staging));
+        pause();
         times[1].push(time(fn, staging));
         touchOnePercent(files, ++round);
+        pause();
         times[2].push(time(fn, staging));
       }
     }
@@ -140,7 +151,7 @@ async function main(): Promise<void> {
     const pad = (s: string, n: number) => s.padEnd(n);
     const out: string[] = [];
     if (BASELINE) out.push(`BENCH_BASELINE = ${BASELINE}`);
-    out.push(`bench/deploy (login ${LOGIN}): ${FILES} files, ${Math.round(TOTAL_BYTES / 1048576)} MB, loopback sshd (${os.cpus().length} cores), median of ${ROUNDS} rounds`);
+    out.push(`bench/deploy (login ${LOGIN}): ${FILES} files, ${Math.round(TOTAL_BYTES / 1048576)} MB, loopback sshd (${os.cpus().length} cores), median of ${ROUNDS} rounds, ${PAUSE} s of quiet before each run`);
     out.push(`${pad('', 44)}${pad('first push', 20)}${pad('no-op push', 20)}${pad('1% touched', 20)}`);
     for (const name of names) {
       const r = results[name].map(median);

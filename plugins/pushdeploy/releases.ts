@@ -161,24 +161,13 @@ fallback() { rm -rf "$n" && mkdir "$n" || exit 1; echo link-dest; exit 0; }
 # rsync sets the owner only as root (--chown); logged in as anyone else than root or the effective user, the owner is set after the transfer, on every file: the live ones too.
 own=; if [ "$(id -u)" = 0 ]; then own=$eu; elif [ "$(id -un)" != "$eu" ]; then fallback; fi
 fmt='%y %s %T@ %m\\t%p\\n'; [ -z "$own" ] || fmt='%y %s %T@ %m %u\\t%p\\n'
-# The spare made after the last deploy (SPARE_SCRIPT) is next/ already, but for what staging no longer has at its top.
-if [ -f "$h/spare/.complete" ] && rmdir "$n" && mv -T -- "$h/spare" "$n" 2>/dev/null; then
-  for e in "$n"/* "$n"/.[!.]*; do
-    [ -e "$e" ] || continue
-    case " $trees " in *" \${e#"$n"/} "*) ;; *) rm -rf -- "$e" ;; esac
-  done
-  have=; for t in $trees; do [ -d "$n/$t" ] && have="$have $t"; done
-  if [ -n "$have" ]; then (cd "$n" && find $have \\( -type f -o -type l \\) -printf "$fmt") > "$h/live.list" || fallback; else : > "$h/live.list"; fi
-else
-  [ -d "$n" ] || mkdir "$n" || exit 1
-  live=; for t in $trees; do [ -d "$t" ] && [ ! -L "$t" ] && live="$live $t"; done
-  : > "$h/live.list"
-  if [ -n "$live" ]; then
-    # The live files' attributes are listed while the links are made (two walks of the same trees, two cores).
-    find $live \\( -type f -o -type l \\) -printf "$fmt" > "$h/live.list" & lister=$!
-    for t in $live; do cp -al -- "$t" "$n/$t" || { wait $lister; fallback; }; done
-    wait $lister || fallback
-  fi
+live=; for t in $trees; do [ -d "$t" ] && [ ! -L "$t" ] && live="$live $t"; done
+: > "$h/live.list"
+if [ -n "$live" ]; then
+  # The live files' attributes are listed while the links are made (two walks of the same trees, two cores).
+  find $live \\( -type f -o -type l \\) -printf "$fmt" > "$h/live.list" & lister=$!
+  for t in $live; do cp -al -- "$t" "$n/$t" || { wait $lister; fallback; }; done
+  wait $lister || fallback
 fi
 # Files rsync would not rewrite (same type and size and, for files, the same second) but whose attributes it would set in place.
 awk -F '\\t' -v own="$own" '
@@ -199,29 +188,6 @@ rm -f "$h/live.list" "$h/own.list"
 echo "linked $copied"
 `;
 
-/**
- * The spare: after a command made a release live, hard links to its trees
- * are made in the background (detached, nobody waits), so that the next
- * deploy starts its next/ by one rename instead of thousands of links.
- * `sh -c SPARE_SCRIPT sh PATH TREE...`. Each maker works in spare.<pid> and
- * renames it to spare when complete; a dead maker's directory is removed.
- * A spare that is older than the live release is still a right start: rsync
- * makes next/ what staging is, and LINK_NEXT_SCRIPT checks attributes on the
- * spare's own files.
- */
-export const SPARE_SCRIPT = `cd "$1/.hostout" || exit 0
-shift
-for d in spare.*; do [ -d "$d" ] || continue; kill -0 "\${d#spare.}" 2>/dev/null || rm -rf -- "$d"; done
-b=spare.$$
-mkdir "$b" || exit 0
-for t in "$@"; do
-  [ -d "../$t" ] && [ ! -L "../$t" ] || continue
-  cp -al -- "../$t" "$b/$t" || { rm -rf -- "$b"; exit 0; }
-done
-: > "$b/.complete"
-rm -rf spare
-mv -T -- "$b" spare 2>/dev/null || rm -rf -- "$b"
-`;
 
 /** What SiteReleases needs from the command that uses it. */
 export interface ReleaseSite {
@@ -585,17 +551,13 @@ ${LINK_NEXT_SCRIPT})`;
     const gone = ids.filter((id) => !kept.has(id));
     const q = shellQuote;
     const trash = `${this.dir}/trash`;
-    const prune = gone.length ? [
+    const script = gone.length ? [
       `mkdir -p ${q(trash)}`,
       ...gone.map((id) => `mv ${q(`${this.dir}/releases/${id}`)} ${q(`${trash}/${id}.$$`)}`),
       // Deleting thousands of hard links takes a while: nobody waits for it.
       `(setsid rm -rf ${q(trash)}/* > /dev/null 2>&1 < /dev/null &)`,
     ].join(' && ') : 'true';
-    const trees = state.releases.find((r) => r.id === state.current)?.trees ?? [];
-    const spare = trees.length && !this.site.ctx.dryRun
-      ? `\n(cd / && setsid sh -c ${q(SPARE_SCRIPT)} sh ${[this.s.path, ...trees].map(q).join(' ')} > /dev/null 2>&1 < /dev/null &)`
-      : '';
-    return { gone, script: `${prune}${spare}` };
+    return { gone, script };
   }
 
   private saidPruned(gone: string[]): void {
