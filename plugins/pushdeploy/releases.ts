@@ -14,21 +14,11 @@
  * `SiteReleases` is what push/deploy/rollback are made of, exported so that a
  * multi-host deploy can prepare every host, flip them all, and flip back.
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { CommandError, ConfigError, UsageError, shellQuote, type CommandContext, type CommandResult } from 'hostout';
 import { DeployLock, forceUnlock, type LockHolder, type RemoteScript } from './lock';
 import type { SiteSettings } from './settings';
-
-/** Whether `dir` is inside a git or Mercurial checkout: the nearest `.git` or `.hg` above it. */
-export function checkoutKind(dir: string): 'git' | 'hg' | undefined {
-  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
-    if (fs.existsSync(path.join(d, '.git'))) return 'git';
-    if (fs.existsSync(path.join(d, '.hg'))) return 'hg';
-    if (path.dirname(d) === d) return undefined;
-  }
-}
+import { enclosingCheckoutVcs } from './vcs';
 
 /** A release id: `20261129T201530Z`, `…-2`, `…-adopted`. Checked before any id reaches a shell or a path. */
 export const RELEASE_ID = /^\d{8}T\d{6}Z(-[0-9]+)?(-adopted)?$/;
@@ -373,10 +363,10 @@ export class SiteReleases {
    */
   private async commit(): Promise<string | undefined> {
     const { ctx, s } = this.site;
-    const vcs = checkoutKind(s.path);
+    const vcs = enclosingCheckoutVcs(s.path);
     if (!vcs) return undefined;
     const q = shellQuote(s.path);
-    const ask = vcs === 'git' ? `git -c safe.directory='*' -C ${q} rev-parse --short=12 HEAD` : `hg -R ${q} id -i`;
+    const ask = vcs === 'git' ? `git -c safe.directory='*' -C ${q} rev-parse --short=12 HEAD` : `hg --cwd ${q} id -i`;
     const r = await ctx.local.run(`${ask} 2>/dev/null`, { allowFailure: true, readOnly: true }).catch(() => undefined);
     return r?.code === 0 ? r.stdout.trim().split('\n')[0] || undefined : undefined;
   }

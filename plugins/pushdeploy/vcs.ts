@@ -44,6 +44,14 @@ export function detectCheckoutVcs(dir: string): Vcs | undefined {
   return undefined;
 }
 
+/** What the checkout that holds `dir` is (the nearest `.git` or `.hg` at or above it), as `git -C`/`hg -R` find it. */
+export function enclosingCheckoutVcs(dir: string): Vcs | undefined {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const vcs = detectCheckoutVcs(d);
+    if (vcs || path.dirname(d) === d) return vcs;
+  }
+}
+
 /** The clone command line (original: `hg clone <repository>[ -r <branch>] <path>`). */
 export function cloneCommand(vcs: Vcs, url: string, target: string, branch?: string): string {
   // `--` ends option parsing: the URL and the target are never options (validate.ts refuses the rest).
