@@ -202,6 +202,8 @@ sites[broken.name].restart = `test ! -f ${broken.staging}/parts/break-restart`;
 const denied = defineSite('rel-denied', { user: 'zope' });
 const unreachable = defineSite('rel-unreachable');
 const modes = defineSite('rel-modes');
+const commitGit = defineSite('rel-git');
+const commitHg = defineSite('rel-hg');
 const aon = [1, 2].map((n) => defineSite(`rel-aon${n}`, { healthcheck: 'grep -q healthy parts/health.txt', 'healthcheck-timeout': '2' }));
 
 describe('releases on real servers', () => {
@@ -317,6 +319,35 @@ describe('releases on real servers', () => {
     // Everything else is still shared between the two releases.
     expect(fs.statSync(path.join(p, same)).ino).toBe(fs.statSync(path.join(p, '.hostout', 'releases', previous, same)).ino);
     expect(liveVersion(modes, [1], 60, 1)).toBe(1);
+  });
+
+  test('a release records the staging checkout\'s commit (git, Mercurial), asked only of the tool whose checkout it is', async () => {
+    const env = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e', HGUSER: 't <t@e>' };
+    const sh = (cwd: string, cmd: string[]) => {
+      const r = spawnSync(cmd[0], cmd.slice(1), { cwd, env, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`${cmd.join(' ')}: ${r.stderr}`);
+      return r.stdout.trim();
+    };
+    writeStaging(commitGit, 1, 10);
+    sh(commitGit.staging, ['git', 'init', '-q']);
+    sh(commitGit.staging, ['git', 'add', '-A']);
+    sh(commitGit.staging, ['git', 'commit', '-qm', 'v1']);
+    const sha = sh(commitGit.staging, ['git', 'rev-parse', '--short=12', 'HEAD']);
+    const g = await ok('-v', commitGit.name, 'push');
+    expect(g.out).not.toMatch(/\bhg (--cwd|-R)\b/);
+    expect((await ok(commitGit.name, 'releases')).out).toMatch(new RegExp(`^\\* \\S+ .* at ${sha} by root \\(push\\)  \\(live\\)$`, 'm'));
+
+    writeStaging(commitHg, 1, 10);
+    sh(commitHg.staging, ['hg', 'init']);
+    sh(commitHg.staging, ['hg', 'commit', '-qA', '-m', 'v1']);
+    const id = sh(commitHg.staging, ['hg', 'id', '-i']);
+    const h = await ok('-v', commitHg.name, 'push');
+    expect(h.out).not.toMatch(/rev-parse/);
+    expect((await ok(commitHg.name, 'releases')).out).toMatch(new RegExp(`^\\* \\S+ .* at ${id} by root \\(push\\)  \\(live\\)$`, 'm'));
+
+    // Not a checkout: neither tool runs, and the release names no commit.
+    const plain = await ok('-v', modes.name, 'releases');
+    expect(plain.out).not.toMatch(/ at [0-9a-f]{12}/);
   });
 
   test('a failing health check rolls back (and --no-rollback keeps the new release)', async () => {
