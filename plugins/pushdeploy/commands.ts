@@ -242,7 +242,7 @@ class Site {
     const ownership = chownInRsync ? [`--chown=${eu}`] : [];
     const chownAfter = !chownInRsync && remoteUser !== eu;
     const preparing = this.releases.prepare(names, {
-      ownership, chownTo: chownAfter ? eu : undefined, state, command, nextReady: true, finalizeWithFlip: command !== 'prepare', listed: listing !== undefined,
+      ownership, chownTo: chownAfter ? eu : undefined, state, command, finalizeWithFlip: command !== 'prepare', listed: listing !== undefined,
     });
     // Production's var/ is its own: never its data, never an existing file (no chown, as in the original).
     // Its new files go while the release's trees do (a second channel of the same connection), except

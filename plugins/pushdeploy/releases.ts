@@ -410,18 +410,19 @@ ${LINK_NEXT_SCRIPT})`;
    * --link-dest), renamed to .hostout/releases/<ID> once complete. Does not flip.
    * `ownership` are rsync's extra words for the owner (--chown=…).
    *
-   * `nextReady`: the caller ran nextScript() already (in its own round trip).
+   * The caller has started next/ with nextScript() (in the round trip of
+   * state(), whose answer `opts.state` is); `listed`: staging's listing was
+   * sent with it.
    * `finalizeWithFlip`: the release is renamed into releases/ by the flip's
    * command rather than by one of its own.
    */
   async prepare(
     trees: readonly string[],
-    opts: { ownership: string[]; chownTo?: string; state: ReleaseState; command: string; nextReady?: boolean; finalizeWithFlip?: boolean; listed?: boolean },
+    opts: { ownership: string[]; chownTo?: string; state: ReleaseState; command: string; finalizeWithFlip?: boolean; listed?: boolean },
   ): Promise<ReleaseMeta> {
     const { ctx, s } = this.site;
     const q = shellQuote;
     const next = `${this.dir}/next`;
-    if (!opts.nextReady) await this.site.script('prepare', this.nextScript(trees));
     // A --dry-run did not run nextScript(): it shows what a real run does when staging could be listed.
     const linked = opts.state.next ? opts.state.next.linked : ctx.dryRun && opts.listed === true;
     const sources = trees.map((t) => `${s.path}/./${t}/`);
