@@ -8,9 +8,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LINK_NEXT_SCRIPT } from '../../plugins/pushdeploy/releases';
+import { LINK_NEXT_SCRIPT, SiteReleases } from '../../plugins/pushdeploy/releases';
+import type { SiteSettings } from '../../plugins/pushdeploy/settings';
 import { stagingManifest } from '../../plugins/pushdeploy/manifest';
-import type { LocalShell } from '../../lib';
+import type { CommandContext, LocalShell } from '../../lib';
 
 let root: string;
 let site: string;
@@ -98,4 +99,17 @@ test('staging paths a line cannot carry (a newline in a name): no listing, so pr
   layout();
   write(staging, 'eggs/odd\nname.py', 'x\n');
   expect(await stagingManifest(local, staging, ['bin', 'eggs'])).toBeUndefined();
+});
+
+test('when starting next/ fails half-way, the round trip that reads the releases fails too (nothing goes on with a half-linked next/)', async () => {
+  layout();
+  // A name in the live tree that the copy of a file whose mode changes would need: cp -a goes into it, mv cannot replace the file with it.
+  for (const dir of [site, staging]) fs.mkdirSync(path.join(dir, 'eggs/a.egg/a.py.hostout-own'), { recursive: true });
+  fs.chmodSync(path.join(staging, 'eggs/a.egg/a.py'), 0o600);
+  const listing = await stagingManifest(local, staging, ['bin', 'eggs', 'parts']);
+  const releases = new SiteReleases({ ctx: {} as CommandContext, s: { path: site } as SiteSettings, script: async () => ({ stdout: '', stderr: '', code: 0 }) });
+  const script = `${releases.nextScript(['bin', 'eggs', 'parts'], me)}\necho the releases are read`;
+  const r = spawnSync('sh', ['-c', script], { input: listing, encoding: 'utf8' });
+  expect(r.status).toBe(1);
+  expect(r.stdout).not.toMatch(/the releases are read|linked/);
 });

@@ -397,7 +397,7 @@ export class SiteReleases {
 echo ${MARK}next
 (
 ${vars}
-${LINK_NEXT_SCRIPT})`;
+${LINK_NEXT_SCRIPT}) || exit 1`;
   }
 
   /** The finalize step of a release `prepare` left to the flip (one round trip less). */
