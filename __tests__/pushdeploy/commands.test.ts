@@ -323,6 +323,18 @@ describe('push, deploy_etc and deploy', () => {
     expect(flip).toMatch(new RegExp(`printf '%s\\\\n' '\\{"id":"(\\d{8}T\\d{6}Z)",.*"trees":\\["bin","eggs","parts","products","etc"\\]\\}' > ${site}/.hostout/next/meta\\.json && printf '%s\\\\n' bin eggs parts products etc > ${site}/.hostout/next/trees && mv ${site}/.hostout/next ${site}/.hostout/releases/\\d{8}T\\d{6}Z \\|\\| exit 5`));
     for (const data of ['*.fs', 'blobstorage*', '*.log', '*.backup']) expect(VAR_EXCLUDES).toContain(data);
   });
+  test('push onto a live release: the flip\'s round trip also prunes (keep-releases) and gives the lock back', async () => {
+    stagedSite();
+    const old = '20200101T000000Z';
+    const meta = JSON.stringify({ id: old, created: '2020-01-01T00:00:00Z', stagingHost: 's', user: 'u', pid: 1, command: 'push', trees });
+    const state = `zope\n@@hostout:current\n${old}\n@@hostout:releases\n${meta}\n`;
+    const { calls } = await run('push', options({ 'keep-releases': '1' }), [], { stdout: [[/@@hostout:current/, state]] });
+    const o = outline(calls);
+    expect(o.slice(-2)).toEqual([`rsync[push ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`, 'remote[]: flip, unlock']);
+    const flip = calls[calls.length - 1];
+    // Pruning (old is no longer live and beyond keep-releases = 1) only after a flip that went through.
+    expect(flip).toMatch(new RegExp(`\\[ \\$s = 0 \\] \\|\\| exit \\$s\\n\\{ mkdir -p ${site}/\\.hostout/trash && mv ${site}/\\.hostout/releases/${old} `));
+  });
   test('push as root on production: rsync sets the owner (--chown), no chown -R pass', async () => {
     stagedSite();
     const { calls } = await run('push', options(), [], { stdout: [[/@@hostout:current/, 'root\n']] });
