@@ -158,7 +158,9 @@ async function main(): Promise<void> {
       out.push(pad(name, 44) + r.map((t, i) => pad(`${t.toFixed(2)} s (${(t / floor[i]).toFixed(2)}x)`, 20)).join(''));
     }
     out.push('each run (s):');
-    for (const name of names) out.push(`  ${pad(name, 42)}${results[name].map((xs) => pad(xs.map((t) => t.toFixed(2)).join(' '), 20)).join('')}`);
+    // One column per case, wide enough for every round's figure (5 s 0.00 figures are 24 characters).
+    const width = Math.max(20, 5 * ROUNDS + 2);
+    for (const name of names) out.push(`  ${pad(name, 42)}${results[name].map((xs) => pad(xs.map((t) => t.toFixed(2)).join(' '), width)).join('')}`);
     out.push(`flip: median ${median(flips).toFixed(1)} ms of renames on production, ${median(flipRoundTrips)} ms with its round trip (${flips.length} flips: ${flips.map((f) => f.toFixed(1)).join(' ')})`);
     out.push(`rollback incl. restart of the supervisord program: median ${median(rollbacks).toFixed(2)} s (runs: ${rollbacks.map((t) => t.toFixed(2)).join(' ')}), program restarted each time: ${restarted}`);
     process.stdout.write(out.join('\n') + '\n');
