@@ -130,8 +130,14 @@ export async function loadPluginForTest(plugin: Plugin | string, opts: PluginTes
     options: host.options,
     records: transport.records,
     log: logger.lines,
-    run: (command, ...args) => runtime.run(hostName, command, args),
-    runOn: (name, command, ...args) => runtime.run(name, command, args),
+    run: (command, ...args) => {
+      runtime.startRun();
+      return runtime.run(hostName, command, args);
+    },
+    runOn: (name, command, ...args) => {
+      runtime.startRun();
+      return runtime.run(name, command, args);
+    },
     commands: () => runtime.commands(hostName),
     clear: () => {
       transport.records.length = 0;

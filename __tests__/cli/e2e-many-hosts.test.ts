@@ -171,6 +171,8 @@ describe('deploy to four production servers at once', () => {
       expect(fs.existsSync(path.join(prodSite(i), 'restarted'))).toBe(true);
       expect(servers[i].acceptedLogins('root').length - logins[i]).toBe(1);
     }
+    // Staging is listed once for the four hosts (pushdeploy asks ctx.once), by whichever host asked first.
+    expect(ev.filter((e) => e.type === 'step' && e.kind === 'local' && e.line.includes(' -printf ')).length).toBe(1);
     const end = ev[ev.length - 1];
     expect(end).toMatchObject({ type: 'run-end', exitStatus: 0, interrupted: false, log: path.join(work, 'var', 'log', 'hostout.log') });
     expect(end.summary.map((s: { result: string }) => s.result)).toEqual(['ok', 'ok', 'ok', 'ok']);

@@ -19,6 +19,8 @@ import type { CommandResult, LocalRunOptions, RsyncOptions, SudoOptions } from '
    (what the plugin asked the transport for, not how the transport renders it). */
 export interface Recorder {
   calls: string[];
+  /** For each ctx.remote.connect(), how many calls had been made before it. */
+  connects: number[];
   logLines: string[];
   ctx: CommandContext;
 }
@@ -36,6 +38,8 @@ export interface RecorderOptions {
 
 export function recordingContext(name: string, options: HostOptions, ro: RecorderOptions = {}): Recorder {
   const calls: string[] = [];
+  const connects: number[] = [];
+  const onceValues = new Map<string, unknown>();
   const log = createRecordingLogger();
   const answer = (line: string, allowFailure?: boolean): CommandResult => {
     calls.push(line);
@@ -59,6 +63,7 @@ export function recordingContext(name: string, options: HostOptions, ro: Recorde
       put: async () => { throw new Error('put not expected'); },
       get: async () => { throw new Error('get not expected'); },
       exists: async (p) => { calls.push(`exists: ${p}`); return ro.exists ? ro.exists(p) : true; },
+      connect: () => void connects.push(calls.length),
     },
     local: { run: async (cmd, o = {}) => answer(`local[${localFlags(o)}]: ${cmd}`, o.allowFailure) },
     rsync: async (o: RsyncOptions) => {
@@ -71,8 +76,12 @@ export function recordingContext(name: string, options: HostOptions, ro: Recorde
     log,
     dryRun: ro.dryRun ?? false,
     buildoutDirectory: '/nonexistent',
+    once: <T>(key: string, make: () => T): T => {
+      if (!onceValues.has(key)) onceValues.set(key, make());
+      return onceValues.get(key) as T;
+    },
   };
-  return { calls, logLines: log.lines, ctx };
+  return { calls, connects, logLines: log.lines, ctx };
 }
 
 const me = os.userInfo().username;
@@ -322,6 +331,15 @@ describe('push, deploy_etc and deploy', () => {
     const flip = calls.find((c) => c.includes('HOSTOUT_FLIP_SCRIPT')) as string;
     expect(flip).toMatch(new RegExp(`printf '%s\\\\n' '\\{"id":"(\\d{8}T\\d{6}Z)",.*"trees":\\["bin","eggs","parts","products","etc"\\]\\}' > ${site}/.hostout/next/meta\\.json && printf '%s\\\\n' bin eggs parts products etc > ${site}/.hostout/next/trees && mv ${site}/.hostout/next ${site}/.hostout/releases/\\d{8}T\\d{6}Z \\|\\| exit 5`));
     for (const data of ['*.fs', 'blobstorage*', '*.log', '*.backup']) expect(VAR_EXCLUDES).toContain(data);
+  });
+  test('push, deploy and prepare start the ssh handshake before reading staging (once); commands that only read production do not', async () => {
+    stagedSite();
+    for (const command of ['push', 'deploy', 'prepare']) {
+      const { connects, calls } = await run(command, options({ restart: 'true' }));
+      expect([command, connects]).toEqual([command, [0]]);
+      expect(calls.length).toBeGreaterThan(3);
+    }
+    expect((await run('releases', options())).connects).toEqual([]);
   });
   test('push onto a live release: the flip\'s round trip also prunes (keep-releases) and gives the lock back', async () => {
     stagedSite();

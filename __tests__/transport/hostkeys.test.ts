@@ -65,6 +65,51 @@ describe('known_hosts', () => {
     expect(fs.readFileSync(home.knownHosts, 'utf8')).toBe(before);
   });
 
+  it('connect() begun early: the first command waits for that handshake, and reports its failure once without a second try', async () => {
+    const connections = () => fs.readFileSync(server.logPath, 'utf8').split('\n').filter((l) => /Connection from 127\.0\.0\.1 /.test(l)).length;
+    const home = freshHome();
+    const impostor = generateKeyPair(home.dir, 'impostor');
+    const [type, b64] = impostor.publicKey.split(' ');
+    fs.writeFileSync(home.knownHosts, `[127.0.0.1]:${server.port} ${type} ${b64}\n`);
+    const before = connections();
+    const refused = factoryFor(home).factory.forHost('site', hostOptions(server));
+    refused.remote.connect();
+    // Let the early attempt fail before the command asks for the connection.
+    await new Promise((r) => setTimeout(r, 1500));
+    const err = (await refused.remote.run('true').catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(TransportError);
+    expect(err.message).toContain(`host key of [127.0.0.1]:${server.port} has CHANGED`);
+    expect(connections() - before).toBe(1);
+
+    fs.writeFileSync(home.knownHosts, `${server.knownHostsLine}\n`);
+    const logins = server.acceptedLogins().length;
+    const good = factoryFor(home).factory.forHost('site', hostOptions(server));
+    good.remote.connect();
+    good.remote.connect();
+    expect((await good.remote.run('echo ok')).stdout).toBe('ok\n');
+    expect(server.acceptedLogins().length - logins).toBe(1);
+  });
+
+  it('a connection still being opened when the run closes is ended, not left open (it would keep hostout alive)', async () => {
+    const log = () => fs.readFileSync(server.logPath, 'utf8');
+    const home = freshHome();
+    fs.writeFileSync(home.knownHosts, `${server.knownHostsLine}\n`);
+    const { factory } = realFactory(home);
+    const seen = (log().match(/Connection from 127\.0\.0\.1 port \d+/g) ?? []).length;
+    factory.forHost('site', hostOptions(server)).remote.connect();
+    // Close as soon as sshd has the TCP connection: the handshake is then under way.
+    let port: string | undefined;
+    for (let i = 0; i < 200 && !port; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      port = (log().match(/Connection from 127\.0\.0\.1 port (\d+)/g) ?? []).slice(seen)[0]?.split(' ').pop();
+    }
+    expect(port).toBeDefined();
+    await factory.closeAll();
+    const ended = new RegExp(`(Connection closed by|Disconnected from|Received disconnect from|Connection reset by|Close session).* port ${port}\\b`);
+    for (let i = 0; i < 60 && !ended.test(log()); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(log()).toMatch(ended);
+  });
+
   it('unknown host: yes refuses with how to trust it, accept-new records it, no connects without recording', async () => {
     const home = freshHome();
     const { factory: strict } = factoryFor(home);

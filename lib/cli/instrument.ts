@@ -70,6 +70,8 @@ export function instrumentTransport(factory: TransportFactory, opts: InstrumentO
           put: (from, to, o) => timed('put', `put ${from} -> ${to}`, () => inner.remote.put(from, to, o), zero),
           get: (from, to, o) => timed('get', `get ${from} -> ${to}`, () => inner.remote.get(from, to, o), zero),
           exists: (p, o) => timed('remote', `test -e ${p}`, () => inner.remote.exists(p, o), (yes) => (yes ? 0 : 1)),
+          // Not a step: the first command's step includes whatever is left of the handshake.
+          connect: (o) => inner.remote.connect(o),
         },
         local: {
           run: (command, o) => timed('local', shown(command), () => inner.local.run(command, o), code),

@@ -55,6 +55,8 @@ export class Runtime {
   /** Hosts that could not be loaded, with why: using one throws this. */
   private readonly broken = new Map<string, Error>();
   private readonly handles: Readonly<Record<string, HostHandle>>;
+  /** ctx.once's values: one Runtime is one run (the plugin test harness starts a new run with startRun()). */
+  private readonly onceValues = new Map<string, unknown>();
 
   /**
    * `hosts`: loaded host definitions, or a catalog that loads a host when a
@@ -177,6 +179,11 @@ export class Runtime {
     return this.dispatch(this.scope(hostName), command, args);
   }
 
+  /** Forget what ctx.once made: for the plugin test harness, where each run() stands for a run of its own. */
+  startRun(): void {
+    this.onceValues.clear();
+  }
+
   private transportOf(scope: HostScope): HostTransport {
     const { settings } = scope.def;
     scope.transport ??= settings ? this.opts.transport.forHost(settings) : this.opts.transport.forHost(scope.def.name, scope.options);
@@ -203,6 +210,10 @@ export class Runtime {
       log: scope.log,
       dryRun: this.opts.dryRun,
       buildoutDirectory: this.opts.buildoutDirectory,
+      once: <T>(key: string, make: () => T): T => {
+        if (!this.onceValues.has(key)) this.onceValues.set(key, make());
+        return this.onceValues.get(key) as T;
+      },
     });
   }
 

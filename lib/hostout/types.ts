@@ -126,4 +126,11 @@ export interface CommandContext {
   readonly dryRun: boolean;
   /** The buildout directory of the configuration hostout was started with. */
   readonly buildoutDirectory: string;
+  /**
+   * One value per key for the whole run, shared by every host and command of
+   * it: `make` runs the first time a key is asked for. For work that does not
+   * depend on the host, such as reading staging, done once however many hosts
+   * a run deploys to. Prefix keys with the plugin's name.
+   */
+  once<T>(key: string, make: () => T): T;
 }

@@ -61,6 +61,7 @@ export class HostTransportFactory implements TransportFactory {
     const running = this.runningRsyncs;
     const rsyncDeps = { ssh, log: this.opts.log, privateDir: () => this.dir(), relay: this.opts.rsyncRelay, running };
     return {
+      connect: (call) => ssh.connect(call),
       exec: (call) => ssh.exec(call),
       put: (call) => ssh.put(call),
       get: (call) => ssh.get(call),

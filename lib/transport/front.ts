@@ -83,6 +83,8 @@ export class HostFront implements HostTransport {
       put: (localPath, remotePath, o = {}) => this.transfer('put', o.as, localPath, remotePath, o.mode),
       get: (remotePath, localPath, o = {}) => this.transfer('get', o.as, localPath, remotePath),
       exists: (path, o = {}) => this.exists(path, o.as),
+      // Opening a connection changes nothing on the host: a preview may open it too.
+      connect: (o = {}) => this.backendFor(true).connect({ host: this.settings, identity: this.identity(o.as) }),
     };
     this.local = { run: (command, o) => this.localRun(command, o) };
     this.rsync = (o) => this.runRsync(o);

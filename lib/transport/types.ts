@@ -51,6 +51,13 @@ export interface RemoteShell {
   get(remotePath: string, localPath: string, options?: { as?: 'login' | 'buildout' }): Promise<void>;
   /** Whether a path exists on the host. */
   exists(path: string, options?: { as?: 'login' | 'buildout' }): Promise<boolean>;
+  /**
+   * Start the ssh handshake now, without waiting for it: a command that will
+   * reach the host anyway overlaps its local work (reading staging) with the
+   * handshake. The next call waits for this same attempt and reports its
+   * failure. Does nothing in `--dry-run --offline` and in tests that record.
+   */
+  connect(options?: { as?: 'login' | 'buildout' }): void;
 }
 
 export interface LocalRunOptions {

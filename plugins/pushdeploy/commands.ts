@@ -103,9 +103,25 @@ class Site {
 
   private annotated?: Promise<BuildoutDirectories>;
 
-  /** The staging buildout, read once per command (deploy reads it for push and for deploy_etc). */
+  /**
+   * The staged trees of a command that will transfer them: production's
+   * ssh handshake starts first, so it runs while staging's buildout is read
+   * and listed (the first round trip then finds the connection open).
+   */
+  private async stagedForTransfer(): Promise<Staged> {
+    this.ctx.remote.connect();
+    return this.stagedTrees(await this.annotate());
+  }
+
+  /**
+   * The staging buildout, read once per run for every host that has the same
+   * one (deploy reads it for push and for deploy_etc). A failure is read
+   * again for each host, so that its message names that host.
+   */
   annotate(): Promise<BuildoutDirectories> {
-    this.annotated ??= readStagingBuildout(this.s);
+    const { s } = this;
+    const key = `pushdeploy:staging-buildout:${JSON.stringify([s.buildoutConfig, s.path, s.buildoutUser])}`;
+    this.annotated ??= this.ctx.once(key, () => readStagingBuildout(s)).catch(() => readStagingBuildout(s));
     return this.annotated;
   }
 
@@ -217,7 +233,9 @@ class Site {
    */
   private stagedTrees(dirs: BuildoutDirectories): Staged {
     const trees = this.releaseTrees(dirs);
-    const listing = stagingManifest(this.ctx.local, this.s.path, trees.names, this.s.localSudo);
+    // Made once per run: every host of a deploy gets the same staging (and the same listing of it).
+    const key = `pushdeploy:listing:${JSON.stringify([this.s.path, trees.names, this.s.localSudo])}`;
+    const listing = this.ctx.once(key, () => stagingManifest(this.ctx.local, this.s.path, trees.names, this.s.localSudo));
     return { ...trees, listing };
   }
 
@@ -283,7 +301,7 @@ class Site {
 
   async push(): Promise<void> {
     // Read the staging buildout first (the original did it after the mkdir/chowns): a broken staging fails before production changes.
-    const staged = this.stagedTrees(await this.annotate());
+    const staged = await this.stagedForTransfer();
     await this.releases.withLock('push', async () => {
       const { state, flip } = await this.pushRelease('push', staged, { last: true });
       if (!flip.finished) await this.releases.prune(state);
@@ -338,7 +356,7 @@ class Site {
 
   async deploy(): Promise<void> {
     const lines = requireRestartLines(this.s, 'deploy');
-    const staged = this.stagedTrees(await this.annotate());
+    const staged = await this.stagedForTransfer();
     await this.releases.withLock('deploy', async () => {
       const { state, release, flip } = await this.pushRelease('deploy', staged);
       try {
@@ -369,8 +387,7 @@ class Site {
 
   /** `prepare`: a new release on production, not live. Returns its id. */
   async prepare(): Promise<string> {
-    const dirs = await this.annotate();
-    const staged = this.stagedTrees(dirs);
+    const staged = await this.stagedForTransfer();
     return this.releases.withLock('prepare', async () => (await this.prepareRelease('prepare', staged)).release.id);
   }
 

@@ -71,6 +71,8 @@ export interface RsyncRun extends Call, OutputSinks {
 }
 
 export interface Backend {
+  /** Begin connecting to the host as `identity` (ssh: the handshake; a recorder: nothing). Never throws. */
+  connect(call: { host: HostSettings; identity: Identity }): void;
   exec(call: RemoteExec): Promise<RawResult>;
   put(call: Transfer): Promise<void>;
   get(call: Transfer): Promise<void>;

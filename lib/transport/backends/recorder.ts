@@ -43,6 +43,9 @@ export class Recorder implements Backend {
     return { stdout: '', stderr: '', code: 0, ...hit?.result };
   }
 
+  /** Opening a connection is not recorded: it changes nothing, and a dry run's plan lists what would. */
+  connect(): void {}
+
   async exec(call: RemoteExec): Promise<RawResult> {
     this.write(call.host.name, call.record);
     if (!call.question) return this.answer(call.record);

@@ -126,6 +126,10 @@ export class SshBackend {
     return this.pool.get(call.host, call.identity);
   }
 
+  connect(call: { host: RemoteExec['host']; identity: RemoteExec['identity'] }): void {
+    this.connection(call).warmUp();
+  }
+
   exec(call: RemoteExec): Promise<RawResult> {
     return runOnChannel({
       connection: this.connection(call),
