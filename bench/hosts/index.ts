@@ -3,6 +3,8 @@
  * servers at once (the harness's namespaced sshds, fixtures/servers), by
  *
  * - the floor: one bare `rsync -a` of the site's trees per host, all hosts at once;
+ * - rsync's batch mode: the floor's transfer computed once (`--write-batch`) and
+ *   applied on the other hosts (`--read-batch`), to see what that idea could save;
  * - hostout: `hostout -q -P N web1 … webN deploy` (pushdeploy: push, then the restart line);
  * - Ansible (Debian's ansible): a playbook with ansible.posix.synchronize for
  *   each tree and a shell task for the restart, forks = N, host keys checked;
@@ -15,6 +17,8 @@
  *   npm run build && node dist/bench/hosts/index.js               (as root; 1000 files / 10 MB)
  *   BENCH_FILES=5000 BENCH_MB=50 node dist/bench/hosts/index.js  (the issue's size)
  *   BENCH_HOSTS=1,4 BENCH_ROUNDS=3 node dist/bench/hosts/index.js (host counts; rounds, medians)
+ *   BENCH_METHODS=hostout node dist/bench/hosts/index.js           (the floor and only these methods: batch, hostout, ansible, fabric)
+ *   BENCH_COMPRESS=lz4 node dist/bench/hosts/index.js               (compress as hostout does by default; see COMPRESS)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -29,12 +33,23 @@ const FILES = Number(process.env.BENCH_FILES ?? 1000);
 const TOTAL_BYTES = Number(process.env.BENCH_MB ?? 10) * 1024 * 1024;
 const HOST_COUNTS = (process.env.BENCH_HOSTS ?? '1,4,8').split(',').map(Number);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
+/** Which methods beside the floor (always measured: every ratio is to it). */
+const METHODS = (process.env.BENCH_METHODS ?? 'batch,hostout,ansible,fabric').split(',');
 /** Production login for every method (also the effective user): Debian's default shell start-up, as in bench/push. */
 const LOGIN = process.env.BENCH_USER ?? 'zope';
 const TREES = ['bin', 'eggs', 'parts', 'etc', 'var'];
 /** Debian's Python, which has fabric (a pyenv python3 on PATH may not). */
 const PYTHON = '/usr/bin/python3';
 const RESTART = 'date +%s%N > restarted';
+/**
+ * rsync's compression for every method: none by default, as the floor's bare
+ * `rsync -a` and Fabric's rsync. On loopback compression only costs CPU, which
+ * on 2 cores is wall time: hostout is told `rsync-compress = no` (its
+ * default, lz4, is for real links) and Ansible's synchronize `compress: false`
+ * (its default is zlib). BENCH_COMPRESS=lz4 measures hostout's default (and
+ * lets Ansible compress as it does by default).
+ */
+const COMPRESS = process.env.BENCH_COMPRESS ?? 'no';
 
 interface Host { name: string; server: SshServer; key: string; production: string }
 interface Ctx { site: string; staging: string; work: string; knownHosts: string; cfg: string; hosts: Host[] }
@@ -79,6 +94,37 @@ async function floor(c: Ctx, hosts: Host[]): Promise<void> {
   await Promise.all(hosts.map((h) => exec('rsync', ['-a', '-R', '-e', sshCommand(c, h), ...TREES.map((t) => `${c.staging}/./${t}`), `${LOGIN}@127.0.0.1:${c.staging}/`])));
 }
 
+/** A command with its standard input from a file. */
+function execWithInput(cmd: string, args: string[], input: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const fd = fs.openSync(input, 'r');
+    const child = spawn(cmd, args, { stdio: [fd, 'ignore', 'pipe'] });
+    fs.closeSync(fd);
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} failed (${code}):\n${err.slice(-3000)}`))));
+  });
+}
+
+/**
+ * rsync's batch mode, the issue's idea for many hosts that hold the same
+ * release: the delta is computed once, against the first host
+ * (`--write-batch`), then the batch file is applied on every other host at
+ * once (`rsync --read-batch=-` over ssh, the file on its stdin). Bare rsync
+ * and ssh like the floor (no release, lock or restart); it only shows what the
+ * idea could save, and it is only correct when every host holds exactly what
+ * the first one did.
+ */
+async function batch(c: Ctx, hosts: Host[]): Promise<void> {
+  const file = path.join(c.work, 'rsync-batch');
+  const [first, ...rest] = hosts;
+  await exec('rsync', ['-a', '-R', `--write-batch=${file}`, '-e', sshCommand(c, first), ...TREES.map((t) => `${c.staging}/./${t}`), `${LOGIN}@127.0.0.1:${c.staging}/`]);
+  await Promise.all(rest.map((h) => execWithInput('ssh', [...sshCommand(c, h).split(' ').slice(1), `${LOGIN}@127.0.0.1`, `rsync -a -R --read-batch=- ${c.staging}/`], file)));
+  fs.rmSync(file, { force: true });
+  fs.rmSync(`${file}.sh`, { force: true });
+}
+
 /** Where hostout's time went in its last run, from its --json step events: seconds per kind of step, summed over hosts. */
 let lastHostoutSteps = '';
 
@@ -108,6 +154,7 @@ async function ansible(c: Ctx, hosts: Host[]): Promise<void> {
     `        dest: "${c.staging}/{{ item }}"`,
     '        archive: true',
     '        use_ssh_args: true',
+    `        compress: ${COMPRESS === 'no' ? 'false' : 'true'}`,
     `      loop: [${TREES.join(', ')}]`,
     '    - name: restart',
     `      ansible.builtin.shell: "${RESTART}"`,
@@ -211,13 +258,17 @@ async function main(): Promise<void> {
     fs.writeFileSync(c.knownHosts, servers.map((s) => s.knownHostsLine).join('\n') + '\n');
     writeHostoutConfig(c.cfg, Object.fromEntries(hosts.map((h) => [h.name, {
       host: `127.0.0.1:${h.server.port}`, 'identity-file': h.key, 'known-hosts-file': c.knownHosts,
-      user: LOGIN, path: staging, 'buildout-user': 'root', 'effective-user': LOGIN, restart: RESTART,
+      user: LOGIN, path: staging, 'buildout-user': 'root', 'effective-user': LOGIN, restart: RESTART, 'rsync-compress': COMPRESS,
     }])));
     fs.mkdirSync(staging, { recursive: true });
     process.stderr.write(`building the staging tree: ${FILES} files, ${Math.round(TOTAL_BYTES / 1048576)} MB ...\n`);
     const files = buildStaging(staging);
+    const peers: Array<[string, string, (c: Ctx, hosts: Host[]) => Promise<void>]> = [
+      ['batch', 'floor, rsync batch (1 + N-1)', batch],
+      ['hostout', 'hostout -P N deploy', hostout], ['ansible', 'Ansible synchronize, forks N', ansible], ['fabric', 'Fabric 2 ThreadingGroup', fabric],
+    ];
     const methods: Array<[string, (c: Ctx, hosts: Host[]) => Promise<void>]> = [
-      ['floor (bare rsync -a per host)', floor], ['hostout -P N deploy', hostout], ['Ansible synchronize, forks N', ansible], ['Fabric 2 ThreadingGroup', fabric],
+      ['floor (bare rsync -a per host)', floor], ...peers.filter(([key]) => METHODS.includes(key)).map(([, name, fn]) => [name, fn] as [string, typeof fn]),
     ];
     // results[method][n] = [first deploy times, 1% change times]
     const results: Record<string, Record<number, [number[], number[]]>> = {};
@@ -250,7 +301,7 @@ async function main(): Promise<void> {
     const pad = (s: string, w: number) => s.padEnd(w);
     const floorName = methods[0][0];
     const out: string[] = [];
-    out.push(`bench/hosts (login ${LOGIN}): ${FILES} files, ${Math.round(TOTAL_BYTES / 1048576)} MB, loopback sshds, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}, median of ${ROUNDS} round(s)`);
+    out.push(`bench/hosts (login ${LOGIN}, compression ${COMPRESS}): ${FILES} files, ${Math.round(TOTAL_BYTES / 1048576)} MB, loopback sshds, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}, median of ${ROUNDS} round(s)`);
     out.push(pad('', 34) + HOST_COUNTS.flatMap((n) => [pad(`${n} host(s) first`, 20), pad(`${n} host(s) 1%`, 20)]).join(''));
     for (const [name] of methods) {
       const cells = HOST_COUNTS.flatMap((n) => [0, 1].map((p) => {
