@@ -197,6 +197,26 @@ describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
   });
 });
 
+it('a scratch destination (pushdeploy\'s next/) gets no --temp-dir: no per-file opens of a temp path, no temp area made there; a source\'s own temp area still stays home', async () => {
+  const src = fs.mkdtempSync(path.join(home.dir, 'scratch-src-'));
+  fs.mkdirSync(path.join(src, 'bin'));
+  fs.writeFileSync(path.join(src, 'bin', 'instance'), 'run\n');
+  fs.mkdirSync(path.join(src, '.hostout-rsync-tmp', 'old-1-1'), { recursive: true });
+  fs.writeFileSync(path.join(src, '.hostout-rsync-tmp', 'old-1-1', '.x.AbCdEf'), 'partial');
+  const { factory: f, log } = factory();
+  const h = f.forHost('site', hostOptions(prod, { 'rsync-compress': 'no' }));
+  const wrote: string[] = [];
+  for (const scratch of [false, true]) {
+    const dest = `/var/buildout/scratch-${scratch}`;
+    log.lines.length = 0;
+    await h.rsync({ from: `${src}/`, to: `${dest}/`, direction: 'push', delete: true, scratch });
+    expect(listTree(path.join(prod.varBuildout as string, `scratch-${scratch}`))).toEqual(['bin/instance']);
+    wrote.push(log.lines.filter((l) => l.includes('rsync temp files: --temp-dir=')).join('\n'));
+  }
+  expect(wrote[0]).toContain('/var/buildout/scratch-false/.hostout-rsync-tmp/');
+  expect(wrote[1]).toBe('');
+});
+
 it.each(['no', 'zstd', 'zlib'])('rsync-compress = %s: the real rsync pair accepts the flags and the files arrive (several sources, -R)', async (compress) => {
   const staging = fs.mkdtempSync(path.join(home.dir, `compress-${compress}-`));
   makeTree(staging);

@@ -19,6 +19,7 @@
  *   BENCH_HOSTS=1,4 BENCH_ROUNDS=3 node dist/bench/hosts/index.js (host counts; rounds, medians)
  *   BENCH_METHODS=hostout node dist/bench/hosts/index.js           (the floor and only these methods: batch, hostout, ansible, fabric)
  *   BENCH_COMPRESS=lz4 node dist/bench/hosts/index.js               (compress as hostout does by default; see COMPRESS)
+ *   BENCH_BASELINE=/other/checkout/bin/hostout.js …                 (also that build's deploy, e.g. main before releases)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
@@ -127,6 +128,13 @@ async function batch(c: Ctx, hosts: Host[]): Promise<void> {
 
 /** Where hostout's time went in its last run, from its --json step events: seconds per kind of step, summed over hosts. */
 let lastHostoutSteps = '';
+
+/** BENCH_BASELINE: another build's bin/hostout.js (e.g. main before releases, "today's deploy"), run the same way. */
+const BASELINE = process.env.BENCH_BASELINE;
+
+async function baseline(c: Ctx, hosts: Host[]): Promise<void> {
+  await exec('node', [BASELINE as string, '-q', '-c', c.cfg, '-P', String(hosts.length), ...hosts.map((h) => h.name), 'deploy'], { cwd: c.work });
+}
 
 async function hostout(c: Ctx, hosts: Host[]): Promise<void> {
   const t = Date.now();
@@ -265,7 +273,8 @@ async function main(): Promise<void> {
     const files = buildStaging(staging);
     const peers: Array<[string, string, (c: Ctx, hosts: Host[]) => Promise<void>]> = [
       ['batch', 'floor, rsync batch (1 + N-1)', batch],
-      ['hostout', 'hostout -P N deploy', hostout], ['ansible', 'Ansible synchronize, forks N', ansible], ['fabric', 'Fabric 2 ThreadingGroup', fabric],
+      ['hostout', 'hostout -P N deploy', hostout],
+      ...(BASELINE ? [['hostout', 'BENCH_BASELINE -P N deploy', baseline] as [string, string, typeof baseline]] : []), ['ansible', 'Ansible synchronize, forks N', ansible], ['fabric', 'Fabric 2 ThreadingGroup', fabric],
     ];
     const methods: Array<[string, (c: Ctx, hosts: Host[]) => Promise<void>]> = [
       ['floor (bare rsync -a per host)', floor], ...peers.filter(([key]) => METHODS.includes(key)).map(([, name, fn]) => [name, fn] as [string, typeof fn]),

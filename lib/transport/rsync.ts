@@ -113,9 +113,13 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
 
   const dir = deps.privateDir();
   // The receiver's temp files go where hostout clears them (rsync-temp.ts);
-  // not for a preview (--dry-run), which must leave both sides as they are.
+  // not for a preview (--dry-run), which must leave both sides as they are,
+  // nor into a scratch destination, which is thrown away if rsync fails (only
+  // the exclude stays: a source's own temp area does not travel).
   const runId = tempRunId();
   let temp: ReceiverTemp | undefined = call.extraFlags.includes('--dry-run') ? undefined : receiverTemp(options, runId);
+  const scratchArgs = temp && options.scratch ? temp.args.filter((a) => a.startsWith('--exclude=')) : [];
+  if (options.scratch) temp = undefined;
   if (temp && options.direction === 'pull' && !prepareLocalTemp(temp)) {
     deps.log.debug(`[${host.name}] cannot make ${temp.dir}: rsync keeps its temp files beside the files`);
     temp = undefined;
@@ -186,7 +190,7 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
   const { relay, interpreter } = chooseRelay(deps.relay);
   deps.log.debug(`[${host.name}] rsync remote shell: the ${relay} relay`);
   const rsh = relayCommand(relay, interpreter, dir, tunnel.socketPath).map(rshWord).join(' ');
-  const argv = rsyncArgv(options, rsyncTarget(call), rsh, [...call.extraFlags, ...(temp?.args ?? [])]);
+  const argv = rsyncArgv(options, rsyncTarget(call), rsh, [...call.extraFlags, ...(temp?.args ?? scratchArgs)]);
   if (temp) deps.log.debug(`[${host.name}] rsync temp files: ${temp.args.join(' ')}`);
   // Stopped from outside (closeAll: SIGINT, SIGTERM): stop the local rsync too, which would outlive us.
   const stopped = () => stopChild(localRsync);

@@ -89,6 +89,15 @@ export interface RsyncOptions {
   relative?: boolean;
   /** Destination path: remote for push, local for pull. */
   to: string;
+  /**
+   * The destination is a scratch directory that is thrown away unless the
+   * transfer ends well (pushdeploy's `.hostout/next`). rsync then keeps its
+   * temp files beside the files, as it does by default, instead of in
+   * hostout's `--temp-dir` (which exists so that a killed rsync leaves none in
+   * a live tree): rsync 3.4+ opens every component of the temp-dir path once
+   * per file, which tripled the receiver's CPU on a first push.
+   */
+  scratch?: boolean;
   direction: 'push' | 'pull';
   delete?: boolean;
   exclude?: string[];

@@ -438,8 +438,9 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
     // Asked while rsync runs: nothing waits for it.
     const commit = this.commit();
     try {
+      // next/ is scratch: removed if this fails, and started afresh by the next prepare.
       await ctx.rsync({
-        from: sources, to: next, relative: true, delete: true, direction: 'push', remoteSudo: s.remoteSudo, localSudo: s.localSudo,
+        from: sources, to: next, relative: true, delete: true, direction: 'push', remoteSudo: s.remoteSudo, localSudo: s.localSudo, scratch: true,
         extra: [...(linked ? [] : [`--link-dest=${s.path}`]), ...opts.ownership],
       });
       if (opts.chownTo) await this.site.script('prepare', `chown -R -- ${q(opts.chownTo)} ${q(next)}`);
