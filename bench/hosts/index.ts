@@ -285,6 +285,7 @@ async function main(): Promise<void> {
     let touch = 0;
     const breakdown: string[] = [];
     for (let r = 0; r < ROUNDS; r++) {
+      breakdown.length = 0; // the last round's, as printed
       for (const n of HOST_COUNTS) {
         const some = hosts.slice(0, n);
         for (const [name, fn] of methods) {
