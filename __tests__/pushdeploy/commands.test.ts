@@ -289,7 +289,7 @@ const outline = (calls: string[]) => calls.map((c) => {
   if (/^remote(?: sudo)?\[\]: if grep -qF \S+ \S+\/lock\/holder 2>\/dev\/null; then rm -rf/.test(first)) return `${first.replace(/\]: .*/, ']')}: unlock`;
   // A command's last script gives the lock back in its own round trip: `( SCRIPT ); s=$?; <unlock>; exit $s`.
   if (unlocks) {
-    const what = /\]: \( true$/.test(first) ? '' : 'prune, ';
+    const what = /\]: \( true$/.test(first) ? '' : /\/\.hostout\/next\/meta\.json/.test(first) ? 'finalize, ' : 'prune, ';
     return `${first.replace(/\]: .*/, ']')}: ${what}unlock`;
   }
   if (/^local\[\]: cd \S+ && find .* -printf/.test(first)) return 'local[]: list the staged trees';
@@ -340,6 +340,25 @@ describe('push, deploy_etc and deploy', () => {
       expect(calls.length).toBeGreaterThan(3);
     }
     expect((await run('releases', options())).connects).toEqual([]);
+  });
+  test('prepare records the release (next/ renamed into releases/) in the round trip that gives the lock back, after var/\'s rsync; the flip command gives the lock back in its flip\'s round trip and prunes nothing', async () => {
+    stagedSite();
+    const { calls } = await run('prepare', options());
+    const o = outline(calls);
+    // var/'s rsync (beside the trees') is over before the lock goes.
+    expect(o.indexOf(`rsync[push ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`)).toBeLessThan(o.length - 1);
+    expect(o[o.length - 1]).toBe('remote[]: finalize, unlock');
+    expect(o.filter((l) => l.endsWith('unlock'))).toHaveLength(1);
+    expect(calls[calls.length - 1]).toMatch(new RegExp(`^remote\\[\\]: \\( printf '%s\\\\n' '\\{"id":"\\d{8}T\\d{6}Z".* > ${site}/\\.hostout/next/meta\\.json && .* && mv ${site}/\\.hostout/next ${site}/\\.hostout/releases/\\d{8}T\\d{6}Z \\|\\| exit 5\\n\\); s=\\$\\?`));
+
+    const old = '20200101T000000Z';
+    const next = '20200102T000000Z';
+    const meta = (id: string) => JSON.stringify({ id, created: '2020-01-01T00:00:00Z', stagingHost: 's', user: 'u', pid: 1, command: 'push', trees });
+    const state = `zope\n@@hostout:current\n${old}\n@@hostout:releases\n${meta(old)}\n${meta(next)}\n`;
+    const flip = await run('flip', options({ 'keep-releases': '1' }), [], { stdout: [[/@@hostout:current/, state]] });
+    expect(outline(flip.calls)).toEqual(['remote[]: lock', 'remote[]: state', 'remote[]: flip, unlock']);
+    // Nothing pruned although keep-releases = 1: a deploy across hosts may still flip back to the old release.
+    expect(flip.calls[flip.calls.length - 1]).not.toContain('trash');
   });
   test('push onto a live release: the flip\'s round trip also prunes (keep-releases) and gives the lock back', async () => {
     stagedSite();

@@ -259,8 +259,10 @@ class Site {
     const chownInRsync = remoteUser === 'root';
     const ownership = chownInRsync ? [`--chown=${eu}`] : [];
     const chownAfter = !chownInRsync && remoteUser !== eu;
+    // The release is renamed into releases/ by the flip's round trip, or (`prepare`) by the
+    // command's last one, with the unlock (finalizePrepared).
     const preparing = this.releases.prepare(names, {
-      ownership, chownTo: chownAfter ? eu : undefined, state, command, finalizeWithFlip: command !== 'prepare', listed: listing !== undefined,
+      ownership, chownTo: chownAfter ? eu : undefined, state, command, finalizeWithFlip: true, listed: listing !== undefined,
     });
     // Production's var/ is its own: never its data, never an existing file (no chown, as in the original).
     // Its new files go while the release's trees do (a second channel of the same connection), except
@@ -289,7 +291,7 @@ class Site {
   }
 
   /** Flip, and keep `state` true to production afterwards (an adopted release appears, `current` moves). */
-  private async flipTo(id: string, state: ReleaseState, opts: { last?: boolean } = {}): Promise<FlipResult> {
+  private async flipTo(id: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean } = {}): Promise<FlipResult> {
     const flip = await this.releases.flip(id, state, opts);
     if (flip.from !== '-' && flip.from !== state.current && !state.releases.some((r) => r.id === flip.from)) {
       state.releases.push({ id: flip.from, created: '', stagingHost: '', user: '', pid: 0, command: 'adopted', adopted: true, trees: [] });
@@ -388,7 +390,11 @@ class Site {
   /** `prepare`: a new release on production, not live. Returns its id. */
   async prepare(): Promise<string> {
     const staged = await this.stagedForTransfer();
-    return this.releases.withLock('prepare', async () => (await this.prepareRelease('prepare', staged)).release.id);
+    return this.releases.withLock('prepare', async () => {
+      const { release } = await this.prepareRelease('prepare', staged);
+      await this.releases.finalizePrepared(release.id);
+      return release.id;
+    });
   }
 
   /**
@@ -402,7 +408,7 @@ class Site {
       const state = await this.releases.state(this.treeNamesGuess());
       const to = id ?? state.releases.filter((r) => !state.current || r.id > state.current).pop()?.id;
       if (!to) throw new ConfigError(`no release newer than the live one to flip to: give its id ('hostout ${this.s.site} releases' lists them)`, { host: this.s.site });
-      const flipped = await this.flipTo(to, state);
+      const flipped = await this.flipTo(to, state, { unlock: true });
       // '-': nothing was live before (a first deploy), so there is nothing to flip back to.
       return { release: to, from: flipped.from === '-' ? undefined : flipped.from };
     });

@@ -400,8 +400,26 @@ ${vars}
 ${LINK_NEXT_SCRIPT}) || exit 1`;
   }
 
-  /** The finalize step of a release `prepare` left to the flip (one round trip less). */
+  /** The finalize step of a release `prepare` left to the flip, or to the command's end (one round trip less). */
   private pendingFinalize?: { id: string; script: string };
+
+  /**
+   * The `prepare` command's last step: rename the release into releases/ (left
+   * pending by prepare(…, { finalizeWithFlip: true })) and give the lock back,
+   * in one round trip. Called when nothing else of the command runs on
+   * production any more (var/'s rsync included).
+   */
+  async finalizePrepared(id: string): Promise<void> {
+    const pending = this.pendingFinalize?.id === id ? this.pendingFinalize.script : undefined;
+    this.pendingFinalize = undefined;
+    if (pending === undefined) return;
+    const r = this.lockHold && this.lockDepth === 0
+      ? await this.lockHold.releaseWith('prepare', pending)
+      : await this.site.script('prepare', pending, { allowFailure: true });
+    if (r.code !== 0 && !this.site.ctx.dryRun) {
+      throw failure(this.s.site, 'prepare', `release ${id} was transferred but could not be recorded on production (exit status ${r.code}); production is unchanged`, r);
+    }
+  }
 
   /**
    * Transfer the staging trees (names inside `path`) into a new release next
@@ -414,7 +432,8 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    * state(), whose answer `opts.state` is); `listed`: staging's listing was
    * sent with it.
    * `finalizeWithFlip`: the release is renamed into releases/ by the flip's
-   * command rather than by one of its own.
+   * command (or by finalizePrepared(), the `prepare` command's last round
+   * trip) rather than by one of its own.
    */
   async prepare(
     trees: readonly string[],
@@ -475,7 +494,7 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    * production (deployed by the original, or by hand) are first adopted as a
    * release of their own, so they can be flipped back to.
    */
-  async flip(to: string, state: ReleaseState, opts: { last?: boolean } = {}): Promise<FlipResult> {
+  async flip(to: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean } = {}): Promise<FlipResult> {
     if (!RELEASE_ID.test(to)) throw new UsageError(`'${to}' is not a release id`);
     const pending = this.pendingFinalize?.id === to ? this.pendingFinalize.script : '';
     this.pendingFinalize = undefined;
@@ -505,8 +524,12 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
     this.info(`flip: ${from === '-' ? 'no release' : from} -> ${to}`);
     // The command's last step: prune and give back the lock in the flip's round trip.
     // (Not when adopting: the adopted release is not in `state` yet.)
-    const after = opts.last && state.current && this.lockHold && this.lockDepth === 0 ? this.pruneScript({ ...state, current: to }) : undefined;
-    const r = await this.runFlip(from, to, prefix, after?.script);
+    const outermost = !!this.lockHold && this.lockDepth === 0;
+    const after = opts.last && state.current && outermost ? this.pruneScript({ ...state, current: to }) : undefined;
+    // `unlock`: the command ends with this flip but keeps every release (the `flip` command: a
+    // deploy across hosts may still flip back to `from`); only the lock goes in its round trip.
+    const finish = after?.script ?? (opts.unlock && outermost ? 'true' : undefined);
+    const r = await this.runFlip(from, to, prefix, finish);
     this.info(`release ${to} is live (flip ${r.flipMs !== undefined ? `${r.flipMs.toFixed(1)} ms on production, ` : ''}${r.roundTripMs} ms with the round trip)`);
     if (after) {
       this.saidPruned(after.gone);
