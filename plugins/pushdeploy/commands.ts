@@ -262,7 +262,7 @@ class Site {
     // The release is renamed into releases/ by the flip's round trip, or (`prepare`) by the
     // command's last one, with the unlock (finalizePrepared).
     const preparing = this.releases.prepare(names, {
-      ownership, chownTo: chownAfter ? eu : undefined, state, command, finalizeWithFlip: true, listed: listing !== undefined,
+      ownership, chownTo: chownAfter ? eu : undefined, state, command, listed: listing !== undefined,
     });
     // Production's var/ is its own: never its data, never an existing file (no chown, as in the original).
     // Its new files go while the release's trees do (a second channel of the same connection), except

@@ -256,6 +256,19 @@ export class SiteReleases {
     }
   }
 
+  /** This command took the lock itself (not a re-entry): its last step may give it back. */
+  private get ownsLock(): boolean {
+    return !!this.lockHold && this.lockDepth === 0;
+  }
+
+  /**
+   * A command's last script: with the lock given back in the same round trip
+   * when this command took it (one round trip less), else on its own.
+   */
+  private lastStep(label: string, script: string): Promise<CommandResult> {
+    return this.lockHold && this.ownsLock ? this.lockHold.releaseWith(label, script) : this.site.script(label, script, { allowFailure: true });
+  }
+
   /** Tell the lock what we are doing (shown to a command that finds the lock held). */
   phase(name: string): Promise<void> {
     return this.lockHold?.renew(name) ?? Promise.resolve();
@@ -330,9 +343,7 @@ export class SiteReleases {
       finish ? `wait $!; s=$?; cat flip.log; [ $s = 0 ] || exit $s\n{ ${finish}\n} || true` : 'wait $!; s=$?; cat flip.log; exit $s',
     ].join('\n');
     const started = Date.now();
-    const r = finish && this.lockHold && this.lockDepth === 0
-      ? await this.lockHold.releaseWith('flip', script)
-      : await this.site.script('flip', script, { allowFailure: true });
+    const r = finish ? await this.lastStep('flip', script) : await this.site.script('flip', script, { allowFailure: true });
     const roundTripMs = Date.now() - started;
     if (r.code !== 0 && !this.site.ctx.dryRun) {
       throw failure(this.s.site, 'flip', `the flip from ${from} to ${to} failed (exit status ${r.code}); production is on one release, the next hostout command for this host checks it`, { ...r, stderr: `${r.stdout}\n${r.stderr}` });
@@ -400,22 +411,19 @@ ${vars}
 ${LINK_NEXT_SCRIPT}) || exit 1`;
   }
 
-  /** The finalize step of a release `prepare` left to the flip, or to the command's end (one round trip less). */
+  /** The finalize step of a release prepare() left to the flip, or to the command's end (one round trip less). */
   private pendingFinalize?: { id: string; script: string };
 
   /**
    * The `prepare` command's last step: rename the release into releases/ (left
-   * pending by prepare(…, { finalizeWithFlip: true })) and give the lock back,
-   * in one round trip. Called when nothing else of the command runs on
+   * pending by prepare()) and give the lock back, in one round trip. Called when nothing else of the command runs on
    * production any more (var/'s rsync included).
    */
   async finalizePrepared(id: string): Promise<void> {
     const pending = this.pendingFinalize?.id === id ? this.pendingFinalize.script : undefined;
     this.pendingFinalize = undefined;
     if (pending === undefined) return;
-    const r = this.lockHold && this.lockDepth === 0
-      ? await this.lockHold.releaseWith('prepare', pending)
-      : await this.site.script('prepare', pending, { allowFailure: true });
+    const r = await this.lastStep('prepare', pending);
     if (r.code !== 0 && !this.site.ctx.dryRun) {
       throw failure(this.s.site, 'prepare', `release ${id} was transferred but could not be recorded on production (exit status ${r.code}); production is unchanged`, r);
     }
@@ -431,13 +439,13 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    * The caller has started next/ with nextScript() (in the round trip of
    * state(), whose answer `opts.state` is); `listed`: staging's listing was
    * sent with it.
-   * `finalizeWithFlip`: the release is renamed into releases/ by the flip's
-   * command (or by finalizePrepared(), the `prepare` command's last round
-   * trip) rather than by one of its own.
+   * The release is renamed into releases/ by the flip's round trip (or by
+   * finalizePrepared(), the `prepare` command's last one) rather than by one
+   * of its own.
    */
   async prepare(
     trees: readonly string[],
-    opts: { ownership: string[]; chownTo?: string; state: ReleaseState; command: string; finalizeWithFlip?: boolean; listed?: boolean },
+    opts: { ownership: string[]; chownTo?: string; state: ReleaseState; command: string; listed?: boolean },
   ): Promise<ReleaseMeta> {
     const { ctx, s } = this.site;
     const q = shellQuote;
@@ -483,8 +491,7 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
       `printf '%s\\n' ${trees.map(q).join(' ')} > ${q(`${next}/trees`)}`,
       `mv ${q(next)} ${q(`${this.dir}/releases/${meta.id}`)}`,
     ].join(' && ');
-    if (opts.finalizeWithFlip) this.pendingFinalize = { id: meta.id, script: `${finalize} || exit 5` };
-    else await this.site.script('prepare', finalize);
+    this.pendingFinalize = { id: meta.id, script: `${finalize} || exit 5` };
     this.info(`prepared release ${meta.id}`);
     return meta;
   }
@@ -524,11 +531,10 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
     this.info(`flip: ${from === '-' ? 'no release' : from} -> ${to}`);
     // The command's last step: prune and give back the lock in the flip's round trip.
     // (Not when adopting: the adopted release is not in `state` yet.)
-    const outermost = !!this.lockHold && this.lockDepth === 0;
-    const after = opts.last && state.current && outermost ? this.pruneScript({ ...state, current: to }) : undefined;
+    const after = opts.last && state.current && this.ownsLock ? this.pruneScript({ ...state, current: to }) : undefined;
     // `unlock`: the command ends with this flip but keeps every release (the `flip` command: a
     // deploy across hosts may still flip back to `from`); only the lock goes in its round trip.
-    const finish = after?.script ?? (opts.unlock && outermost ? 'true' : undefined);
+    const finish = after?.script ?? (opts.unlock && this.ownsLock ? 'true' : undefined);
     const r = await this.runFlip(from, to, prefix, finish);
     this.info(`release ${to} is live (flip ${r.flipMs !== undefined ? `${r.flipMs.toFixed(1)} ms on production, ` : ''}${r.roundTripMs} ms with the round trip)`);
     if (after) {
@@ -551,8 +557,7 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    */
   async prune(state: ReleaseState): Promise<string[]> {
     const { gone, script } = this.pruneScript(state);
-    if (this.lockHold && this.lockDepth === 0) await this.lockHold.releaseWith(gone.length ? 'prune' : 'unlock', script);
-    else if (gone.length) await this.site.script('prune', script, { allowFailure: true });
+    if (gone.length || this.ownsLock) await this.lastStep(gone.length ? 'prune' : 'unlock', script);
     this.saidPruned(gone);
     return gone;
   }
