@@ -189,16 +189,19 @@ export class SshConnection {
     const generation = this.generation;
     const closed = () => generation !== this.generation;
     const stopped = () => new TransportError(`the connection to ${this.label} was closed while it was being opened`, { host: settings.name, target: this.label, kind: 'lost' });
+    /** After each wait: if close() came meanwhile, end what this attempt opened and give up. */
+    const stopIfClosed = (end: () => void) => {
+      if (!closed()) return;
+      end();
+      throw stopped();
+    };
     const jumped = settings.proxyJump.length > 0;
     let sock: Duplex | undefined;
     if (jumped) sock = await this.pool.jumpStream(settings);
 
     let hostKeyRefusal: string | undefined;
     const { methods, lockedKeys } = await authMethods(settings, identity, deps, this.pool.typedPassphrases);
-    if (closed()) {
-      sock?.destroy();
-      throw stopped();
-    }
+    stopIfClosed(() => sock?.destroy());
     this.lockedKeys = lockedKeys;
     if (methods.length === 0 && lockedKeys.length > 0) {
       throw new TransportError(`cannot log in to ${this.label}: ${lockedKeysAdvice(lockedKeys)}`, { host: settings.name, target: this.label, kind: 'auth' });
@@ -216,10 +219,7 @@ export class SshConnection {
       } catch (e) {
         throw this.connectError(e as Error & { code?: string; level?: string });
       }
-      if (closed()) {
-        sock.destroy();
-        throw stopped();
-      }
+      stopIfClosed(() => sock?.destroy());
     }
     this.opening = sock;
     const known = knownKeyTypes([...settings.knownHostsFiles, ...settings.globalKnownHostsFiles], settings.hostname, settings.port);
@@ -252,11 +252,10 @@ export class SshConnection {
     } finally {
       if (this.opening === sock) this.opening = undefined;
     }
-    if (closed()) {
+    stopIfClosed(() => {
       ssh.dispose();
-      sock.destroy();
-      throw stopped();
-    }
+      sock?.destroy();
+    });
     this.ssh = ssh;
     const client = ssh.connection as Client;
     // node-ssh drops its own 'error' listener once connected: without ours a dropped connection would crash the process.
