@@ -125,19 +125,18 @@ export async function loadPluginForTest(plugin: Plugin | string, opts: PluginTes
     cleanup();
     throw err;
   }
+  // Each run() is a run of its own: what ctx.once made for the previous one is forgotten.
+  const runOn = (name: string, command: string, args: string[]) => {
+    runtime.startRun();
+    return runtime.run(name, command, args);
+  };
   return {
     host,
     options: host.options,
     records: transport.records,
     log: logger.lines,
-    run: (command, ...args) => {
-      runtime.startRun();
-      return runtime.run(hostName, command, args);
-    },
-    runOn: (name, command, ...args) => {
-      runtime.startRun();
-      return runtime.run(name, command, args);
-    },
+    run: (command, ...args) => runOn(hostName, command, args),
+    runOn: (name, command, ...args) => runOn(name, command, args),
     commands: () => runtime.commands(hostName),
     clear: () => {
       transport.records.length = 0;

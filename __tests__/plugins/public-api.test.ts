@@ -82,4 +82,28 @@ describe('hooks', () => {
     expect(seen).toEqual(['site', 'other']);
     await t.close();
   });
+
+  test('ctx.once: one value per key for the whole run, shared by every host and command; each run() of the test harness is a run of its own', async () => {
+    let made = 0;
+    const p = api.definePlugin({
+      name: 'hostout.oncer',
+      commands: {
+        one: { description: 'the run\'s value', run: (ctx) => ctx.once('hostout.oncer:v', () => ++made) },
+        both: {
+          description: 'this host\'s value, then the other host\'s, in one run',
+          async run(ctx, other) {
+            const mine = await ctx.call('one');
+            await ctx.hosts[other].load();
+            return [mine, await ctx.hosts[other].call('one'), ctx.once('hostout.oncer:w', () => 'w')];
+          },
+        },
+      },
+    });
+    const t = await loadPluginForTest(p, { hosts: { other: { options: {}, plugins: [p] } } });
+    await expect(t.run('both', 'other')).resolves.toEqual([1, 1, 'w']);
+    await expect(t.run('one')).resolves.toBe(2);
+    await expect(t.runOn('other', 'one')).resolves.toBe(3);
+    expect(made).toBe(3);
+    await t.close();
+  });
 });
