@@ -71,13 +71,16 @@ function warm(dir: string): void {
   }
 }
 
-function exec(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+/** Runs a command to its end; its stdout. `input`: a file for its standard input. */
+function exec(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const fd = opts.input === undefined ? 'ignore' : fs.openSync(opts.input, 'r');
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [fd, 'pipe', 'pipe'] });
+    if (typeof fd === 'number') fs.closeSync(fd);
     let out = '';
     let stdout = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout?.on('data', (d: Buffer) => { out += d.toString(); stdout += d.toString(); });
+    child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
     const timer = setTimeout(() => child.kill('SIGKILL'), 900_000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -95,19 +98,6 @@ async function floor(c: Ctx, hosts: Host[]): Promise<void> {
   await Promise.all(hosts.map((h) => exec('rsync', ['-a', '-R', '-e', sshCommand(c, h), ...TREES.map((t) => `${c.staging}/./${t}`), `${LOGIN}@127.0.0.1:${c.staging}/`])));
 }
 
-/** A command with its standard input from a file. */
-function execWithInput(cmd: string, args: string[], input: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const fd = fs.openSync(input, 'r');
-    const child = spawn(cmd, args, { stdio: [fd, 'ignore', 'pipe'] });
-    fs.closeSync(fd);
-    let err = '';
-    child.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} failed (${code}):\n${err.slice(-3000)}`))));
-  });
-}
-
 /**
  * rsync's batch mode, the issue's idea for many hosts that hold the same
  * release: the delta is computed once, against the first host
@@ -121,7 +111,7 @@ async function batch(c: Ctx, hosts: Host[]): Promise<void> {
   const file = path.join(c.work, 'rsync-batch');
   const [first, ...rest] = hosts;
   await exec('rsync', ['-a', '-R', `--write-batch=${file}`, '-e', sshCommand(c, first), ...TREES.map((t) => `${c.staging}/./${t}`), `${LOGIN}@127.0.0.1:${c.staging}/`]);
-  await Promise.all(rest.map((h) => execWithInput('ssh', [...sshCommand(c, h).split(' ').slice(1), `${LOGIN}@127.0.0.1`, `rsync -a -R --read-batch=- ${c.staging}/`], file)));
+  await Promise.all(rest.map((h) => exec('ssh', [...sshCommand(c, h).split(' ').slice(1), `${LOGIN}@127.0.0.1`, `rsync -a -R --read-batch=- ${c.staging}/`], { input: file })));
   fs.rmSync(file, { force: true });
   fs.rmSync(`${file}.sh`, { force: true });
 }
