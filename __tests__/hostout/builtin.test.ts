@@ -88,6 +88,9 @@ test('deploy: predeploy → uploadeggs → uploadbuildout → buildout → postd
   // pre-command: the local buildout path became the remote one; quoted as one sh -c word.
   expect(r[1]).toMatch(/^remote\(admin@prod\.example\.com:22\): sudo .*sh -c .*\/srv\/site\/bin\/stop "now"/);
   // What is already in the remote dist (the original's `ls`), so only missing releases are uploaded.
+  // A dry run asks for the listing on its own (read-only) and records the real step, which creates the directory first.
+  expect(r[2]).toBe(`remote(${B}): /bin/bash -l -c 'ls -1 /srv/buildout-cache/downloads/dist'`);
+  r.splice(2, 1);
   expect(r[2]).toBe(`remote(${B}): /bin/bash -l -c 'mkdir -p /srv/buildout-cache/downloads/dist && ls -1 /srv/buildout-cache/downloads/dist'`);
   expect(r[3]).toContain("printf '\\''%s'\\'' '\\''[buildout]\ndevelop =\nauto-checkout =\n[versions]\n'\\'' > pinned.cfg");
   expect(r[4]).toMatch(new RegExp(`^exists\\(${B}\\): /srv/buildout-cache/downloads/dist/deploy_[0-9a-f]{12}\\.tgz$`));
@@ -115,6 +118,33 @@ test('predeploy: a host that is not bootstrapped is a clear CommandError, nothin
   expect(recs()).toEqual([`exists(${B}): /srv/site/bin/buildout`]);
 });
 
+test('deploy --dry-run --offline: bin/buildout is assumed to exist (and marked so), so the whole plan is shown', async () => {
+  // What the command line's offline dry run uses: no canned answers, assumptions marked.
+  const { rt, recs, log } = await setup({}, { markAssumed: true });
+  await rt.run('prod', 'deploy');
+  expect(recs().slice(0, 2)).toEqual([`exists(${B}): /srv/site/bin/buildout`, '  (assumed, not asked: /srv/site/bin/buildout exists)']);
+  expect(log.lines).toContain("Hostout: Running command 'postdeploy' from 'collective.hostout'");
+  expect(recs().some((l) => /bin\/buildout -c prod-[0-9a-f]{12}\.cfg'$/.test(l))).toBe(true);
+});
+
+test('uploadeggs --dry-run --offline: the version is what setup.py writes (marked assumed), and the upload of the release is listed', async () => {
+  const src = path.join(dir, 'src/hellowsgi');
+  mkdirSync(src, { recursive: true });
+  writeFileSync(path.join(src, 'setup.py'), "from setuptools import setup\nsetup(\n    name='hellowsgi',\n    version='0.1',\n    packages=['hellowsgi'],\n)\n");
+  const { rt, recs, log } = await setup({ develop: 'src/hellowsgi' }, { markAssumed: true });
+  await rt.run('prod', 'uploadeggs');
+  const r = recs();
+  const hash = /--tag-build \+h([0-9a-f]{12})/.exec(r.join('\n'))![1];
+  const release = `hellowsgi-0.1+h${hash}.zip`;
+  expect(log.lines).toContain('[prod]   (assumed, not asked: src/hellowsgi is hellowsgi 0.1, as written in its setup files)');
+  expect(log.lines).toContain('[prod]   (assumed, not asked: /srv/buildout-cache/downloads/dist holds none of these releases yet)');
+  expect(r).toContain(`put(${B}): ${path.join(dir, 'dist', `hellowsgi-h${hash}`, release)} -> /tmp/${release}`);
+  const pinned = r.find((l) => l.includes('> pinned.cfg'))!;
+  // The real run's pin (setuptools prints 0.1), not `0+h…`.
+  expect(pinned).toContain(`[versions]\nhellowsgi = 0.1+h${hash}\n`);
+  rmSync(path.join(dir, 'src'), { recursive: true, force: true });
+});
+
 test('buildout: arguments are passed on, each quoted', async () => {
   const { rt, recs } = await setup();
   await rt.run('prod', 'buildout', ['-N', 'install', "it's"]);
@@ -139,10 +169,14 @@ test('uploadeggs: releases each develop egg with a content-hash version and uplo
   expect(tag).not.toBeNull();
   expect(tag![2]).toBe(path.join(dir, 'dist', `my.pkg-h${tag![1].slice(2)}`));
   expect(r[1]).toContain(`bdist_egg --dist-dir ${tag![2]}/.egg`);
-  expect(r[2]).toBe(`remote(${B}): /bin/bash -l -c 'mkdir -p /srv/buildout-cache/downloads/dist && ls -1 /srv/buildout-cache/downloads/dist'`);
-  // Dry run: nothing was built, so nothing is uploaded, and the pin is the tagged version.
-  expect(r[3]).toContain(`[versions]\nmy.pkg = 1.2${tag![1]}\n`);
-  expect(r).toHaveLength(4);
+  // A dry run asks what the host has (read-only), records the real step, and shows the upload of the sdist it would build.
+  expect(r[2]).toBe(`remote(${B}): /bin/bash -l -c 'ls -1 /srv/buildout-cache/downloads/dist'`);
+  expect(r[3]).toBe(`remote(${B}): /bin/bash -l -c 'mkdir -p /srv/buildout-cache/downloads/dist && ls -1 /srv/buildout-cache/downloads/dist'`);
+  expect(r[4]).toBe(`put(${B}): ${tag![2]}/my.pkg-1.2${tag![1]}.zip -> /tmp/my.pkg-1.2${tag![1]}.zip`);
+  expect(r[5]).toContain(`mv -f /tmp/my.pkg-1.2${tag![1]}.zip /srv/buildout-cache/downloads/dist/my.pkg-1.2${tag![1]}.zip`);
+  // The pin is the tagged version.
+  expect(r[6]).toContain(`[versions]\nmy.pkg = 1.2${tag![1]}\n`);
+  expect(r).toHaveLength(7);
   // A changed file makes a new version; build output does not.
   const before = tag![1];
   mkdirSync(path.join(src, 'build'), { recursive: true });

@@ -195,6 +195,8 @@ describe('update', () => {
 });
 
 describe('bootstrap', () => {
+  // A staging checkout: bootstrap runs in it.
+  beforeEach(() => writeBuildout());
   test('bootstrap-python with --distribute first', async () => {
     const { calls } = await run('bootstrap', options());
     expect(calls).toEqual([`local[as=${me} cwd=${site}]: /usr/bin/python3 bootstrap.py --distribute`]);
@@ -220,9 +222,34 @@ describe('bootstrap', () => {
     expect(byDefault).toEqual([expect.stringMatching(new RegExp(`^local\\[as=${me} cwd=${site}\\]: /\\S*python3 bootstrap.py --distribute$`))]);
   });
   test('no bootstrap-python, no executable and no staging buildout yet: a clear configuration error (the original ran "None bootstrap.py")', async () => {
+    fs.rmSync(path.join(site, 'buildout.cfg'));
     const p = run('bootstrap', options({ 'bootstrap-python': '' }));
     await expect(p).rejects.toBeInstanceOf(ConfigError);
     await expect(run('bootstrap', options({ 'bootstrap-python': '' }))).rejects.toThrow(/staging buildout .* does not exist/);
+  });
+});
+
+describe('bootstrap without a staging buildout', () => {
+  test('with bootstrap-python set too: the same clear configuration error, nothing run (it was checked only without bootstrap-python)', async () => {
+    const rec = recordingContext('first-site', options({ 'bootstrap-python': '/usr/bin/python3' }));
+    await expect(plugin.commands.bootstrap.run(rec.ctx)).rejects.toThrow(/staging buildout .*buildout\.cfg does not exist: check it out first/);
+    await expect(plugin.commands.bootstrap.run(rec.ctx)).rejects.toBeInstanceOf(ConfigError);
+    expect(rec.calls).toEqual([]);
+  });
+});
+
+describe('dry-run progress lines', () => {
+  test('a local step is printed once, by the transport plan; a real run labels buildout\'s chown of var `buildout`', async () => {
+    writeBuildout();
+    fs.mkdirSync(path.join(site, 'var'));
+    const dry = await run('buildout', options(), [], { dryRun: true });
+    expect(dry.logLines.filter((l) => l.startsWith('[localhost]'))).toEqual([]);
+    const real = await run('buildout', options());
+    expect(real.logLines.filter((l) => l.startsWith('[localhost]'))).toEqual([
+      `[localhost] buildout: chown -R -- ${me} ${site}/var`,
+      `[localhost] buildout: bin/buildout`,
+      `[localhost] buildout: chown -R -- zope ${site}/var`,
+    ]);
   });
 });
 
@@ -478,6 +505,7 @@ describe('annotate as the buildout user sees it', () => {
 describe('stage', () => {
   function checkout(): void {
     fs.mkdirSync(path.join(site, '.git'));
+    writeBuildout();
     fs.mkdirSync(path.join(site, 'var', 'filestorage'), { recursive: true });
   }
   test('pull, update, bootstrap, buildout; no local restart by default', async () => {

@@ -82,7 +82,7 @@ export class HostFront implements HostTransport {
       sudo: (command, o) => this.remoteSudo(command, o),
       put: (localPath, remotePath, o = {}) => this.transfer('put', o.as, localPath, remotePath, o.mode),
       get: (remotePath, localPath, o = {}) => this.transfer('get', o.as, localPath, remotePath),
-      exists: (path, o = {}) => this.exists(path, o.as),
+      exists: (path, o = {}) => this.exists(path, o.as, o.assume),
       // Opening a connection changes nothing on the host: a preview may open it too.
       connect: (o = {}) => this.backendFor(true).connect({ host: this.settings, identity: this.identity(o.as) }),
     };
@@ -143,7 +143,7 @@ export class HostFront implements HostTransport {
   }
 
   private async remoteExec(
-    as: As, line: Line, o: RemoteRunOptions, extra: { responder?: SudoResponder; record?: string; question?: { exists: string; shown: string } } = {},
+    as: As, line: Line, o: RemoteRunOptions, extra: { responder?: SudoResponder; record?: string; question?: { exists: string; shown: string; assume?: boolean } } = {},
   ): Promise<CommandResult> {
     const identity = this.identity(as);
     const target = this.target(identity);
@@ -178,11 +178,11 @@ export class HostFront implements HostTransport {
     return this.remoteExec(o.as, sudoLine(line, { user: o.user, shell: this.settings.shell }), o, { responder });
   }
 
-  private async exists(path: string, as: As): Promise<boolean> {
+  private async exists(path: string, as: As, assume?: boolean): Promise<boolean> {
     const line = toLine(`test -e ${shellQuote(path)}`);
     const target = this.target(this.identity(as));
     const shownPath = this.mask(path);
-    const r = await this.remoteExec(as, line, { allowFailure: true }, { record: `exists(${target}): ${shownPath}`, question: { exists: path, shown: shownPath } });
+    const r = await this.remoteExec(as, line, { allowFailure: true }, { record: `exists(${target}): ${shownPath}`, question: { exists: path, shown: shownPath, assume } });
     if (r.code === 0) return true;
     if (r.code === 1) return false;
     throw new CommandError(`cannot tell whether ${shownPath} exists on ${target} (exit status ${r.code}): ${this.mask(r.stderr.trim())}`, {

@@ -49,8 +49,12 @@ export interface RemoteShell {
   put(localPath: string, remotePath: string, options?: { as?: 'login' | 'buildout'; mode?: number }): Promise<void>;
   /** Download a remote file (sftp). */
   get(remotePath: string, localPath: string, options?: { as?: 'login' | 'buildout' }): Promise<void>;
-  /** Whether a path exists on the host. */
-  exists(path: string, options?: { as?: 'login' | 'buildout' }): Promise<boolean>;
+  /**
+   * Whether a path exists on the host. `assume`: the answer a dry run that
+   * cannot ask (`--dry-run --offline`) takes, marked as assumed; give the one
+   * that lets the plan go on (default: it does not exist).
+   */
+  exists(path: string, options?: { as?: 'login' | 'buildout'; assume?: boolean }): Promise<boolean>;
   /**
    * Start the ssh handshake now, without waiting for it: a command that will
    * reach the host anyway overlaps its local work (reading staging) with the

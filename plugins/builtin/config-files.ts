@@ -119,3 +119,18 @@ export function installedEggVersions(binDirectory: string): Record<string, strin
   }
   return versions;
 }
+
+/**
+ * The name and version a develop egg's setup.py (or setup.cfg [metadata])
+ * writes as plain string literals: what a dry run that runs nothing assumes
+ * setup.py would print. Undefined where it computes them.
+ */
+export function staticEggMetadata(src: string): { name?: string; version?: string } {
+  const read = (f: string): string => (existsSync(path.join(src, f)) ? readFileSync(path.join(src, f), 'utf8') : '');
+  const py = read('setup.py');
+  const literal = (key: string): string | undefined => new RegExp(`\\b${key}\\s*=\\s*(['"])([^'"\\n]+)\\1`).exec(py)?.[2];
+  const cfg = read('setup.cfg');
+  const fromCfg = (key: string): string | undefined => new RegExp(`^${key}\\s*[=:]\\s*([^\\s#;]+)\\s*$`, 'm').exec(cfg)?.[1];
+  const version = literal('version') ?? fromCfg('version');
+  return { name: literal('name') ?? fromCfg('name'), version: version && !version.startsWith('attr:') && !version.startsWith('file:') ? version : undefined };
+}

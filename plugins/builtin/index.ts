@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import * as path from 'node:path';
 import * as ini from 'ini';
 import { CommandError, ConfigError, TransportError, shellQuote as q, validateGroup, validatePath, validateUser, type CommandContext, type CommandSpec, type Plugin } from 'hostout';
-import { configClosure, developEggHash, installedEggVersions, normaliseProjectName, releaseId } from './config-files';
+import { configClosure, developEggHash, installedEggVersions, normaliseProjectName, releaseId, staticEggMetadata } from './config-files';
 
 type Ctx = CommandContext;
 
@@ -242,7 +242,8 @@ export const commands: Record<string, CommandSpec> = {
   }),
 
   predeploy: cmd('Check the host is bootstrapped, then run the pre-commands', async (ctx) => {
-    const bootstrapped = await ctx.remote.exists(`${remotePath(ctx)}/bin/buildout`, { as: 'buildout' });
+    // A dry run that cannot ask assumes the host is bootstrapped, so it shows the rest of the plan.
+    const bootstrapped = await ctx.remote.exists(`${remotePath(ctx)}/bin/buildout`, { as: 'buildout', assume: true });
     if (!bootstrapped) {
       throw new CommandError(
         `${remotePath(ctx)}/bin/buildout does not exist: the host does not seem to be bootstrapped; run 'hostout ${ctx.name} bootstrap' first`,
@@ -265,6 +266,7 @@ export const commands: Record<string, CommandSpec> = {
     const python = ctx.options.executable || 'python3';
     const pins: Record<string, string> = {};
     const releases: Array<{ out: string; files: string[] }> = [];
+    let assumed = false;
     // First every develop egg is released locally, then what the host lacks is uploaded (the original's order).
     for (const dev of words(ctx.options.develop)) {
       const src = path.resolve(ctx.buildoutDirectory, dev);
@@ -272,13 +274,22 @@ export const commands: Record<string, CommandSpec> = {
         throw new ConfigError(`the develop egg ${dev} has no setup.py (${src}); uploadeggs releases develop eggs with setup.py`, { host: ctx.name, option: 'develop' });
       }
       const meta = await ctx.local.run(`${q(python)} setup.py --name --version`, { cwd: src, readOnly: true });
-      // (Under --dry-run --offline nothing runs locally: the egg's directory name and 0 stand in.)
-      const [name = path.basename(src), version = '0'] = meta.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+      let [name, version] = meta.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+      // setup.py always prints both: no output means a dry run that ran nothing (--offline). The literal
+      // name= and version= of setup.py (or setup.cfg) stand in, said to be assumed.
+      const guessed = !name || !version ? staticEggMetadata(src) : undefined;
+      if (guessed) {
+        name ||= guessed.name ?? path.basename(src);
+        version ||= guessed.version ?? '0';
+        assumed = true;
+        ctx.log.info(`[${ctx.name}]   (assumed, not asked: ${dev} is ${name} ${version}${guessed.version ? ', as written in its setup files' : ': its setup files name no literal version'})`);
+      }
       // A changed develop egg gets a new version: its content hash as a PEP 440 local version label.
       const hash = developEggHash(src);
       const tag = `${version.includes('+') ? '.' : '+'}h${hash}`;
       const out = path.join(distRoot, `${path.basename(src)}-h${hash}`);
-      if (!existsSync(out) || readdirSync(out).length === 0) {
+      const alreadyBuilt = existsSync(out) && readdirSync(out).length > 0;
+      if (!alreadyBuilt) {
         const egginfo = `egg_info --tag-build ${q(tag)}`;
         await ctx.local.run(
           `rm -rf ${q(out)} && ${q(python)} setup.py -q ${egginfo} sdist --formats=zip --dist-dir ${q(out)}` +
@@ -290,7 +301,10 @@ export const commands: Record<string, CommandSpec> = {
           { cwd: src },
         );
       }
-      const built = ctx.dryRun ? [] : readdirSync(out).filter((f) => f.endsWith('.zip') || f.endsWith('.egg')).sort();
+      // A dry run built nothing: the sdist it would build stands in (setuptools' <name>-<version>.zip).
+      const built = alreadyBuilt || !ctx.dryRun
+        ? readdirSync(out).filter((f) => f.endsWith('.zip') || f.endsWith('.egg')).sort()
+        : [`${name.replace(/[^A-Za-z0-9.]+/g, '-')}-${version}${tag}.zip`];
       const sdist = built.find((f) => f.endsWith('.zip'));
       releases.push({ out, files: built });
       // The version as setuptools normalised it, from the sdist's name (<name>-<version>.zip).
@@ -298,8 +312,14 @@ export const commands: Record<string, CommandSpec> = {
     }
     const remoteDist = `${downloads(ctx)}/dist`;
     // The original's `ls`; the directory is created first (the original failed there on a host bootstrap had not prepared).
-    const listing = await ctx.remote.run(`mkdir -p ${q(remoteDist)} && ls -1 ${q(remoteDist)}`, { as: 'buildout' });
-    const present = new Set(listing.stdout.split('\n').map((f) => f.trim()).filter(Boolean));
+    const mkdirAndList = `mkdir -p ${q(remoteDist)} && ls -1 ${q(remoteDist)}`;
+    // A dry run records the mkdir, so it asks for the listing on its own (read-only) to show which uploads a real run makes.
+    const listing = ctx.dryRun
+      ? await ctx.remote.run(`ls -1 ${q(remoteDist)}`, { as: 'buildout', readOnly: true, allowFailure: true })
+      : await ctx.remote.run(mkdirAndList, { as: 'buildout' });
+    if (ctx.dryRun) await ctx.remote.run(mkdirAndList, { as: 'buildout' });
+    if (assumed && releases.length) ctx.log.info(`[${ctx.name}]   (assumed, not asked: ${remoteDist} holds none of these releases yet)`);
+    const present = new Set(listing.code === 0 ? listing.stdout.split('\n').map((f) => f.trim()).filter(Boolean) : []);
     for (const { out, files } of releases) {
       for (const file of files.filter((f) => !present.has(f))) {
         const target = `${remoteDist}/${file}`;

@@ -27,14 +27,19 @@ export function homeOf(user: string, passwdFile = '/etc/passwd'): string {
   return home;
 }
 
-/** `passwdFile` is where the buildout user's home is looked up (tests point it elsewhere). */
-export async function readStagingBuildout(s: SiteSettings, passwdFile = '/etc/passwd'): Promise<BuildoutDirectories> {
+/** Stop with what to do when the staging buildout is not checked out. */
+export function requireStagingBuildout(s: SiteSettings): void {
   if (!fs.existsSync(s.buildoutConfig)) {
     throw new ConfigError(
       `the staging buildout ${s.buildoutConfig} does not exist: check it out first (hostout ${s.site} checkout REPOSITORY [BRANCH])`,
       { host: s.site },
     );
   }
+}
+
+/** `passwdFile` is where the buildout user's home is looked up (tests point it elsewhere). */
+export async function readStagingBuildout(s: SiteSettings, passwdFile = '/etc/passwd'): Promise<BuildoutDirectories> {
+  requireStagingBuildout(s);
   const home = homeOf(s.buildoutUser, passwdFile);
   const loaded = await loadBuildout({
     config: s.buildoutConfig,

@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CommandError, ConfigError, UsageError, shellJoin, shellQuote, validateBranch, validateRepository, type CommandContext, type CommandResult } from 'hostout';
-import { readStagingBuildout, type BuildoutDirectories } from './annotate';
+import { readStagingBuildout, requireStagingBuildout, type BuildoutDirectories } from './annotate';
 import { stagingManifest } from './manifest';
 import { describeHolder, type RemoteScript } from './lock';
 import { RELEASE_ID, releaseTreeName, SiteReleases, type FlipResult, type ReleaseMeta, type ReleaseState } from './releases';
@@ -71,8 +71,12 @@ class Site {
     return this.s.remoteSudo ? this.ctx.remote.sudo(script, o) : this.ctx.remote.run(script, o);
   };
 
+  /**
+   * A local step's progress line. A dry run prints none: the transport's plan
+   * line of the same command (`[site] local: …`) already shows it.
+   */
   step(label: string, detail: string): void {
-    this.ctx.log.info(`[localhost] ${label}: ${detail}`);
+    if (!this.ctx.dryRun) this.ctx.log.info(`[localhost] ${label}: ${detail}`);
   }
 
   /** `S su <bu> -c "<cmd>"` of the original. */
@@ -154,6 +158,8 @@ class Site {
   }
 
   async bootstrap(...args: string[]): Promise<void> {
+    // Checked whichever Python is used (reading the staging buildout for its executable checked it too).
+    requireStagingBuildout(this.s);
     // bootstrap-python, else `executable`, else the staging buildout's own Python
     // (its [buildout] executable): the original's "python of the current buildout".
     const python = this.s.python ?? (await this.annotate()).buildout.executable ?? requirePython(this.s);
@@ -168,7 +174,7 @@ class Site {
     const argv = buildoutArgv(args);
     const varDir = `${this.s.path}/var`;
     const hasVar = isDir(varDir);
-    if (hasVar) await this.locally('pull', shellJoin(['chown', '-R', '--', this.s.buildoutUser, varDir]));
+    if (hasVar) await this.locally('buildout', shellJoin(['chown', '-R', '--', this.s.buildoutUser, varDir]));
     try {
       await this.asBuildoutUser('buildout', shellJoin(argv), { cwd: this.s.path });
     } finally {

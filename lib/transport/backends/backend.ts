@@ -40,7 +40,13 @@ export interface RemoteExec extends Call, OutputSinks {
   /** Set for lines made by sudoLine(): answers sudo's prompt. */
   responder?: SudoResponder;
   /** A question the front asks (the recorder answers it from its canned `exists`). */
-  question?: { exists: string; /** The path as it may be printed (masked). */ shown: string };
+  question?: {
+    exists: string;
+    /** The path as it may be printed (masked). */
+    shown: string;
+    /** The answer to take when nobody can be asked and the recorder has no canned one (`--dry-run --offline`). */
+    assume?: boolean;
+  };
 }
 
 export interface Transfer extends Call {

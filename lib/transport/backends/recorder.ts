@@ -19,7 +19,7 @@ export interface RecordedResponse {
 export interface RecorderOptions {
   /** Called with each line as it is recorded (the CLI prints the --dry-run plan with it). */
   onRecord?: (line: string) => void;
-  /** What `exists` answers: a constant, or per path. Default false. */
+  /** What `exists` answers: a constant, or per path. Default: the call's own `assume`, else false. */
   exists?: boolean | ((path: string, hostName: string) => boolean);
   /** Per-command results; the first whose `match` is in (or matches) the record line wins. Default: empty output, code 0. */
   responses?: RecordedResponse[];
@@ -50,7 +50,8 @@ export class Recorder implements Backend {
     this.write(call.host.name, call.record);
     if (!call.question) return this.answer(call.record);
     const e = this.opts.exists;
-    const yes = typeof e === 'function' ? e(call.question.exists, call.host.name) : !!e;
+    // No canned answer: the caller's assumption (the one that lets a plan go on), else "does not exist".
+    const yes = e === undefined ? !!call.question.assume : typeof e === 'function' ? e(call.question.exists, call.host.name) : e;
     if (this.opts.markAssumed) this.write(call.host.name, `  (assumed, not asked: ${call.question.shown} ${yes ? 'exists' : 'does not exist'})`);
     return { stdout: '', stderr: '', code: yes ? 0 : 1 };
   }
