@@ -250,6 +250,74 @@ describe('boot scripts and keys (on this machine: the server is 127.0.0.1)', () 
   });
 });
 
+describe("the original's helper commands, on the real host", () => {
+  test('runescalatable: the buildout user where it can, else the login user, else sudo; always in `path`', () => {
+    // own: buildout-user `buildout` cannot write into its root-owned path, the login user root can.
+    let r = run(['own', 'runescalatable', 'id -un > escalated.txt && pwd >> escalated.txt']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(ownPath, 'escalated.txt'), 'utf8')).toBe(`root\n${ownPath}\n`);
+    // asb: login and buildout user are `buildout`; its own path needs nothing more.
+    r = run(['asb', 'runescalatable', 'id -un > mine.txt']);
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(asbPath, 'mine.txt'), 'utf8')).toBe(`${BUILDOUT.name}\n`);
+    expect(statSync(path.join(asbPath, 'mine.txt')).uid).toBe(uidOf(BUILDOUT.name));
+    // asb writing into root's directory: only sudo can.
+    r = run(['asb', 'runescalatable', `id -un > ${boxPath}/by-sudo.txt`]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(path.join(boxPath, 'by-sudo.txt'), 'utf8')).toBe('root\n');
+  });
+
+  test('getpythonbin: the directory of python<X.Y> on the host (python-path/bin when it exists)', () => {
+    const pythonDir = path.dirname(execFileSync('sh', ['-c', 'command -v python3'], { encoding: 'utf8' }).trim());
+    let r = run(['box', 'getpythonbin']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Return value: ${pythonDir}\n`);
+    mkdirSync(path.join(boxPath, 'py', 'bin'), { recursive: true });
+    r = run(['box:python-path=' + path.join(boxPath, 'py'), 'box', 'getpythonbin']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Return value: ${path.join(boxPath, 'py', 'bin')}\n`);
+    r = run(['box:python-version=2.3', 'box', 'getpythonbin']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('[box] python2.3 is not installed on the host');
+  });
+
+  test('get_url downloads on the host into `path`, as the buildout user', () => {
+    const src = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-url-'));
+    try {
+      writeFileSync(path.join(src, 'release.tgz'), 'payload');
+      const r = run(['asb', 'get_url', `file://${src}/release.tgz`]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(readFileSync(path.join(asbPath, 'release.tgz'), 'utf8')).toBe('payload');
+      expect(statSync(path.join(asbPath, 'release.tgz')).uid).toBe(uidOf(BUILDOUT.name));
+      const missing = run(['asb', 'get_url', `file://${src}/nothing.tgz`, 'nothing.tgz']);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('[asb] command failed on');
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
+  });
+
+  test('hotfix downloads a zip here, unpacks it into `path`/products with the buildout group, and removes the upload', () => {
+    const src = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-hotfix-'));
+    try {
+      mkdirSync(path.join(src, 'Products.PloneHotfix20110531'));
+      writeFileSync(path.join(src, 'Products.PloneHotfix20110531', '__init__.py'), '# hotfix\n');
+      execFileSync('python3', ['-m', 'zipfile', '-c', path.join(src, 'PloneHotfix20110531.zip'), 'Products.PloneHotfix20110531'], { cwd: src });
+      const r = run(['asb', 'hotfix', `file://${src}/PloneHotfix20110531.zip`]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const installed = path.join(asbPath, 'products', 'Products.PloneHotfix20110531', '__init__.py');
+      expect(readFileSync(installed, 'utf8')).toBe('# hotfix\n');
+      expect(statSync(installed).gid).toBe(gidOf(BUILDOUT.name));
+      expect(execFileSync('sh', ['-c', 'ls /tmp | grep -c hostout-hotfix- || true'], { encoding: 'utf8' }).trim()).toBe('0');
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
+  });
+});
+
 test('detecthostos reports the real OS of the host', () => {
   const expected = /^ID=(.*)$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1].replace(/"/g, '').toLowerCase();
   const r = run(['box', 'detecthostos']);

@@ -65,9 +65,15 @@ test('deploy: the same steps, users, paths and order as the original', async () 
     ['release my.package: sdist', new RegExp(`^local: cd ${site}/src/my.package && rm -rf .* setup.py -q egg_info --tag-build \\S+ sdist --formats=zip --dist-dir ${site}/dist/my.package-h`)],
     ['release other.package: name, version', new RegExp(`^local: cd ${site}/src/other.package && /usr/bin/python2.7 setup.py --name --version$`)],
     ['release other.package: sdist', new RegExp(`^local: cd ${site}/src/other.package && .* sdist --formats=zip`)],
-    // `ls <cache>/downloads/dist` as the buildout user (ours creates it first: listed difference)
+    // `ls <cache>/downloads/dist` as the buildout user (ours creates it first: listed difference);
+    // a dry run asks for the listing on its own (read-only) before the recorded real step.
+    ['(dry run) what the remote dist holds', new RegExp(`^remote\\(${B}\\): /bin/bash -l -c 'ls -1 ${CACHE}/downloads/dist'$`)],
     ['ls the remote dist', new RegExp(`^remote\\(${B}\\): /bin/bash -l -c 'mkdir -p ${CACHE}/downloads/dist && ls -1 ${CACHE}/downloads/dist'$`)],
-    // (puts of missing releases: none in a dry run, nothing was built)
+    // each missing release put to /tmp, then moved into the dist (a dry run shows the sdist it would build)
+    ['put my.package to /tmp', new RegExp(`^put\\(${B}\\): ${site}/dist/my.package-h[0-9a-f]{12}/my.package-1.0\\+h[0-9a-f]{12}\\.zip -> /tmp/my.package-1.0\\+h[0-9a-f]{12}\\.zip$`)],
+    ['mv it into the dist', new RegExp(`^remote\\(${B}\\): /bin/bash -l -c 'mv -f /tmp/my.package-\\S+\\.zip ${CACHE}/downloads/dist/my.package-\\S+\\.zip && chmod a\\+r `)],
+    ['put other.package to /tmp', new RegExp(`^put\\(${B}\\): \\S+/other.package-1.0\\+h[0-9a-f]{12}\\.zip -> /tmp/`)],
+    ['mv it into the dist', new RegExp(`^remote\\(${B}\\): /bin/bash -l -c 'mv -f /tmp/other.package-`)],
     ['upload <path>/pinned.cfg', new RegExp(`^remote\\(${B}\\): /bin/bash -l -c 'cd /var/buildout/prod && printf .*\\[buildout\\]\\ndevelop =\\nauto-checkout =\\n\\[versions\\]\\n.*> pinned.cfg'$`, 's')],
     // uploadbuildout: is deploy_<id>.tgz there?; the tarball of the cfgs; put; untar in <path>
     ['test -f deploy_<id>.tgz', new RegExp(`^exists\\(${B}\\): ${CACHE}/downloads/dist/deploy_[0-9a-f]{12}\\.tgz$`)],

@@ -300,3 +300,65 @@ test('requireOwnership: a POSIX find test, no GNU-only stat --format (FreeBSD ha
   expect(recs()[0]).not.toMatch(/stat /);
   expect(recs()[0]).toMatch(/\[ -n "\$\(find \/srv\/site -prune -user bob -group buildout\)" \] \|\| chown -R -- bob:buildout \/srv\/site/);
 });
+
+describe("the original's other commands", () => {
+  test('bootstrap_python with hostos = ubuntu runs the apt installer (it said "no installer for this OS")', async () => {
+    const { rt, recs, log } = await setup({ hostos: 'ubuntu' });
+    await rt.run('prod', 'bootstrap_python');
+    expect(log.lines.filter((l) => l.startsWith('Hostout: Running')).map((l) => /'(\w+)'/.exec(l)![1])).toEqual(['bootstrap_python', 'detecthostos', 'bootstrap_python_ubuntu']);
+    expect(recs().join('\n')).toMatch(/apt-get -yq install python3 python3-venv python3-dev build-essential/);
+    // An OS without an installer: the error names it.
+    await expect((await setup({ hostos: 'Gentoo' })).rt.run('prod', 'bootstrap_python')).rejects.toThrow(/no installer for this OS \('gentoo'.*bootstrap_python_gentoo/);
+  });
+
+  test('bootstrap_python_redhat: dnf, else yum, with sudo; Python 2 is python2 and its virtualenv; refused with no-sudo', async () => {
+    let { rt, recs } = await setup({ 'python-version': '3.11' });
+    await rt.run('prod', 'bootstrap_python_redhat');
+    expect(recs()).toHaveLength(1);
+    expect(recs()[0]).toMatch(new RegExp(`^remote\\(${L}\\): sudo .*if command -v dnf >/dev/null 2>&1; then dnf -y install python3.11 python3.11-devel gcc make; else yum -y install python3.11 python3.11-devel gcc make; fi`));
+    ({ rt, recs } = await setup({ 'python-version': '2.7.18.final.0' }));
+    await rt.run('prod', 'bootstrap_python_redhat');
+    expect(recs()[0]).toContain('dnf -y install python2 python2-devel python2-virtualenv gcc make;');
+    ({ rt, recs } = await setup({ hostos: 'CentOS' }));
+    await rt.run('prod', 'bootstrap_python');
+    expect(recs().join('\n')).toContain('dnf -y install python3 python3-devel gcc make');
+    const blocked = await setup({ 'no-sudo': 'true' });
+    await expect(blocked.rt.run('prod', 'bootstrap_python_redhat')).rejects.toThrow(/no-sudo is set/);
+    expect(blocked.recs()).toEqual([]);
+  });
+
+  test.each(['proxy_cmd', 'bootstrap_python_buildout', 'bootstrap_python_slackware', 'bootstrap_allowsudo', 'dockerfile', 'dockerbuild'])(
+    '%s: exit 2 with the reason and what to use instead, nothing run', async (command) => {
+      const { rt, recs } = await setup();
+      const err = await rt.run('prod', command).catch((e: unknown) => e);
+      expect(err).toMatchObject({ exitCode: 2 });
+      expect((err as Error).message).toMatch(new RegExp(`^\\[prod\\] ${command} is not supported by hostout: .+\\. Instead: .+`));
+      expect(recs()).toEqual([]);
+    });
+
+  test('force-python-compile: bootstrap reaches bootstrap_python_buildout, which says why it cannot (exit 2)', async () => {
+    const { rt } = await setup({ 'buildout-user': 'admin', 'force-python-compile': 'true', hostos: 'ubuntu' }, { responses: [{ match: ' -V', result: { code: 127 } }] });
+    await expect(rt.run('prod', 'bootstrap')).rejects.toThrow(/bootstrap_python_buildout is not supported by hostout: .*collective\/buildout\.python/);
+  });
+
+  test('runescalatable: as the buildout user, then the login user, then sudo, in the buildout directory', async () => {
+    const { rt, recs } = await setup({}, { responses: [{ match: `remote(${B})`, result: { code: 1 } }, { match: 'sudo', result: { code: 0 } }, { match: `remote(${L})`, result: { code: 1 } }] });
+    await rt.run('prod', 'runescalatable', ['touch', 'x']);
+    expect(recs()).toEqual([
+      `remote(${B}): /bin/bash -l -c 'cd /srv/site && touch x'`,
+      `remote(${L}): /bin/bash -l -c 'cd /srv/site && touch x'`,
+      expect.stringMatching(new RegExp(`^remote\\(${L}\\): sudo .*cd /srv/site && touch x`)),
+    ]);
+  });
+
+  test('get_url and hotfix: a URL of a known scheme, names inside the buildout; each value quoted', async () => {
+    const { rt, recs } = await setup();
+    await rt.run('prod', 'get_url', ['https://example.com/dl/my%20file.tgz']);
+    expect(recs()[0]).toContain("cd /srv/site && { curl -fsSL -o '\\''my file.tgz'\\'' https://example.com/dl/my%20file.tgz ||");
+    for (const bad of [['-K/etc/passwd'], ['http://example.com/x', '../up'], ['http://example.com/x', '/abs'], ['ftp:/nothing']]) {
+      await expect(rt.run('prod', 'get_url', bad)).rejects.toMatchObject({ exitCode: 2 });
+    }
+    await expect(rt.run('prod', 'hotfix', ['http://example.com/Hotfix.zip', '-rf'])).rejects.toMatchObject({ exitCode: 2 });
+    await expect(rt.run('prod', 'hotfix', ['http://example.com/'])).rejects.toThrow(/names no file/);
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * Finding and loading plugins (`extends = NAME`) and local command modules
  * (`fabfiles = a.js b.ts`). Search order for a plugin name:
- *   1. shipped with hostout (plugins/): `collective.hostout` (the built-ins) and `hostout.pushdeploy`;
+ *   1. shipped with hostout (plugins/): `collective.hostout` (the built-ins), `hostout.pushdeploy` and
+ *      the other ported plugins, and the gone ones kept as names (plugins/legacy);
  *   2. an npm package of exactly that name, resolved from the buildout directory
  *      (npm names may contain dots: `hostout.supervisor` stays `hostout.supervisor`),
  *      else from where hostout itself is installed (a global `npm install -g hostout
@@ -33,6 +34,11 @@ const SHIPPED: Readonly<Record<string, string>> = {
   'hostout.supervisor': '../../plugins/supervisor',
   'hostout.plone': '../../plugins/plone',
   'hostout.overridedeploy': '../../plugins/overridedeploy',
+  // Gone plugins, kept so the buildouts that name them load (docs/compat.md).
+  'hostout.ubuntu': '../../plugins/legacy/ubuntu',
+  'hostout.debian': '../../plugins/legacy/debian',
+  'hostout.redhat': '../../plugins/legacy/redhat',
+  'hostout.cloud': '../../plugins/legacy/cloud',
 };
 
 /** The names of the plugins shipped with hostout (docs/plugins.md lists them). */

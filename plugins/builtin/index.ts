@@ -13,6 +13,10 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import * as path from 'node:path';
 import * as ini from 'ini';
 import { CommandError, ConfigError, TransportError, shellQuote as q, validateGroup, validatePath, validateUser, type CommandContext, type CommandSpec, type Plugin } from 'hostout';
+import { helperCommands } from './remote-helpers';
+import { pythonCommands } from './python-install';
+import { retiredCommands } from './retired';
+import { escalate, major, refuseSudo, remotePath } from './shared';
 import { configClosure, developEggHash, installedEggVersions, normaliseProjectName, releaseId, staticEggMetadata } from './config-files';
 
 type Ctx = CommandContext;
@@ -20,11 +24,8 @@ type Ctx = CommandContext;
 const words = (v: string | undefined): string[] => (v ?? '').split(/\s+/).filter(Boolean);
 const lines = (v: string | undefined): string[] => (v ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
 
-/** The remote buildout directory. */
-const remotePath = (ctx: Ctx): string => ctx.options.path;
 const cache = (ctx: Ctx): string => ctx.options['buildout-cache'].replace(/\/+$/, '');
 const downloads = (ctx: Ctx): string => `${cache(ctx)}/downloads`;
-const major = (ctx: Ctx): string => (ctx.options['python-version'] || '3').split('.').slice(0, 2).join('.');
 const asBuildout = (ctx: Ctx) => ({ as: 'buildout' as const, cwd: remotePath(ctx) });
 
 /** The original's `_subRemote`: pre/post commands written with the local buildout path run in the remote one. */
@@ -36,18 +37,6 @@ function subRemote(ctx: Ctx, line: string): string {
 /** Write a remote file as the buildout user, through the shell so --dry-run shows the content. */
 async function writeRemoteFile(ctx: Ctx, file: string, content: string): Promise<void> {
   await ctx.remote.run(`printf '%s' ${q(content)} > ${q(file)}`, asBuildout(ctx));
-}
-
-/**
- * The original's runescalatable: as the buildout user, else as the login user,
- * else with sudo. Most steps then need no sudo on a host where the buildout
- * user owns its files.
- */
-async function escalate(ctx: Ctx, command: string, what: string, cwd?: string): Promise<void> {
-  if ((await ctx.remote.run(command, { as: 'buildout', cwd, allowFailure: true })).code === 0) return;
-  if (ctx.options.user !== ctx.options['buildout-user'] && (await ctx.remote.run(command, { cwd, allowFailure: true })).code === 0) return;
-  refuseSudo(ctx, what);
-  await ctx.remote.sudo(command, { cwd });
 }
 
 /** The public key of `identity-file`: its .pub file, else derived with ssh-keygen -y (only for a key without passphrase). */
@@ -85,13 +74,6 @@ async function requireBuildoutUserKey(ctx: Ctx): Promise<void> {
       `or create the key hostout uses by default: ssh-keygen -t rsa -b 4096 -N '' -f ${generated}. Nothing was changed on the host.`,
     { host: ctx.name, option: 'identity-file' },
   );
-}
-
-/** Refused before anything runs, the same way (ConfigError, exit 2) as the transport refuses `remote.sudo`. */
-function refuseSudo(ctx: Ctx, what: string): void {
-  if (ctx.options['no-sudo'] === 'true') {
-    throw new ConfigError(`cannot ${what}: no-sudo is set for this host`, { host: ctx.name, option: 'no-sudo' });
-  }
 }
 
 /** The files a deploy ships: each `buildout` cfg, the local cfgs their extends reach, and `include`. */
@@ -444,26 +426,6 @@ export const commands: Record<string, CommandSpec> = {
     }
   }),
 
-  bootstrap_python: cmd('Install python on the host (only Debian/Ubuntu apt is built in)', async (ctx) => {
-    throw new CommandError(
-      `python${major(ctx)} is not installed and hostout has no installer for this OS; ` +
-        `install it on the host (or set python-path), or add a bootstrap_python_<os> command in a plugin`,
-      { host: ctx.name, command: 'bootstrap_python' },
-    );
-  }),
-
-  bootstrap_python_ubuntu: cmd('Install python with apt-get', async (ctx) => {
-    refuseSudo(ctx, 'install python');
-    const v = major(ctx);
-    const pkg = `python${v}`;
-    // Python 2 has no venv module: bootstrap_buildout uses virtualenv for it.
-    const env = v.startsWith('2') ? 'virtualenv' : `${pkg}-venv`;
-    await ctx.remote.sudo('apt-get update -q');
-    await ctx.remote.sudo(`DEBIAN_FRONTEND=noninteractive apt-get -yq install ${q(pkg)} ${q(env)} ${q(`${pkg}-dev`)} build-essential`);
-  }),
-
-  bootstrap_python_debian: cmd('Install python with apt-get', (ctx) => ctx.call('bootstrap_python_ubuntu')),
-
   bootstrap_buildout: cmd('Create the buildout directory and caches, a virtualenv and bin/buildout', async (ctx) => {
     const p = remotePath(ctx);
     const bu = ctx.options['buildout-user'];
@@ -576,6 +538,10 @@ export const commands: Record<string, CommandSpec> = {
   bootscript_list: cmd('List the init scripts installed by hostout', async (ctx) => {
     await ctx.remote.run('ls -l /etc/init.d/buildout-*', { allowFailure: true, echo: true, readOnly: true });
   }),
+
+  ...pythonCommands,
+  ...helperCommands,
+  ...retiredCommands,
 };
 
 /**
