@@ -31,7 +31,7 @@ describe('the seed example (buildout.example.cfg)', () => {
     const lines = r.stderr.split('\n');
     expect(lines[0]).toBe(USAGE);
     expect(lines[1]).toBe('Valid commands are:');
-    const width = 'bootstrap_python_debian'.length;
+    const width = 'bootstrap_python_slackware'.length; // the longest command name
     // pushdeploy overrides deploy: its description is shown; built-ins appear too.
     expect(lines).toContain(`   ${'sudo'.padEnd(width)} : Execute cmd on remote as root (sudo), in the buildout directory`);
     expect(lines).toContain(`   ${'uploadeggs'.padEnd(width)} : Release the develop eggs locally and upload them with a pinned.cfg`);
@@ -166,9 +166,9 @@ describe('errors and exit status', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe("hostout: 'nosuchcmd' is not a valid command for host 'beta'");
     expect(r.stderr).toContain('\nValid commands are:\n');
-    expect(r.stderr).toContain('   echo                    : Print the arguments\n');
+    expect(r.stderr).toContain(`   ${'echo'.padEnd('bootstrap_python_slackware'.length)} : Print the arguments\n`);
     // No description: the name, padded, and a trailing space (the original's format).
-    expect(r.stderr).toContain(`\n   ${'nodesc'.padEnd('bootstrap_python_debian'.length)} \n`);
+    expect(r.stderr).toContain(`\n   ${'nodesc'.padEnd('bootstrap_python_slackware'.length)} \n`);
   });
 
   test('a command one of the hosts lacks: error before anything runs, exit 2', () => {

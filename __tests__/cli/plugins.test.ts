@@ -60,9 +60,11 @@ const ONLY_SITE = ['buildout:parts=site'];
 test('an npm package plugin (the docs example): its commands are listed, described, and run; defaults hook applies', () => {
   const list = hostout([...ONLY_SITE, 'site'], dir);
   expect(list.code).toBe(0);
-  expect(list.stderr).toContain('   greet                   : Write a greeting into the remote buildout directory\n');
-  expect(list.stderr).toContain('   predeploy               : Greet the deployer, then the usual predeploy\n');
-  expect(list.stderr).toContain('   esm                     : A command from an ES module plugin\n');
+  // Names padded to the longest command name (a built-in one).
+  const row = (name: string, description: string) => `   ${name.padEnd('bootstrap_python_slackware'.length)} : ${description}\n`;
+  expect(list.stderr).toContain(row('greet', 'Write a greeting into the remote buildout directory'));
+  expect(list.stderr).toContain(row('predeploy', 'Greet the deployer, then the usual predeploy'));
+  expect(list.stderr).toContain(row('esm', 'A command from an ES module plugin'));
 
   const r = hostout([...ONLY_SITE, 'site', 'greet', "O'Brien", '--dry-run'], dir);
   expect(r.stdout).toBe([
