@@ -284,6 +284,7 @@ describe("the original's helper commands, on the real host", () => {
 
   test('get_url downloads on the host into `path`, as the buildout user', () => {
     const src = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-url-'));
+    chmodSync(src, 0o755); // the buildout user downloads it
     try {
       writeFileSync(path.join(src, 'release.tgz'), 'payload');
       const r = run(['asb', 'get_url', `file://${src}/release.tgz`]);
@@ -294,6 +295,7 @@ describe("the original's helper commands, on the real host", () => {
       const missing = run(['asb', 'get_url', `file://${src}/nothing.tgz`, 'nothing.tgz']);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain('[asb] command failed on');
+      expect(missing.stderr).toContain("curl: (37) Couldn't open file");
     } finally {
       rmSync(src, { recursive: true, force: true });
     }

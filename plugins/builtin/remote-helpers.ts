@@ -39,10 +39,11 @@ function checkRelative(ctx: Ctx, what: string, value: string): string {
   return value;
 }
 
-/** Download URL to FILE with whichever of curl, wget and python3 the machine has. */
+/** Download URL to FILE with the first of curl, wget and python3 the machine has (its error is the one shown). */
 export function downloadCommand(url: string, file: string): string {
-  return `{ curl -fsSL -o ${q(file)} ${q(url)} || wget -q -O ${q(file)} ${q(url)} || ` +
-    `python3 -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' ${q(url)} ${q(file)}; }`;
+  return `if command -v curl >/dev/null 2>&1; then curl -fsSL -o ${q(file)} ${q(url)}; ` +
+    `elif command -v wget >/dev/null 2>&1; then wget -q -O ${q(file)} ${q(url)}; ` +
+    `else python3 -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' ${q(url)} ${q(file)}; fi`;
 }
 
 export const helperCommands: Record<string, CommandSpec> = {
