@@ -190,11 +190,18 @@ describe('errors and exit status', () => {
     expect(r.stdout).toContain('Return value: False\n');
   });
 
-  test('a failed remote command (--dry-run --offline predeploy on a host assumed not bootstrapped): exit 1, host and reason', () => {
+  test('--dry-run --offline deploy: the host is assumed bootstrapped (marked so), and the whole plan is shown', () => {
     const r = hostout(['gamma', 'deploy', '--dry-run', '--offline'], SITE);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('[gamma]   (assumed, not asked: /srv/gamma/bin/buildout exists)\n');
+    expect(r.stdout).toContain("Hostout: Running command 'postdeploy' from 'collective.hostout'\n");
+  });
+
+  test('a command that fails (--dry-run --offline bootstrap_python on a host whose OS nobody could ask): exit 1, host and reason', () => {
+    const r = hostout(['gamma', 'bootstrap_python', '--dry-run', '--offline'], SITE);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('[gamma]   (assumed, not asked: /srv/gamma/bin/buildout does not exist)\n');
-    expect(r.stderr).toBe("hostout: [gamma] /srv/gamma/bin/buildout does not exist: the host does not seem to be bootstrapped; run 'hostout gamma bootstrap' first\n");
+    expect(r.stderr).toMatch(/^hostout: \[gamma\] python3 is not installed and hostout has no installer for this OS \('unknown'/);
   });
 
   test('an unknown option before the hosts: exit 2', () => {
