@@ -33,7 +33,7 @@ test('the shipped plugins import only `hostout`, node: modules, their own files 
     }
   }
   expect(offending).toEqual([]);
-  expect(readdirSync(path.join(ROOT, 'plugins')).sort()).toEqual(['builtin', 'overridedeploy', 'plone', 'pushdeploy', 'supervisor']);
+  expect(readdirSync(path.join(ROOT, 'plugins')).sort()).toEqual(['builtin', 'legacy', 'overridedeploy', 'plone', 'pushdeploy', 'supervisor']);
 });
 
 test('require("hostout") from the built package does not load the ssh stack (every plugin load pays for it)', () => {
