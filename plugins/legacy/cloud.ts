@@ -26,6 +26,8 @@ const COMMANDS: Array<[string, string]> = [
   ['list_sizes', "list the provider's sizes"],
   ['list_images', "list the provider's images"],
   ['list_providers', 'list the libcloud providers'],
+  ['sethost', "set the host from the VM's address"],
+  ['setuser', 'set the login user to root when none is set'],
 ];
 
 const warned = (ctx: CommandContext): void => {
