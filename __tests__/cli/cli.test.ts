@@ -262,6 +262,14 @@ describe('help, version, buildout modes', () => {
     expect(hostout(['--version'], SITE)).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 
+  test('-V prints the version too (before the first command word; after it, -V is the command\'s)', () => {
+    const { version } = require('../../package.json') as { version: string };
+    expect(hostout(['-V'], SITE)).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    const r = hostout(['beta', 'run', 'x', '-V', '--dry-run'], SITE);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('x -V');
+  });
+
   test('--query still reaches the config engine', () => {
     const r = hostout(['--query', 'beta:host'], SITE);
     expect(r.stdout.trim().split('\n').pop()).toBe('127.0.0.1:2222');

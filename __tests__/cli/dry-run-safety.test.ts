@@ -20,6 +20,7 @@ import { main } from '../../lib/cli/main';
 import { OPTIONS, type OptionSpec } from '../../lib/cli/options';
 import { startSshServer, type SshServer } from '../../fixtures/servers';
 import { EMPTY_HOME, hostout } from '../support/run-cli';
+import { writeKnownHosts } from '../../fixtures/servers/test-home';
 
 const SITE = mkdtempSync(path.join(os.tmpdir(), 'hostout-dry-site-'));
 const MARKER = path.join(SITE, 'marker');
@@ -151,7 +152,7 @@ describe('a representative set on a real sshd (the real process)', () => {
     server = await startSshServer({ authorizeClientKeyFor: ['root'] });
     home = mkdtempSync(path.join(os.tmpdir(), 'hostout-dry-home-'));
     mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-    writeFileSync(path.join(home, '.ssh', 'known_hosts'), server.knownHostsLine + '\n');
+    writeKnownHosts(path.join(home, '.ssh', 'known_hosts'), server);
     dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-dry-box-'));
     target = path.join(dir, 'changed');
     writeFileSync(path.join(dir, 'buildout.cfg'), [

@@ -23,6 +23,7 @@ import { execFileSync } from 'node:child_process';
 import { snapshotTree } from '../support/tree-snapshot';
 import { BUILDOUT, startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { createRepositories, repoRoot } from '../../fixtures/site';
+import { writeKnownHosts } from '../../fixtures/servers/test-home';
 
 jest.setTimeout(900_000);
 
@@ -91,7 +92,7 @@ beforeAll(async () => {
   fs.copyFileSync(prod.clientKeyPath, key);
   fs.chmodSync(key, 0o600);
   const knownHosts = path.join(work, 'known_hosts');
-  fs.writeFileSync(knownHosts, prod.knownHostsLine + '\n');
+  writeKnownHosts(knownHosts, prod);
   const login = { host: `127.0.0.1:${prod.port}`, user: 'root', 'identity-file': key, 'known-hosts-file': knownHosts };
   const pushdeploy = {
     extends: 'hostout.pushdeploy', 'buildout-user': BUILDOUT.name, 'effective-user': 'zope',

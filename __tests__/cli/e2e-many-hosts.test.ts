@@ -18,6 +18,7 @@ import Ajv from 'ajv';
 import { startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { freePort } from '../../fixtures/servers/ssh-server';
 import { repoRoot, writeHostoutConfig } from '../../fixtures/site';
+import { writeKnownHosts } from '../../fixtures/servers/test-home';
 
 jest.setTimeout(240_000);
 
@@ -108,7 +109,7 @@ beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'mh-e2e-'));
   buildStaging();
   const knownHosts = path.join(work, 'known_hosts');
-  fs.writeFileSync(knownHosts, servers.map((s) => s.knownHostsLine).join('\n') + '\n');
+  writeKnownHosts(knownHosts, ...servers);
   const down = await freePort(); // nothing listens there
   const common = (i: number | undefined) => {
     const key = path.join(work, `key${i ?? 'down'}`);

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSshServer, type SshServer } from '../../fixtures/servers';
 import { EMPTY_HOME, hostout } from '../support/run-cli';
+import { writeKnownHosts } from '../../fixtures/servers/test-home';
 
 let server: SshServer | undefined;
 let dir: string;
@@ -16,7 +17,7 @@ beforeAll(async () => {
   server = await startSshServer({ authorizeClientKeyFor: ['root'] });
   home = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-home-'));
   mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-  writeFileSync(path.join(home, '.ssh', 'known_hosts'), server.knownHostsLine + '\n');
+  writeKnownHosts(path.join(home, '.ssh', 'known_hosts'), server);
   dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-site-'));
   writeFileSync(path.join(dir, 'buildout.cfg'), [
     '[buildout]', 'parts = box', '',

@@ -2,7 +2,8 @@
 import { UsageError } from '../../lib/errors';
 import { scanArgv, splitPositionals, type ScannedArgv } from '../../lib/cli/grammar';
 import { formatReturnValue, formatValidCommands, formatValidHosts, notACommand, notAHost, unionListing } from '../../lib/cli/listing';
-import { CONFIG_MODES, defaultOptions, helpText, OPTIONS, type ParsedOptions } from '../../lib/cli/options';
+import { CONFIG_MODES, defaultOptions, OPTIONS, type ParsedOptions } from '../../lib/cli/options';
+import { helpText, USAGE, usageLines } from '../../lib/cli/option-layer';
 
 /** The options a scan set, as `--name` or `--name=value` (for short expectations). */
 function given(s: ScannedArgv): string[] {
@@ -119,6 +120,28 @@ describe('the option table', () => {
     expect(help).toContain('--install-script [DIR]');
     expect(help).toContain('--annotate [SECTION...]');
     expect(help).toMatch(/Examples:\n/);
+  });
+
+  test('--help\'s usage line breaks only between the parts of the grammar, at any width', () => {
+    for (const width of [40, 60, 80, 100, 200]) {
+      const lines = usageLines(width);
+      expect(lines.join(' ').replace(/\s+/g, ' ')).toBe(`Usage: ${USAGE.join(' ')}`);
+      for (const part of USAGE) expect(lines.some((l) => l.includes(part))).toBe(true);
+      expect(lines.every((l) => l.length <= Math.max(width, 'Usage: hostout [section:option=value...]'.length))).toBe(true);
+      expect(helpText(width).startsWith(`${lines.join('\n')}\n`)).toBe(true);
+    }
+    expect(usageLines(60)).toEqual([
+      'Usage: hostout [options] [section:option=value...]',
+      '               HOST [HOST...|all] COMMAND [COMMAND...]',
+      '               [--] [ARG...]',
+    ]);
+  });
+
+  test('yargs types the words the scanner took: values verbatim (even dashes, `=`, spaces, empty), the last one wins, flags true', () => {
+    const s = scanArgv(['-c', 'a.cfg', '--configuration=-x b=c.cfg', '-P', '3', '--lock-wait=', '-qU', '--query', 'x:y']);
+    expect(s.options).toEqual({ ...defaultOptions(), configuration: '-x b=c.cfg', parallel: '3', 'lock-wait': '', quiet: true, 'no-user-defaults': true, query: true });
+    expect(scanArgv(['-V']).options.version).toBe(true);
+    expect(scanArgv(['-cx.cfg', 'web']).options.configuration).toBe('x.cfg');
   });
 
   test('the config-engine modes are the rows marked so', () => {

@@ -21,6 +21,7 @@ import { BUILDOUT, startSshServer, type SshServer } from '../../fixtures/servers
 import { EMPTY_HOME, hostout } from '../support/run-cli';
 import { snapshotTree } from '../support/tree-snapshot';
 import { REMOTE_BUILDOUT_SHIM, recipeHostSection, writeDevelopEgg, writeGeneratedHostoutConfig } from '../../fixtures/compat';
+import { writeKnownHosts } from '../../fixtures/servers/test-home';
 
 jest.setTimeout(180_000);
 
@@ -39,7 +40,7 @@ beforeAll(async () => {
   server = await startSshServer({ authorizeClientKeyFor: ['root', BUILDOUT.name] });
   home = mkdtempSync(path.join(os.tmpdir(), 'hostout-compat-home-'));
   mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-  writeFileSync(path.join(home, '.ssh', 'known_hosts'), server.knownHostsLine + '\n');
+  writeKnownHosts(path.join(home, '.ssh', 'known_hosts'), server);
 
   site = mkdtempSync(path.join(os.tmpdir(), 'hostout-compat-site-'));
   remoteRoot = mkdtempSync(path.join(os.tmpdir(), 'hostout-compat-remote-'));

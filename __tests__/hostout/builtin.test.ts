@@ -9,6 +9,8 @@ import { loadHost } from '../../lib/hostout/hosts';
 import { createRecordingLogger } from '../../lib/log';
 import { RecordingTransportFactory, type RecordingOptions } from '../../lib/transport';
 import { NO_SSH } from '../support/runtime';
+import { readVersionsFile, versionsFileText, zcBuildoutVersion } from '../../plugins/builtin';
+import type { CommandContext } from '../../lib/hostout/types';
 
 let dir: string;
 beforeAll(() => {
@@ -360,5 +362,25 @@ describe("the original's other commands", () => {
     }
     await expect(rt.run('prod', 'hotfix', ['http://example.com/Hotfix.zip', '-rf'])).rejects.toMatchObject({ exitCode: 2 });
     await expect(rt.run('prod', 'hotfix', ['http://example.com/'])).rejects.toThrow(/names no file/);
+  });
+});
+
+describe('buildout files hostout reads are read as buildout reads them; the versions file it writes is written by ini', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-versions-file-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const ctxFor = (versions: string) => ({ options: { versionsfile: 'versions.cfg', versions }, buildoutDirectory: dir, dryRun: false }) as unknown as CommandContext;
+
+  test('a dotted versions section ([versions.py3]) with a continuation line: its pins, as buildout reads them', () => {
+    writeFileSync(path.join(dir, 'versions.cfg'), '[versions]\nzc.buildout = 1.7.1\n\n[versions.py3]\nzc.buildout = 2.13.2\nlong = 1.0\n  continued\n');
+    expect(readVersionsFile(ctxFor('versions.py3'))).toEqual({ 'zc.buildout': '2.13.2', long: '1.0\ncontinued' });
+    expect(zcBuildoutVersion(ctxFor('versions.py3'))).toBe('2.13.2');
+    expect(zcBuildoutVersion(ctxFor('versions'))).toBe('1.7.1');
+  });
+
+  test('the versions file written for [versions.py3] has that section (ini would write [versions\\.py3]) and reads back', () => {
+    const text = versionsFileText('versions.py3', { 'zc.buildout': '2.13.2', 'plone.app.z': '1.0' });
+    expect(text.split('\n').slice(1, 2)).toEqual(['[versions.py3]']);
+    writeFileSync(path.join(dir, 'versions.cfg'), text);
+    expect(readVersionsFile(ctxFor('versions.py3'))).toEqual({ 'zc.buildout': '2.13.2', 'plone.app.z': '1.0' });
   });
 });

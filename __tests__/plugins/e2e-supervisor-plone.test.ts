@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { BUILDOUT, startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { isAlive, registerPid, unregisterPid, waitForExit } from '../../fixtures/servers/process-registry';
 import { inProduction, repoRoot, sha256 } from '../../fixtures/site';
+import { writeKnownHosts } from '../../fixtures/servers/test-home';
 
 jest.setTimeout(180000);
 
@@ -99,7 +100,7 @@ function writeSite(s: Site): void {
 beforeAll(async () => {
   prod = await startProductionSshServer({ authorizeClientKeyFor: [BUILDOUT.name], etcOverlay: true });
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-supervisor-plone-'));
-  fs.writeFileSync(path.join(work, 'known_hosts'), prod.knownHostsLine + '\n');
+  writeKnownHosts(path.join(work, 'known_hosts'), prod);
   fs.copyFileSync(prod.clientKeyPath, path.join(work, 'client_key'));
   fs.chmodSync(path.join(work, 'client_key'), 0o600);
   for (const s of Object.keys(SITES) as Site[]) writeSite(s);

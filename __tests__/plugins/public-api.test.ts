@@ -20,6 +20,13 @@ test('the entry exports definePlugin, quoting and the error classes', () => {
   for (const cls of [api.UsageError, api.ConfigError, api.CommandError, api.TransportError]) expect(cls.prototype instanceof api.HostoutError).toBe(true);
 });
 
+test('the entry exports the plugin API only: not the command line, the runtime, host loading or the transport factories', () => {
+  for (const internal of ['main', 'Runtime', 'loadHost', 'loadHosts', 'hostCatalog', 'loadPlugin', 'loadFabfile', 'buildoutFromObject', 'findHostParts',
+    'mergeExtends', 'applyRecipeDefaults', 'applyRuntimeDefaults', 'createTransportFactory', 'RecordingTransportFactory', 'RealTransportFactory']) {
+    expect(Object.keys(api)).not.toContain(internal);
+  }
+});
+
 test('the shipped plugins import only `hostout`, node: modules, their own files and packages hostout depends on', () => {
   // A shipped plugin's npm dependencies are hostout's own (a third party's would be its package's): never lib/ internals.
   const dependencies = Object.keys((JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);

@@ -40,6 +40,30 @@ test('everything the installed command and the API load is there', () => {
   expect(packed).toEqual(expect.arrayContaining([pkg.main, pkg.types, ...Object.values(pkg.bin)]));
 });
 
+test('typescript is an optional peer dependency (it compiles .ts fabfiles when installed), not a dependency', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>; peerDependencies?: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  };
+  expect(pkg.dependencies.typescript).toBeUndefined();
+  expect(pkg.peerDependencies?.typescript).toBeDefined();
+  expect(pkg.peerDependenciesMeta?.typescript?.optional).toBe(true);
+});
+
+test('every dependency is imported by the program (a dependency nothing uses is dead weight for every install)', () => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const sources: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(path.join(dir, e.name));
+      else if (e.name.endsWith('.ts')) sources.push(fs.readFileSync(path.join(dir, e.name), 'utf8'));
+    }
+  };
+  for (const dir of ['lib', 'plugins']) walk(path.join(ROOT, dir));
+  const text = sources.join('\n');
+  const unused = Object.keys(pkg.dependencies).filter((d) => !new RegExp(`(from|require\\()\\s*'${d.replace(/[.]/g, '\\.')}(/[^']*)?'`).test(text));
+  expect(unused).toEqual([]);
+});
+
 test('every compiled file comes from a source that exists (no output of a renamed or deleted module)', () => {
   const orphans = packed.filter((f) => f.startsWith('dist/') && !fs.existsSync(path.join(ROOT, f.slice('dist/'.length).replace(/(\.d\.ts|\.js)$/, '.ts'))));
   expect(orphans).toEqual([]);

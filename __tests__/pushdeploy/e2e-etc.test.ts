@@ -16,6 +16,7 @@ import { snapshotTree } from '../support/tree-snapshot';
 import { BUILDOUT, startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { inProduction, repoRoot, siteSources, writeHostoutConfig } from '../../fixtures/site';
 import { SystemSupervisor, writeInProduction } from '../../fixtures/site/system-supervisor';
+import { writeKnownHosts } from '../../fixtures/servers/test-home';
 
 jest.setTimeout(180000);
 
@@ -78,7 +79,7 @@ beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-e2e-etc-'));
   fs.chmodSync(work, 0o755);
   const knownHosts = path.join(work, 'known_hosts');
-  fs.writeFileSync(knownHosts, prod.knownHostsLine + '\n');
+  writeKnownHosts(knownHosts, prod);
   const key = path.join(work, 'client_key');
   fs.copyFileSync(prod.clientKeyPath, key);
   fs.chmodSync(key, 0o600);

@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { inProduction, repoRoot, sha256, writeHostoutConfig } from '../../fixtures/site';
+import { writeKnownHosts } from '../../fixtures/servers/test-home';
 
 jest.setTimeout(600000);
 
@@ -171,7 +172,7 @@ beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-rel-'));
   fs.chmodSync(work, 0o755);
   const knownHosts = path.join(work, 'known_hosts');
-  fs.writeFileSync(knownHosts, prod.knownHostsLine + '\n');
+  writeKnownHosts(knownHosts, prod);
   const key = path.join(work, 'client_key');
   fs.copyFileSync(prod.clientKeyPath, key);
   fs.chmodSync(key, 0o600);

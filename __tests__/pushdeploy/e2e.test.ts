@@ -16,6 +16,7 @@ import {
   ProductionSupervisor, SITE_GROUP, commitGitMessage, commitHgBranch, createRepositories, repoRoot,
   seedProductionData, sha256, writeHostoutConfig, type ProductionData, type SiteRepositories,
 } from '../../fixtures/site';
+import { writeKnownHosts } from '../../fixtures/servers/test-home';
 
 jest.setTimeout(180000);
 
@@ -82,7 +83,7 @@ beforeAll(async () => {
   prodSite = path.join(prod.varBuildout as string, site);
   data = seedProductionData(prodSite, 'zope');
   const knownHosts = path.join(work, 'known_hosts');
-  fs.writeFileSync(knownHosts, prod.knownHostsLine + '\n');
+  writeKnownHosts(knownHosts, prod);
   const key = path.join(work, 'client_key');
   fs.copyFileSync(prod.clientKeyPath, key);
   fs.chmodSync(key, 0o600);

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { startProductionSshServer, startSshAgent, startSshServer, type SshAgent, type SshServer } from '../../fixtures/servers';
 import { waitForExit } from '../../fixtures/servers/process-registry';
 import { dist } from '../support/built';
+import { writeKnownHosts } from '../../fixtures/servers/test-home';
 
 let staging: SshServer | undefined;
 let production: SshServer | undefined;
@@ -25,7 +26,7 @@ afterAll(async () => {
 
 function ssh(server: SshServer, user: string, command: string, env: NodeJS.ProcessEnv = process.env, key = server.clientKeyPath): string {
   const knownHosts = path.join(server.dir, 'known_hosts_for_test');
-  fs.writeFileSync(knownHosts, server.knownHostsLine + '\n');
+  writeKnownHosts(knownHosts, server);
   return execFileSync('ssh', [
     '-F', '/dev/null', '-i', key, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes',
     '-o', 'BatchMode=yes', '-p', String(server.port), `${user}@127.0.0.1`, command,

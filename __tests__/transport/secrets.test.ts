@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { startSshServer, DEPLOY, ensureTestUsers, type SshServer } from '../../fixtures/servers';
 import { hostout } from '../support/run-cli';
 import { shellQuote } from '../../lib/transport/quote';
+import { writeKnownHosts } from '../../fixtures/servers/test-home';
 
 const PASSPHRASE = 'pass-Phrase 9f3$';
 let server: SshServer;
@@ -57,7 +58,7 @@ beforeAll(async () => {
   server = await startSshServer({ authorizeClientKeyFor: [] });
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-secrets-home-'));
   fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-  fs.writeFileSync(path.join(home, '.ssh', 'known_hosts'), server.knownHostsLine + '\n');
+  writeKnownHosts(path.join(home, '.ssh', 'known_hosts'), server);
   site = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-secrets-site-'));
   fs.writeFileSync(path.join(site, 'leaky.js'), PLUGIN);
   fs.writeFileSync(path.join(site, 'buildout.cfg'), [

@@ -11,14 +11,15 @@
  * hosts are known. `splitPositionals` then applies the original's algorithm
  * (hosts, greedy command names, the arguments) and honours `--`.
  *
- * Why not a generic parser: they take options out of the arguments meant for
- * remote commands, which is exactly what must never happen here.
+ * Why not a generic parser alone: they take options out of the arguments meant
+ * for remote commands, which is exactly what must never happen here. yargs
+ * (option-layer.ts) types the option words this scan took, and nothing else.
  */
 import { UsageError } from '../errors';
 import { shellQuote } from '../transport/quote';
 import {
-  OPTIONS, SAFETY_OPTIONS, defaultOptions, optionByName, optionByShort, setOption,
-  type OptionSpec, type ParsedOptions,
+  OPTIONS, SAFETY_OPTIONS, optionByName, optionByShort, typeOptions,
+  type OptionSpec, type ParsedOptions, type TakenOption,
 } from './options';
 import { nearest } from '../suggest';
 
@@ -97,8 +98,8 @@ type Phase = 'front' | 'hosts' | 'command' | 'verbatim';
  * after `--` (unless --literal).
  */
 export function scanArgv(argv: readonly string[], isHost?: (word: string) => boolean): ScannedArgv {
-  const options = defaultOptions();
-  const out: ScannedArgv = { options, assignments: [], positional: [], hostDependent: false };
+  const taken: TakenOption[] = [];
+  const out: Omit<ScannedArgv, 'options'> = { assignments: [], positional: [], hostDependent: false };
   let phase: Phase = 'front';
   /** Index in argv of the first command word (where `--` would go to hand words to the command). */
   let commandAt = -1;
@@ -123,7 +124,7 @@ export function scanArgv(argv: readonly string[], isHost?: (word: string) => boo
       const eq = word.indexOf('=');
       const spec = optionByName(eq >= 0 ? word.slice(2, eq) : word.slice(2));
       if (spec) {
-        i = takeOption(argv, i, spec, eq >= 0 ? word.slice(eq + 1) : undefined, options);
+        i = takeOption(argv, i, spec, eq >= 0 ? word.slice(eq + 1) : undefined, taken);
         continue;
       }
       const near = nearOption(word);
@@ -139,7 +140,7 @@ export function scanArgv(argv: readonly string[], isHost?: (word: string) => boo
     }
     if (word.length > 1 && DASHES.test(word)) {
       if (ourPart && word.startsWith('-')) {
-        i = takeShortOptions(argv, i, options);
+        i = takeShortOptions(argv, i, taken);
         continue;
       }
       const safety = nearSafetyOption(word);
@@ -164,8 +165,8 @@ export function scanArgv(argv: readonly string[], isHost?: (word: string) => boo
       else { phase = 'command'; commandAt = i; }
     }
   }
-  if (afterDashDash.length > 0 && !options.literal) throw safetyAfterDashDash(argv, afterDashDash[0]);
-  return out;
+  if (afterDashDash.length > 0 && !taken.some((t) => t.spec.name === 'literal')) throw safetyAfterDashDash(argv, afterDashDash[0]);
+  return { options: typeOptions(taken), ...out };
 }
 
 /** `no such option: --verbsoe`, with the nearest option as the did-you-mean and a pointer to --help. */
@@ -176,20 +177,20 @@ function noSuchOption(word: string, near: OptionSpec | undefined, within?: strin
 }
 
 /** One option of ours at argv[i] (its value inline or in the next word); returns the index of the last word used. */
-function takeOption(argv: readonly string[], i: number, spec: OptionSpec, inline: string | undefined, options: ParsedOptions): number {
+function takeOption(argv: readonly string[], i: number, spec: OptionSpec, inline: string | undefined, taken: TakenOption[]): number {
   if (spec.type === 'value') {
     const value = inline ?? argv[i + 1];
     if (value === undefined) throw new UsageError(`option --${spec.name} needs a value: --${spec.name} ${spec.placeholder}`, { suggestHelp: true });
-    setOption(options, spec, value);
+    taken.push({ spec, value });
     return inline === undefined ? i + 1 : i;
   }
   if (inline !== undefined) throw new UsageError(`option --${spec.name} takes no value`, { suggestHelp: true });
-  setOption(options, spec);
+  taken.push({ spec });
   return i;
 }
 
 /** A short-option word (`-v`, `-qU`, `-cFILE`, `-c FILE`), optparse style; returns the index of the last word used. */
-function takeShortOptions(argv: readonly string[], i: number, options: ParsedOptions): number {
+function takeShortOptions(argv: readonly string[], i: number, taken: TakenOption[]): number {
   const word = argv[i];
   for (let k = 1; k < word.length; k++) {
     const spec = optionByShort(word[k]);
@@ -197,8 +198,8 @@ function takeShortOptions(argv: readonly string[], i: number, options: ParsedOpt
       const near = word.length > 2 ? nearOption(word) : undefined;
       throw noSuchOption(`-${word[k]}`, near, word.length > 2 ? word : undefined);
     }
-    if (spec.type === 'value') return takeOption(argv, i, spec, k + 1 < word.length ? word.slice(k + 1) : undefined, options);
-    setOption(options, spec);
+    if (spec.type === 'value') return takeOption(argv, i, spec, k + 1 < word.length ? word.slice(k + 1) : undefined, taken);
+    taken.push({ spec });
   }
   return i;
 }

@@ -7,15 +7,16 @@
  * false), 2 usage or configuration error, 70 internal error, 130 interrupted,
  * 141 stdout closed by its reader (bin/hostout.js).
  */
-import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import type * as V8 from 'node:v8';
 import { UsageError } from '../errors';
 import { formatError } from './format-error';
 import type { Verbosity } from '../log';
 import { runBuildoutMode } from './buildout-modes';
 import { scanArgv, type ScannedArgv } from './grammar';
-import { CONFIG_MODES, helpText, packageVersion, type ParsedOptions } from './options';
+import { CONFIG_MODES, configOf, type ParsedOptions } from './options';
+import type * as Completion from './completion';
+import type * as OptionLayer from './option-layer';
 import type * as InstallScript from './install-script';
 import type * as Run from './run';
 import type { LoadedRun } from './run';
@@ -35,13 +36,6 @@ const defaultIo = (): CliIo => ({
   env: process.env,
 });
 
-/** The default configuration: buildout.cfg, else the file the Python recipe generated. */
-function defaultConfig(cwd: string): string | undefined {
-  if (existsSync(join(cwd, 'buildout.cfg'))) return undefined;
-  const generated = join(cwd, 'parts', 'hostout', 'hostout.cfg');
-  return existsSync(generated) ? generated : undefined;
-}
-
 /**
  * The config-engine modes run for a fraction of a second. V8's optimising
  * compiler (TurboFan) then compiles more than it saves: on the bench
@@ -52,11 +46,6 @@ function defaultConfig(cwd: string): string | undefined {
 function shortRunTuning(): void {
   // node:v8 is loaded here: only these modes need it, and every run would pay for it at start-up.
   (require('node:v8') as typeof V8).setFlagsFromString('--no-opt');
-}
-
-/** The configuration a scan selects: -c (else the default file) and whether ~/.buildout/default.cfg is read. */
-function configOf(opts: ParsedOptions, cwd: string): { config?: string; userDefaults: boolean } {
-  return { config: opts.configuration?.trim() || defaultConfig(cwd), userDefaults: !opts['no-user-defaults'] };
 }
 
 const sameConfig = (a: { config?: string; userDefaults: boolean }, b: { config?: string; userDefaults: boolean }): boolean =>
@@ -113,14 +102,35 @@ function shortOptionsAfterFirstWord(argv: readonly string[]): number[] {
   return found;
 }
 
+/** yargs and hostout's declarations for it: loaded for help, version and completion only (options.ts loads it for option words). */
+const optionLayer = (): typeof OptionLayer => require('./option-layer') as typeof OptionLayer;
+
+/**
+ * Shell completion. `hostout completion` prints the script for ~/.bashrc
+ * (or ~/.zshrc); the script runs `hostout --get-yargs-completions hostout WORD...`
+ * and gets the words that may come next, one a line. Returns undefined for any
+ * other command line.
+ */
+async function completion(argv: readonly string[], io: CliIo): Promise<number | undefined> {
+  if (argv.length === 1 && argv[0] === 'completion') {
+    io.stdout(optionLayer().completionScript());
+    return 0;
+  }
+  if (argv[0] !== '--get-yargs-completions') return undefined;
+  const { completionCandidates } = require('./completion') as typeof Completion;
+  const words = await optionLayer().completionAnswer(argv.slice(1), (typed) => completionCandidates(typed, { cwd: io.cwd, env: io.env }));
+  for (const word of words) io.stdout(`${word}\n`);
+  return 0;
+}
+
 /** The modes that end before any host: --help, --version and the option clashes. Returns an exit status, or undefined to go on. */
 function checkOptions(opts: ParsedOptions, stdout: (t: string) => void): number | undefined {
   if (opts.help) {
-    stdout(helpText());
+    stdout(optionLayer().helpText());
     return 0;
   }
   if (opts.version) {
-    stdout(packageVersion());
+    stdout(optionLayer().versionText());
     return 0;
   }
   if (opts.quiet && opts.verbose) throw new UsageError('-q and -v cannot be used together');
@@ -135,6 +145,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   const stderr = (t: string) => io.stderr(t + '\n');
   const stdout = (t: string) => io.stdout(t + '\n');
   try {
+    const completed = await completion(argv, io);
+    if (completed !== undefined) return completed;
     let scanned = scanArgv(argv);
     let opts = scanned.options;
     verbose = opts.verbose;

@@ -1,7 +1,8 @@
 /**
- * hostout's own options: ONE table. The scanner (grammar.ts) recognises and
- * types options from it, --help is rendered from it, and the did-you-mean of a
- * mistyped option searches it. Nothing else lists the options. See docs/cli.md.
+ * hostout's own options: ONE table. The scanner (grammar.ts) recognises
+ * options from it, the yargs layer (option-layer.ts) declares them to yargs
+ * from it (types, --help, completion), and the did-you-mean of a mistyped
+ * option searches it. Nothing else lists the options. See docs/cli.md.
  *
  * Where an option may appear follows from its row:
  *  - the long form `--name` is hostout's anywhere before the first `--`;
@@ -14,6 +15,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path'; // named: `* as` compiles to a copy of every export at start-up
 import { UsageError } from '../errors';
+import type * as OptionLayer from './option-layer';
 
 export interface OptionSpec {
   /** The long name, without the dashes. */
@@ -28,6 +30,8 @@ export interface OptionSpec {
   /** The placeholder shown in --help: the value, or the operands of a mode (`[DIR]`). */
   readonly placeholder?: string;
   readonly help: string;
+  /** The heading it is listed under in --help. */
+  readonly group?: string;
   /** Keeps a run from changing anything on a host: refused after `--` instead of passed on. */
   readonly safety?: boolean;
   /** A config-engine mode: it reads the configuration and prints, runs no host (at most one per command line). */
@@ -35,24 +39,24 @@ export interface OptionSpec {
 }
 
 export const OPTIONS = [
-  { name: 'configuration', short: 'c', type: 'value', placeholder: 'FILE', help: 'the buildout configuration (default: buildout.cfg, else parts/hostout/hostout.cfg); the last one wins' },
-  { name: 'no-user-defaults', short: 'U', type: 'flag', help: 'do not read ~/.buildout/default.cfg' },
-  { name: 'dry-run', type: 'flag', safety: true, help: 'change nothing anywhere: connect and ask the hosts what a run needs to know, then print every command that would change something (and rsync\'s file delta) instead of running it' },
-  { name: 'offline', type: 'flag', safety: true, help: 'with --dry-run: connect nowhere; every answer a host would give is assumed, and marked so' },
-  { name: 'literal', type: 'flag', help: 'words after -- reach the command even when they read like --dry-run or --offline' },
-  { name: 'verbose', short: 'v', type: 'flag', help: 'more output: every command the transport runs, which plugin provides each command, stack traces' },
-  { name: 'quiet', short: 'q', type: 'flag', help: 'only warnings, errors and the Return value line' },
-  { name: 'resolve', type: 'flag', configMode: true, help: 'print every resolved buildout value as JSON' },
-  { name: 'annotate', type: 'flag', configMode: true, placeholder: '[SECTION...]', help: 'print the configuration (of the SECTIONs) like `buildout annotate`' },
-  { name: 'query', type: 'flag', configMode: true, placeholder: 'SECTION:OPTION', help: 'print one resolved value' },
-  { name: 'install-script', type: 'flag', placeholder: '[DIR]', help: 'write DIR/bin/hostout (default: the current directory) that runs this hostout' },
-  { name: 'parallel', short: 'P', type: 'value', placeholder: 'N', help: 'run up to N hosts at once (default: `parallel` of the host parts or [buildout], else 1)' },
-  { name: 'keep-going', type: 'flag', help: 'start every host even after one failed (default: no new host starts after a failure)' },
-  { name: 'json', type: 'flag', help: 'newline-delimited JSON events on stdout (docs/events.schema.json); human output on stderr' },
-  { name: 'no-rollback', type: 'flag', help: 'keep a new release live when its restart or health check fails, and, with several hosts, the hosts that went live when another fails' },
-  { name: 'lock-wait', type: 'value', placeholder: 'SECONDS', help: 'wait up to SECONDS for a host locked by another deploy (default: exit 75 at once)' },
-  { name: 'help', short: 'h', type: 'flag', help: 'show this help' },
-  { name: 'version', type: 'flag', help: 'show the hostout version' },
+  { name: 'configuration', short: 'c', type: 'value', placeholder: 'FILE', group: 'Configuration', help: 'the buildout configuration (default: buildout.cfg, else parts/hostout/hostout.cfg); the last one wins' },
+  { name: 'no-user-defaults', short: 'U', type: 'flag', group: 'Configuration', help: 'do not read ~/.buildout/default.cfg' },
+  { name: 'dry-run', type: 'flag', safety: true, group: 'Running', help: 'change nothing anywhere: connect and ask the hosts what a run needs to know, then print every command that would change something (and rsync\'s file delta) instead of running it' },
+  { name: 'offline', type: 'flag', safety: true, group: 'Running', help: 'with --dry-run: connect nowhere; every answer a host would give is assumed, and marked so' },
+  { name: 'literal', type: 'flag', group: 'Running', help: 'words after -- reach the command even when they read like --dry-run or --offline' },
+  { name: 'verbose', short: 'v', type: 'flag', group: 'Output', help: 'more output: every command the transport runs, which plugin provides each command, stack traces' },
+  { name: 'quiet', short: 'q', type: 'flag', group: 'Output', help: 'only warnings, errors and the Return value line' },
+  { name: 'resolve', type: 'flag', configMode: true, group: 'Configuration engine (print, run no host)', help: 'print every resolved buildout value as JSON' },
+  { name: 'annotate', type: 'flag', configMode: true, placeholder: '[SECTION...]', group: 'Configuration engine (print, run no host)', help: 'print the configuration (of the SECTIONs) like `buildout annotate`' },
+  { name: 'query', type: 'flag', configMode: true, placeholder: 'SECTION:OPTION', group: 'Configuration engine (print, run no host)', help: 'print one resolved value' },
+  { name: 'install-script', type: 'flag', placeholder: '[DIR]', group: 'Other', help: 'write DIR/bin/hostout (default: the current directory) that runs this hostout' },
+  { name: 'parallel', short: 'P', type: 'value', placeholder: 'N', group: 'Running', help: 'run up to N hosts at once (default: `parallel` of the host parts or [buildout], else 1)' },
+  { name: 'keep-going', type: 'flag', group: 'Running', help: 'start every host even after one failed (default: no new host starts after a failure)' },
+  { name: 'json', type: 'flag', group: 'Output', help: 'newline-delimited JSON events on stdout (docs/events.schema.json); human output on stderr' },
+  { name: 'no-rollback', type: 'flag', group: 'Running', help: 'keep a new release live when its restart or health check fails, and, with several hosts, the hosts that went live when another fails' },
+  { name: 'lock-wait', type: 'value', placeholder: 'SECONDS', group: 'Running', help: 'wait up to SECONDS for a host locked by another deploy (default: exit 75 at once)' },
+  { name: 'help', short: 'h', type: 'flag', group: 'Other', help: 'show this help' },
+  { name: 'version', short: 'V', type: 'flag', group: 'Other', help: 'show the hostout version' },
 ] as const satisfies readonly OptionSpec[];
 
 export type OptionName = (typeof OPTIONS)[number]['name'];
@@ -81,74 +85,32 @@ export function defaultOptions(): ParsedOptions {
   return opts as unknown as ParsedOptions;
 }
 
-/** Record one option (a value option's last value wins, as with optparse). */
-export function setOption(opts: ParsedOptions, spec: OptionSpec, value?: string): void {
-  (opts as Record<string, boolean | string>)[spec.name] = spec.type === 'value' ? value! : true;
+/** The default configuration: buildout.cfg, else the file the Python recipe generated. */
+function defaultConfig(cwd: string): string | undefined {
+  if (existsSync(join(cwd, 'buildout.cfg'))) return undefined;
+  const generated = join(cwd, 'parts', 'hostout', 'hostout.cfg');
+  return existsSync(generated) ? generated : undefined;
 }
 
-/** How an option is written in --help: `-c, --configuration FILE`. */
-export function optionSynopsis(spec: OptionSpec): string {
-  const long = `--${spec.name}${spec.placeholder ? ` ${spec.placeholder}` : ''}`;
-  return spec.short ? `-${spec.short}, ${long}` : long;
+/** The configuration the options select: -c (else the default file) and whether ~/.buildout/default.cfg is read. */
+export function configOf(opts: ParsedOptions, cwd: string): { config?: string; userDefaults: boolean } {
+  return { config: opts.configuration?.trim() || defaultConfig(cwd), userDefaults: !opts['no-user-defaults'] };
 }
 
-export const USAGE_LINE =
-  'hostout [options] [section:option=value...] HOST [HOST...|all] COMMAND [COMMAND...] [--] [ARG...]';
-
-const GRAMMAR = [
-  'Runs commands on the hosts (the collective.hostout parts) of a buildout. Hosts come first, then',
-  'command names (matched greedily), then the arguments; only the last command gets the arguments.',
-  '',
-  'Where options go:',
-  '  --long options are hostout\'s anywhere before --.',
-  '  -x short options are hostout\'s only before the first command word (also between hosts);',
-  '  after it they belong to the command: `run df -h` runs `df -h`.',
-  '  -- ends option parsing and command matching; directly after the last command it is dropped.',
-  '  --dry-run or --offline after -- is refused (exit 2): put it before -- for a dry run,',
-  '  or add --literal to hand it to the command.',
-];
-
-const EXAMPLES = [
-  'hostout                                     list the hosts',
-  'hostout web                                 list web\'s commands (-v: which plugin provides each)',
-  'hostout web deploy --dry-run                what a deploy would do, changing nothing',
-  'hostout -c staging.cfg web run df -h        run `df -h` on web, with another configuration',
-  'hostout web run grep -v foo log             -v reaches grep',
-  'hostout site supervisorctl -- restart all   `restart` and `all` reach supervisorctl',
-  'hostout web run -- ls --verbose             a long option of hostout\'s, handed to ls',
-  'hostout web:path=/srv/test web run pwd      override a buildout option for this run',
-];
-
-/** The --help text, rendered from OPTIONS. */
-export function helpText(width = Math.min(100, process.stdout.columns || 100)): string {
-  // cliui (the layout engine under yargs) lays out the two columns and wraps the
-  // descriptions to the terminal; yargs itself prints no value placeholders
-  // (--configuration FILE) and would want a second option list;
-  // required here, not imported: only --help needs it, and every run would load it.
-  const cliui = require('cliui') as (opts: { width: number; wrap?: boolean }) => CliUi;
-  const ui = cliui({ width });
-  ui.div(`Usage: ${USAGE_LINE}`);
-  ui.div('');
-  for (const line of GRAMMAR) ui.div(line);
-  ui.div('');
-  ui.div('Options:');
-  const synopses = (OPTIONS as readonly OptionSpec[]).map(optionSynopsis);
-  const column = Math.max(...synopses.map((s, i) => s.length + ((OPTIONS as readonly OptionSpec[])[i].short ? 0 : 4))) + 4;
-  (OPTIONS as readonly OptionSpec[]).forEach((spec, i) => {
-    // A long-only option lines up under the long names: `-c, ` is 4 characters.
-    ui.div({ text: synopses[i], width: column, padding: [0, 2, 0, spec.short ? 2 : 6] }, { text: spec.help });
-  });
-  ui.div('');
-  ui.div('Examples:');
-  for (const line of EXAMPLES) ui.div(`  ${line}`);
-  ui.div('');
-  ui.div('Exit status: 0 success, 1 a command failed, 2 usage or configuration error. See docs/cli.md.');
-  return ui.toString();
+/** One option the scanner took from the command line: its row and, for a value option, the value as typed. */
+export interface TakenOption {
+  readonly spec: OptionSpec;
+  readonly value?: string;
 }
 
-interface CliUi {
-  div(...columns: (string | { text: string; width?: number; padding?: number[] })[]): void;
-  toString(): string;
+/**
+ * The typed options of the option words the scanner took. yargs types them
+ * (option-layer.ts); a command line without option words (`hostout web`) gets
+ * the defaults without loading yargs, which would cost every such run.
+ */
+export function typeOptions(taken: readonly TakenOption[]): ParsedOptions {
+  if (taken.length === 0) return defaultOptions();
+  return (require('./option-layer') as typeof OptionLayer).parseOptionWords(taken);
 }
 
 /** The version in hostout's package.json (found upwards from here: dist/lib/cli or lib/cli). */

@@ -108,8 +108,8 @@ export function toPlugin(exported: unknown, fallbackName: string): Plugin {
 
 /**
  * A `.ts` fabfile, compiled on the fly with TypeScript's transpileModule (no
- * type check). TypeScript is a dev dependency: when it is not installed we say
- * to compile the file to .js instead.
+ * type check). TypeScript is an optional peer dependency (package.json): when it
+ * is not installed we say to compile the file to .js instead.
  */
 function requireTypeScriptFile(file: string): unknown {
   let ts: typeof import('typescript');

@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ini from 'ini';
-import { CommandError, ConfigError, TransportError, shellQuote as q, validateGroup, validatePath, validateUser, type CommandContext, type CommandSpec, type Plugin } from 'hostout';
+import { CommandError, ConfigError, TransportError, parseBuildoutSections, shellQuote as q, validateGroup, validatePath, validateUser, type CommandContext, type CommandSpec, type Plugin } from 'hostout';
 import { helperCommands } from './remote-helpers';
 import { pythonCommands } from './python-install';
 import { retiredCommands } from './retired';
@@ -105,15 +105,32 @@ export function refreshVersionsFile(ctx: Ctx): void {
   delete picked['collective.hostout'];
   if (Object.keys(picked).length === 0 || ctx.dryRun) return;
   const sorted = Object.fromEntries(Object.entries(picked).sort(([a], [b]) => a.toLowerCase().localeCompare(b.toLowerCase())));
-  writeFileSync(file, `${VERSIONS_FILE_MARKER}\n${ini.stringify({ [versionsSection(ctx)]: sorted }, { whitespace: true })}`);
+  writeFileSync(file, versionsFileText(versionsSection(ctx), sorted));
+}
+
+/**
+ * The versions file hostout writes, written by `ini`. The section name goes in
+ * as ini's `section` option: as a key, ini would write `[versions.py3]` as
+ * `[versions\.py3]`, a section buildout does not know.
+ */
+export function versionsFileText(section: string, pins: Record<string, string>): string {
+  return `${VERSIONS_FILE_MARKER}\n${ini.stringify(pins, { section, whitespace: true })}`;
+}
+
+/**
+ * The sections of a buildout file hostout reads (a versions file, a pinned.cfg),
+ * read as buildout reads it (`ini` does not: it splits `[versions.py3]` into
+ * nested objects and reads a continuation line as an option of its own).
+ */
+function buildoutSections(file: string): Record<string, Record<string, string>> {
+  return parseBuildoutSections(readFileSync(file, 'utf8'), file);
 }
 
 /** The pins of the versions file (empty when there is none). */
 export function readVersionsFile(ctx: Ctx): Record<string, string> {
   const file = versionsFilePath(ctx);
   if (!existsSync(file)) return {};
-  const section = ini.parse(readFileSync(file, 'utf8'))[versionsSection(ctx)];
-  return typeof section === 'object' && section ? (section as Record<string, string>) : {};
+  return buildoutSections(file)[versionsSection(ctx)] ?? {};
 }
 
 /**
@@ -133,7 +150,7 @@ const localPinnedCfg = (ctx: Ctx): string => path.join(path.resolve(ctx.buildout
 function releasedEggNames(ctx: Ctx): Set<string> {
   const file = localPinnedCfg(ctx);
   if (!existsSync(file)) return new Set();
-  const pins = ini.parse(readFileSync(file, 'utf8')).versions ?? {};
+  const pins = buildoutSections(file).versions ?? {};
   return new Set(Object.keys(pins).map(normaliseProjectName));
 }
 
