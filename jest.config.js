@@ -28,6 +28,7 @@ const E2E = [
   'cli/e2e-ssh.test.ts',
   'cli/exit-status.test.ts',
   'cli/e2e-many-hosts.test.ts',
+  'pushdeploy/e2e-many-deploys.test.ts',
   'cli/many-hosts.test.ts',
   'cli/pipe.test.ts',
   'cli/plugins.test.ts',

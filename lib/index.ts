@@ -16,7 +16,7 @@
 import type { Plugin } from './hostout/types';
 
 export type {
-  Plugin, CommandSpec, CommandContext, HostHandle, HostOptions, PluginInfo, ConnectionOverrides, DeployPhases,
+  Plugin, CommandSpec, CommandContext, HostHandle, HostOptions, PluginInfo, ConnectionOverrides, DeployPhases, PhaseName,
 } from './hostout/types';
 export type {
   CommandResult, RemoteRunOptions, SudoOptions, RemoteShell, LocalRunOptions, LocalShell, RsyncOptions, Rsync,

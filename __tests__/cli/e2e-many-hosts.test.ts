@@ -158,10 +158,12 @@ describe('deploy to four production servers at once', () => {
     for (const [i, w] of WEB.entries()) {
       const mine = ev.filter((e) => e.host === w);
       // Steps: the remote setup, the rsyncs and the restart line, each with its exit status and time.
-      // With several hosts pushdeploy's deploy runs all or nothing: prepare everywhere, then flip, then activate.
+      // With several hosts pushdeploy's deploy runs all or nothing: prepare everywhere, then flip, then activate,
+      // then finish (prune, and the deploy lock held since prepare given back).
       const steps = mine.filter((e) => e.type === 'step');
       expect(steps.map((s) => s.kind)).toEqual(expect.arrayContaining(['remote', 'rsync']));
-      expect(steps.every((s) => s.status === 0 && ['prepare', 'flip', 'activate'].includes(s.command ?? '') && s.durationMs >= 0)).toBe(true);
+      expect(steps.every((s) => s.status === 0 && ['prepare', 'flip', 'activate', 'finish'].includes(s.command ?? '') && s.durationMs >= 0)).toBe(true);
+      expect(steps[steps.length - 1].command).toBe('finish');
       expect(steps.find((s) => s.line.includes('restarted'))?.command).toBe('activate');
       expect(steps.filter((s) => s.kind === 'rsync').every((s) => s.command === 'prepare')).toBe(true);
       // rsync's own figures: the first deploy sent every file of bin, eggs and parts.

@@ -133,7 +133,7 @@ describe('recipe-time normalisation: one yes/no reading for every flag (docs/com
     expect(plugin.defaults?.({ 'remote-sudo': 'yes' }, { part: 'site', buildoutDirectory: '/b' })).toMatchObject({ 'remote-sudo': 'true' });
     expect(Object.keys(plugin.commands).sort()).toEqual([
       'activate', 'annotate', 'bootstrap', 'buildout', 'checkout', 'clone', 'cook_resources', 'deploy', 'deploy_etc',
-      'deploy_supervisor', 'flip', 'prepare', 'pull', 'push', 'releases', 'restart', 'rollback', 'stage', 'stage_supervisor',
+      'deploy_supervisor', 'finish', 'flip', 'prepare', 'pull', 'push', 'releases', 'restart', 'rollback', 'stage', 'stage_supervisor',
       'start', 'stop', 'unlock', 'update',
     ]);
   });

@@ -8,15 +8,20 @@
  *   2. flip every host to its new release, only once all prepared;
  *   3. activate every host (restart, health check);
  *   4. when a flip or an activation failed (or the run was interrupted after
- *      the first flip), flip back every host that went live and restart it
- *      (the plugin's rollback), unless --no-rollback.
+ *      the first flip), flip back every host that went live, or whose flip
+ *      was cut short (it may have gone through), and restart it (the
+ *      plugin's rollback), unless --no-rollback;
+ *   5. the plugin's `finish`, when it has one, on every host whose prepare
+ *      ran: it gives back what the phases kept (pushdeploy: the deploy lock,
+ *      held from prepare to here) and, when every flip went through, prunes.
  *
  * Each phase runs up to `parallel` hosts at once and starts no new host
- * after a failure. The rollback phase runs on every host that needs it, also
- * after Ctrl-C: a host is never left on a half-finished deploy by us.
+ * after a failure. The rollback and finish phases run on every host that
+ * needs them, also after Ctrl-C: a host is never left on a half-finished
+ * deploy by us. Every phase command is told which phase it is (ctx.phase).
  */
 import type { Runtime } from '../hostout/dispatch';
-import type { DeployPhases } from '../hostout/types';
+import type { DeployPhases, PhaseName } from '../hostout/types';
 import { messageOf, type HostOutcome, type PlanHooks, type Progress, type RunPolicy } from './progress';
 
 /** Each host's phases for `command`, when every host has them; else undefined (the command runs as usual). */
@@ -29,6 +34,7 @@ export function phasesFor(runtime: Runtime, hosts: readonly string[], command: s
     const phases = set?.plugin.phases?.[command];
     if (!phases) return undefined;
     if (![phases.prepare, phases.flip, phases.activate, phases.rollback].every((c) => typeof c === 'string' && runtime.has(host, c))) return undefined;
+    if (phases.finish !== undefined && !(typeof phases.finish === 'string' && runtime.has(host, phases.finish))) return undefined;
     found.set(host, phases);
   }
   return found;
@@ -62,7 +68,7 @@ export interface AllOrNothingOptions {
 
 export async function runAllOrNothing(o: AllOrNothingOptions, hooks: PlanHooks): Promise<HostOutcome[]> {
   const { runtime, progress, hosts, phases } = o;
-  const started = Date.now();
+  const startedAt = Date.now();
   const state = new Map(hosts.map((host) => [host, {
     host, commands: [] as string[], result: 'not started', exitStatus: 0, durationMs: 0,
   } as HostOutcome]));
@@ -71,14 +77,22 @@ export async function runAllOrNothing(o: AllOrNothingOptions, hooks: PlanHooks):
   const release = new Map<string, string>();
   const live = new Map<string, string | undefined>();
 
-  /** One phase on some hosts; records who failed. Returns the hosts it succeeded on. */
-  const phase = async (name: keyof DeployPhases, on: string[], args: (host: string) => string[], p: RunPolicy): Promise<string[]> => {
-    if (on.length === 0) return [];
+  /** Run one phase on some hosts (each told which phase it is). */
+  const runPhase = (name: PhaseName, on: string[], args: (host: string) => string[], p: RunPolicy): Promise<HostOutcome[]> => {
     o.log(undefined, `all or nothing: ${name} on ${on.join(' ')}`);
-    const results = await progress.run(on.map((host) => ({
-      host,
-      commands: [{ name: phases.get(host)![name], run: () => runtime.run(host, phases.get(host)![name], args(host)) }],
-    })), p, phaseHooks);
+    return progress.run(on.map((host) => {
+      const command = phases.get(host)![name]!;
+      return { host, commands: [{ name: command, run: () => runtime.run(host, command, args(host), { phase: name }) }] };
+    }), p, phaseHooks);
+  };
+  /** Hosts on which the last run of a phase started (ok, failed or interrupted). */
+  const started = new Map<PhaseName, string[]>();
+
+  /** One phase on some hosts; records who failed. Returns the hosts it succeeded on. */
+  const phase = async (name: Exclude<PhaseName, 'finish'>, on: string[], args: (host: string) => string[], p: RunPolicy): Promise<string[]> => {
+    if (on.length === 0) return [];
+    const results = await runPhase(name, on, args, p);
+    started.set(name, results.filter((r) => r.result !== 'not started').map((r) => r.host));
     const ok: string[] = [];
     for (const r of results) {
       const s = state.get(r.host)!;
@@ -116,10 +130,21 @@ export async function runAllOrNothing(o: AllOrNothingOptions, hooks: PlanHooks):
   }
   const failedSomewhere = activated.length !== hosts.length;
   let rolledBack: string[] = [];
+  const always: RunPolicy = { ...o.policy, keepGoing: true, ignoreInterrupt: true };
   if (failedSomewhere && o.rollback) {
     // Every host that went live, the failed one included, back to the release before; also after Ctrl-C.
-    const back = flipped.filter((h) => live.get(h) !== undefined);
-    rolledBack = await phase('rollback', back, (h) => [live.get(h)!], { ...o.policy, keepGoing: true, ignoreInterrupt: true });
+    // A flip that failed or was cut short (Ctrl-C) may have gone through: that host too, when its live release is known.
+    const tried = started.get('flip') ?? [];
+    const back = hosts.filter((h) => (flipped.includes(h) || tried.includes(h)) && live.get(h) !== undefined);
+    rolledBack = await phase('rollback', back, (h) => [live.get(h)!], always);
+  }
+  // The end of the run on every host whose prepare ran (the deploy lock goes back), whatever happened.
+  const finishing = (started.get('prepare') ?? []).filter((h) => phases.get(h)!.finish !== undefined);
+  if (finishing.length) {
+    const everyFlip = flipped.length === hosts.length;
+    for (const r of await runPhase('finish', finishing, () => (everyFlip ? ['prune'] : []), always)) {
+      if (r.result === 'failed') progress.log.warn(`[${r.host}] ${phases.get(r.host)!.finish} (the end of the deploy) failed: ${messageOf(r.error)}`);
+    }
   }
 
   for (const host of hosts) {
@@ -148,7 +173,7 @@ export async function runAllOrNothing(o: AllOrNothingOptions, hooks: PlanHooks):
       s.exitStatus = 1;
       s.error ??= `${host}: its rollback failed; it may be live on ${release.get(host)}`;
     }
-    s.durationMs = Date.now() - started;
+    s.durationMs = Date.now() - startedAt;
     hooks.hostEnd?.(s);
   }
   if (failedSomewhere) {

@@ -34,7 +34,11 @@ export interface RunPolicy {
   parallel: number;
   /** Start every host even after one failed. */
   keepGoing: boolean;
-  /** Run even after an interrupt (an all-or-nothing deploy's rollback). */
+  /**
+   * Run even after an interrupt (an all-or-nothing deploy's rollback): such a
+   * plan is not abandoned after INTERRUPT_GRACE_MS, and keeps the process
+   * from its forced exit after Ctrl-C while it runs (Progress.undoing).
+   */
   ignoreInterrupt?: boolean;
 }
 
@@ -66,6 +70,8 @@ export interface Progress {
   readonly interrupted: boolean;
   /** The exit status the interrupt asked for. */
   readonly interruptStatus: number | undefined;
+  /** A plan that runs despite an interrupt (a rollback after Ctrl-C) is running. */
+  readonly undoing: boolean;
   /** Start every plain line with its host (set for runs of several hosts). */
   prefixHosts: boolean;
   /** The host and command running in the caller's async context, if any. */
@@ -124,6 +130,8 @@ class PlanRunner {
   stopped = false;
   interrupted = false;
   interruptStatus: number | undefined;
+  /** Plans running with ignoreInterrupt. */
+  undoing = 0;
   /** Rejects INTERRUPT_GRACE_MS after interrupt(): a command still running then is left behind. */
   private abandon = deferred();
   readonly context = new AsyncLocalStorage<{ host: string; command?: string }>();
@@ -148,7 +156,12 @@ class PlanRunner {
       }
     };
     const width = Math.max(1, Math.min(policy.parallel, plan.length));
-    await Promise.all(Array.from({ length: width }, worker));
+    if (policy.ignoreInterrupt) this.undoing++;
+    try {
+      await Promise.all(Array.from({ length: width }, worker));
+    } finally {
+      if (policy.ignoreInterrupt) this.undoing--;
+    }
     return plan.map((h) => outcomes.get(h.host) as HostOutcome);
   }
 
@@ -231,6 +244,7 @@ export function createProgress(opts: ProgressOptions): Progress {
     interrupt: (status?: number) => runner.interrupt(status),
     get interrupted() { return runner.interrupted; },
     get interruptStatus() { return runner.interruptStatus; },
+    get undoing() { return runner.undoing > 0; },
     current: () => {
       const s = runner.context.getStore();
       return s ? { ...s } : undefined;

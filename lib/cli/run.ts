@@ -82,13 +82,18 @@ class LazyTransport implements TransportFactory {
   }
 }
 
+/** After Ctrl-C, the run exits by force this long later if it has not ended (unless it is flipping hosts back). */
+const FORCED_EXIT_MS = 10_000;
+
 /**
  * The run's one signal handler. Ctrl-C (SIGINT): like the original, say
  * `Stopped.`, close the connections (running commands then fail) and exit
- * 130; SIGTERM the same with 143. A second signal exits at once. Returns the
- * function that unregisters it.
+ * 130; SIGTERM the same with 143. A second signal exits at once. While
+ * `undoing()` (an all-or-nothing deploy flips its hosts back after the
+ * interrupt), the forced exit waits for it: hosts are never left split by us.
+ * Returns the function that unregisters it.
  */
-function onSignals(transport: LazyTransport, stderr: (line: string) => void, stopPlan: (status: number) => void): () => void {
+function onSignals(transport: LazyTransport, stderr: (line: string) => void, stopPlan: (status: number) => void, undoing: () => boolean): () => void {
   let stopping: number | undefined;
   const handlers: [NodeJS.Signals, () => void][] = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
     const status = signal === 'SIGINT' ? EXIT.interrupted : 143;
@@ -100,7 +105,11 @@ function onSignals(transport: LazyTransport, stderr: (line: string) => void, sto
       // their connections; the run then ends with its summary and this status,
       // or here if something still hangs.
       stopPlan(status);
-      setTimeout(() => process.exit(status), 10_000).unref();
+      const forcedExit = (): void => {
+        if (undoing()) setTimeout(forcedExit, 1000).unref();
+        else process.exit(status);
+      };
+      setTimeout(forcedExit, FORCED_EXIT_MS).unref();
       void transport.closeAll();
     }];
   });
@@ -176,7 +185,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
         run: () => runtime.run(host, command, i === split.commands.length - 1 ? split.args : []),
       })),
     }));
-    const stopWatching = onSignals(lazy, stderr, (status) => progress.interrupt(status));
+    const stopWatching = onSignals(lazy, stderr, (status) => progress.interrupt(status), () => progress.undoing);
     try {
       // One command with phases (a deploy) on several hosts: all or nothing (all-or-nothing.ts).
       const runPlan = split.commands.length === 1 ? allOrNothingRunner({

@@ -15,7 +15,7 @@ import { maskingLogger, type Logger } from '../log';
 import type { HostTransport, TransportFactory } from '../transport/types';
 import type { HostCatalog, HostDefinition } from './hosts';
 import type { LoadedPlugin } from './plugins';
-import type { CommandContext, HostHandle, HostOptions } from './types';
+import type { CommandContext, HostHandle, HostOptions, PhaseName } from './types';
 
 export type { HostCatalog } from './hosts';
 
@@ -173,10 +173,14 @@ export class Runtime {
     return [...table.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  /** Run a command on a host, as from the command line (the host is loaded first if needed). */
-  async run(hostName: string, command: string, args: string[] = []): Promise<unknown> {
+  /**
+   * Run a command on a host, as from the command line (the host is loaded
+   * first if needed); `phase`: it runs as that phase of an all-or-nothing run
+   * (ctx.phase).
+   */
+  async run(hostName: string, command: string, args: string[] = [], opts: { phase?: PhaseName } = {}): Promise<unknown> {
     await this.load([hostName]);
-    return this.dispatch(this.scope(hostName), command, args);
+    return this.dispatch(this.scope(hostName), command, args, opts.phase);
   }
 
   /** Forget what ctx.once made: for the plugin test harness, where each run() stands for a run of its own. */
@@ -194,13 +198,14 @@ export class Runtime {
     return scope.def.sets.filter((s) => Object.prototype.hasOwnProperty.call(s.plugin.commands, command));
   }
 
-  private context(scope: HostScope, command: string, chain: LoadedPlugin[], index: number): CommandContext {
+  private context(scope: HostScope, command: string, chain: LoadedPlugin[], index: number, phase?: PhaseName): CommandContext {
     const transport = this.transportOf(scope);
     return Object.freeze({
       name: scope.def.name,
       command,
       options: scope.options,
-      next: (...args: string[]) => this.runLink(scope, command, chain, index + 1, args),
+      phase,
+      next: (...args: string[]) => this.runLink(scope, command, chain, index + 1, args, phase),
       call: (cmd: string, ...args: string[]) => this.dispatch(scope, cmd, args),
       has: (cmd: string) => this.has(scope.def.name, cmd),
       hosts: this.handles,
@@ -217,7 +222,7 @@ export class Runtime {
     });
   }
 
-  private async dispatch(scope: HostScope, command: string, args: string[]): Promise<unknown> {
+  private async dispatch(scope: HostScope, command: string, args: string[], phase?: PhaseName): Promise<unknown> {
     const chain = this.chain(scope, command);
     if (chain.length === 0) {
       const valid = this.commands(scope.def.name).map((c) => c.name).join(' ');
@@ -225,16 +230,16 @@ export class Runtime {
     }
     for (const set of scope.def.sets) {
       if (!set.plugin.init) continue;
-      await this.guard(scope, command, set, () => set.plugin.init!(command, this.context(scope, command, chain, 0)));
+      await this.guard(scope, command, set, () => set.plugin.init!(command, this.context(scope, command, chain, 0, phase)));
     }
-    return this.runLink(scope, command, chain, 0, args);
+    return this.runLink(scope, command, chain, 0, args, phase);
   }
 
-  private async runLink(scope: HostScope, command: string, chain: LoadedPlugin[], index: number, args: string[]): Promise<unknown> {
+  private async runLink(scope: HostScope, command: string, chain: LoadedPlugin[], index: number, args: string[], phase?: PhaseName): Promise<unknown> {
     const set = chain[index];
     if (!set) return undefined;
     this.opts.log.info(`Hostout: Running command '${command}' from '${set.plugin.name}'`);
-    const ctx = this.context(scope, command, chain, index);
+    const ctx = this.context(scope, command, chain, index, phase);
     return this.guard(scope, command, set, () => set.plugin.commands[command].run(ctx, ...args));
   }
 

@@ -76,14 +76,21 @@ export interface Plugin {
  * it made (a string); `flip RELEASE` makes it live and returns the release
  * that was live before (a string, or `{ from }`); `activate` restarts and
  * checks the live release; `rollback RELEASE` makes RELEASE live again and
- * restarts it.
+ * restarts it. `finish` (optional) ends the run on every host whose prepare
+ * ran, always (after a failure and after Ctrl-C too), with the argument
+ * `prune` when every host's flip went through: it gives back what the phases
+ * kept from one phase to the next (a deploy lock) and may prune old releases.
  */
 export interface DeployPhases {
   prepare: string;
   flip: string;
   activate: string;
   rollback: string;
+  finish?: string;
 }
+
+/** The phases of an all-or-nothing run, by their role. */
+export type PhaseName = keyof DeployPhases;
 
 /**
  * Another host of the same run. Hosts are loaded (plugins, defaults, resolve)
@@ -106,6 +113,13 @@ export interface CommandContext {
   readonly name: string;
   /** The command being run. */
   readonly command: string;
+  /**
+   * Set when the command runs as a phase of an all-or-nothing run across
+   * hosts (Plugin.phases): which one. Such a run ends with the `finish`
+   * phase on every host, so a phase may keep what it holds (a deploy lock)
+   * for the phases after it. Not set for the commands it calls.
+   */
+  readonly phase?: PhaseName;
   readonly options: Readonly<HostOptions>;
   /** Run the next implementation of this same command in the chain (like `superfun`); undefined when there is none. */
   next(...args: string[]): Promise<unknown>;

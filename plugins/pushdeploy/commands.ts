@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { CommandError, ConfigError, UsageError, shellJoin, shellQuote, validateBranch, validateRepository, type CommandContext, type CommandResult } from 'hostout';
 import { readStagingBuildout, requireStagingBuildout, type BuildoutDirectories } from './annotate';
 import { stagingManifest } from './manifest';
-import { describeHolder, type RemoteScript } from './lock';
+import { describeHolder, type KeptLock, type RemoteScript } from './lock';
 import { RELEASE_ID, releaseTreeName, SiteReleases, type FlipResult, type ReleaseMeta, type ReleaseState } from './releases';
 import {
   readSettings, requirePython, requireRestartLines, requireSupervisorConf, type SiteSettings,
@@ -61,7 +61,14 @@ class Site {
   readonly releases: SiteReleases;
   constructor(readonly ctx: CommandContext) {
     this.s = readSettings(ctx.name, ctx.options);
-    this.releases = new SiteReleases({ ctx, s: this.s, script: this.script });
+    // A deploy across hosts holds each host's lock from its prepare to the run's finish: every phase presents it.
+    const kept = ctx.once(`pushdeploy:kept-lock:${JSON.stringify([ctx.name, this.s.path])}`, (): KeptLock => ({}));
+    this.releases = new SiteReleases({ ctx, s: this.s, script: this.script, kept, keepLock: ctx.phase !== undefined && ctx.phase !== 'finish' });
+  }
+
+  /** The name the lock holder gets: a phase of a deploy across hosts is that deploy. */
+  private lockCommand(command: string): string {
+    return this.ctx.phase ? 'deploy' : command;
   }
 
   /** A multi-line step on production (lock, flip…): logged by its label, run like `remotely`. */
@@ -393,13 +400,17 @@ class Site {
     });
   }
 
-  /** `prepare`: a new release on production, not live. Returns its id. */
-  async prepare(): Promise<string> {
+  /**
+   * `prepare`: a new release on production, not live. Returns its id; as the
+   * first phase of a deploy across hosts, `{ release, live }` (the live
+   * release is where a cut-short flip goes back to), and the lock stays held.
+   */
+  async prepare(): Promise<string | { release: string; live?: string }> {
     const staged = await this.stagedForTransfer();
-    return this.releases.withLock('prepare', async () => {
-      const { release } = await this.prepareRelease('prepare', staged);
+    return this.releases.withLock(this.lockCommand('prepare'), async () => {
+      const { release, state } = await this.prepareRelease('prepare', staged);
       await this.releases.finalizePrepared(release.id);
-      return release.id;
+      return this.ctx.phase ? { release: release.id, live: state.current } : release.id;
     });
   }
 
@@ -410,10 +421,14 @@ class Site {
    */
   async flip(id?: string): Promise<{ release: string; from?: string }> {
     if (id !== undefined && !RELEASE_ID.test(id)) throw new UsageError(`'${id}' is not a release id ('hostout ${this.s.site} releases' lists them)`, { host: this.s.site });
-    return this.releases.withLock('flip', async () => {
+    return this.releases.withLock(this.lockCommand('flip'), async () => {
       const state = await this.releases.state(this.treeNamesGuess());
       const to = id ?? state.releases.filter((r) => !state.current || r.id > state.current).pop()?.id;
       if (!to) throw new ConfigError(`no release newer than the live one to flip to: give its id ('hostout ${this.s.site} releases' lists them)`, { host: this.s.site });
+      if (this.ctx.phase && !this.ctx.dryRun && !state.releases.some((r) => r.id === to)) {
+        // Not a usage error: the release this deploy prepared was removed while it ran (by hand, or after its lock was taken over).
+        throw new CommandError(`release ${to}, prepared by this deploy, is gone from production: nothing was flipped`, { host: this.s.site, command: 'flip', status: null, stderrTail: '' });
+      }
       const flipped = await this.flipTo(to, state, { unlock: true });
       // '-': nothing was live before (a first deploy), so there is nothing to flip back to.
       return { release: to, from: flipped.from === '-' ? undefined : flipped.from };
@@ -427,7 +442,7 @@ class Site {
    */
   async activate(): Promise<void> {
     const lines = requireRestartLines(this.s, 'activate');
-    await this.releases.withLock('activate', async () => {
+    await this.releases.withLock(this.lockCommand('activate'), async () => {
       await this.deployEtc();
       await this.restartAndCheck(lines);
     });
@@ -441,8 +456,14 @@ class Site {
   /** `rollback [ID]`: flip to the release before the live one (or ID), run the restart lines and the health check. */
   async rollback(id?: string): Promise<string> {
     if (id !== undefined && !RELEASE_ID.test(id)) throw new UsageError(`'${id}' is not a release id ('hostout ${this.s.site} releases' lists them)`, { host: this.s.site });
-    return this.releases.withLock('rollback', async () => {
-      const state = await this.releases.state();
+    return this.releases.withLock(this.lockCommand('rollback'), async () => {
+      let state = await this.releases.state();
+      if (this.ctx.phase && state.journal) state = (await this.releases.recover(state)) ?? state;
+      if (this.ctx.phase && id !== undefined && state.current === id) {
+        // A deploy across hosts whose flip here failed or was cut short before it went through.
+        this.ctx.log.info(`[${this.s.site}] release ${id} is live: its flip did not go through, nothing to roll back`);
+        return id;
+      }
       if (!state.current && !this.ctx.dryRun) throw new ConfigError(`production has no releases yet: nothing to roll back to`, { host: this.s.site });
       const to = id ?? this.releases.previous(state);
       if (!to && !this.ctx.dryRun) throw new ConfigError(`there is no release before ${state.current} to roll back to`, { host: this.s.site });
@@ -452,6 +473,20 @@ class Site {
       else this.ctx.log.warn(`[${this.s.site}] no 'restart' lines: release ${target} is live, but nothing was restarted`);
       return target;
     });
+  }
+
+  /**
+   * `finish [prune]`: the end of a deploy across hosts on this host (its last
+   * phase, always run): prune old releases when every host went live, and give
+   * back the deploy lock the run held since its prepare.
+   */
+  async finish(arg?: string): Promise<void> {
+    if (arg !== undefined && arg !== 'prune') throw new UsageError(`usage: hostout ${this.s.site} finish [prune]`, { host: this.s.site });
+    if (!this.ctx.phase) {
+      this.ctx.log.info(`[${this.s.site}] finish ends a deploy across several hosts; this run holds no deploy lock here`);
+      return;
+    }
+    await this.releases.finishRun(arg === 'prune');
   }
 
   /** `releases`: list them (and recover an interrupted flip first, under the lock). */
@@ -556,6 +591,7 @@ export const COMMANDS: Record<string, [string, Handler]> = {
   flip: ['Make a prepared release live: flip [ID] (default: the newest newer than the live one); no restart', (x, a) => x.flip(a[0])],
   activate: ["Install the live release's etc, run the restart lines and the health check (deploy's last step)", (x) => x.activate()],
   rollback: ['Make the previous release (or rollback ID) live again and run the restart lines; no transfer', (x, a) => x.rollback(a[0])],
+  finish: ["The end of a deploy across several hosts: prune old releases ('finish prune') and give back the deploy lock the run held", (x, a) => x.finish(a[0])],
   releases: ['List the releases on production (id, when, from which staging commit, which is live)', (x) => x.listReleases()],
   unlock: ['Remove the deploy lock of production, whoever holds it', (x) => x.unlock()],
   deploy_etc: ["Copy parts/system/etc to production's /etc and update supervisor", (x) => x.deployEtc()],

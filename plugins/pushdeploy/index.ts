@@ -25,8 +25,9 @@ export const plugin = definePlugin({
   defaults: (options: HostOptions) => normaliseFlags(options),
   // `hostout web1 web2 deploy`: every host prepares its release first, all flip only
   // once all prepared, then each activates; a failure anywhere flips back every host
-  // that went live and restarts it (lib/cli/all-or-nothing.ts).
-  phases: { deploy: { prepare: 'prepare', flip: 'flip', activate: 'activate', rollback: 'rollback' } },
+  // that went live and restarts it (lib/cli/all-or-nothing.ts). Each host's deploy lock
+  // is held from its prepare to `finish`, which prunes and gives it back.
+  phases: { deploy: { prepare: 'prepare', flip: 'flip', activate: 'activate', rollback: 'rollback', finish: 'finish' } },
 });
 
 export default plugin;

@@ -39,6 +39,18 @@ export type RemoteScript = (label: string, script: string, opts?: { allowFailure
 
 /** A lock directory that records no holder is stale after this many seconds (its holder died between mkdir and writing). */
 const EMPTY_LOCK_GRACE = 30;
+/** How long giving the lock back waits for a renewal under way. */
+const RENEWAL_WAIT_MS = 10_000;
+
+/**
+ * A deploy lock a run keeps from one command to the next: the phases of a
+ * deploy across several hosts (prepare, flip, activate, rollback) each present
+ * it, and the run's `finish` gives it back. One per host and site path,
+ * shared through ctx.once.
+ */
+export interface KeptLock {
+  lock?: DeployLock;
+}
 
 function readFileOr(file: string, fallback: string): string {
   try {
@@ -272,11 +284,31 @@ export class DeployLock {
     return `if grep -qF ${shellQuote(this.holder.token)} ${shellQuote(`${d}/lock/holder`)} 2>/dev/null; then rm -rf ${shellQuote(`${d}/lock`)}; fi`;
   }
 
-  /** Stop renewing and wait for a renewal under way: nothing may rewrite the holder after the release. */
+  /**
+   * Stop renewing and wait for a renewal under way: nothing may rewrite the
+   * holder after the release. Bounded: a renewal stuck on a dead connection
+   * must not keep the run from ending (the release then fails as well, and
+   * the lock is stale once this process is gone).
+   */
   private async settle(): Promise<void> {
     if (this.renewer) clearInterval(this.renewer);
     this.renewer = undefined;
-    await this.renewing;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.renewing, new Promise<void>((r) => { timer = setTimeout(r, RENEWAL_WAIT_MS).unref(); })]);
+    clearTimeout(timer);
+  }
+
+  /** Whether this command still holds the lock (taken, not yet given back). */
+  get isHeld(): boolean {
+    return this.held;
+  }
+
+  /** The error for a command that finds the lock it held taken over by another (its lease ran out meanwhile). */
+  lostError(): LockedError {
+    return new LockedError(
+      `the deploy lock of this run was taken over by another command while it ran (its lease of ${this.o.lease} s ran out): production may have changed under it; see 'hostout ${this.o.site} releases'`,
+      { host: this.o.site },
+    );
   }
 
   /** Remove the lock if it is still ours. */

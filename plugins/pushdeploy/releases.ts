@@ -16,7 +16,7 @@
  */
 import * as os from 'node:os';
 import { CommandError, ConfigError, UsageError, shellQuote, type CommandContext, type CommandResult } from 'hostout';
-import { DeployLock, forceUnlock, type LockHolder, type RemoteScript } from './lock';
+import { DeployLock, forceUnlock, type KeptLock, type LockHolder, type RemoteScript } from './lock';
 import type { SiteSettings } from './settings';
 import { enclosingCheckoutVcs } from './vcs';
 
@@ -185,6 +185,14 @@ export interface ReleaseSite {
   s: SiteSettings;
   /** Runs a script on production as the site's remote steps run (sudo with remote-sudo). */
   script: RemoteScript;
+  /**
+   * The lock the run keeps for this host from one command to the next (a
+   * phase of a deploy across hosts): withLock() presents it instead of taking
+   * the lock again, and, with `keepLock`, leaves a lock it took there for the
+   * next phase instead of giving it back (finishRun() does).
+   */
+  kept?: KeptLock;
+  keepLock?: boolean;
 }
 
 const MARK = '@@hostout:';
@@ -231,15 +239,22 @@ export class SiteReleases {
 
   /**
    * Run `fn` holding the deploy lock (re-entrant: a deploy's push holds it
-   * once). On taking it, an interrupted flip is recovered first.
+   * once). On taking it, an interrupted flip is recovered first. A lock the
+   * run kept (`kept`) is presented again, not taken; with `keepLock` a lock
+   * taken here stays held for the run's next command.
    */
   async withLock<T>(command: string, fn: () => Promise<T>): Promise<T> {
-    if (this.lockHold) {
+    const kept = this.site.kept?.lock;
+    if (this.lockHold || kept?.isHeld) {
+      if (!this.lockHold && kept?.lost) throw kept.lostError();
+      const presented = !this.lockHold;
+      this.lockHold ??= kept;
       this.lockDepth++;
       try {
         return await fn();
       } finally {
         this.lockDepth--;
+        if (presented) this.lockHold = undefined;
       }
     }
     const lock = new DeployLock({
@@ -247,18 +262,51 @@ export class SiteReleases {
     });
     const { journal } = await lock.acquire(this.s.lockWait);
     this.lockHold = lock;
+    // Kept for the run's next phase from here on: a failure or Ctrl-C below still ends with finishRun().
+    if (this.site.keepLock && this.site.kept) this.site.kept.lock = lock;
     try {
       if (journal) await this.recover();
       return await fn();
     } finally {
       this.lockHold = undefined;
-      await lock.release();
+      if (!this.keepsLock) await lock.release();
     }
   }
 
-  /** This command took the lock itself (not a re-entry): its last step may give it back. */
+  /** The lock stays held after this command (a phase of a deploy across hosts). */
+  private get keepsLock(): boolean {
+    return !!this.site.keepLock && !!this.site.kept;
+  }
+
+  /** This command took the lock itself (not a re-entry) and gives it back at its end: its last step may do so. */
   private get ownsLock(): boolean {
-    return !!this.lockHold && this.lockDepth === 0;
+    return !!this.lockHold && this.lockDepth === 0 && !this.keepsLock;
+  }
+
+  /**
+   * The end of a deploy across hosts on this host: prune (when `prune`: every
+   * host's flip went through) and give back the lock the run kept, in one
+   * round trip after reading the releases. Nothing when the run holds no lock
+   * here (its prepare never got it).
+   */
+  async finishRun(prune: boolean): Promise<string[]> {
+    const kept = this.site.kept;
+    const lock = kept?.lock;
+    if (!kept || !lock?.isHeld) return [];
+    kept.lock = undefined;
+    if (lock.lost) {
+      await lock.release();
+      throw lock.lostError();
+    }
+    try {
+      const { gone, script } = prune ? this.pruneScript(await this.state()) : { gone: [], script: 'true' };
+      const r = await lock.releaseWith(gone.length ? 'prune' : 'unlock', script);
+      if (r.code !== 0 && !this.site.ctx.dryRun) throw failure(this.s.site, 'finish', `pruning releases ${gone.join(', ')} failed (exit status ${r.code}); the deploy lock was given back`, r);
+      this.saidPruned(gone);
+      return gone;
+    } finally {
+      await lock.release(); // when reading the releases failed: the lock still goes
+    }
   }
 
   /**
