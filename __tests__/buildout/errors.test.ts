@@ -10,10 +10,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { loadBuildout } from '../../lib/buildout';
 import { ConfigError } from '../../lib/errors';
-import { OracleBatch, emptyHome, requireOracleInCI } from '../support/oracle';
+import { OracleBatch, emptyHome, requireOracle } from '../support/oracle';
 
 type Files = Record<string, string | Buffer>;
-const haveOracle = requireOracleInCI();
+const haveOracle = requireOracle();
 let batch: OracleBatch | undefined;
 let root: string;
 
