@@ -24,7 +24,7 @@ import {
   OracleBatch,
   errorTail,
   hasStackTrace,
-  requireOracleInCI,
+  requireOracle,
   runHostout,
   type OracleResult,
   type ProcessResult,
@@ -131,7 +131,7 @@ function outcome(res: OracleResult, kind: 'json' | 'stdout'): Outcome {
   return { status: res.status, error: toExpectedRoot(errorTail(res.stderr), runRoot) };
 }
 
-const haveOracle = requireOracleInCI();
+const haveOracle = requireOracle();
 (haveOracle ? describe : describe.skip)('expected.json is still what zc.buildout 2.13.2 says', () => {
   let batch: OracleBatch;
   beforeAll(() => {

@@ -17,7 +17,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { generateProject, type GeneratedProject } from '../../fixtures/buildout-gen/generate';
 import { loadEngine } from '../support/engine';
-import { OracleBatch, emptyHome, errorTail, hasStackTrace, requireOracleInCI, runHostout, type OracleResult } from '../support/oracle';
+import { OracleBatch, emptyHome, errorTail, hasStackTrace, requireOracle, runHostout, type OracleResult } from '../support/oracle';
 import { dropCreatingDirectory, firstDifference, showProject, withDirPlaceholder, writeProject } from '../support/project';
 
 function seedList(): number[] {
@@ -30,7 +30,7 @@ function seedList(): number[] {
 }
 
 const seeds = seedList();
-const haveOracle = requireOracleInCI();
+const haveOracle = requireOracle();
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-diff-'));
 const projects = new Map<number, GeneratedProject>();
 const oracle = new Map<number, OracleResult>();

@@ -21,7 +21,7 @@ import { mutant, specialProjects, type FuzzProject } from '../../fixtures/buildo
 import type { FuzzJob, FuzzOutcome, WorkerMessage } from '../../fixtures/buildout-gen/fuzz-worker';
 import { dist } from '../support/built';
 import { DIST_ENGINE, DIST_ERRORS, distBuilt } from '../support/engine';
-import { OracleBatch, emptyHome, hasStackTrace, requireOracleInCI, runHostout, type OracleResult } from '../support/oracle';
+import { OracleBatch, emptyHome, hasStackTrace, requireOracle, runHostout, type OracleResult } from '../support/oracle';
 
 const MUTANTS = 2000;
 // generous: the slowest legitimate case takes ~2 s on an idle core; a hang never answers
@@ -34,7 +34,7 @@ const dirOf = (i: number): string => path.join(root, String(i));
 const outcomes: Array<FuzzOutcome | undefined> = [];
 const hangs: number[] = [];
 const oracle = new Map<number, OracleResult>();
-const haveOracle = requireOracleInCI();
+const haveOracle = requireOracle();
 
 function writeAll(): void {
   projects.forEach((p, i) => {

@@ -14,9 +14,9 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { errorTail, hasStackTrace, requireOracleInCI, runHostout, runOracle, runRealBuildout } from '../support/oracle';
+import { errorTail, hasStackTrace, requireOracle, runHostout, runOracle, runRealBuildout } from '../support/oracle';
 
-const haveOracle = requireOracleInCI();
+const haveOracle = requireOracle();
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-url-'));
 
 /** A tiny static server over an in-memory map that the tests can edit, stop and restart. */

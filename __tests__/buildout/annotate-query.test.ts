@@ -8,10 +8,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { loadBuildout, type LoadedBuildout } from '../../lib/buildout';
 import { ConfigError } from '../../lib/errors';
-import { OracleBatch, emptyHome, requireOracleInCI } from '../support/oracle';
+import { OracleBatch, emptyHome, requireOracle } from '../support/oracle';
 
 type Files = Record<string, string>;
-const haveOracle = requireOracleInCI();
+const haveOracle = requireOracle();
 let batch: OracleBatch | undefined;
 let root: string;
 

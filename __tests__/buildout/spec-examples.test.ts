@@ -9,12 +9,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadBuildout } from '../../lib/buildout';
-import { OracleBatch, emptyHome, requireOracleInCI } from '../support/oracle';
+import { OracleBatch, emptyHome, requireOracle } from '../support/oracle';
 
 type Files = Record<string, string>;
 type Json = Record<string, Record<string, string>>;
 
-const haveOracle = requireOracleInCI();
+const haveOracle = requireOracle();
 let batch: OracleBatch | undefined;
 let root: string;
 

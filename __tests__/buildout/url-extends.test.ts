@@ -12,9 +12,9 @@ import { createHash } from 'crypto';
 import type { AddressInfo } from 'net';
 import { loadBuildout } from '../../lib/buildout';
 import { ConfigError } from '../../lib/errors';
-import { OracleBatch, emptyHome, requireOracleInCI } from '../support/oracle';
+import { OracleBatch, emptyHome, requireOracle } from '../support/oracle';
 
-const haveOracle = requireOracleInCI();
+const haveOracle = requireOracle();
 let batch: OracleBatch | undefined;
 let root: string;
 let served: string;

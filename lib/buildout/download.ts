@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import type * as http from 'http';
 import type * as Crypto from 'crypto';
 import { BuildoutUserError } from './user-error';
-import { MAX_CONFIG_BYTES, readConfigFile, tooLarge } from './read-config-file';
+import { MAX_NAMED_FILE_BYTES, readNamedFile, tooLarge } from '../named-file';
 import { pathJoin, pyRepr } from './pywhitespace';
 
 export interface DownloadSettings {
@@ -51,7 +51,7 @@ function fetchUrl(url: string): Promise<Buffer> {
         let size = 0;
         res.on('data', (c: Buffer) => {
           size += c.length;
-          if (size > MAX_CONFIG_BYTES) {
+          if (size > MAX_NAMED_FILE_BYTES) {
             req.destroy(new Error(tooLarge()));
             return;
           }
@@ -83,7 +83,7 @@ function fileUrlPath(url: string): string {
 async function downloadDirect(url: string, offline: boolean): Promise<Downloaded> {
   if (/^file:/i.test(url)) {
     const path = fileUrlPath(url);
-    return { content: readConfigFile(path), localPath: path };
+    return { content: readNamedFile(path), localPath: path };
   }
   if (offline) throw new BuildoutUserError(`Couldn't download ${pyRepr(url)} in offline mode.`);
   try {
@@ -115,7 +115,7 @@ export async function downloadExtends(url: string, settings: DownloadSettings): 
         // buildout falls back to the cached copy on any failure
       }
     }
-    return { content: readConfigFile(cached), localPath: cached };
+    return { content: readNamedFile(cached), localPath: cached };
   }
   const fresh = await downloadDirect(url, settings.offline);
   await fs.promises.writeFile(cached, fresh.content);

@@ -11,7 +11,7 @@ import { accessSync, constants, existsSync } from 'fs';
 import type * as Os from 'os';
 import { ConfigError } from '../errors';
 import { parseConfig } from './parser';
-import { ConfigFileRefused, readConfigFile } from './read-config-file';
+import { FileRefused, readNamedFile, refusalReason } from '../named-file';
 import type * as Download from './download';
 import {
   annotateSection,
@@ -196,7 +196,7 @@ function decodeConfig(bytes: Buffer, label: string): string {
  */
 function configText(content: Buffer | string, path: string, label: string): string {
   if (typeof content !== 'string') return decodeConfig(content, label);
-  return content.includes('\ufffd') ? decodeConfig(readConfigFile(path), label) : content;
+  return content.includes('\ufffd') ? decodeConfig(readNamedFile(path), label) : content;
 }
 
 /** `_open(base, filename, seen, dl_options, override, downloaded)` */
@@ -233,18 +233,13 @@ async function openConfig(
   // round trip per file costs more than the read itself.
   const readLocal = async (path: string): Promise<string> => {
     try {
-      return readConfigFile(path).toString('utf8');
+      return readNamedFile(path).toString('utf8');
     } catch (err) {
-      if (!(err instanceof ConfigFileRefused)) throw err;
-      const code = err.code;
+      if (!(err instanceof FileRefused)) throw err;
       const why =
-        code === 'ENOENT'
-          ? 'no such file'
-          : code === 'EISDIR'
-            ? 'it is a directory'
-            : code === 'ENAMETOOLONG'
-              ? 'the path is too long (relative extends such as ../x/y.cfg add up: buildout never normalises them)'
-              : code ?? err.message;
+        err.code === 'ENAMETOOLONG'
+          ? 'the path is too long (relative extends such as ../x/y.cfg add up: buildout never normalises them)'
+          : refusalReason(err);
       const hint = path.includes('${') ? ' (buildout does not substitute ${…} in extends)' : '';
       const shownPath = displayFile(path, ctx.cwd);
       const brief = shownPath.length > 200 ? `${shownPath.slice(0, 80)}…${shownPath.slice(-80)}` : shownPath;

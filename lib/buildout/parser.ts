@@ -63,6 +63,11 @@ export function splitPythonLines(text: string): string[] {
   return lines;
 }
 
+/**
+ * A configuration line as an error quotes it: Python's repr (control characters
+ * escaped, nothing reaches the terminal raw), at most 80 characters. Only lines
+ * after a section header are quoted (see parseConfig).
+ */
 function shown(line: string): string {
   const body = line.endsWith('\n') ? line.slice(0, -1) : line;
   return pyRepr(body.length > 80 ? body.slice(0, 77) + '...' : body);
@@ -142,12 +147,17 @@ export function parseConfig(text: string, fileLabel: string): ParsedConfig {
       optname = undefined;
     } else if (cursect === undefined) {
       if (!pyStrip(line)) continue;
+      // Before its first section header a file has not shown that it is configuration at all
+      // (`extends = /proc/self/environ`, a .env file, a key): its text is never quoted.
       let why = 'the file has no [section] header before this line';
       if (lineno === 1 && line.startsWith('\ufeff')) {
         why = 'the file starts with a UTF-8 byte order mark (BOM), which buildout does not accept; save it without the BOM';
       } else if (line.startsWith('[')) why = explainBadLine(line, false);
       else if (!sectionCondition) why += ' (the only header above has a false condition, so its options have no section)';
-      throw new ConfigError(`cannot parse ${shown(line)}: ${why}`, { file: fileLabel, line: lineno });
+      throw new ConfigError(`cannot parse this line (not shown: nothing before it says the file is configuration): ${why}`, {
+        file: fileLabel,
+        line: lineno,
+      });
     } else {
       if (line.startsWith('=>')) line = '<part-dependencies> = ' + line.slice(2);
       const eq = line.indexOf('=');

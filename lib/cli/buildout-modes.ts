@@ -3,7 +3,8 @@
  * value), `--annotate [SECTION…]` and `--query SECTION:OPTION`, printing
  * exactly what zc.buildout 2.13's `annotate` and `query` print (docs/buildout-compat.md).
  */
-import { ConfigError, HostoutError } from '../errors';
+import { ConfigError, EXIT, HostoutError } from '../errors';
+import type { ResolveProblem } from '../buildout/buildout';
 import { loadBuildout, type LoadedBuildout } from '../buildout';
 import { pySortInPlace } from '../buildout/pywhitespace';
 import type { ConfigModeName } from './options';
@@ -57,6 +58,38 @@ function jsonString(s: string): string {
   return JSON_ESCAPED.test(s) ? JSON.stringify(s) : '"' + s + '"';
 }
 
+/** The most distinct problems `--resolve` describes on stderr; the JSON's `__errors__` has every one. */
+export const MAX_PROBLEMS_SHOWN = 5;
+/** The most section names one problem line lists. */
+const MAX_KEYS_PER_PROBLEM = 3;
+
+/**
+ * `--resolve`'s problems for people: one line per distinct problem (a chain of
+ * sections that all fail on the same missing section is one problem, naming a
+ * few of them), and at most MAX_PROBLEMS_SHOWN of those, then how many more.
+ */
+export function problemLines(problems: readonly ResolveProblem[]): string[] {
+  const byDetail = new Map<string, string[]>();
+  for (const p of problems) {
+    const detail = p.detail.replace(/\s+$/, '');
+    const keys = byDetail.get(detail);
+    if (keys) keys.push(p.key);
+    else byDetail.set(detail, [p.key]);
+  }
+  const lines: string[] = [];
+  for (const [detail, keys] of byDetail) {
+    if (lines.length === MAX_PROBLEMS_SHOWN) break;
+    const also = keys.slice(1, MAX_KEYS_PER_PROBLEM).map((k) => `[${k}]`).join(', ');
+    const more = keys.length > MAX_KEYS_PER_PROBLEM ? ` and ${keys.length - MAX_KEYS_PER_PROBLEM} more` : '';
+    lines.push(`hostout: [${keys[0]}] ${detail}${also ? ` (also ${also}${more})` : ''}`);
+  }
+  if (byDetail.size > MAX_PROBLEMS_SHOWN) {
+    const rest = byDetail.size - MAX_PROBLEMS_SHOWN;
+    lines.push(`hostout: … and ${rest} more problem${rest === 1 ? '' : 's'} (${problems.length} values in all; the JSON's "__errors__" lists each)`);
+  }
+  return lines;
+}
+
 /** buildout creates its cache/eggs directories for every command and says so on stdout. */
 function creationLog(buildout: LoadedBuildout): string {
   return buildout
@@ -77,8 +110,9 @@ async function runMode(mode: BuildoutMode, args: BuildoutModeArgs): Promise<numb
       const errors: Record<string, string> = {};
       for (const p of problems) errors[p.key] = p.message;
       process.stdout.write(formatResolveJson(values, errors));
-      for (const p of problems) process.stderr.write(`hostout: [${p.key}] ${p.detail.replace(/\s+$/, '')}\n`);
-      return problems.length ? 1 : 0;
+      for (const line of problemLines(problems)) process.stderr.write(line + '\n');
+      // A value that cannot be resolved is a configuration error, as for every host command.
+      return problems.length ? EXIT.usage : EXIT.ok;
     }
     case 'annotate':
       process.stdout.write(creationLog(buildout) + buildout.annotate(args.positional));

@@ -12,6 +12,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { flagValue } from '../flags';
+import { readConfiguredFile } from '../named-file';
 import { resolveHostSettings, splitHostPort, type HostSettings } from '../transport/host-settings';
 import { lookupSshConfig, defaultSshEnvironment, type SshEnvironment } from '../transport/ssh-config';
 import type { HostOptions } from './types';
@@ -74,6 +75,22 @@ export function applyRecipeDefaults(partName: string, options: HostOptions, env:
   return o;
 }
 
+/**
+ * The files a host's options name, read once when the host is loaded, before
+ * anything connects: each must be a regular file of bounded size (named-file.ts),
+ * else exit 2 naming the option and the file. A missing key or known_hosts
+ * file is no error here (ssh skips a missing key; a missing known_hosts is empty).
+ */
+function checkNamedFiles(partName: string, o: HostOptions, settings: HostSettings): void {
+  // Read, not only examined: a key or known_hosts file is small, and /proc/self/mem only fails on read (EIO).
+  const check = (option: string, file: string) => void readConfiguredFile(file, { option, host: partName, missingIsFine: true });
+  if (settings.identityFile) check((o['identity-file'] ?? '').trim() ? 'identity-file' : 'key_filename', settings.identityFile);
+  if ((o['buildout-identity-file'] ?? '').trim() && settings.buildout !== settings.login) {
+    for (const file of settings.buildout.keyFiles) check('buildout-identity-file', file);
+  }
+  if ((o['known-hosts-file'] ?? '').trim()) for (const file of settings.knownHostsFiles) check('known-hosts-file', file);
+}
+
 /** `HostOut.__init__`'s run-time derivations, with the fixes listed in docs/compat.md. */
 export function applyRuntimeDefaults(partName: string, options: HostOptions, env: OptionEnvironment): RuntimeDefaults {
   const o = { ...options };
@@ -89,6 +106,7 @@ export function applyRuntimeDefaults(partName: string, options: HostOptions, env
   // Every option the transport also reads, read ONCE here: what a plugin sees in
   // ctx.options (user, port, identity-file, …) is what the transport connects with.
   const settings = resolveHostSettings(partName, o, ssh);
+  checkNamedFiles(partName, o, settings);
   // The login user is `user`, else ~/.ssh/config's User, else the local user (what ssh itself uses),
   // and buildout-user/effective-user follow it (the original fell back to root).
   o.user = settings.login.user;

@@ -13,11 +13,12 @@
  * Also here: the lifecycle hooks a host's plugins run when the host is loaded
  * (`defaults`, then `resolve`), each failure named by plugin and host.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import Module from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, HostoutError } from '../errors';
+import { checkConfiguredFile, readConfiguredFile, readNamedFile } from '../named-file';
 import { nearest } from '../suggest';
 import type { ConnectionOverrides, HostOptions, Plugin, PluginInfo } from './types';
 
@@ -118,7 +119,7 @@ function requireTypeScriptFile(file: string): unknown {
   } catch {
     throw new Error('it is TypeScript and the typescript package is not installed: compile it to .js (npx tsc) and name the .js file');
   }
-  const out = ts.transpileModule(readFileSync(file, 'utf8'), {
+  const out = ts.transpileModule(readNamedFile(file).toString('utf8'), {
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
     fileName: file,
   });
@@ -200,6 +201,8 @@ export async function loadPlugin(name: string, buildoutDirectory: string, partNa
       { host: partName, option: 'extends' },
     );
   }
+  // Bounded like every file a configuration names: `extends = /dev/zero` must not be read forever.
+  checkConfiguredFile(file, { option: 'extends', host: partName });
   try {
     return { id: name, file, plugin: await loadFile(file, name) };
   } catch (err) {
@@ -226,7 +229,7 @@ function pluginGuide(): string {
 export async function loadFabfile(entry: string, buildoutDirectory: string, partName: string): Promise<LoadedPlugin> {
   const file = path.resolve(buildoutDirectory, entry);
   if (/\.py$/.test(file) && existsSync(file)) {
-    const defined = pythonFabfileCommands(readFileSync(file, 'utf8'));
+    const defined = pythonFabfileCommands(readConfiguredFile(file, { option: 'fabfiles', host: partName })!.toString('utf8'));
     throw new ConfigError(
       `fabfiles = ${entry}: ${file} is a Python (Fabric) fabfile; hostout runs JavaScript/TypeScript command modules and cannot run Python fabfiles. ` +
         (defined.length ? `It would have defined the commands: ${defined.join(', ')}. ` : 'It defines no public top-level function. ') +
@@ -236,6 +239,7 @@ export async function loadFabfile(entry: string, buildoutDirectory: string, part
   }
   const resolved = tryResolve(file);
   if (!resolved) throw new ConfigError(`fabfiles = ${entry}: no such file (${file})`, { host: partName, option: 'fabfiles' });
+  checkConfiguredFile(resolved, { option: 'fabfiles', host: partName });
   try {
     return { id: entry, file: resolved, plugin: await loadFile(resolved, entry) };
   } catch (err) {

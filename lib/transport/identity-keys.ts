@@ -12,9 +12,9 @@
  *   and how to give its passphrase.
  * A passphrase that does not decrypt the key fails at once (no retry loop).
  */
-import * as fs from 'node:fs';
 import { OpenSSHAgent, utils, type ParsedKey } from 'ssh2';
 import { TransportError } from '../errors';
+import { FileRefused, configuredFileError, readNamedFile } from '../named-file';
 import type { Logger } from '../log';
 
 export type AskPassphrase = (question: string) => Promise<string>;
@@ -63,7 +63,7 @@ function openSshPublicBlob(data: Buffer): Buffer | undefined {
 /** The key's public blob without decrypting it: from `<file>.pub`, else the OpenSSH header. */
 export function publicBlobOf(file: string, data: Buffer): Buffer | undefined {
   try {
-    const pub = utils.parseKey(fs.readFileSync(`${file}.pub`));
+    const pub = utils.parseKey(readNamedFile(`${file}.pub`));
     if (!(pub instanceof Error)) return (Array.isArray(pub) ? pub[0] : pub).getPublicSSH();
   } catch {
     // no .pub beside it
@@ -110,9 +110,13 @@ export async function loadIdentityKeys(req: LoadKeysRequest): Promise<LoadedKeys
   for (const file of req.files) {
     let data: Buffer;
     try {
-      data = fs.readFileSync(file);
+      data = readNamedFile(file);
     } catch (e) {
-      req.log.debug(`cannot read identity file ${file}: ${(e as Error).message}`);
+      // A key that is gone or unreadable is skipped, as ssh does; one that is no key file at
+      // all (a device, a FIFO, a huge file) is a configuration error, said at once.
+      if (!(e instanceof FileRefused)) throw e;
+      if (!['ENOENT', 'EACCES', 'EPERM'].includes(e.code ?? '')) throw configuredFileError(file, e, { option: 'identity-file', host: req.hostName });
+      req.log.debug(`cannot read identity file ${file}: ${e.message}`);
       continue;
     }
     const plain = utils.parseKey(data);

@@ -9,6 +9,7 @@
  */
 import { createHash, createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
+import { FileRefused, configuredFileError, readNamedFile } from '../named-file';
 import * as path from 'node:path';
 import type { HostKeyPolicy } from './host-settings';
 
@@ -96,9 +97,12 @@ function readEntries(files: readonly string[]): KnownHostEntry[] {
   for (const file of files) {
     let text: string;
     try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch {
-      continue; // a missing known_hosts file is simply empty
+      text = readNamedFile(file).toString('utf8');
+    } catch (e) {
+      // A missing (or unreadable) known_hosts file is simply empty; a device, a FIFO or a huge file is a configuration error.
+      if (!(e instanceof FileRefused)) throw e;
+      if (['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM'].includes(e.code ?? '')) continue;
+      throw configuredFileError(file, e, { option: 'known-hosts-file' });
     }
     out.push(...parseKnownHosts(file, text));
   }
@@ -137,7 +141,7 @@ export function recordHostKey(file: string, host: string, port: number, blob: Bu
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   let prefix = '';
   try {
-    const current = fs.readFileSync(file, 'utf8');
+    const current = readNamedFile(file).toString('utf8');
     if (current.length > 0 && !current.endsWith('\n')) prefix = '\n';
   } catch {
     // new file

@@ -3,7 +3,7 @@
  * parser (Host patterns, Match, first-value-wins like OpenSSH). We only turn
  * its computed result into the few typed values hostout uses.
  */
-import { readFileSync } from 'node:fs';
+import { FileRefused, configuredFileError, readNamedFile } from '../named-file';
 import * as os from 'node:os';
 import * as path from 'node:path';
 // ssh-config ships CommonJS code but ESM-only typings: take the types with resolution-mode, the code with require.
@@ -72,9 +72,12 @@ const parsedCache = new Map<string, { text: string; config: SSHConfig }>();
 function loadConfig(configPath: string): SSHConfig | null {
   let text: string;
   try {
-    text = readFileSync(configPath, 'utf8');
-  } catch {
-    return null; // no ssh config: OpenSSH defaults apply
+    text = readNamedFile(configPath).toString('utf8');
+  } catch (e) {
+    if (!(e instanceof FileRefused)) throw e;
+    // No ssh config (or an unreadable one): OpenSSH defaults apply. A device, FIFO or huge file: say so.
+    if (['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM'].includes(e.code ?? '')) return null;
+    throw configuredFileError(configPath, e, { option: 'ssh config file' });
   }
   const hit = parsedCache.get(configPath);
   if (hit?.text === text) return hit.config;
