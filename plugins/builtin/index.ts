@@ -618,13 +618,14 @@ function validateOptions(command: string, ctx: Ctx): void {
 }
 
 // A named export as well: the loader takes a module that exports `commands` as the plugin itself.
-/** The commands that ship or name the deploy's cfg files (their release id is a hash of them). */
-const SHIP_COMMANDS = new Set(['deploy', 'uploadbuildout', 'buildout', 'sudobuildout', 'postdeploy']);
+/** The commands that ship or name the deploy's cfg files (their release id is a hash of them); postdeploy only with sudo-parts. */
+const SHIP_COMMANDS = new Set(['deploy', 'uploadbuildout', 'buildout', 'sudobuildout']);
+const shipsFiles = (command: string, ctx: Ctx): boolean => SHIP_COMMANDS.has(command) || (command === 'postdeploy' && words(ctx.options['sudo-parts']).length > 0);
 
 export const init: NonNullable<Plugin['init']> = async (command, ctx) => {
   validateOptions(command, ctx);
   // Before anything connects: a cfg file that cannot be shipped stops the command here.
-  if (SHIP_COMMANDS.has(command)) await shippedFiles(ctx);
+  if (shipsFiles(command, ctx)) await shippedFiles(ctx);
 };
 
 const plugin: Plugin = { name: 'collective.hostout', commands, init };
