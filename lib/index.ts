@@ -31,7 +31,7 @@ export {
 export { sh, secret, Secret, maskSecrets, type Line, type CommandText } from './transport/secret';
 export type { HostSettings } from './transport/host-settings';
 export { createPlainLogger, createRecordingLogger, type Logger, type Verbosity } from './log';
-export { loadBuildout, parseBuildoutSections, type Buildout, type LoadOptions } from './buildout';
+export { loadBuildout, configFilesOf, parseBuildoutSections, type Buildout, type LoadOptions } from './buildout';
 export { shellQuote, shellJoin } from './transport/quote';
 export { isTrue, flagValue } from './flags';
 export {

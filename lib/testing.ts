@@ -13,7 +13,7 @@
  *     await t.run('greet', 'World');
  *     expect(t.records).toEqual([...]);
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildoutFromObject } from './hostout/buildout-view';
@@ -77,6 +77,13 @@ export interface PluginTest {
   close(): Promise<void>;
 }
 
+/** Sections as buildout.cfg text (a multi-line value continued on indented lines). */
+function formatConfig(sections: Record<string, Record<string, string>>): string {
+  return Object.entries(sections)
+    .map(([name, options]) => [`[${name}]`, ...Object.entries(options).map(([k, v]) => `${k} = ${v.split('\n').join('\n    ')}`)].join('\n'))
+    .join('\n\n') + '\n';
+}
+
 /** The `extends` word for a plugin, registering objects under their name. */
 function extendsWord(p: Plugin | string, objects: Record<string, Plugin>): string {
   if (typeof p === 'string') return p;
@@ -108,6 +115,8 @@ export async function loadPluginForTest(plugin: Plugin | string, opts: PluginTes
   for (const [name, other] of Object.entries(opts.hosts ?? {})) sections[name] = part(other.options, other.plugins ?? []);
   sections.buildout = { parts: Object.keys(sections).join(' ') };
   const bo = buildoutFromObject(directory, sections);
+  // A directory of our own gets the buildout.cfg these sections stand for: a deploy ships it.
+  if (ownDirectory) writeFileSync(path.join(directory, 'buildout.cfg'), formatConfig(sections));
 
   const catalog = hostCatalog(bo, { ssh: sshEnv, plugins: objects });
   const transport = new RecordingTransportFactory({ exists: opts.exists, responses: opts.responses, sshEnv });

@@ -17,6 +17,12 @@ import { BuildoutUserError, displayFile, toConfigError } from './user-error';
 
 export interface Buildout {
   readonly directory: string;
+  /**
+   * The local files this configuration was read from (absolute): the config
+   * file and every local file its `extends` chains reached, in reading order,
+   * each once. User defaults and URLs are not included.
+   */
+  readonly configFiles: readonly string[];
   sectionNames(): string[];
   hasSection(name: string): boolean;
   section(name: string): Record<string, string>;
@@ -60,6 +66,7 @@ function setOwn(record: Record<string, string>, key: string, value: string): voi
 
 export class LoadedBuildout implements Buildout {
   readonly directory: string;
+  readonly configFiles: readonly string[];
   private readonly annotated: AnnotatedData;
   private readonly ev: Evaluator;
   private readonly cwd: string;
@@ -71,6 +78,7 @@ export class LoadedBuildout implements Buildout {
   constructor(loaded: LoadedData) {
     const { data, cwd } = loaded;
     this.cwd = cwd;
+    this.configFiles = Object.freeze([...loaded.files]);
     // buildout deep-copies its data here because it then turns it into the raw
     // values in place; we build the raw values separately and never mutate the
     // annotated data afterwards, so the data itself is the annotate snapshot.

@@ -36,3 +36,20 @@ export function parseBuildoutSections(text: string, fileLabel: string): Record<s
   }
   return sections;
 }
+
+/**
+ * The local files a configuration is read from: the config file and every
+ * local file its `extends` chains reach, absolute, in reading order, each
+ * once: the engine's own record of what it opened (zc.buildout's reading
+ * rules: comments and blank lines inside `extends` skipped, paths relative to
+ * the extending file). Nothing is evaluated and no URL is fetched. Throws
+ * ConfigError (a file that does not exist, a syntax error) with file and line.
+ */
+export async function configFilesOf(options: Omit<LoadOptions, 'filesOnly'> = {}): Promise<string[]> {
+  const cwd = options.cwd ?? process.cwd();
+  try {
+    return (await loadData({ ...options, filesOnly: true })).files;
+  } catch (err) {
+    throw toConfigError(err, cwd);
+  }
+}

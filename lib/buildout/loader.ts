@@ -56,11 +56,23 @@ export interface LoadOptions {
   assignments?: string[];
   /** HOME / BUILDOUT_HOME lookup; default process.env */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Only find the local files (LoadedData.files): extends URLs are neither
+   * fetched nor followed, and loading stops after the extends chains (no
+   * versions check), so a file whose [versions] comes from a URL still lists.
+   */
+  filesOnly?: boolean;
 }
 
 /** What the loading steps produce, before evaluation. */
 export interface LoadedData {
   data: AnnotatedData;
+  /**
+   * The local files the configuration was read from: the config file and
+   * every local file its `extends` chains reached, in the order read, each
+   * once (user defaults and URLs not included).
+   */
+  files: string[];
   /** process cwd used for abspath (Python's os.getcwd()). */
   cwd: string;
   env: NodeJS.ProcessEnv;
@@ -161,6 +173,10 @@ interface OpenContext {
   opened: { count: number };
   /** `seen`, normalised (to catch `./buildout.cfg` cycles, which Python misses). */
   seenNormalized: string[];
+  /** Every local file read, in reading order (the record LoadedData.files keeps). */
+  files: string[];
+  /** LoadOptions.filesOnly: URLs are not fetched. */
+  filesOnly?: boolean;
 }
 
 let utf8: InstanceType<typeof TextDecoder> | undefined;
@@ -260,12 +276,15 @@ async function openConfig(
       throw new BuildoutUserError(`cannot read ${url}: ${(err as Error).message}`, from);
     }
   };
+  // Only the local files are wanted: a URL (and what it extends) is left out unread.
+  if (ctx.filesOnly && (isUrl(filename) || (isUrl(base) && !pathIsAbs(filename)))) return new Map();
   if (isUrl(filename)) {
     ({ bytes: content, label } = await fetch(filename));
     nextBase = filename.slice(0, filename.lastIndexOf('/'));
   } else if (isUrl(base)) {
     if (pathIsAbs(filename)) {
       content = await readLocal(filename);
+      ctx.files.push(filename);
       label = filename;
       nextBase = pathDirname(filename);
     } else {
@@ -276,6 +295,7 @@ async function openConfig(
   } else {
     filename = pathJoin(base, filename);
     content = await readLocal(filename);
+    ctx.files.push(filename);
     label = filename;
     nextBase = pathDirname(filename);
   }
@@ -359,7 +379,8 @@ export async function loadData(options: LoadOptions = {}): Promise<LoadedData> {
 
   const cloptions = parseAssignments(options.assignments ?? []);
   const override = cloneSection(cloptions.get('buildout') ?? new Map());
-  const ctx: OpenContext = { override, downloaded: new Set(), cwd, opened: { count: 0 }, seenNormalized: [] };
+  const ctx: OpenContext = { override, downloaded: new Set(), cwd, opened: { count: 0 }, seenNormalized: [], files: [], filesOnly: options.filesOnly };
+  const files: string[] = [];
 
   if (options.userDefaults !== false) {
     const home = env.BUILDOUT_HOME ? env.BUILDOUT_HOME : pathJoin(pathExpanduser('~', homeDirectory(env)), '.buildout');
@@ -372,9 +393,10 @@ export async function loadData(options: LoadOptions = {}): Promise<LoadedData> {
 
   {
     const copy = cloneSection(buildoutData());
-    updateData(data, await openConfig(pathDirname(configFile), configFile, [], copy, { ...ctx, downloaded: new Set(), seenNormalized: [] }));
+    updateData(data, await openConfig(pathDirname(configFile), configFile, [], copy, { ...ctx, downloaded: new Set(), seenNormalized: [], files }));
   }
 
+  if (options.filesOnly) return { data, cwd, env, files: [...new Set(files)] };
   updateData(data, cloptions);
 
   // Versions (step 7).
@@ -426,7 +448,7 @@ export async function loadData(options: LoadOptions = {}): Promise<LoadedData> {
     if (!pathIsAbs(absdir)) absdir = pathJoin(basedir, absdir);
     key.setDirectory(pathAbspath(absdir, cwd));
   }
-  return { data, cwd, env };
+  return { data, cwd, env, files: [...new Set(files)] };
 }
 
 export { cloneData };

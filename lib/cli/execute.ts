@@ -39,6 +39,7 @@ export function createRunOutput(req: RunRequest, buildoutDirectory: string, host
     stdout: req.stdout,
     stderr: req.stderr,
     hosts: hostNames,
+    mask: req.mask ? (text) => req.mask!.apply(text) : undefined,
     tap: (level, host, message) => {
       runLog.line(level, host, message);
       if (level === 'warn') json?.emit({ type: 'warning', ...(host ? { host } : {}), message });

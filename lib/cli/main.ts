@@ -11,6 +11,7 @@ import { relative } from 'node:path';
 import type * as V8 from 'node:v8';
 import { UsageError } from '../errors';
 import { formatError } from './format-error';
+import { OutputMask } from './output-mask';
 import type { Verbosity } from '../log';
 import { runBuildoutMode } from './buildout-modes';
 import { scanArgv, type ScannedArgv } from './grammar';
@@ -142,8 +143,10 @@ function checkOptions(opts: ParsedOptions, stdout: (t: string) => void): number 
 
 export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   let verbose = false;
-  const stderr = (t: string) => io.stderr(t + '\n');
-  const stdout = (t: string) => io.stdout(t + '\n');
+  // Every printed line goes through the run's mask: the selected hosts' secrets are added once they load.
+  const mask = new OutputMask();
+  const stderr = (t: string) => io.stderr(mask.apply(t) + '\n');
+  const stdout = (t: string) => io.stdout(mask.apply(t) + '\n');
   try {
     const completed = await completion(argv, io);
     if (completed !== undefined) return completed;
@@ -196,9 +199,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       scanned, loaded, ...configOf(opts, io.cwd), verbosity, dryRun: opts['dry-run'], offline: opts.offline, cwd: io.cwd, env: io.env,
       parallel: opts.parallel, keepGoing: opts['keep-going'], rollback: !opts['no-rollback'],
       // --json: the events own stdout; everything for people goes to stderr.
-      json: opts.json ? (text) => io.stdout(text) : undefined,
+      json: opts.json ? (text) => io.stdout(mask.apply(text)) : undefined,
       stdout: opts.json ? stderr : stdout, stderr,
-      hostSettings,
+      hostSettings, mask,
     });
   } catch (err) {
     const formatted = formatError(err, { verbose });

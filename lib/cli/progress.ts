@@ -88,6 +88,11 @@ export interface ProgressOptions {
   tap?: (level: LineLevel, host: string | undefined, message: string) => void;
   /** Names of the hosts of the run: a line starting with `[name]` belongs to that host. */
   hosts?: readonly string[];
+  /**
+   * The run's secret mask (output-mask.ts), for what listr2 draws itself
+   * (titles and a task's output line); plain lines are masked by `stdout`/`stderr`.
+   */
+  mask?: (text: string) => string;
 }
 
 /** Whether this process talks to a person at a terminal. */
@@ -270,6 +275,7 @@ export function createProgress(opts: ProgressOptions): Progress {
 
   // listr2 owns the terminal while it runs: steps go to the running command's task output.
   const outputs = new Map<string, (line: string) => void>();
+  const masked = opts.mask ?? ((t: string) => t);
   const sinkFor = (host: string | undefined): ((line: string) => void) => (host && outputs.get(host)) || stdout;
   const log: Logger = {
     info: (m) => { const h = hostOf(m); tap('info', h, m); sinkFor(h)(m); },
@@ -286,16 +292,16 @@ export function createProgress(opts: ProgressOptions): Progress {
       const position = new Map<string, number>();
       const tasks = new Listr(
         plan.map((h) => ({
-          title: policy.parallel > 1 ? `${h.host} (waiting)` : h.host,
+          title: masked(policy.parallel > 1 ? `${h.host} (waiting)` : h.host),
           task: async (_ctx, hostTask) => {
             const go = await started.get(h.host)!.promise;
-            hostTask.title = h.host;
-            if (!go) return hostTask.skip(`${h.host} (not started)`);
+            hostTask.title = masked(h.host);
+            if (!go) return hostTask.skip(masked(`${h.host} (not started)`));
             return hostTask.newListr(
               h.commands.map((c, i) => ({
-                title: c.name,
+                title: masked(c.name),
                 task: (_c, t) => {
-                  outputs.set(h.host, (line: string) => { t.output = line; });
+                  outputs.set(h.host, (line: string) => { t.output = masked(line); });
                   commandShown.get(h.host)![i].resolve();
                   return commandDone.get(h.host)![i].promise;
                 },
@@ -321,7 +327,8 @@ export function createProgress(opts: ProgressOptions): Progress {
         commandEnd: (host, command, status, ms, err) => {
           const d = commandDone.get(host)![position.get(host) ?? 0];
           if (status === 'ok') d.resolve();
-          else d.reject(err instanceof Error ? err : new Error(String(err)));
+          // listr2 prints the reason under the task: masked like every other line.
+          else d.reject(new Error(masked(messageOf(err))));
           hooks.commandEnd?.(host, command, status, ms, err);
         },
         hostEnd: (o) => {

@@ -44,10 +44,11 @@ export class RunLog {
 
   line(level: string, host: string | undefined, message: string): void {
     const stamp = new Date().toISOString();
-    const text = maskSecrets(message, this.secrets)
-      .split('\n')
-      .map((l) => `${stamp} ${host ? `[${host}]` : '-'} ${level}: ${l}`)
-      .join('\n');
+    // The whole line is masked, host name included (a password may equal a part name).
+    const text = maskSecrets(
+      message.split('\n').map((l) => `${stamp} ${host ? `[${host}]` : '-'} ${level}: ${l}`).join('\n'),
+      this.secrets,
+    );
     if (this.fd !== undefined) this.write(`${text}\n`);
     else if (!this.failed) this.pending.push(text);
   }

@@ -16,6 +16,7 @@ import { CMDLINE_USAGE, formatReturnValue, formatValidCommands, formatValidHosts
 import { createRunOutput, executePlan, hostSecrets, parallelFor } from './execute';
 import { allOrNothingRunner } from './all-or-nothing';
 import { instrumentTransport } from './instrument';
+import type { OutputMask } from './output-mask';
 import type { PlannedHost } from './progress';
 
 export { formatReturnValue };
@@ -59,6 +60,11 @@ export interface RunRequest {
   env: NodeJS.ProcessEnv;
   stdout(line: string): void;
   stderr(line: string): void;
+  /**
+   * What `stdout`, `stderr` and `json` mask (main.ts wraps them with it): the
+   * selected hosts' secrets are added here as soon as the hosts are loaded.
+   */
+  mask?: OutputMask;
 }
 
 /**
@@ -143,7 +149,16 @@ export async function runHosts(req: RunRequest): Promise<number> {
     const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory });
     const hostNames = runtime.hostNames();
     // The command words depend on the selected hosts' commands: load those hosts first.
-    await runtime.load(splitPositionals(scanned.positional, hostNames, () => new Set(), scanned.dashDash).hosts);
+    const selected = splitPositionals(scanned.positional, hostNames, () => new Set(), scanned.dashDash).hosts;
+    await runtime.load(selected);
+    // From here on every printed line masks the selected hosts' secrets (output-mask.ts).
+    for (const h of selected) {
+      const secrets = hostSecrets(runtime, h);
+      req.mask?.add(secrets);
+      runLog.addSecrets(secrets);
+      // Options of the original this host sets and hostout does not act on: once, under -v.
+      for (const note of runtime.definition(h).notes ?? []) progress.log.debug(`[${h}] ${note}`);
+    }
     const commandSet = (names: string[]) => new Set(names.flatMap((h) => runtime.commands(h).map((c) => c.name)));
     const split = splitPositionals(scanned.positional, hostNames, commandSet, scanned.dashDash);
     const verbose = req.verbosity === 'verbose';
@@ -174,8 +189,6 @@ export async function runHosts(req: RunRequest): Promise<number> {
       }
     }
 
-    // The selected hosts' secrets, masked in the run log once more (the logger masks them already).
-    runLog.addSecrets(split.hosts.flatMap((h) => hostSecrets(runtime, h)));
     const policy = { parallel: parallelFor(req, bo, split.hosts, runtime), keepGoing: req.keepGoing };
     const plan: PlannedHost[] = split.hosts.map((host) => ({
       host,

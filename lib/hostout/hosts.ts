@@ -20,6 +20,7 @@ import type { HostSettings } from '../transport/host-settings';
 import type { SshEnvironment } from '../transport/ssh-config';
 import { words, type BuildoutView } from './buildout-view';
 import { mergeExtends } from './extends';
+import { ignoredOptionNotes } from './ignored-options';
 import { applyRecipeDefaults, applyRuntimeDefaults, type OptionEnvironment } from './options';
 import { buildoutDirectoryOf, findHostParts } from './parts';
 import { BUILTIN_PLUGIN, loadFabfile, loadPlugin, runDefaultsHooks, runResolveHooks, toPlugin, type LoadedPlugin } from './plugins';
@@ -39,6 +40,8 @@ export interface HostDefinition {
    * (the original failed every invocation when one plugin was missing); using it throws this.
    */
   error?: ConfigError;
+  /** Options of the original this host sets that hostout does not act on: one line each, shown under -v (ignored-options.ts). */
+  notes?: string[];
 }
 
 /** How plugins are found beyond `extends` resolution. */
@@ -88,7 +91,8 @@ export async function loadHost(bo: BuildoutView, name: string, env: OptionEnviro
   // datakurre's `extends-only` (PR #42): only the named plugins, no built-in commands.
   if (!isTrue(options['extends-only'])) sets.push(await loadPlugin(BUILTIN_PLUGIN, env.buildoutDirectory, name));
   for (const entry of words(options.fabfiles)) sets.push(await loadFabfile(entry, env.buildoutDirectory, name));
-  return { name, options, settings: final.settings, sets };
+  const notes = ignoredOptionNotes(merged.options, (command) => sets.some((s) => Object.prototype.hasOwnProperty.call(s.plugin.commands, command)));
+  return { name, options, settings: final.settings, sets, notes };
 }
 
 /** The hosts of a configuration: their names at once, each host loaded on first use. */

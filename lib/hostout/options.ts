@@ -71,7 +71,9 @@ export function applyRecipeDefaults(partName: string, options: HostOptions, env:
   // Python 3 is what a current host has (docs/compat.md).
   setDefault(o, 'python-version', '3');
   setDefault(o, 'hostimage', 'ubuntu');
-  setDefault(o, 'develop', env.develop ?? '');
+  // The original's main part added its `packages` to the develop eggs uploadeggs releases; here each host's own.
+  const develop = [...new Set(`${env.develop ?? ''} ${o.packages ?? ''}`.split(/\s+/).filter(Boolean))];
+  setDefault(o, 'develop', develop.join('\n'));
   return o;
 }
 
@@ -91,9 +93,32 @@ function checkNamedFiles(partName: string, o: HostOptions, settings: HostSetting
   if ((o['known-hosts-file'] ?? '').trim()) for (const file of settings.knownHostsFiles) check('known-hosts-file', file);
 }
 
+/** The host options that name local files: ssh keys and known-hosts files (a whitespace list). */
+const LOCAL_FILE_OPTIONS = ['identity-file', 'key_filename', 'buildout-identity-file'];
+const LOCAL_FILE_LIST_OPTIONS = ['known-hosts-file'];
+
+/**
+ * A relative local path in a hostout option is relative to the buildout
+ * directory, whatever the current directory (`cd /tmp && hostout -c
+ * /site/buildout.cfg …` uses /site/deploykey). `~` and ssh's `%d` are left to
+ * the transport's expansion.
+ */
+function resolveLocalPaths(o: HostOptions, buildoutDirectory: string): void {
+  const resolve = (p: string): string => (/^[~%]/.test(p) || path.isAbsolute(p) ? p : path.resolve(buildoutDirectory, p));
+  for (const key of LOCAL_FILE_OPTIONS) {
+    const v = (o[key] ?? '').trim();
+    if (v) o[key] = resolve(v);
+  }
+  for (const key of LOCAL_FILE_LIST_OPTIONS) {
+    const v = (o[key] ?? '').trim();
+    if (v) o[key] = v.split(/\s+/).map(resolve).join(' ');
+  }
+}
+
 /** `HostOut.__init__`'s run-time derivations, with the fixes listed in docs/compat.md. */
 export function applyRuntimeDefaults(partName: string, options: HostOptions, env: OptionEnvironment): RuntimeDefaults {
   const o = { ...options };
+  resolveLocalPaths(o, env.buildoutDirectory);
   const ssh = env.ssh ?? defaultSshEnvironment();
   const { host: alias } = splitHostPort((o.host ?? '').trim() || partName);
   const cfg = lookupSshConfig(alias, ssh);

@@ -46,15 +46,26 @@ export function isPortableName(value: string): boolean {
   return value.length <= MAX_NAME_LENGTH && PORTABLE_NAME.test(value);
 }
 
+/**
+ * Why a value looks like a comment that stayed in it (`user = # Put a sudo
+ * username here`): buildout takes `#` or `;` as a comment only at the start
+ * of a line, so after `=` it is part of the value. undefined otherwise.
+ */
+export function commentLeftInValue(value: string): string | undefined {
+  return /^[#;]/.test(value.trim())
+    ? "the value is a comment left in the configuration (buildout treats '#' as a comment only at the start of a line): put the real value there, or remove the option"
+    : undefined;
+}
+
 function checkName(kind: 'user' | 'group', value: string, source: ValueSource): string {
   if (isPortableName(value)) return value;
-  const why = value === ''
+  const why = commentLeftInValue(value) ?? (value === ''
     ? `the ${kind} name is empty`
     : value.length > MAX_NAME_LENGTH
       ? `a ${kind} name has at most ${MAX_NAME_LENGTH} characters`
       : value.startsWith('-')
         ? `a ${kind} name cannot start with '-' (su, chown and useradd would take it as an option)`
-        : `not a portable ${kind} name: letters, digits, '_', '.' and '-', starting with a letter or '_'`;
+        : `not a portable ${kind} name: letters, digits, '_', '.' and '-', starting with a letter or '_'`);
   throw new ConfigValueError(why, source, value);
 }
 

@@ -13,7 +13,7 @@ import { SshBackend } from './backends/ssh';
 import { ConnectionPool } from './connection';
 import { createPrivateDir, type PrivateDir } from './private-dir';
 import { HostFront, type RunMode } from './front';
-import { resolveHostSettings, type HostSettings } from './host-settings';
+import { requireConnectable, resolveHostSettings, type HostSettings } from './host-settings';
 import { runRsync } from './rsync';
 import type { RsyncRelay } from './rsync-tunnel';
 import { hermeticSshEnvironment, type SshEnvironment } from './ssh-config';
@@ -60,13 +60,18 @@ export class HostTransportFactory implements TransportFactory {
     const ssh = new SshBackend(new ConnectionPool({ log: this.opts.log, sshEnv: this.opts.sshEnv, askPassphrase }));
     const running = this.runningRsyncs;
     const rsyncDeps = { ssh, log: this.opts.log, privateDir: () => this.dir(), relay: this.opts.rsyncRelay, running };
+    // Every call that opens a connection first checks the host can be connected to at all.
+    const connectable = <C extends { host: HostSettings }>(call: C): C => {
+      requireConnectable(call.host);
+      return call;
+    };
     return {
-      connect: (call) => ssh.connect(call),
-      exec: (call) => ssh.exec(call),
-      put: (call) => ssh.put(call),
-      get: (call) => ssh.get(call),
+      connect: (call) => ssh.connect(connectable(call)),
+      exec: async (call) => ssh.exec(connectable(call)),
+      put: async (call) => ssh.put(connectable(call)),
+      get: async (call) => ssh.get(connectable(call)),
       local: runLocal,
-      rsync: (call) => runRsync(call, rsyncDeps),
+      rsync: async (call) => runRsync(connectable(call), rsyncDeps),
       // Local rsyncs first (they would outlive us: SIGTERM, then SIGKILL), then the connections.
       close: async () => {
         await Promise.allSettled([...running].map((stop) => stop()));

@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
+import { ConfigValueError, commentLeftInValue } from '../hostout/validate';
 import { isTrue } from '../flags';
 import { expandSshPath, lookupSshConfig, type SshEnvironment } from './ssh-config';
 
@@ -38,6 +39,12 @@ export interface HostSettings {
   alias: string;
   /** What we actually connect to (ssh config HostName applied). */
   hostname: string;
+  /**
+   * Where `hostname` came from: the `host` option, ~/.ssh/config's HostName
+   * for the part name, or nowhere (then it is only the part name, and a
+   * command that connects is refused: see requireConnectable).
+   */
+  hostSource: 'option' | 'ssh-config' | 'none';
   port: number;
   login: Identity;
   buildout: Identity;
@@ -61,6 +68,8 @@ export interface HostSettings {
   rsyncCompress: RsyncCompress;
   /** Every secret of this host, for masking. */
   secrets: string[];
+  /** Key files the options name (`identity-file`, `buildout-identity-file`) that do not exist: refused where a connection opens. */
+  missingKeyFiles: { option: string; file: string }[];
 }
 
 const RSYNC_COMPRESS = ['lz4', 'zstd', 'zlibx', 'zlib', 'no'] as const;
@@ -123,6 +132,7 @@ export function resolveHostSettings(
   // OpenSSH precedence: what the user wrote for this host beats ~/.ssh/config.
   const port = portInHost ?? portOption ?? cfg.port ?? 22;
   const hostname = cfg.hostName ?? alias;
+  const hostSource = hostOption ? 'option' : cfg.hostName ? 'ssh-config' : 'none';
   // The ssh config user is the login user, and with no user anywhere the local user (the original fell back to root).
   const loginUser = options.user?.trim() || cfg.user || sshEnv.localUser;
 
@@ -151,6 +161,11 @@ export function resolveHostSettings(
   const buildoutPassword = options['buildout-password'] || undefined;
   const buildoutKeyOption = options['buildout-identity-file']?.trim();
   const buildoutKeys = buildoutKeyOption ? existingKeys([expandSshPath(buildoutKeyOption, sshEnv)]) : loginKeys;
+  // A key the user configured is never skipped in silence (ssh's own default keys are, when absent).
+  const missingKeyFiles = [
+    ...(identityFile && !existsSync(identityFile) ? [{ option: options['identity-file']?.trim() ? 'identity-file' : 'key_filename', file: identityFile }] : []),
+    ...(buildoutKeyOption && !existsSync(expandSshPath(buildoutKeyOption, sshEnv)) ? [{ option: 'buildout-identity-file', file: expandSshPath(buildoutKeyOption, sshEnv) }] : []),
+  ];
   const buildout: Identity = buildoutUser === loginUser && !buildoutPassword && !buildoutKeyOption
     ? login
     : {
@@ -178,6 +193,7 @@ export function resolveHostSettings(
     name,
     alias,
     hostname,
+    hostSource,
     port,
     login,
     buildout,
@@ -193,5 +209,31 @@ export function resolveHostSettings(
     connectTimeoutMs: (cfg.connectTimeoutSeconds ?? 20) * 1000,
     rsyncCompress: parseRsyncCompress(name, options['rsync-compress']),
     secrets: [password, buildoutPassword, sudoPassword, passphrase?.value].filter((s): s is string => !!s),
+    missingKeyFiles,
   };
+}
+
+/**
+ * Refuses a host hostout cannot connect to, where a connection is about to
+ * open (the ssh backend): listings, `--help` and offline dry runs never need
+ * `host`, so a part without one, or with a placeholder left in it, only stops
+ * the commands that connect. The original connected to an empty host there.
+ */
+export function requireConnectable(s: HostSettings): void {
+  if (s.hostSource === 'none') {
+    throw new ConfigError(
+      `host is not set, so hostout does not know where to connect: set host = HOSTNAME[:PORT] in [${s.name}] ` +
+        `(or give ~/.ssh/config a 'Host ${s.name}' entry with a HostName)`,
+      { host: s.name, option: 'host' },
+    );
+  }
+  const source = { option: s.hostSource === 'option' ? 'host' : `HostName (~/.ssh/config, Host ${s.alias})`, host: s.name };
+  const comment = commentLeftInValue(s.hostname);
+  if (comment) throw new ConfigValueError(comment, source, s.hostname);
+  if (s.hostname.startsWith('-')) throw new ConfigValueError("a host name cannot start with '-'", source, s.hostname);
+  if (/[\s\x00-\x1f\x7f]/.test(s.hostname)) throw new ConfigValueError('a host name cannot contain spaces or control characters', source, s.hostname);
+  const missing = s.missingKeyFiles[0];
+  if (missing) {
+    throw new ConfigError(`${missing.option} = ${missing.file}: no such file (a relative path is relative to the buildout directory)`, { host: s.name, option: missing.option });
+  }
 }

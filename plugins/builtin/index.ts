@@ -12,12 +12,12 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ini from 'ini';
-import { CommandError, ConfigError, TransportError, parseBuildoutSections, shellQuote as q, validateGroup, validatePath, validateUser, type CommandContext, type CommandSpec, type Plugin } from 'hostout';
+import { CommandError, ConfigError, TransportError, configFilesOf, parseBuildoutSections, shellQuote as q, validateGroup, validatePath, validateUser, type CommandContext, type CommandSpec, type Plugin } from 'hostout';
 import { helperCommands } from './remote-helpers';
 import { pythonCommands } from './python-install';
 import { retiredCommands } from './retired';
 import { escalate, major, refuseSudo, remotePath } from './shared';
-import { configClosure, developEggHash, installedEggVersions, normaliseProjectName, releaseId, staticEggMetadata } from './config-files';
+import { developEggHash, installedEggVersions, normaliseProjectName, releaseId, staticEggMetadata } from './config-files';
 
 type Ctx = CommandContext;
 
@@ -76,14 +76,41 @@ async function requireBuildoutUserKey(ctx: Ctx): Promise<void> {
   );
 }
 
-/** The files a deploy ships: each `buildout` cfg, the local cfgs their extends reach, and `include`. */
-function shippedFiles(ctx: Ctx): string[] {
-  const cfgs = configClosure(ctx.buildoutDirectory, words(ctx.options.buildout));
-  return [...cfgs, ...words(ctx.options.include).filter((f) => !cfgs.includes(f))];
+/**
+ * The files a deploy ships, relative to the buildout directory: every local
+ * file the config engine reads for each `buildout` cfg (its extends chains,
+ * as zc.buildout reads them: comments and blank lines inside `extends`
+ * skipped), then the `include` files and directories (old name
+ * `extra_config`). A file that does not exist is a ConfigError (exit 2), so
+ * the upload is never incomplete. Computed once per run for the same options.
+ */
+function shippedFiles(ctx: Ctx): Promise<string[]> {
+  const dir = ctx.buildoutDirectory;
+  const key = `collective.hostout:shipped\0${dir}\0${ctx.options.buildout ?? ''}\0${ctx.options.include ?? ''}`;
+  return ctx.once(key, async () => {
+    const files: string[] = [];
+    const add = (abs: string) => {
+      const rel = path.relative(dir, abs) || '.';
+      if (!files.includes(rel)) files.push(rel);
+    };
+    for (const cfg of words(ctx.options.buildout)) {
+      const abs = path.resolve(dir, cfg);
+      if (!existsSync(abs)) {
+        throw new ConfigError(`buildout = ${cfg}: ${abs} does not exist (it is the cfg the host's buildout runs, so it must be shipped)`, { host: ctx.name, option: 'buildout' });
+      }
+      for (const file of await configFilesOf({ config: abs, cwd: dir, userDefaults: false })) add(file);
+    }
+    for (const extra of words(ctx.options.include)) {
+      const abs = path.resolve(dir, extra);
+      if (!existsSync(abs)) throw new ConfigError(`include = ${extra}: ${abs} does not exist`, { host: ctx.name, option: 'include' });
+      add(abs);
+    }
+    return files;
+  });
 }
 
-function hostoutConfigName(ctx: Ctx): string {
-  return `${ctx.name}-${releaseId(ctx.buildoutDirectory, shippedFiles(ctx))}.cfg`;
+async function hostoutConfigName(ctx: Ctx): Promise<string> {
+  return `${ctx.name}-${releaseId(ctx.buildoutDirectory, await shippedFiles(ctx))}.cfg`;
 }
 
 /** First line of a versions file hostout wrote; a file without it (the Python recipe's, or the user's) is never overwritten. */
@@ -335,7 +362,7 @@ export const commands: Record<string, CommandSpec> = {
   }),
 
   uploadbuildout: cmd('Upload the buildout cfg files and includes as a tarball and unpack it', async (ctx) => {
-    const files = shippedFiles(ctx);
+    const files = await shippedFiles(ctx);
     const id = releaseId(ctx.buildoutDirectory, files);
     const tgz = `deploy_${id}.tgz`;
     const local = path.join(path.resolve(ctx.buildoutDirectory, ctx.options.dist_dir || 'dist'), tgz);
@@ -349,7 +376,7 @@ export const commands: Record<string, CommandSpec> = {
   }),
 
   buildout: cmd('Run the buildout on the remote server (as the buildout user)', async (ctx, ...args) => {
-    const file = hostoutConfigName(ctx);
+    const file = await hostoutConfigName(ctx);
     refreshVersionsFile(ctx);
     await writeRemoteFile(ctx, file, hostoutConfig(ctx));
     // The generated cfg says `versions = versions`; zc.buildout 2.13 crashes (KeyError) when no
@@ -361,14 +388,14 @@ export const commands: Record<string, CommandSpec> = {
 
   sudobuildout: cmd('Run the buildout on the remote server with sudo', async (ctx, ...args) => {
     refuseSudo(ctx, 'run sudobuildout');
-    await ctx.remote.sudo(['bin/buildout', '-c', hostoutConfigName(ctx), ...args].map(q).join(' '), { cwd: remotePath(ctx), echo: true });
+    await ctx.remote.sudo(['bin/buildout', '-c', await hostoutConfigName(ctx), ...args].map(q).join(' '), { cwd: remotePath(ctx), echo: true });
   }),
 
   postdeploy: cmd('Install the sudo-parts, then run the post-commands (sudo)', async (ctx) => {
     const sudoParts = words(ctx.options['sudo-parts']);
     if (sudoParts.length) {
       refuseSudo(ctx, 'install sudo-parts');
-      await ctx.remote.sudo(['bin/buildout', '-c', hostoutConfigName(ctx), 'install', ...sudoParts].map(q).join(' '), { cwd: remotePath(ctx) });
+      await ctx.remote.sudo(['bin/buildout', '-c', await hostoutConfigName(ctx), 'install', ...sudoParts].map(q).join(' '), { cwd: remotePath(ctx) });
     }
     for (const line of lines(ctx.options['post-commands'])) {
       refuseSudo(ctx, 'run post-commands');
@@ -561,21 +588,48 @@ export const commands: Record<string, CommandSpec> = {
   ...retiredCommands,
 };
 
+/** The commands that put `buildout-group` on a command line (bootstrap reaches it through its steps). */
+const GROUP_COMMANDS = new Set(['bootstrap', 'bootstrap_users', 'bootstrap_buildout', 'setowners']);
+/** The commands that use `buildout-cache` (a deploy's steps write or read below it). */
+const CACHE_COMMANDS = new Set(['deploy', 'uploadeggs', 'uploadbuildout', 'buildout', 'bootstrap', 'bootstrap_buildout', 'setowners']);
+
 /**
- * The options our commands put on command lines as users, groups and
- * directories, checked before any command of the host runs (lib/hostout/validate.ts
- * says why quoting is not enough).
+ * The option a user name was written in: `buildout-user` defaults to `user`
+ * and `effective-user` to `buildout-user`, so a bad inherited value is
+ * reported where the user wrote it.
  */
-function validateOptions(ctx: Ctx): void {
+function userOption(o: Readonly<Record<string, string>>, option: 'buildout-user' | 'effective-user'): string {
+  if (option === 'effective-user' && o['effective-user'] === o['buildout-user']) return userOption(o, 'buildout-user');
+  if (option === 'buildout-user' && o['buildout-user'] === o.user) return 'user';
+  return option;
+}
+
+/**
+ * The options a command puts on command lines as users, groups and
+ * directories, checked before it runs (lib/hostout/validate.ts says why
+ * quoting is not enough). Only what the command uses: an empty
+ * `buildout-group` (the original accepted one) stops the commands that need a
+ * group, not `run uptime`.
+ */
+function validateOptions(command: string, ctx: Ctx): void {
   const o = ctx.options;
   const host = ctx.name;
-  for (const option of ['buildout-user', 'effective-user']) validateUser(o[option] ?? '', { option, host });
-  validateGroup(o['buildout-group'] ?? '', { option: 'buildout-group', host });
-  for (const option of ['path', 'buildout-cache']) validatePath(o[option] ?? '', { option, host });
+  for (const option of ['buildout-user', 'effective-user'] as const) validateUser(o[option] ?? '', { option: userOption(o, option), host });
+  validatePath(o.path ?? '', { option: 'path', host });
+  if (GROUP_COMMANDS.has(command)) validateGroup(o['buildout-group'] ?? '', { option: 'buildout-group', host });
+  if (CACHE_COMMANDS.has(command)) validatePath(o['buildout-cache'] ?? '', { option: 'buildout-cache', host });
 }
 
 // A named export as well: the loader takes a module that exports `commands` as the plugin itself.
-export const init: NonNullable<Plugin['init']> = (_command, ctx) => validateOptions(ctx);
+/** The commands that ship or name the deploy's cfg files (their release id is a hash of them); postdeploy only with sudo-parts. */
+const SHIP_COMMANDS = new Set(['deploy', 'uploadbuildout', 'buildout', 'sudobuildout']);
+const shipsFiles = (command: string, ctx: Ctx): boolean => SHIP_COMMANDS.has(command) || (command === 'postdeploy' && words(ctx.options['sudo-parts']).length > 0);
+
+export const init: NonNullable<Plugin['init']> = async (command, ctx) => {
+  validateOptions(command, ctx);
+  // Before anything connects: a cfg file that cannot be shipped stops the command here.
+  if (shipsFiles(command, ctx)) await shippedFiles(ctx);
+};
 
 const plugin: Plugin = { name: 'collective.hostout', commands, init };
 export default plugin;
