@@ -611,7 +611,7 @@ describe('releases on real servers', () => {
     expect(samples.length).toBeGreaterThan(1000);
     expect(switches).toBeGreaterThanOrEqual(20);
     expect(liveVersion(reader, [version], files, 1)).toBe(version);
-  });
+  }, 1_800_000);
 
   test('rollback to a release whose tree was deleted by hand is refused (exit 1, naming what is missing); production stays whole on its release', async () => {
     writeStaging(incomplete, 1, 20);
