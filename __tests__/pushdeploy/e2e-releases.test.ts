@@ -144,7 +144,10 @@ function liveVersion(site: { staging: string }, versions: number[], files: numbe
 
 function readReleases(site: { staging: string }): { current: string; ids: string[] } {
   const h = path.join(prodPath(site), '.hostout');
-  const current = fs.existsSync(path.join(h, 'current')) ? fs.readFileSync(path.join(h, 'current'), 'utf8').trim() : '';
+  // A link to releases/<ID> (a file naming the id before the first switch by a link).
+  const c = path.join(h, 'current');
+  const st = fs.lstatSync(c, { throwIfNoEntry: false });
+  const current = !st ? '' : st.isSymbolicLink() ? fs.readlinkSync(c).replace(/^releases\//, '') : fs.readFileSync(c, 'utf8').trim();
   const ids = fs.existsSync(path.join(h, 'releases')) ? fs.readdirSync(path.join(h, 'releases')).sort() : [];
   return { current, ids };
 }
@@ -205,6 +208,9 @@ const unreachable = defineSite('rel-unreachable');
 const modes = defineSite('rel-modes');
 const commitGit = defineSite('rel-git');
 const commitHg = defineSite('rel-hg');
+const reader = defineSite('rel-reader', { restart: 'true' });
+const incomplete = defineSite('rel-incomplete');
+const immutable = defineSite('rel-immutable');
 const aon = [1, 2].map((n) => defineSite(`rel-aon${n}`, { healthcheck: 'grep -q healthy parts/health.txt', 'healthcheck-timeout': '2' }));
 
 describe('releases on real servers', () => {
@@ -464,25 +470,35 @@ describe('releases on real servers', () => {
     writeHostoutConfig(cfg, sites);
   });
 
-  test('an interrupted flip (the flip script stopped half-way) is undone by the next hostout command, which says so', async () => {
+  test('an interrupted flip (the flip script stopped half-way, before or after its switch) is tidied by the next hostout command, which says so', async () => {
     writeStaging(crash, 1, 100);
     await ok(crash.name, 'push');
     writeStaging(crash, 2, 100);
     const prep = await ok(crash.name, 'prepare');
     const newId = /Return value: (\S+)/.exec(prep.out)![1];
     const { current } = readReleases(crash);
-    // What a flip stopped after its second rename leaves: journal, bin flipped, eggs out of place.
     const p = prodPath(crash);
-    const r = path.join(p, '.hostout', 'releases');
-    fs.writeFileSync(path.join(p, '.hostout', 'journal'), `flip ${current} ${newId}\n`);
-    fs.renameSync(path.join(p, 'bin'), path.join(r, current, 'bin'));
-    fs.renameSync(path.join(r, newId, 'bin'), path.join(p, 'bin'));
-    fs.renameSync(path.join(p, 'eggs'), path.join(r, current, 'eggs'));
+    const h = path.join(p, '.hostout');
+    // What a flip stopped before its switch leaves: the journal, and the link of a tree only the new release has (pointing at nothing).
+    fs.writeFileSync(path.join(h, 'journal'), `flip ${current} ${newId}\n`);
+    fs.symlinkSync('.hostout/current/products', path.join(p, 'products'));
     const list = await ok(crash.name, 'releases');
     expect(list.out).toMatch(new RegExp(`found an interrupted flip from ${current} to ${newId} .*: undone it, production is on release ${current}`));
     expect(liveVersion(crash, [1], 100, 1)).toBe(1);
-    expect(fs.existsSync(path.join(p, '.hostout', 'journal'))).toBe(false);
-    // The prepared release is intact and can be flipped in.
+    expect(fs.existsSync(path.join(h, 'journal'))).toBe(false);
+    expect(fs.lstatSync(path.join(p, 'products'), { throwIfNoEntry: false })).toBeUndefined();
+    // Stopped after its switch: current names the new release; the next command completes the flip.
+    fs.writeFileSync(path.join(h, 'journal'), `flip ${current} ${newId}\n`);
+    fs.symlinkSync(`releases/${newId}`, path.join(h, 'current.tmp'));
+    fs.renameSync(path.join(h, 'current.tmp'), path.join(h, 'current'));
+    fs.symlinkSync('.hostout/current/products', path.join(p, 'products'));
+    const again = await ok(crash.name, 'releases');
+    expect(again.out).toMatch(new RegExp(`found an interrupted flip from ${current} to ${newId} .*: completed it, production is on release ${newId}`));
+    expect(liveVersion(crash, [2], 100, 1)).toBe(2);
+    expect(fs.lstatSync(path.join(p, 'products'), { throwIfNoEntry: false })).toBeUndefined();
+    // And back by the same switch.
+    await ok(crash.name, 'flip', current);
+    expect(liveVersion(crash, [1], 100, 1)).toBe(1);
     await ok(crash.name, 'flip', newId);
     expect(liveVersion(crash, [2], 100, 1)).toBe(2);
   });
@@ -526,43 +542,134 @@ describe('releases on real servers', () => {
     expect(liveVersion(crash, [version], files, 1)).toBe(version);
   });
 
-  test('a reader on production during a deploy never sees two releases at once outside the flip', async () => {
-    const files = 3000;
-    writeStaging(crash, 100, files);
-    await ok(crash.name, 'deploy');
-    writeStaging(crash, 101, files);
-    const p = `${crash.staging}`;
-    // Sample: journal and current before, one marker per tree, journal and current after.
+  test('a reader sampling six files every 2 ms through 20 deploys and 20 kill -9s never sees two releases at once nor a missing file', async () => {
+    const files = 300;
+    let version = 1;
+    writeStaging(reader, version, files);
+    // The first deploy converts the site's trees into links (once); the reader starts on the converted site.
+    await ok(reader.name, 'deploy');
+    const p = reader.staging;
+    const out = `/tmp/reader-${id}.txt`;
+    // Shell builtins only (read, echo), so that a sample takes well under a millisecond; then sleep 2 ms.
     const loop = `cd ${p} || exit 1; while [ ! -e .hostout/stop-reader ]; do
-      j1=$(test -e .hostout/journal && echo J); c1=$(cat .hostout/current 2>/dev/null)
-      m=$(cat bin/marker eggs/marker parts/marker etc/marker 2>/dev/null | tr '\\n' ,)
-      j2=$(test -e .hostout/journal && echo J); c2=$(cat .hostout/current 2>/dev/null)
-      echo "$j1$j2|$c1|$c2|$m"; done > /tmp/reader-${id}.txt`;
-    const reader = spawn('nsenter', ['-t', String(prod.pid), '-m', '--', 'sh', '-c', loop], { stdio: 'ignore' });
-    await sleep(300);
-    await ok(crash.name, 'deploy');
-    await sleep(300);
-    fs.writeFileSync(path.join(prodPath(crash), '.hostout', 'stop-reader'), '');
-    await new Promise((r) => reader.on('close', r));
-    fs.rmSync(path.join(prodPath(crash), '.hostout', 'stop-reader'));
-    const samples = inProduction(prod.pid, ['cat', `/tmp/reader-${id}.txt`]).out.trim().split('\n');
-    inProduction(prod.pid, ['rm', '-f', `/tmp/reader-${id}.txt`]);
-    let outside = 0;
-    let during = 0;
-    const seen = new Set<string>();
-    for (const s of samples) {
-      const [j, c1, c2, m] = s.split('|');
-      const versions = new Set(m.split(',').filter(Boolean));
-      seen.add([...versions].join('+'));
-      if (j === '' && c1 === c2) {
-        outside++;
-        expect({ sample: s, versions: versions.size, trees: m.split(',').filter(Boolean).length }).toEqual({ sample: s, versions: 1, trees: 4 });
-      } else during++;
+      s=; for f in bin/marker eggs/marker parts/marker etc/marker bin/pkg0/f0.py parts/pkg0/f4.py; do
+        l=; { read -r l < "$f"; } 2>/dev/null || l=MISSING; s="$s \${l##* }"; done
+      echo "$s"; sleep 0.002; done > ${out}`;
+    const sampler = spawn('nsenter', ['-t', String(prod.pid), '-m', '--', 'sh', '-c', loop], { stdio: 'ignore' });
+    const flips: number[] = [];
+    const outcomes: string[] = [];
+    try {
+      await sleep(200);
+      let lastMs = 3000;
+      for (let k = 0; k < 40; k++) {
+        writeStaging(reader, ++version, files);
+        if (k % 2 === 0) {
+          const r = await ok(reader.name, 'deploy');
+          lastMs = r.ms;
+          const f = /flip ([\d.]+) ms on production/.exec(r.out);
+          if (f) flips.push(Number(f[1]));
+          continue;
+        }
+        // kill -9 of hostout (or of its connection, every third kill) at a point spread over a deploy's time.
+        const byConnection = k % 6 === 5;
+        const at = Math.round((lastMs * ((k * 7) % 20 + 0.5)) / 20);
+        const run = start([reader.name, 'deploy']);
+        await sleep(at);
+        if (byConnection) for (const pid of connectionPids()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+        else run.child.kill('SIGKILL');
+        const end = await run.done;
+        outcomes.push(`${byConnection ? 'connection' : 'hostout'} killed at ${at} ms: ${end.signal ?? `exit ${end.code}`}`);
+      }
+      await ok(reader.name, 'releases');
+      await sleep(200);
+    } finally {
+      fs.writeFileSync(path.join(prodPath(reader), '.hostout', 'stop-reader'), '');
+      await new Promise((r) => sampler.on('close', r));
+      fs.rmSync(path.join(prodPath(reader), '.hostout', 'stop-reader'));
     }
-    console.log(`reader: ${samples.length} samples, ${outside} outside the flip (each one release), ${during} during it; seen: ${[...seen].join(' ; ')}`);
-    expect(outside).toBeGreaterThan(50);
-    expect(seen).toContain('version 100');
-    expect(seen).toContain('version 101');
+    const samples = inProduction(prod.pid, ['cat', out]).out.trim().split('\n');
+    inProduction(prod.pid, ['rm', '-f', out]);
+    let mixed = 0;
+    let missing = 0;
+    let switches = 0;
+    let previous = '';
+    const bad: string[] = [];
+    for (const line of samples) {
+      const words = line.trim().split(' ');
+      const isMissing = words.includes('MISSING') || words.length !== 6;
+      const isMixed = new Set(words.filter((w) => w !== 'MISSING')).size > 1;
+      if (isMissing) missing++;
+      if (isMixed) mixed++;
+      if ((isMissing || isMixed) && bad.length < 10) bad.push(line);
+      if (previous && words[0] !== previous) switches++;
+      previous = words[0];
+    }
+    flips.sort((a, b) => a - b);
+    console.log(`reader: ${samples.length} samples of six files, ${mixed} mixed, ${missing} with a missing file; it saw the live release change ${switches} times; ` +
+      `flip script (switch and links) ${flips[0]}–${flips[flips.length - 1]} ms, median ${flips[Math.floor(flips.length / 2)]} ms over ${flips.length} deploys; kills:\n${outcomes.join('\n')}`);
+    expect(bad).toEqual([]);
+    expect({ mixed, missing }).toEqual({ mixed: 0, missing: 0 });
+    expect(samples.length).toBeGreaterThan(1000);
+    expect(switches).toBeGreaterThanOrEqual(20);
+    expect(liveVersion(reader, [version], files, 1)).toBe(version);
+  }, 1_800_000);
+
+  test('rollback to a release whose tree was deleted by hand is refused (exit 1, naming what is missing); production stays whole on its release', async () => {
+    writeStaging(incomplete, 1, 20);
+    await ok(incomplete.name, 'deploy');
+    writeStaging(incomplete, 2, 20);
+    await ok(incomplete.name, 'deploy');
+    const { ids, current } = readReleases(incomplete);
+    const older = ids[0];
+    fs.rmSync(path.join(prodPath(incomplete), '.hostout', 'releases', older, 'etc'), { recursive: true });
+    const r = await hostout(incomplete.name, 'rollback');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(new RegExp(`the flip from ${current} to ${older} failed \\(exit status 4\\); production is still on release ${current} \\(nothing was switched\\).*release ${older} is incomplete: \\S+ has no etc`, 's'));
+    expect(r.out).not.toMatch(/^\s+at /m);
+    expect(liveVersion(incomplete, [2], 20, 1)).toBe(2);
+    expect(readReleases(incomplete).current).toBe(current);
+  });
+
+  test('a live tree that cannot be renamed (chattr +i) no longer splits a deploy; a flip that fails says which release is live and leaves no link of its own', async () => {
+    const p = prodPath(immutable);
+    writeStaging(immutable, 1, 20);
+    await ok(immutable.name, 'deploy');
+    // The live parts directory is immutable: the flip renamed it away (old flip: bin and eggs new, parts and etc old); the switch never touches it.
+    const parts = fs.realpathSync(path.join(p, 'parts'));
+    expect(spawnSync('chattr', ['+i', parts]).status).toBe(0);
+    try {
+      writeStaging(immutable, 2, 20);
+      await ok(immutable.name, 'deploy');
+      expect(liveVersion(immutable, [2], 20, 1)).toBe(2);
+    } finally {
+      spawnSync('chattr', ['-i', parts]);
+    }
+    // A release that adds a tree, and the site's directory made immutable while that release is transferred
+    // (after the chown of the first round trip): the new tree's link cannot be made, so nothing is switched.
+    const { current } = readReleases(immutable);
+    writeStaging(immutable, 3, 20);
+    fs.mkdirSync(path.join(immutable.staging, 'products', 'pkg'), { recursive: true });
+    fs.writeFileSync(path.join(immutable.staging, 'products', 'pkg', 'marker'), 'version 3\n');
+    // A big file that keeps the transfer going for a while after products/ appears in next/.
+    fs.writeFileSync(path.join(immutable.staging, 'products', 'pkg', 'zz-big.bin'), crypto.randomBytes(64 * 1024 * 1024));
+    const run = start([immutable.name, 'deploy']);
+    const appeared = path.join(p, '.hostout', 'next', 'products');
+    const deadline = Date.now() + 60000;
+    while (!fs.existsSync(appeared) && Date.now() < deadline) await sleep(5);
+    let r: Run;
+    try {
+      expect(spawnSync('chattr', ['+i', p]).status).toBe(0);
+      r = await run.done;
+    } finally {
+      spawnSync('chattr', ['-i', p]);
+    }
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(new RegExp(`the flip from ${current} to \\S+ failed \\(exit status 5\\); production is still on release ${current} \\(nothing was switched\\)`));
+    expect(r.out).not.toMatch(/^\s+at /m);
+    expect(liveVersion(immutable, [2], 20, 1)).toBe(2);
+    expect(readReleases(immutable).current).toBe(current);
+    expect(fs.lstatSync(path.join(p, 'products'), { throwIfNoEntry: false })).toBeUndefined();
+    fs.rmSync(path.join(immutable.staging, 'products'), { recursive: true });
   });
 
   test('remote disk full during the transfer: a clear error, production stays on its release, the partial release is removed', async () => {

@@ -113,3 +113,23 @@ test('when starting next/ fails half-way, the round trip that reads the releases
   expect(r.status).toBe(1);
   expect(r.stdout).not.toMatch(/the releases are read|linked/);
 });
+
+test('with the trees as links through .hostout/current, next/ starts as hard links to the live release\'s files, and the attribute check compares with them', async () => {
+  layout();
+  // Move the live trees into a release and link them as the flip does.
+  const rel = path.join(site, '.hostout', 'releases', '20261129T100000Z');
+  fs.mkdirSync(rel, { recursive: true });
+  for (const t of ['bin', 'eggs', 'parts']) {
+    fs.renameSync(path.join(site, t), path.join(rel, t));
+    fs.symlinkSync(`.hostout/current/${t}`, path.join(site, t));
+  }
+  fs.symlinkSync('releases/20261129T100000Z', path.join(site, '.hostout', 'current'));
+  fs.chmodSync(path.join(staging, 'eggs/a.egg/a.py'), 0o600);
+  const r = await linkNext();
+  expect(r).toEqual({ out: 'linked 1', code: 0 });
+  const next = path.join(site, '.hostout/next');
+  for (const t of ['bin', 'eggs', 'parts']) expect(fs.lstatSync(path.join(next, t)).isDirectory()).toBe(true);
+  for (const rel2 of ['bin/instance', 'eggs/b.egg/b.py', 'parts/p/conf']) expect(ino(path.join(next, rel2))).toBe(ino(path.join(rel, rel2)));
+  expect(ino(path.join(next, 'eggs/a.egg/a.py'))).not.toBe(ino(path.join(rel, 'eggs/a.egg/a.py')));
+  expect(fs.existsSync(path.join(site, '.hostout', 'live.list'))).toBe(false);
+});

@@ -1,15 +1,17 @@
 /**
- * Releases on production: prepare a new one next to the live trees (rsync
- * --link-dest, so unchanged files are hard links), flip it in by renames (the
- * trees stay where buildout put them: <path>/bin, eggs, parts, etc), flip back,
- * list, prune. See docs/pushdeploy.md for the layout.
+ * Releases on production: prepare a new one next to the live one (hard links
+ * to its unchanged files), switch it live with one rename (`.hostout/current`,
+ * a symbolic link to `releases/<ID>`; <path>/bin, eggs, parts, etc are links
+ * through it, so scripts keep using <path>/bin), switch back, list, prune.
+ * See docs/pushdeploy.md for the layout.
  *
  * The flip is one POSIX sh script run on production detached from the ssh
  * connection (setsid, SIGHUP ignored): whatever happens to hostout or the
- * connection, it runs to its end. It keeps a journal; a flip whose script was
- * stopped half-way (the machine crashed) is undone by `recover()`, which
- * brings back the release named in `.hostout/current`, the last one that was
- * completely live. The script is idempotent, so recovery is the same script.
+ * connection, it runs to its end. The switch itself is atomic; the script
+ * keeps a journal while it makes or removes tree links around it, and a flip
+ * whose script was stopped half-way (the machine crashed) is tidied by
+ * `recover()` for the release `current` names (the switch either happened or
+ * not). The script is idempotent, so recovery is the same script.
  *
  * `SiteReleases` is what push/deploy/rollback are made of, exported so that a
  * multi-host deploy can prepare every host, flip them all, and flip back.
@@ -96,58 +98,107 @@ export function releaseTime(id: string): Date {
 
 /**
  * The flip script. `sh flip.sh PATH FROM TO [TOKEN]` makes release TO live in
- * place of FROM (`-` is "no release"): each tree of TO is renamed into place,
- * the live tree it replaces first into FROM's directory; FROM's trees that TO
- * has not go into FROM's directory too. Run again after an interruption, it
- * finishes the same flip: a tree still in TO's directory has not moved yet.
+ * place of FROM (`-` is "no release") by ONE rename(2): `.hostout/current`, a
+ * symbolic link to `releases/<ID>`, is replaced by a new link to
+ * `releases/TO`. Each tree at `PATH/<tree>` is a link `.hostout/current/<tree>`,
+ * so every tree switches at the same instant.
+ *
+ * Before the switch: TO must be complete (every tree it lists is there), and
+ * a link is made for each tree TO has that FROM has not (it points at nothing
+ * until the switch, which reads as "absent", as in FROM). After it: the links
+ * of trees TO has not are removed (they point at nothing now). A failure
+ * before the switch removes the links it made; the last line of its output
+ * names the live release (`live ID`).
+ *
+ * A production whose live trees are real directories (deployed before this
+ * layout: `current` a file naming FROM, or adopted) is converted first, once:
+ * `current` becomes the link, then each tree moves into FROM's directory and
+ * a link takes its place (between those two renames that tree is absent).
+ * Every step can be run again after an interruption.
  */
 export const FLIP_SCRIPT = `# hostout's flip (docs/pushdeploy.md): sh flip.sh PATH FROM TO [TOKEN]
 trap '' HUP INT PIPE TERM
 d=$1 from=$2 to=$3 token=\${4:-}
 h=$d/.hostout
 r=$h/releases
-t0=$(date +%s%N 2>/dev/null)
-if [ -n "$token" ] && ! grep -qF -- "$token" "$h/lock/holder" 2>/dev/null; then
-  echo "the deploy lock is not ours any more" >&2; exit 6
-fi
-for x in "$from" "$to"; do
-  [ "$x" = - ] || [ -f "$r/$x/trees" ] || { echo "release $x is missing or incomplete" >&2; exit 4; }
-done
+live() {
+  if [ -L "$h/current" ]; then l=$(readlink "$h/current") && echo "\${l#releases/}"
+  elif [ -f "$h/current" ]; then cat "$h/current"; else echo -; fi
+}
 trees() { [ "$1" = - ] || cat "$r/$1/trees"; }
-printf 'flip %s %s\\n' "$from" "$to" > "$h/journal.tmp" && mv -f "$h/journal.tmp" "$h/journal" || exit 5
-to_trees=" $(trees "$to" | tr '\\n' ' ') "
-for t in $to_trees; do
-  [ -e "$r/$to/$t" ] || continue
-  if [ -e "$d/$t" ]; then
-    [ "$from" != - ] || { echo "$d/$t is in the way and belongs to no release" >&2; exit 4; }
-    [ ! -e "$r/$from/$t" ] || { echo "both $d/$t and $r/$from/$t exist" >&2; exit 4; }
-    mv "$d/$t" "$r/$from/$t" || exit 5
-    grep -qx -- "$t" "$r/$from/trees" || printf '%s\\n' "$t" >> "$r/$from/trees"
-  fi
-  mv "$r/$to/$t" "$d/$t" || exit 5
-done
-for t in $(trees "$from"); do
-  case "$to_trees" in *" $t "*) continue ;; esac
-  if [ -e "$d/$t" ] && [ ! -e "$r/$from/$t" ]; then mv "$d/$t" "$r/$from/$t" || exit 5; fi
-done
-if [ "$to" = - ]; then rm -f "$h/current"; else
-  printf '%s\\n' "$to" > "$h/current.tmp" && mv -f "$h/current.tmp" "$h/current" || exit 5
+ours() { [ -L "$d/$1" ] && [ "$(readlink "$d/$1")" = ".hostout/current/$1" ]; }
+# Remove the tree links release $1 has no tree for (1 when one could not be removed).
+tidy() {
+  keep=" $(trees "$1" | tr '\\n' ' ') "; ok=0
+  for l in "$d"/* "$d"/.[!.]*; do
+    t=\${l##*/}
+    ours "$t" || continue
+    case "$keep" in *" $t "*) continue ;; esac
+    rm -f -- "$l" || ok=1
+  done
+  return $ok
+}
+# Nothing was switched: say why, undo the links made for TO, say what is live (the journal stays while a tree of it is absent).
+stop() {
+  echo "$2" >&2
+  now=$(live); whole=yes
+  for t in $(trees "$now"); do [ -e "$d/$t" ] || whole=; done
+  if tidy "$now" && [ -n "$whole" ]; then rm -f "$h/journal"; fi
+  echo "live $now"
+  exit "$1"
+}
+if [ -n "$token" ] && ! grep -qF -- "$token" "$h/lock/holder" 2>/dev/null; then
+  echo "the deploy lock is not ours any more" >&2; echo "live $(live)"; exit 6
 fi
-rm -f "$h/journal"
+if [ "$to" != - ]; then
+  [ -f "$r/$to/trees" ] || { echo "release $to is missing or incomplete ($r/$to has no list of trees)" >&2; echo "live $(live)"; exit 4; }
+  # (A tree of the live release still a real directory in PATH, before its conversion, is there too.)
+  missing=; for t in $(trees "$to"); do [ -d "$r/$to/$t" ] || { [ "$to" = "$from" ] && [ -d "$d/$t" ]; } || missing="$missing $t"; done
+  [ -z "$missing" ] || { echo "release $to is incomplete: $r/$to has no$missing" >&2; echo "live $(live)"; exit 4; }
+fi
+[ "$from" = - ] || [ -f "$r/$from/trees" ] || { echo "release $from is missing or incomplete ($r/$from has no list of trees)" >&2; echo "live $(live)"; exit 4; }
+printf 'flip %s %s\\n' "$from" "$to" > "$h/journal.tmp" && mv -f "$h/journal.tmp" "$h/journal" || { echo "live $(live)"; exit 5; }
+if [ "$from" != - ]; then
+  # The one-time conversion of trees that are real directories into links through current.
+  if [ ! -L "$h/current" ]; then
+    rm -f "$h/current.tmp" && ln -s "releases/$from" "$h/current.tmp" && mv -T "$h/current.tmp" "$h/current" || stop 5 "cannot make $h/current a link"
+  fi
+  for t in $(trees "$from"); do
+    if [ -d "$d/$t" ] && [ ! -L "$d/$t" ]; then
+      [ ! -e "$r/$from/$t" ] || stop 4 "both $d/$t and $r/$from/$t exist"
+      mv -- "$d/$t" "$r/$from/$t" || stop 5 "cannot move $d/$t into $r/$from"
+    fi
+    if [ ! -e "$d/$t" ] && [ ! -L "$d/$t" ] && [ -d "$r/$from/$t" ]; then ln -s ".hostout/current/$t" "$d/$t" || stop 5 "cannot make the link $d/$t"; fi
+  done
+fi
+t0=$(date +%s%N 2>/dev/null)
+for t in $(trees "$to"); do
+  ours "$t" && continue
+  if [ -e "$d/$t" ] || [ -L "$d/$t" ]; then stop 4 "$d/$t is in the way and belongs to no release"; fi
+  ln -s ".hostout/current/$t" "$d/$t" || stop 5 "cannot make the link $d/$t"
+done
+if [ "$to" != - ]; then
+  rm -f "$h/current.tmp" && ln -s "releases/$to" "$h/current.tmp" && mv -T "$h/current.tmp" "$h/current" || stop 5 "cannot switch $h/current to release $to"
+fi
 t1=$(date +%s%N 2>/dev/null)
+tidy "$to" || echo "warning: a link of a tree release $to has not could not be removed (it points at nothing; the next flip removes it)" >&2
+rm -f "$h/journal"
+echo "live $to"
 case "$t0$t1" in *[!0-9]*|'') echo "flipped" ;; *) echo "flipped in $(( (t1 - t0) / 1000 )) us" ;; esac
 `;
 
 /**
  * The fast start of .hostout/next (nextScript()): run in a subshell in
- * `path`, with `eu` (the effective user) and `trees` set, staging's listing
+ * `path` (it lists and links the live release's trees, through `current`), with `eu` (the effective user) and `trees` set, staging's listing
  * (manifest.ts) on stdin. Prints `linked N` (N files copied to an inode of
  * their own) or `link-dest` (next/ left empty: prepare links with rsync).
  * Tree names are plain (TREE_NAME), so the unquoted lists split on spaces.
  */
-export const LINK_NEXT_SCRIPT = `h=.hostout; n=.hostout/next
+export const LINK_NEXT_SCRIPT = `h=$PWD/.hostout; n=$PWD/.hostout/next
 fallback() { rm -rf "$n" && mkdir "$n" || exit 1; echo link-dest; exit 0; }
 [ "$(find . -maxdepth 0 -printf x 2>/dev/null)" = x ] || fallback
+# The live trees: in the live release's directory (PATH/<tree> are links into it), or real directories in PATH before the first switch.
+if [ -L .hostout/current ]; then cd -P .hostout/current || fallback; fi
 # rsync sets the owner only as root (--chown); logged in as anyone else than root or the effective user, the owner is set after the transfer, on every file: the live ones too.
 own=; if [ "$(id -u)" = 0 ]; then own=$eu; elif [ "$(id -un)" != "$eu" ]; then fallback; fi
 fmt='%y %s %T@ %m\\t%p\\n'; [ -z "$own" ] || fmt='%y %s %T@ %m %u\\t%p\\n'
@@ -335,7 +386,8 @@ export class SiteReleases {
     const script = [
       ...(prefix && !ask ? [prefix] : []),
       `echo ${MARK}whoami; id -un`,
-      `echo ${MARK}current; cat ${q(`${d}/current`)} 2>/dev/null`,
+      // A link to releases/<ID>; a file naming the id before the first switch (trees still real directories).
+      `echo ${MARK}current; if [ -L ${q(`${d}/current`)} ]; then readlink ${q(`${d}/current`)}; else cat ${q(`${d}/current`)} 2>/dev/null; fi`,
       `echo ${MARK}journal; cat ${q(`${d}/journal`)} 2>/dev/null`,
       `echo ${MARK}live; for t in ${trees.map(q).join(' ')}; do [ -e ${q(this.s.path)}/"$t" ] && echo "$t"; done`,
       `echo ${MARK}releases; for m in ${q(`${d}/releases`)}/*/meta.json; do [ -f "$m" ] && [ -f "\${m%/meta.json}/trees" ] && { tr -d '\\n' < "$m"; echo; }; done`,
@@ -358,7 +410,7 @@ export class SiteReleases {
       }
     }
     releases.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const current = sections.current?.[0];
+    const current = sections.current?.[0]?.replace(/^releases\//, '');
     const j = /^flip (\S+) (\S+)$/.exec(sections.journal?.[0] ?? '');
     const next = /^linked (\d+)$/.exec(sections.next?.[0] ?? '');
     return {
@@ -394,22 +446,32 @@ export class SiteReleases {
     const r = finish ? await this.lastStep('flip', script) : await this.site.script('flip', script, { allowFailure: true });
     const roundTripMs = Date.now() - started;
     if (r.code !== 0 && !this.site.ctx.dryRun) {
-      throw failure(this.s.site, 'flip', `the flip from ${from} to ${to} failed (exit status ${r.code}); production is on one release, the next hostout command for this host checks it`, { ...r, stderr: `${r.stdout}\n${r.stderr}` });
+      // The script's last line says which release `current` names after it: the switch is one rename, so that is what is live.
+      const live = /^live (\S+)$/m.exec(r.stdout)?.[1];
+      const now = live === undefined
+        ? 'production is on whichever release .hostout/current names (the switch is one rename); the next hostout command for this host tidies the flip'
+        : live === to ? `production is on release ${to}`
+          : live === '-' ? 'production has no release live (nothing was switched)' : `production is still on release ${live} (nothing was switched)`;
+      throw failure(this.s.site, 'flip', `the flip from ${from} to ${to} failed (exit status ${r.code}); ${now}`, { ...r, stderr: `${r.stderr}\n${r.stdout.split('\n').filter((l) => !/^live \S+$/.test(l)).join('\n')}` });
     }
     const us = /flipped in (\d+) us/.exec(r.stdout);
     return { from, to, flipMs: us ? Number(us[1]) / 1000 : undefined, roundTripMs };
   }
 
-  /** Undo or finish a flip that was stopped half-way: `current` (the last complete release) becomes live again. */
+  /**
+   * Tidy a flip that was stopped half-way: the switch is one rename, so
+   * `current` names the live release either way; the tree links are made
+   * right for it (links made for the other release removed).
+   */
   async recover(state?: ReleaseState): Promise<ReleaseState | undefined> {
     if (this.site.ctx.dryRun) return state;
     const st = state ?? (await this.state());
     if (!st.journal) return st;
     const target = st.current ?? '-';
-    const other = st.journal.from === target ? st.journal.to : st.journal.from;
     const { from, to } = st.journal;
-    await this.runFlip(other, target);
-    const what = target === to ? 'completed' : 'undone';
+    await this.runFlip(target, target);
+    // The switch is one rename: it was done (completed) or not (undone); only the tree links around it needed tidying.
+    const what = target === to && from !== to ? 'completed' : 'undone';
     const now = target === '-' ? 'production has no release live (as before that flip)' : `production is on release ${target}`;
     this.site.ctx.log.warn(`[${this.s.site}] found an interrupted flip from ${from} to ${to} (the flip script was stopped half-way): ${what} it, ${now}`);
     return this.state();
@@ -503,9 +565,10 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
     const sources = trees.map((t) => `${s.path}/./${t}/`);
     if (ctx.dryRun) {
       this.info(`delta: what the new release changes against the live trees`);
+      // --keep-dirlinks: production's trees are links to the live release's directories; compare with what they point to.
       await ctx.rsync({
         from: sources, to: s.path, relative: true, delete: true, direction: 'push', remoteSudo: s.remoteSudo, localSudo: s.localSudo,
-        extra: ['--dry-run', '--itemize-changes', ...opts.ownership],
+        extra: ['--dry-run', '--itemize-changes', '--keep-dirlinks', ...opts.ownership],
       });
     }
     const copied = opts.state.next?.copied ? `; ${opts.state.next.copied} file(s) whose attributes change copied first` : '';
@@ -514,6 +577,7 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
     const commit = this.commit();
     try {
       // next/ is scratch: removed if this fails, and started afresh by the next prepare.
+      // --link-dest=<path>: rsync looks up <path>/bin/FILE, which the tree links lead into the live release.
       await ctx.rsync({
         from: sources, to: next, relative: true, delete: true, direction: 'push', remoteSudo: s.remoteSudo, localSudo: s.localSudo, scratch: true,
         extra: [...(linked ? [] : [`--link-dest=${s.path}`]), ...opts.ownership],
