@@ -83,6 +83,20 @@ export interface DeployPhases {
   flip: string;
   activate: string;
   rollback: string;
+  /**
+   * Go live one host at a time when this says so for every host (given each
+   * host's options): each host flips and activates before the next one flips,
+   * so that the hosts not yet touched keep serving (pushdeploy: when
+   * `instances` is set). Otherwise every host flips, then every host activates.
+   */
+  oneHostAtATime?: (options: Readonly<HostOptions>) => boolean;
+  /**
+   * One host at a time, and the first host's options ask for a canary: this
+   * command runs on the first host once it is live and activated, and must
+   * succeed before any other host flips (pushdeploy: watch its health for
+   * `canary-wait` seconds).
+   */
+  canary?: { command: string; wanted: (options: Readonly<HostOptions>) => boolean };
 }
 
 /**

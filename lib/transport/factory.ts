@@ -67,6 +67,7 @@ export class HostTransportFactory implements TransportFactory {
       get: (call) => ssh.get(call),
       local: runLocal,
       rsync: (call) => runRsync(call, rsyncDeps),
+      forward: (call) => ssh.forward(call),
       // Local rsyncs first (they would outlive us: SIGTERM, then SIGKILL), then the connections.
       close: async () => {
         await Promise.allSettled([...running].map((stop) => stop()));

@@ -26,7 +26,15 @@ export const plugin = definePlugin({
   // `hostout web1 web2 deploy`: every host prepares its release first, all flip only
   // once all prepared, then each activates; a failure anywhere flips back every host
   // that went live and restarts it (lib/cli/all-or-nothing.ts).
-  phases: { deploy: { prepare: 'prepare', flip: 'flip', activate: 'activate', rollback: 'rollback' } },
+  // With `instances` (a rolling restart behind haproxy), one host at a time: each flips and rolls
+  // while the others serve; with `canary`, the first one is watched before any other flips.
+  phases: {
+    deploy: {
+      prepare: 'prepare', flip: 'flip', activate: 'activate', rollback: 'rollback',
+      oneHostAtATime: (options) => (options.instances ?? '').trim() !== '',
+      canary: { command: 'canary', wanted: (options) => /^(true|yes|on|1)$/i.test((options.canary ?? '').trim()) },
+    },
+  },
 });
 
 export default plugin;
