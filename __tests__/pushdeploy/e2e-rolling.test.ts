@@ -6,7 +6,7 @@
  * this test sends requests through haproxy and counts the failed ones.
  * Needs root (CI is root); see fixtures/rolling.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -36,6 +36,25 @@ let prodSite: string;
 function hostout(args: string[]): { code: number | null; out: string } {
   const r = spawnSync('node', [HOSTOUT, '-c', cfg, ...args], { cwd: work, encoding: 'utf8', timeout: 200000, env: { ...process.env, CI: 'true' } });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+/**
+ * hostout run while the load generator runs in this process: spawnSync would
+ * block its event loop (no request sent, and every request in flight timing out).
+ */
+function hostoutAsync(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('node', [HOSTOUT, '-c', cfg, ...args], { cwd: work, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 280000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
 }
 
 function ok(args: string[]): string {
@@ -98,7 +117,7 @@ describe('zero-downtime deploys on real servers (haproxy, supervisord)', () => {
     setRelease(sitePath, { release: 'v2' });
     const pids = await Promise.all(instances.map((i) => ask(i.port)));
     const load = startLoad(balancer.port);
-    const out = hostout([site, 'deploy']);
+    const out = await hostoutAsync([site, 'deploy']);
     const result = await load.stop();
     expect({ code: out.code, out: out.code === 0 ? '' : out.out }).toEqual({ code: 0, out: '' });
     expect({ failed: result.failed, errors: result.errors }).toEqual({ failed: 0, errors: [] });
@@ -118,7 +137,8 @@ describe('zero-downtime deploys on real servers (haproxy, supervisord)', () => {
   test("the deploy as before this feature (restart = supervisorctl restart group:*) fails requests: what the roll removes", async () => {
     setRelease(sitePath, { release: 'v3' });
     const load = startLoad(balancer.port);
-    ok([`${site}-all`, 'deploy']);
+    const out = await hostoutAsync([`${site}-all`, 'deploy']);
+    expect(out.code).toBe(0);
     await waitForAll(instances, 30000);
     const result = await load.stop();
     expect(result.failed).toBeGreaterThan(0);
@@ -131,9 +151,10 @@ describe('zero-downtime deploys on real servers (haproxy, supervisord)', () => {
     const before = live();
     setRelease(sitePath, { release: 'v4-broken', status: 500 });
     const load = startLoad(balancer.port);
-    const out = hostout([`${site}-broken`, 'deploy']);
+    const out = await hostoutAsync([`${site}-broken`, 'deploy']);
     const result = await load.stop();
     expect(out.code).toBe(1);
+    expect(result.requests).toBeGreaterThan(50);
     expect(out.out).toMatch(new RegExp(`${site}-broken.*instance1 did not become healthy within 6 s`));
     expect(out.out).toMatch(/rolled instance1 back \(drain, restart, health, ready\); instance2 never restarted: every instance runs release/);
     expect({ failed: result.failed, errors: result.errors }).toEqual({ failed: 0, errors: [] });
