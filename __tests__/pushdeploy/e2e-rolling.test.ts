@@ -194,3 +194,32 @@ describe('zero-downtime deploys on real servers (haproxy, supervisord)', () => {
     expect(out).toMatch(/instance1 127\.0\.0\.1/);
   });
 });
+
+describe('Ctrl-C during the roll (runs last: the deploy it stops leaves its release live)', () => {
+  test('SIGINT while an instance is in hand: it is set back to ready in haproxy, exit 130', async () => {
+    setRelease(sitePath, { release: 'v6' });
+    const load = startLoad(balancer.port);
+    const child = spawn('node', [HOSTOUT, '-c', cfg, site, 'deploy'], { cwd: work, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let sent = false;
+    const onData = (c: Buffer) => {
+      out += c.toString('utf8');
+      if (!sent && out.includes('roll instance1: drain')) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const result = await load.stop();
+    expect(sent).toBe(true);
+    expect({ code, out: code === 130 ? '' : out }).toEqual({ code: 130, out: '' });
+    expect(out).toMatch(/roll interrupted: instance1 set back to ready in haproxy/);
+    expect(balancer.adminStates()).toEqual({ instance1: 0, instance2: 0 });
+    expect(result.requests).toBeGreaterThan(0);
+    // Whatever the restart reached, the instance runs again under supervisord.
+    supervisor.ctl('start', `${group}:instance1`);
+    await waitForAll(instances, 30000);
+  });
+});

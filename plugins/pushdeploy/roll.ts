@@ -7,7 +7,7 @@
  * production needs no curl), and set back to `ready`. The other instances
  * serve meanwhile.
  */
-import { CommandError, ConfigError, type CommandContext } from 'hostout';
+import { CommandError, ConfigError, InterruptedError, type CommandContext } from 'hostout';
 import { Haproxy } from './haproxy';
 import { healthUrl, restartLine, type Instance, type RollSettings } from './roll-settings';
 
@@ -33,6 +33,12 @@ export interface RollDeps {
 
 export class InstanceRoll {
   private readonly haproxy?: Haproxy;
+  private interrupted = false;
+
+  /** Between two steps: an interrupted roll goes no further. */
+  private stopIfInterrupted(): void {
+    if (this.interrupted) throw new InterruptedError(`interrupted during the roll of ${this.d.site}`, { host: this.d.site });
+  }
 
   constructor(private readonly d: RollDeps) {
     const b = d.r.balancer;
@@ -103,11 +109,38 @@ export class InstanceRoll {
     }
     const restarted: Instance[] = [];
     const started = Date.now();
+    /** Drained and not ready again yet: what an interrupted roll must not leave behind. */
+    const inHand = new Set<Instance>();
+    // Ctrl-C (or SIGTERM): hostout's run closes the connections and ends the commands within a few
+    // seconds; the roll stops at its next step and sets the instances in hand back to ready first.
+    const onSignal = () => {
+      this.interrupted = true;
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      await this.batches(instances, label, restarted, inHand);
+    } catch (e) {
+      // A failed instance is the caller's to roll back (or to leave drained with --no-rollback); anything
+      // else (Ctrl-C closed the connection, the connection dropped) leaves no server drained by us.
+      if (!(e instanceof RollFailure)) await this.undrain([...inHand], label);
+      throw e;
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    }
+    this.info(`${label}: ${instances.length} instance(s) restarted one batch at a time in ${secs(Date.now() - started)}`);
+  }
+
+  private async batches(instances: readonly Instance[], label: string, restarted: Instance[], inHand: Set<Instance>): Promise<void> {
+    const { r } = this.d;
     for (let at = 0; at < instances.length; at += r.batch) {
       const batch = instances.slice(at, at + r.batch);
+      for (const i of batch) inHand.add(i);
       await Promise.all(batch.map((i) => this.drain(i)));
       // One instance at a time through supervisorctl (it serialises anyway), then their health together.
       for (const i of batch) {
+        this.stopIfInterrupted();
         restarted.push(i);
         const t = Date.now();
         const line = restartLine(r, i);
@@ -115,7 +148,8 @@ export class InstanceRoll {
         try {
           await this.d.run(line);
         } catch (e) {
-          const why = e instanceof Error ? e.message : String(e);
+          if (!(e instanceof CommandError)) throw e;
+          const why = e.message;
           throw new RollFailure(`instance ${i.name} did not restart: ${why}`, i, [...restarted], { host: this.d.site, command: line, status: (e as CommandError).status, cause: e });
         }
         this.info(`${label} ${i.name}: restarted in ${secs(Date.now() - t)}`);
@@ -123,13 +157,37 @@ export class InstanceRoll {
       const health = await Promise.allSettled(batch.map((i) => this.waitHealthy(i, label)));
       const failed = health.findIndex((h) => h.status === 'rejected');
       // The healthy ones of the batch serve again even when one did not come back.
-      await Promise.all(batch.filter((_, k) => health[k].status === 'fulfilled').map((i) => this.ready(i, label)));
+      await Promise.all(batch.filter((_, k) => health[k].status === 'fulfilled').map(async (i) => {
+        await this.ready(i, label);
+        inHand.delete(i);
+      }));
       if (failed >= 0) {
         const reason = (health[failed] as PromiseRejectedResult).reason as Error;
+        // Not a failure of the instance: the connection went (Ctrl-C, a drop).
+        if (!(reason instanceof CommandError)) throw reason;
         throw new RollFailure(reason.message, batch[failed], [...restarted], { host: this.d.site, command: healthUrl(r, batch[failed]), cause: reason });
       }
     }
-    this.info(`${label}: ${instances.length} instance(s) restarted one batch at a time in ${secs(Date.now() - started)}`);
+  }
+
+  /**
+   * After an interruption: set the instances in hand back to `ready` (over a
+   * new connection when the old one was closed), whatever state their restart
+   * reached: haproxy's own checks keep requests from one that is not up yet.
+   */
+  private async undrain(instances: readonly Instance[], label: string): Promise<void> {
+    const b = this.d.r.balancer;
+    for (const i of instances) {
+      try {
+        await this.haproxy?.setState(i.server, 'ready');
+        this.d.ctx.log.warn(`[${this.d.site}] ${label} interrupted: ${i.name} set back to ready in haproxy (its restart may not have finished)`);
+      } catch (e) {
+        this.d.ctx.log.error(
+          `[${this.d.site}] ${label} interrupted: ${i.name} is left drained in haproxy (${e instanceof Error ? e.message : String(e)}): ` +
+            `hostout ${b?.part ?? this.d.site} haproxy set server ${b?.backend}/${i.server} state ready`,
+        );
+      }
+    }
   }
 
   /**
@@ -194,6 +252,7 @@ export class InstanceRoll {
     const deadline = t + r.drainTimeout * 1000;
     let sessions = await this.haproxy.sessions(i.server);
     while (sessions > 0 && Date.now() < deadline) {
+      this.stopIfInterrupted();
       await sleep(200);
       sessions = await this.haproxy.sessions(i.server);
     }
@@ -222,6 +281,7 @@ export class InstanceRoll {
         last = e.message;
       }
       if (Date.now() + 500 >= deadline) break;
+      this.stopIfInterrupted();
       await sleep(500);
     }
     throw new CommandError(`instance ${i.name} did not become healthy within ${r.healthTimeout} s (${url}: ${last})`, { host: this.d.site, command: url });
