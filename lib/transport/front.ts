@@ -230,7 +230,9 @@ export class HostFront implements HostTransport {
     } catch (e) {
       if (e instanceof TransportError && e.kind !== 'other') throw e;
       if (e instanceof HostoutError && !(e instanceof TransportError)) throw e;
-      const detail = this.mask((e as Error).message);
+      // The backend's own words, without its host prefix and target (said here once).
+      const reason = e instanceof HostoutError ? e.reason : (e as Error).message;
+      const detail = this.mask(reason.replace(` on ${target}`, ''));
       throw new CommandError(`${this.mask(what)} on ${target} failed: ${detail}`, { host: this.settings.name, command: this.mask(what), target, cause: e });
     }
   }

@@ -190,7 +190,9 @@ export class SshBackend {
       ))), call.timeoutMs);
       const opened = (err: Error | undefined, ch: ClientChannel) => {
         if (err) {
-          finish(() => reject(new TransportError(`cannot open ${where} on ${connection.label}: ${err.message}`, { ...fields, kind: 'other', cause: err })));
+          // ssh2 says `(SSH) Channel open failure: Connection refused`: sshd's reason is what matters.
+          const why = err.message.replace(/^\(SSH\) Channel open failure:\s*/, '');
+          finish(() => reject(new TransportError(`cannot open ${where} on ${connection.label}: ${why}`, { ...fields, kind: 'other', cause: err })));
           return;
         }
         if (settled) {
