@@ -41,7 +41,7 @@ export interface HostSummary {
 export interface StepReport {
   /** The hostout host (part) the step ran for. */
   host: string;
-  /** What ran: `remote`, `sudo`, `local`, `rsync`, `put`, `get`. */
+  /** What ran: `remote`, `sudo`, `local`, `rsync`, `put`, `get`, `http` (remote.httpGet), `socket` (remote.socketExchange). */
   kind: string;
   /** The command line, secrets masked. */
   line: string;

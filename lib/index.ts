@@ -20,6 +20,7 @@ export type {
 } from './hostout/types';
 export type {
   CommandResult, RemoteRunOptions, SudoOptions, RemoteShell, LocalRunOptions, LocalShell, RsyncOptions, Rsync,
+  HttpAnswer, ForwardOptions, SocketExchangeOptions,
   HostTransport, TransportFactory,
 } from './transport/types';
 export type { RecordedResponse } from './transport/backends/recorder';

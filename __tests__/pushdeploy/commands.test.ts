@@ -64,6 +64,8 @@ export function recordingContext(name: string, options: HostOptions, ro: Recorde
       get: async () => { throw new Error('get not expected'); },
       exists: async (p) => { calls.push(`exists: ${p}`); return ro.exists ? ro.exists(p) : true; },
       connect: () => void connects.push(calls.length),
+      httpGet: async () => { throw new Error('httpGet not expected'); },
+      socketExchange: async () => { throw new Error('socketExchange not expected'); },
     },
     local: { run: async (cmd, o = {}) => answer(`local[${localFlags(o)}]: ${cmd}`, o.allowFailure) },
     rsync: async (o: RsyncOptions) => {
@@ -132,8 +134,8 @@ describe('recipe-time normalisation: one yes/no reading for every flag (docs/com
     expect(plugin.name).toBe('hostout.pushdeploy');
     expect(plugin.defaults?.({ 'remote-sudo': 'yes' }, { part: 'site', buildoutDirectory: '/b' })).toMatchObject({ 'remote-sudo': 'true' });
     expect(Object.keys(plugin.commands).sort()).toEqual([
-      'activate', 'annotate', 'bootstrap', 'buildout', 'checkout', 'clone', 'cook_resources', 'deploy', 'deploy_etc',
-      'deploy_supervisor', 'finish', 'flip', 'prepare', 'pull', 'push', 'releases', 'restart', 'rollback', 'stage', 'stage_supervisor',
+      'activate', 'annotate', 'bootstrap', 'buildout', 'canary', 'checkout', 'clone', 'cook_resources', 'deploy', 'deploy_etc',
+      'deploy_supervisor', 'finish', 'flip', 'haproxy', 'prepare', 'pull', 'push', 'releases', 'restart', 'rollback', 'stage', 'stage_supervisor',
       'start', 'stop', 'unlock', 'update',
     ]);
   });

@@ -6,7 +6,10 @@
  *   1. prepare on every host (a new release, not live); a failure ends the
  *      run here: nothing went live anywhere;
  *   2. flip every host to its new release, only once all prepared;
- *   3. activate every host (restart, health check);
+ *   3. activate every host (restart, health check); when the plugin says
+ *      so (oneHostAtATime), 2 and 3 go one host at a time instead: each
+ *      host flips and activates (and the first one, as a canary, is watched)
+ *      before the next flips;
  *   4. when a flip or an activation failed (or the run was interrupted after
  *      the first flip), flip back every host that went live, or whose flip
  *      was cut short (it may have gone through), and restart it (the
@@ -54,6 +57,7 @@ function fromOf(value: unknown): string | undefined {
   return typeof from === 'string' ? from : undefined;
 }
 
+
 export interface AllOrNothingOptions {
   runtime: Runtime;
   progress: Progress;
@@ -77,22 +81,24 @@ export async function runAllOrNothing(o: AllOrNothingOptions, hooks: PlanHooks):
   const release = new Map<string, string>();
   const live = new Map<string, string | undefined>();
 
+  /** The command a phase runs on a host. */
+  const commandOf = (host: string, name: PhaseName): string => (name === 'canary' ? phases.get(host)!.canary!.command : phases.get(host)![name]!);
   /** Run one phase on some hosts (each told which phase it is). */
   const runPhase = (name: PhaseName, on: string[], args: (host: string) => string[], p: RunPolicy): Promise<HostOutcome[]> => {
     o.log(undefined, `all or nothing: ${name} on ${on.join(' ')}`);
     return progress.run(on.map((host) => {
-      const command = phases.get(host)![name]!;
+      const command = commandOf(host, name);
       return { host, commands: [{ name: command, run: () => runtime.run(host, command, args(host), { phase: name }) }] };
     }), p, phaseHooks);
   };
-  /** Hosts on which the last run of a phase started (ok, failed or interrupted). */
+  /** Hosts on which a phase started (ok, failed or interrupted), over every time it ran. */
   const started = new Map<PhaseName, string[]>();
 
   /** One phase on some hosts; records who failed. Returns the hosts it succeeded on. */
   const phase = async (name: Exclude<PhaseName, 'finish'>, on: string[], args: (host: string) => string[], p: RunPolicy): Promise<string[]> => {
     if (on.length === 0) return [];
     const results = await runPhase(name, on, args, p);
-    started.set(name, results.filter((r) => r.result !== 'not started').map((r) => r.host));
+    started.set(name, [...(started.get(name) ?? []), ...results.filter((r) => r.result !== 'not started').map((r) => r.host)]);
     const ok: string[] = [];
     for (const r of results) {
       const s = state.get(r.host)!;
@@ -120,12 +126,31 @@ export async function runAllOrNothing(o: AllOrNothingOptions, hooks: PlanHooks):
   const everyone = prepared.length === hosts.length && !progress.interrupted;
   let flipped: string[] = [];
   let activated: string[] = [];
-  if (everyone) {
-    flipped = await phase('flip', hosts.filter((h) => release.has(h)), (h) => [release.get(h)!], policy);
-    for (const host of flipped) {
+  const flip = async (on: string[]): Promise<string[]> => {
+    const done = await phase('flip', on.filter((h) => release.has(h)), (h) => [release.get(h)!], policy);
+    for (const host of done) {
       const from = fromOf(state.get(host)!.value);
       if (from !== undefined) live.set(host, from);
     }
+    return done;
+  };
+  const options = (host: string) => runtime.definition(host).options;
+  const oneAtATime = hosts.every((h) => phases.get(h)!.oneHostAtATime?.(options(h)));
+  if (everyone && oneAtATime) {
+    // Each host goes live and is restarted before the next flips: the others serve meanwhile.
+    const canary = phases.get(hosts[0])!.canary;
+    for (const [k, host] of hosts.entries()) {
+      if (progress.interrupted) break;
+      const f = await flip([host]);
+      flipped.push(...f);
+      if (!f.length || progress.interrupted) break;
+      const a = await phase('activate', [host], () => [], policy);
+      if (!a.length) break;
+      if (k === 0 && hosts.length > 1 && canary?.wanted(options(host)) && !(await phase('canary', [host], () => [], policy)).length) break;
+      activated.push(host);
+    }
+  } else if (everyone) {
+    flipped = await flip(hosts);
     if (flipped.length === hosts.length && !progress.interrupted) activated = await phase('activate', flipped, () => [], policy);
   }
   const failedSomewhere = activated.length !== hosts.length;

@@ -72,6 +72,8 @@ export function instrumentTransport(factory: TransportFactory, opts: InstrumentO
           exists: (p, o) => timed('remote', `test -e ${p}`, () => inner.remote.exists(p, o), (yes) => (yes ? 0 : 1)),
           // Not a step: the first command's step includes whatever is left of the handshake.
           connect: (o) => inner.remote.connect(o),
+          httpGet: (url, o) => timed('http', `GET ${url}`, () => inner.remote.httpGet(url, o), (r) => r.status),
+          socketExchange: (p, text, o) => timed('socket', `${p} <- ${text.split('\n')[0]}`, () => inner.remote.socketExchange(p, text, o), zero),
         },
         local: {
           run: (command, o) => timed('local', shown(command), () => inner.local.run(command, o), code),

@@ -195,6 +195,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       hostSettings['lock-wait'] = opts['lock-wait'];
     }
     if (opts['no-rollback']) hostSettings['auto-rollback'] = 'false';
+    if (opts.canary) hostSettings.canary = 'true';
     return await runHosts({
       scanned, loaded, ...configOf(opts, io.cwd), verbosity, dryRun: opts['dry-run'], offline: opts.offline, cwd: io.cwd, env: io.env,
       parallel: opts.parallel, keepGoing: opts['keep-going'], rollback: !opts['no-rollback'],

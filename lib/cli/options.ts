@@ -54,6 +54,7 @@ export const OPTIONS = [
   { name: 'keep-going', type: 'flag', group: 'Running', help: 'start every host even after one failed (default: no new host starts after a failure)' },
   { name: 'json', type: 'flag', group: 'Output', help: 'newline-delimited JSON events on stdout (docs/events.schema.json); human output on stderr' },
   { name: 'no-rollback', type: 'flag', group: 'Running', help: 'keep a new release live when its restart or health check fails, and, with several hosts, the hosts that went live when another fails' },
+  { name: 'canary', type: 'flag', group: 'Running', help: 'with several hosts, the first goes live and is watched before any other flips (the host option `canary`)' },
   { name: 'lock-wait', type: 'value', placeholder: 'SECONDS', group: 'Running', help: 'wait up to SECONDS for a host locked by another deploy (default: exit 75 at once)' },
   { name: 'help', short: 'h', type: 'flag', group: 'Other', help: 'show this help' },
   { name: 'version', short: 'V', type: 'flag', group: 'Other', help: 'show the hostout version' },

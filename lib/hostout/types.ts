@@ -87,10 +87,24 @@ export interface DeployPhases {
   activate: string;
   rollback: string;
   finish?: string;
+  /**
+   * Go live one host at a time when this says so for every host (given each
+   * host's options): each host flips and activates before the next one flips,
+   * so that the hosts not yet touched keep serving (pushdeploy: when
+   * `instances` is set). Otherwise every host flips, then every host activates.
+   */
+  oneHostAtATime?: (options: Readonly<HostOptions>) => boolean;
+  /**
+   * One host at a time, and the first host's options ask for a canary: this
+   * command runs on the first host once it is live and activated, and must
+   * succeed before any other host flips (pushdeploy: watch its health for
+   * `canary-wait` seconds).
+   */
+  canary?: { command: string; wanted: (options: Readonly<HostOptions>) => boolean };
 }
 
-/** The phases of an all-or-nothing run, by their role. */
-export type PhaseName = keyof DeployPhases;
+/** The phases of an all-or-nothing run, by their role (`canary` is the command of DeployPhases.canary). */
+export type PhaseName = 'prepare' | 'flip' | 'activate' | 'rollback' | 'finish' | 'canary';
 
 /**
  * Another host of the same run. Hosts are loaded (plugins, defaults, resolve)

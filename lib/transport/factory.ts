@@ -72,6 +72,7 @@ export class HostTransportFactory implements TransportFactory {
       get: async (call) => ssh.get(connectable(call)),
       local: runLocal,
       rsync: async (call) => runRsync(connectable(call), rsyncDeps),
+      forward: (call) => ssh.forward(connectable(call)),
       // Local rsyncs first (they would outlive us: SIGTERM, then SIGKILL), then the connections.
       close: async () => {
         await Promise.allSettled([...running].map((stop) => stop()));

@@ -17,9 +17,9 @@
  */
 import * as os from 'node:os';
 import * as tmp from 'tmp';
-import { CommandError, HostoutError } from '../errors';
+import { CommandError, ConfigError, HostoutError, TransportError } from '../errors';
 import type { Logger } from '../log';
-import type { Backend, OutputSinks, RawResult } from './backends/backend';
+import type { Backend, Forward, OutputSinks, RawResult } from './backends/backend';
 import { localCommand, refuseSudoIfDisabled, rsyncIntoEmptyArgv, sudoLine, withCwdAndEnv, wrapInShell, type Placement } from './command-line';
 import type { HostSettings, Identity } from './host-settings';
 import { shellJoin, shellQuote } from './quote';
@@ -29,7 +29,7 @@ import { shownRsyncArgv } from './rsync';
 import { maskSecrets, toLine, type CommandText, type Line } from './secret';
 import type { SudoPasswords } from './sudo-password';
 import type {
-  CommandResult, HostTransport, LocalRunOptions, LocalShell, RemoteRunOptions, RemoteShell, Rsync, RsyncOptions, SudoOptions,
+  CommandResult, ForwardOptions, HostTransport, HttpAnswer, LocalRunOptions, SocketExchangeOptions, LocalShell, RemoteRunOptions, RemoteShell, Rsync, RsyncOptions, SudoOptions,
 } from './types';
 
 export type RunMode = 'real' | 'preview' | 'record';
@@ -85,6 +85,8 @@ export class HostFront implements HostTransport {
       exists: (path, o = {}) => this.exists(path, o.as, o.assume),
       // Opening a connection changes nothing on the host: a preview may open it too.
       connect: (o = {}) => this.backendFor(true).connect({ host: this.settings, identity: this.identity(o.as) }),
+      httpGet: (url, o = {}) => this.httpGet(url, o),
+      socketExchange: (path, text, o = {}) => this.socketExchange(path, text, o),
     };
     this.local = { run: (command, o) => this.localRun(command, o) };
     this.rsync = (o) => this.runRsync(o);
@@ -208,6 +210,63 @@ export class HostFront implements HostTransport {
         host: this.settings.name, command: `${kind} ${what}`, target, stderrTail: message,
       });
     }
+  }
+
+  /**
+   * One exchange with a service on the host over the ssh connection. A failure
+   * of the exchange itself (refused, no answer) is the service's, a
+   * CommandError naming it; a failure of the connection stays a TransportError.
+   */
+  private async forward(as: As, to: Forward['to'], request: Buffer, what: string, o: { readOnly: boolean; timeoutMs?: number }): Promise<Buffer | undefined> {
+    const identity = this.identity(as);
+    const target = this.target(identity);
+    const record = this.mask(what.replace(/^(\S+) /, `$1(${target}): `));
+    if (this.executes(o.readOnly)) this.deps.log.debug(`[${this.settings.name}] ${record}`);
+    const backend = this.backendFor(o.readOnly);
+    try {
+      const answer = await backend.forward({ host: this.settings, identity, record, to, request, timeoutMs: o.timeoutMs ?? 10_000 });
+      // A recorder that was given no answer: the caller says what it assumes.
+      return answer.length === 0 && !this.executes(o.readOnly) ? undefined : answer;
+    } catch (e) {
+      if (e instanceof TransportError && e.kind !== 'other') throw e;
+      if (e instanceof HostoutError && !(e instanceof TransportError)) throw e;
+      // The backend's own words, without its host prefix and target (said here once).
+      const reason = e instanceof HostoutError ? e.reason : (e as Error).message;
+      const detail = this.mask(reason.replace(` on ${target}`, ''));
+      throw new CommandError(`${this.mask(what)} on ${target} failed: ${detail}`, { host: this.settings.name, command: this.mask(what), target, cause: e });
+    }
+  }
+
+  private async httpGet(url: string, o: ForwardOptions): Promise<HttpAnswer> {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError(`'${this.mask(url)}' is not a URL (e.g. http://127.0.0.1:8080/)`, { host: this.settings.name });
+    }
+    if (parsed.protocol !== 'http:' || parsed.username || parsed.password) {
+      throw new ConfigError(`'${this.mask(url)}': only plain http:// URLs without a user can be asked on the host`, { host: this.settings.name });
+    }
+    const address = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = parsed.port ? Number(parsed.port) : 80;
+    const request = `GET ${parsed.pathname}${parsed.search} HTTP/1.0\r\nHost: ${parsed.host}\r\nUser-Agent: hostout\r\nConnection: close\r\n\r\n`;
+    const shown = this.mask(url);
+    const raw = await this.forward(o.as, { address, port }, Buffer.from(request), `http-get ${url}`, { readOnly: true, timeoutMs: o.timeoutMs });
+    if (raw === undefined) return { status: 200, body: '' };
+    const text = raw.toString('utf8');
+    const status = /^HTTP\/\d(?:\.\d)? (\d{3})/.exec(text);
+    if (!status) {
+      const target = this.target(this.identity(o.as));
+      throw new CommandError(`GET ${shown} on ${target}: not an HTTP answer (${JSON.stringify(this.mask(text.slice(0, 60)))})`, { host: this.settings.name, command: `GET ${shown}`, target });
+    }
+    const split = text.indexOf('\r\n\r\n');
+    return { status: Number(status[1]), body: split < 0 ? '' : text.slice(split + 4) };
+  }
+
+  private async socketExchange(path: string, text: string, o: SocketExchangeOptions): Promise<string> {
+    const first = text.split('\n')[0];
+    const raw = await this.forward(o.as, { socket: path }, Buffer.from(text), `socket ${path} <- ${first}`, { readOnly: !!o.readOnly, timeoutMs: o.timeoutMs });
+    return raw === undefined ? '' : raw.toString('utf8');
   }
 
   private async localRun(command: CommandText, o: LocalRunOptions = {}): Promise<CommandResult> {

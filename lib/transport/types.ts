@@ -62,6 +62,40 @@ export interface RemoteShell {
    * failure. Does nothing in `--dry-run --offline` and in tests that record.
    */
   connect(options?: { as?: 'login' | 'buildout' }): void;
+  /**
+   * An HTTP GET made from the host itself, through a channel of the ssh
+   * connection (sshd's TCP forwarding): `http://127.0.0.1:8080/` is the
+   * host's own port 8080, and the host needs no curl. `http://` only.
+   * Resolves with any status; rejects with a CommandError when nothing
+   * answers (refused, closed, or no answer within the timeout). A GET changes
+   * nothing: a `--dry-run` makes it for real.
+   */
+  httpGet(url: string, options?: ForwardOptions): Promise<HttpAnswer>;
+  /**
+   * Write `text` to a unix socket on the host (sshd's stream-local
+   * forwarding) and return all the service answers before it closes, e.g.
+   * haproxy's runtime API. Recorded, not sent, under `--dry-run` unless
+   * `readOnly`. Rejects with a CommandError when the socket cannot be opened
+   * or does not answer within the timeout.
+   */
+  socketExchange(path: string, text: string, options?: SocketExchangeOptions): Promise<string>;
+}
+
+/** An HTTP answer: its status and body (headers are not kept). */
+export interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+export interface ForwardOptions {
+  as?: 'login' | 'buildout';
+  /** The whole exchange, opening the channel included, ends within this (default 10 s): then a CommandError. */
+  timeoutMs?: number;
+}
+
+export interface SocketExchangeOptions extends ForwardOptions {
+  /** The text only asks (haproxy's `show stat`): a `--dry-run` sends it for real to learn the answer. */
+  readOnly?: boolean;
 }
 
 export interface LocalRunOptions {

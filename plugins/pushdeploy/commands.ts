@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CommandError, ConfigError, UsageError, shellJoin, shellQuote, validateBranch, validateRepository, type CommandContext, type CommandResult } from 'hostout';
+import { CommandError, ConfigError, UsageError, shellJoin, shellQuote, validateBranch, validatePath, validateRepository, type CommandContext, type CommandResult } from 'hostout';
 import { readStagingBuildout, requireStagingBuildout, type BuildoutDirectories } from './annotate';
 import { stagingManifest } from './manifest';
 import { describeHolder, type KeptLock, type RemoteScript } from './lock';
@@ -21,6 +21,8 @@ import {
   readSettings, requirePython, requireRestartLines, requireSupervisorConf, type SiteSettings,
 } from './settings';
 import { cloneCommand, detectCheckoutVcs, detectRepositoryVcs, updateCommands } from './vcs';
+import { InstanceRoll, RollFailure } from './roll';
+import { readRollSettings, type RollSettings } from './roll-settings';
 
 /**
  * push's var/ rsync never sends these: production data, logs, backups,
@@ -59,8 +61,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 class Site {
   readonly s: SiteSettings;
   readonly releases: SiteReleases;
+  /** With `instances`: the rolling restart that replaces the `restart` lines (roll.ts). */
+  readonly rolling?: RollSettings;
+  readonly roll?: InstanceRoll;
   constructor(readonly ctx: CommandContext) {
     this.s = readSettings(ctx.name, ctx.options);
+    this.rolling = readRollSettings(ctx.name, ctx.options, this.s.hostname);
+    if (this.rolling) this.roll = new InstanceRoll({ ctx, site: this.s.site, r: this.rolling, run: (line) => this.remotely(line, this.s.path) });
     // A deploy across hosts holds each host's lock from its prepare to the run's finish: every phase presents it.
     const kept = ctx.once(`pushdeploy:kept-lock:${JSON.stringify([ctx.name, this.s.path])}`, (): KeptLock => ({}));
     this.releases = new SiteReleases({ ctx, s: this.s, script: this.script, kept, keepLock: ctx.phase !== undefined && ctx.phase !== 'finish' });
@@ -362,15 +369,23 @@ class Site {
     );
   }
 
-  /** The restart lines on production, then the health check. */
+  /** The restart lines on production (or, with `instances`, the rolling restart), then the health check. */
   private async restartAndCheck(lines: string[]): Promise<void> {
     void this.releases.phase('restart'); // told to the lock while the restart runs: nothing waits for it
-    for (const line of lines) await this.remotely(line, this.s.path);
+    if (this.roll) await this.roll.roll();
+    else for (const line of lines) await this.remotely(line, this.s.path);
     await this.healthcheck();
   }
 
+  /** The restart lines a command needs, checked before anything changes; with `instances`, the balancer's answer instead. */
+  private async restartPlan(command: string): Promise<string[]> {
+    if (!this.roll) return requireRestartLines(this.s, command);
+    await this.roll.preflight();
+    return [];
+  }
+
   async deploy(): Promise<void> {
-    const lines = requireRestartLines(this.s, 'deploy');
+    const lines = await this.restartPlan('deploy');
     const staged = await this.stagedForTransfer();
     await this.releases.withLock('deploy', async () => {
       const { state, release, flip } = await this.pushRelease('deploy', staged);
@@ -380,9 +395,11 @@ class Site {
       } catch (e) {
         if (!(e instanceof CommandError) || this.ctx.dryRun) throw e;
         const why = e.reason;
+        const instances = e instanceof RollFailure ? e.restarted : [];
         if (flip.from === '-') throw new CommandError(`release ${release.id} is live but ${why} (there is no earlier release to roll back to)`, { host: this.s.site, command: 'deploy', status: e.status, stderrTail: e.stderrTail });
         if (!this.s.autoRollback) {
-          throw new CommandError(`release ${release.id} is live but ${why}; not rolled back (--no-rollback): 'hostout ${this.s.site} rollback' goes back to ${flip.from}`, { host: this.s.site, command: 'deploy', status: e.status, stderrTail: e.stderrTail });
+          const drained = e instanceof RollFailure ? `; ${e.instance.name} is left drained in haproxy` : '';
+          throw new CommandError(`release ${release.id} is live but ${why}; not rolled back (--no-rollback)${drained}: 'hostout ${this.s.site} rollback' goes back to ${flip.from}`, { host: this.s.site, command: 'deploy', status: e.status, stderrTail: e.stderrTail });
         }
         this.ctx.log.warn(`[${this.s.site}] ${why}: rolling back to release ${flip.from}`);
         await this.flipTo(flip.from, state);
@@ -390,7 +407,11 @@ class Site {
         try {
           await this.deployEtc();
           await this.releases.phase('restart');
-          for (const line of lines) await this.remotely(line, this.s.path);
+          if (this.roll) {
+            // Only the instances that went through a restart run the new release: they roll back the same way.
+            await this.roll.roll(instances, 'rollback');
+            after = this.instancesAfter(instances, flip.from);
+          } else for (const line of lines) await this.remotely(line, this.s.path);
         } catch (again) {
           after = `but restarting it failed too: ${again instanceof Error ? again.message : String(again)}`;
         }
@@ -441,7 +462,7 @@ class Site {
    * deploy across several hosts, where the CLI flips every host back when one fails.
    */
   async activate(): Promise<void> {
-    const lines = requireRestartLines(this.s, 'activate');
+    const lines = await this.restartPlan('activate');
     await this.releases.withLock(this.lockCommand('activate'), async () => {
       await this.deployEtc();
       await this.restartAndCheck(lines);
@@ -456,6 +477,7 @@ class Site {
   /** `rollback [ID]`: flip to the release before the live one (or ID), run the restart lines and the health check. */
   async rollback(id?: string): Promise<string> {
     if (id !== undefined && !RELEASE_ID.test(id)) throw new UsageError(`'${id}' is not a release id ('hostout ${this.s.site} releases' lists them)`, { host: this.s.site });
+    await this.roll?.preflight();
     return this.releases.withLock(this.lockCommand('rollback'), async () => {
       let state = await this.releases.state();
       if (this.ctx.phase && state.journal) state = (await this.releases.recover(state)) ?? state;
@@ -469,7 +491,7 @@ class Site {
       if (!to && !this.ctx.dryRun) throw new ConfigError(`there is no release before ${state.current} to roll back to`, { host: this.s.site });
       const target = to ?? 'PREVIOUS';
       await this.flipTo(target, state);
-      if (this.s.restartLines.length) await this.restartAndCheck(this.s.restartLines);
+      if (this.roll || this.s.restartLines.length) await this.restartAndCheck(this.s.restartLines);
       else this.ctx.log.warn(`[${this.s.site}] no 'restart' lines: release ${target} is live, but nothing was restarted`);
       return target;
     });
@@ -500,6 +522,31 @@ class Site {
       this.ctx.log.info(`${r.live ? '*' : ' '} ${r.id}  ${r.created}  ${from}${r.live ? '  (live)' : ''}`);
     }
     return rows;
+  }
+
+  /** What each instance runs after a rollback of `restarted` to `release` (the others were never restarted). */
+  private instancesAfter(restarted: readonly { name: string }[], release: string): string {
+    const all = this.rolling?.instances ?? [];
+    const untouched = all.filter((i) => !restarted.some((r) => r.name === i.name)).map((i) => i.name);
+    return `rolled ${restarted.map((i) => i.name).join(', ') || 'no instance'} back (drain, restart, health, ready)` +
+      `${untouched.length ? `; ${untouched.join(', ')} never restarted` : ''}: every instance runs release ${release}`;
+  }
+
+  /** `haproxy COMMAND…`: one command to haproxy's runtime API (`haproxy-socket`) on this host; returns its answer. */
+  async haproxy(words: string[]): Promise<string> {
+    const socket = (this.ctx.options['haproxy-socket'] ?? '').trim();
+    if (!socket) throw new ConfigError(`'haproxy' needs haproxy-socket: haproxy's admin socket on this host (stats socket PATH level admin), e.g. haproxy-socket = /run/haproxy/admin.sock`, { host: this.s.site });
+    if (!words.length) throw new UsageError(`usage: hostout ${this.s.site} haproxy COMMAND… (e.g. haproxy show stat)`, { host: this.s.site });
+    const command = words.join(' ');
+    if (/[\n\r;]/.test(command)) throw new UsageError(`haproxy: one command at a time (no newline or ';'): ${command}`, { host: this.s.site });
+    validatePath(socket, { option: 'haproxy-socket', host: this.s.site });
+    return this.ctx.remote.socketExchange(socket, `${command}\n`, { readOnly: /^(show|help)\b/.test(command) });
+  }
+
+  /** `canary`: watch the live instances' health for `canary-wait` seconds (the first host of a deploy across hosts). */
+  async canary(): Promise<void> {
+    if (!this.roll) throw new ConfigError(`'canary' watches the site's instances: set instances (e.g. instances = instance1:8081 instance2:8082)`, { host: this.s.site });
+    await this.roll.watch();
   }
 
   /** `unlock`: remove the deploy lock whoever holds it. */
@@ -594,6 +641,8 @@ export const COMMANDS: Record<string, [string, Handler]> = {
   finish: ["The end of a deploy across several hosts: prune old releases ('finish prune') and give back the deploy lock the run held", (x, a) => x.finish(a[0])],
   releases: ['List the releases on production (id, when, from which staging commit, which is live)', (x) => x.listReleases()],
   unlock: ['Remove the deploy lock of production, whoever holds it', (x) => x.unlock()],
+  canary: ["Watch every instance's health URL for canary-wait seconds (a canary deploy's first host)", (x) => x.canary()],
+  haproxy: ["Send one command to haproxy's runtime API (haproxy-socket) on this host: haproxy show stat", (x, a) => x.haproxy(a)],
   deploy_etc: ["Copy parts/system/etc to production's /etc and update supervisor", (x) => x.deployEtc()],
   stage_supervisor: ['Install the supervisor-conf program file on staging and update supervisor', (x) => x.stageSupervisor()],
   deploy_supervisor: ['Install the supervisor-conf program file on production and update supervisor', (x) => x.deploySupervisor()],

@@ -3,7 +3,7 @@
  * production, restart. `extends = hostout.pushdeploy` activates it.
  * See docs/pushdeploy.md.
  */
-import { definePlugin, type CommandSpec, type HostOptions } from 'hostout';
+import { definePlugin, isTrue, type CommandSpec, type HostOptions } from 'hostout';
 import { COMMANDS, runCommand } from './commands';
 import { normaliseFlags } from './settings';
 
@@ -27,7 +27,15 @@ export const plugin = definePlugin({
   // once all prepared, then each activates; a failure anywhere flips back every host
   // that went live and restarts it (lib/cli/all-or-nothing.ts). Each host's deploy lock
   // is held from its prepare to `finish`, which prunes and gives it back.
-  phases: { deploy: { prepare: 'prepare', flip: 'flip', activate: 'activate', rollback: 'rollback', finish: 'finish' } },
+  // With `instances` (a rolling restart behind haproxy), one host at a time: each flips and rolls
+  // while the others serve; with `canary`, the first one is watched before any other flips.
+  phases: {
+    deploy: {
+      prepare: 'prepare', flip: 'flip', activate: 'activate', rollback: 'rollback', finish: 'finish',
+      oneHostAtATime: (options) => (options.instances ?? '').trim() !== '',
+      canary: { command: 'canary', wanted: (options) => isTrue(options.canary) },
+    },
+  },
 });
 
 export default plugin;

@@ -76,6 +76,20 @@ export interface RsyncRun extends Call, OutputSinks {
   interactive: boolean;
 }
 
+/**
+ * A byte exchange with a service on the host, through a channel of the ssh
+ * connection (ssh's own TCP or unix-socket forwarding): `request` is sent,
+ * and the answer is everything the service writes until it closes.
+ */
+export interface Forward extends Call {
+  identity: Identity;
+  /** A TCP port on the host (its loopback unless `address`), or a unix socket path there. */
+  to: { address: string; port: number } | { socket: string };
+  request: Buffer;
+  /** The whole exchange, opening the channel included, ends within this (a TransportError after). */
+  timeoutMs: number;
+}
+
 export interface Backend {
   /** Begin connecting to the host as `identity` (ssh: the handshake; a recorder: nothing). Never throws. */
   connect(call: { host: HostSettings; identity: Identity }): void;
@@ -84,6 +98,8 @@ export interface Backend {
   get(call: Transfer): Promise<void>;
   local(call: LocalRun): Promise<RawResult>;
   rsync(call: RsyncRun): Promise<RawResult>;
+  /** Send a request to a port or unix socket on the host and return its whole answer (recorder: a canned one). */
+  forward(call: Forward): Promise<Buffer>;
   /** Disconnect and remove temp files. Idempotent. */
   close(): Promise<void>;
 }

@@ -8,7 +8,7 @@
  * that would change something.
  */
 import type { CommandResult } from '../types';
-import type { Backend, LocalRun, RawResult, RemoteExec, RsyncRun, Transfer } from './backend';
+import type { Backend, Forward, LocalRun, RawResult, RemoteExec, RsyncRun, Transfer } from './backend';
 
 /** A canned answer for commands whose record line matches. */
 export interface RecordedResponse {
@@ -72,6 +72,12 @@ export class Recorder implements Backend {
   async rsync(call: RsyncRun): Promise<RawResult> {
     this.write(call.host.name, call.record);
     return this.answer(call.record);
+  }
+
+  /** The canned answer's stdout is what the service answers (default: nothing). */
+  async forward(call: Forward): Promise<Buffer> {
+    this.write(call.host.name, call.record);
+    return Buffer.from(this.answer(call.record).stdout);
   }
 
   async close(): Promise<void> {}

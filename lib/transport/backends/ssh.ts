@@ -10,7 +10,7 @@ import type { ClientChannel } from 'ssh2';
 import { TransportError } from '../../errors';
 import type { ConnectionPool, SshConnection } from '../connection';
 import type { SudoResponder } from '../responder';
-import type { RawResult, RemoteExec, Transfer } from './backend';
+import type { Forward, RawResult, RemoteExec, Transfer } from './backend';
 
 export interface ChannelRequest {
   connection: SshConnection;
@@ -160,6 +160,62 @@ export class SshBackend {
   async get(call: Transfer): Promise<void> {
     const ssh = await this.connection(call).nodeSsh();
     await ssh.getFile(call.localPath, call.remotePath);
+  }
+
+  /**
+   * A request to a port or unix socket on the host over a channel of the
+   * pooled connection (sshd's `direct-tcpip` / `direct-streamlocal`): nothing
+   * has to be installed on the host. The answer is all the service sends until
+   * it closes; the whole exchange is bounded by `timeoutMs`.
+   */
+  forward(call: Forward): Promise<Buffer> {
+    const connection = this.connection(call);
+    const where = 'socket' in call.to ? `the unix socket ${call.to.socket}` : `${call.to.address}:${call.to.port}`;
+    const fields = { host: call.host.name, target: connection.label, command: call.record };
+    return new Promise<Buffer>((resolve, reject) => {
+      let channel: ClientChannel | undefined;
+      let settled = false;
+      let stopDropWatch = () => {};
+      const chunks: Buffer[] = [];
+      const finish = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        stopDropWatch();
+        channel?.close();
+        fn();
+      };
+      const timer = setTimeout(() => finish(() => reject(new TransportError(
+        `${where} on ${connection.label} did not answer within ${Math.ceil(call.timeoutMs / 1000)} s`, { ...fields, kind: 'other' },
+      ))), call.timeoutMs);
+      const opened = (err: Error | undefined, ch: ClientChannel) => {
+        if (err) {
+          // ssh2 says `(SSH) Channel open failure: Connection refused`: sshd's reason is what matters.
+          const why = err.message.replace(/^\(SSH\) Channel open failure:\s*/, '');
+          finish(() => reject(new TransportError(`cannot open ${where} on ${connection.label}: ${why}`, { ...fields, kind: 'other', cause: err })));
+          return;
+        }
+        if (settled) {
+          ch.close();
+          return;
+        }
+        channel = ch;
+        ch.on('data', (c: Buffer) => chunks.push(c));
+        // The service closing its side is the end of its answer.
+        ch.on('end', () => finish(() => resolve(Buffer.concat(chunks))));
+        ch.on('close', () => finish(() => resolve(Buffer.concat(chunks))));
+        ch.on('error', (e: Error) => finish(() => reject(new TransportError(`${where} on ${connection.label}: ${e.message}`, { ...fields, kind: 'other', cause: e }))));
+        ch.write(call.request);
+      };
+      connection.client().then((client) => {
+        if (settled) return;
+        stopDropWatch = connection.onDrop((dropErr) =>
+          finish(() => reject(new TransportError(`${dropErr.reason} while talking to ${where}`, { ...fields, kind: 'lost', cause: dropErr }))),
+        );
+        if ('socket' in call.to) client.openssh_forwardOutStreamLocal(call.to.socket, opened);
+        else client.forwardOut('127.0.0.1', 0, call.to.address, call.to.port, opened);
+      }, (e: unknown) => finish(() => reject(e)));
+    });
   }
 
   async close(): Promise<void> {

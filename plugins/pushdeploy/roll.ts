@@ -1,0 +1,289 @@
+/**
+ * The rolling restart of a site's instances (docs/pushdeploy.md,
+ * "Zero-downtime deploys"): instead of `supervisorctl restart site:*`, which
+ * stops every instance at once, each instance in turn (or `rolling-batch` at
+ * once) is set to `drain` in haproxy, restarted once its sessions ended, asked
+ * for its health URL on its own port (through the ssh connection, so
+ * production needs no curl), and set back to `ready`. The other instances
+ * serve meanwhile.
+ */
+import { CommandError, ConfigError, InterruptedError, type CommandContext } from 'hostout';
+import { Haproxy } from './haproxy';
+import { healthUrl, restartLine, type Instance, type RollSettings } from './roll-settings';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+/** haproxy sends requests to a server in these states (`show stat`'s status; 'UP 1/3' is going down but still up). */
+const serving = (status: string) => /^(UP|no check|OPEN)\b/.test(status);
+
+/** The roll stopped at `instance`: it did not restart or become healthy. `restarted` went through a restart (it included). */
+export class RollFailure extends CommandError {
+  constructor(message: string, readonly instance: Instance, readonly restarted: Instance[], fields: { host: string; command?: string; status?: number | null; cause?: unknown }) {
+    super(message, fields);
+  }
+}
+
+export interface RollDeps {
+  ctx: CommandContext;
+  site: string;
+  r: RollSettings;
+  /** Runs a line on production as the restart lines run (sudo with remote-sudo, in `path`). */
+  run(line: string): Promise<unknown>;
+}
+
+export class InstanceRoll {
+  private readonly haproxy?: Haproxy;
+  private interrupted = false;
+
+  /** Between two steps: an interrupted roll goes no further. */
+  private stopIfInterrupted(): void {
+    if (this.interrupted) throw new InterruptedError(`interrupted during the roll of ${this.d.site}`, { host: this.d.site });
+  }
+
+  constructor(private readonly d: RollDeps) {
+    const b = d.r.balancer;
+    if (b) {
+      const { ctx } = d;
+      const onPart = b.part && b.part !== d.site ? b.part : undefined;
+      const where = `haproxy (${onPart ? `haproxy-socket of ${onPart}` : `${b.socket} on ${d.site}`})`;
+      const send = onPart
+        // The balancer's host is another part: its own `haproxy` command talks to its socket over its connection.
+        ? async (command: string) => String((await ctx.hosts[onPart].call('haproxy', command)) ?? '')
+        : (command: string, readOnly: boolean) => ctx.remote.socketExchange(b.socket as string, `${command}\n`, { readOnly });
+      this.haproxy = new Haproxy(send, b.backend, where, d.site);
+    }
+  }
+
+  private info(message: string): void {
+    this.d.ctx.log.info(`[${this.d.site}] ${message}`);
+  }
+
+  /**
+   * Before anything changes: the balancer answers, and its backend has every
+   * instance's server. A refusal is a ConfigError (exit 2) saying what to set.
+   */
+  async preflight(): Promise<void> {
+    if (!this.haproxy) return;
+    try {
+      await this.haproxy.check(this.d.r.instances.map((i) => i.server));
+    } catch (e) {
+      if (e instanceof ConfigError || !(e instanceof CommandError)) throw e;
+      throw new ConfigError(
+        `cannot reach ${this.haproxy.where}: ${e.message}. Set haproxy-socket to haproxy's admin socket (stats socket PATH level admin in haproxy.cfg), ` +
+          'readable by the login user, or haproxy-host to the part whose host runs haproxy',
+        { host: this.d.site, cause: e },
+      );
+    }
+  }
+
+  /** Without a dry run's connection, what would happen to each instance. */
+  plan(instances: readonly Instance[] = this.d.r.instances): void {
+    const { r } = this.d;
+    for (const i of instances) {
+      const steps = [
+        this.haproxy ? `drain ${r.balancer?.backend}/${i.server} (until 0 sessions, up to ${r.drainTimeout} s)` : undefined,
+        `restart: ${restartLine(r, i)}`,
+        `health: ${healthUrl(r, i)} (up to ${r.healthTimeout} s)`,
+        this.haproxy ? `ready ${r.balancer?.backend}/${i.server}` : undefined,
+      ].filter(Boolean);
+      this.info(`roll ${i.name}: ${steps.join(', then ')}`);
+    }
+  }
+
+  /**
+   * Roll `instances` (default all) in batches of `rolling-batch`. Throws a
+   * RollFailure naming the instance that did not come back; the instances of
+   * its batch stay drained (the caller rolls them back), never the others.
+   */
+  async roll(instances: readonly Instance[] = this.d.r.instances, label = 'roll'): Promise<void> {
+    const { r, ctx } = this.d;
+    if (ctx.dryRun) {
+      // Only what would change is recorded; the waits need a restarted instance.
+      this.plan(instances);
+      for (const i of instances) {
+        await this.haproxy?.setState(i.server, 'drain');
+        await this.d.run(restartLine(r, i));
+        await this.haproxy?.setState(i.server, 'ready');
+      }
+      return;
+    }
+    const restarted: Instance[] = [];
+    const started = Date.now();
+    /** Drained and not ready again yet: what an interrupted roll must not leave behind. */
+    const inHand = new Set<Instance>();
+    // Ctrl-C (or SIGTERM): hostout's run closes the connections and ends the commands within a few
+    // seconds; the roll stops at its next step and sets the instances in hand back to ready first.
+    const onSignal = () => {
+      this.interrupted = true;
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      await this.batches(instances, label, restarted, inHand);
+    } catch (e) {
+      // A failed instance is the caller's to roll back (or to leave drained with --no-rollback); anything
+      // else (Ctrl-C closed the connection, the connection dropped) leaves no server drained by us.
+      if (!(e instanceof RollFailure)) await this.undrain([...inHand], label);
+      throw e;
+    } finally {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    }
+    this.info(`${label}: ${instances.length} instance(s) restarted one batch at a time in ${secs(Date.now() - started)}`);
+  }
+
+  private async batches(instances: readonly Instance[], label: string, restarted: Instance[], inHand: Set<Instance>): Promise<void> {
+    const { r } = this.d;
+    for (let at = 0; at < instances.length; at += r.batch) {
+      const batch = instances.slice(at, at + r.batch);
+      for (const i of batch) inHand.add(i);
+      await Promise.all(batch.map((i) => this.drain(i)));
+      // One instance at a time through supervisorctl (it serialises anyway), then their health together.
+      for (const i of batch) {
+        this.stopIfInterrupted();
+        restarted.push(i);
+        const t = Date.now();
+        const line = restartLine(r, i);
+        this.info(`${label} ${i.name}: restart: ${line}`);
+        try {
+          await this.d.run(line);
+        } catch (e) {
+          if (!(e instanceof CommandError)) throw e;
+          const why = e.message;
+          throw new RollFailure(`instance ${i.name} did not restart: ${why}`, i, [...restarted], { host: this.d.site, command: line, status: (e as CommandError).status, cause: e });
+        }
+        this.info(`${label} ${i.name}: restarted in ${secs(Date.now() - t)}`);
+      }
+      const health = await Promise.allSettled(batch.map((i) => this.waitHealthy(i, label)));
+      const failed = health.findIndex((h) => h.status === 'rejected');
+      // The healthy ones of the batch serve again even when one did not come back.
+      await Promise.all(batch.filter((_, k) => health[k].status === 'fulfilled').map(async (i) => {
+        await this.ready(i, label);
+        inHand.delete(i);
+      }));
+      if (failed >= 0) {
+        const reason = (health[failed] as PromiseRejectedResult).reason as Error;
+        // Not a failure of the instance: the connection went (Ctrl-C, a drop).
+        if (!(reason instanceof CommandError)) throw reason;
+        throw new RollFailure(reason.message, batch[failed], [...restarted], { host: this.d.site, command: healthUrl(r, batch[failed]), cause: reason });
+      }
+    }
+  }
+
+  /**
+   * After an interruption: set the instances in hand back to `ready` (over a
+   * new connection when the old one was closed), whatever state their restart
+   * reached: haproxy's own checks keep requests from one that is not up yet.
+   */
+  private async undrain(instances: readonly Instance[], label: string): Promise<void> {
+    const b = this.d.r.balancer;
+    for (const i of instances) {
+      try {
+        await this.haproxy?.setState(i.server, 'ready');
+        this.d.ctx.log.warn(`[${this.d.site}] ${label} interrupted: ${i.name} set back to ready in haproxy (its restart may not have finished)`);
+      } catch (e) {
+        this.d.ctx.log.error(
+          `[${this.d.site}] ${label} interrupted: ${i.name} is left drained in haproxy (${e instanceof Error ? e.message : String(e)}): ` +
+            `hostout ${b?.part ?? this.d.site} haproxy set server ${b?.backend}/${i.server} state ready`,
+        );
+      }
+    }
+  }
+
+  /**
+   * The canary's watch: every instance's health URL, once a second for
+   * `canary-wait` seconds; the first one that fails or answers 4xx/5xx fails it.
+   */
+  async watch(): Promise<void> {
+    const { r, ctx } = this.d;
+    if (ctx.dryRun) {
+      this.info(`canary: would ask ${r.instances.map((i) => healthUrl(r, i)).join(' ')} every second for ${r.canaryWait} s`);
+      return;
+    }
+    const started = Date.now();
+    let rounds = 0;
+    do {
+      for (const i of r.instances) {
+        const url = healthUrl(r, i);
+        let why: string | undefined;
+        try {
+          const answer = await ctx.remote.httpGet(url, { timeoutMs: 10_000 });
+          if (answer.status < 200 || answer.status >= 400) why = `it answered ${answer.status}`;
+        } catch (e) {
+          if (!(e instanceof CommandError)) throw e;
+          why = e.message;
+        }
+        if (why) throw new CommandError(`canary: instance ${i.name} failed its health check after ${secs(Date.now() - started)} (${url}: ${why})`, { host: this.d.site, command: url });
+      }
+      rounds++;
+      await sleep(1000);
+    } while (Date.now() - started < r.canaryWait * 1000);
+    this.info(`canary: every instance stayed healthy for ${secs(Date.now() - started)} (${rounds} rounds)`);
+  }
+
+  /**
+   * Set an instance's server back to `ready`, and wait until haproxy itself
+   * sends it requests again: with `check` on the server, haproxy marked it
+   * DOWN while it restarted and needs `rise` good checks of its own. Draining
+   * the next instance before that would leave the backend with no server.
+   */
+  async ready(i: Instance, label = 'roll'): Promise<void> {
+    if (!this.haproxy) return;
+    const t = Date.now();
+    await this.haproxy.setState(i.server, 'ready');
+    const deadline = t + this.d.r.healthTimeout * 1000;
+    let status = (await this.haproxy.servers())?.get(i.server)?.status ?? 'UP';
+    while (!serving(status) && Date.now() < deadline) {
+      await sleep(200);
+      status = (await this.haproxy.servers())?.get(i.server)?.status ?? 'UP';
+    }
+    if (!serving(status)) {
+      throw new CommandError(`haproxy still reports ${this.d.r.balancer?.backend}/${i.server} as ${status} ${this.d.r.healthTimeout} s after it was set ready`, { host: this.d.site });
+    }
+    this.info(`${label} ${i.name}: ready in haproxy (${status} after ${secs(Date.now() - t)})`);
+  }
+
+  private async drain(i: Instance): Promise<void> {
+    const { r } = this.d;
+    if (!this.haproxy) return;
+    const t = Date.now();
+    await this.haproxy.setState(i.server, 'drain');
+    this.info(`roll ${i.name}: drain ${r.balancer?.backend}/${i.server}`);
+    const deadline = t + r.drainTimeout * 1000;
+    let sessions = await this.haproxy.sessions(i.server);
+    while (sessions > 0 && Date.now() < deadline) {
+      this.stopIfInterrupted();
+      await sleep(200);
+      sessions = await this.haproxy.sessions(i.server);
+    }
+    if (sessions > 0) this.d.ctx.log.warn(`[${this.d.site}] roll ${i.name}: still ${sessions} session(s) after drain-timeout ${r.drainTimeout} s; restarting it anyway`);
+    else this.info(`roll ${i.name}: drained in ${secs(Date.now() - t)}`);
+  }
+
+  /** The instance's health URL on its own port answers 2xx/3xx within `health-timeout`. */
+  private async waitHealthy(i: Instance, label: string): Promise<void> {
+    const { r, ctx } = this.d;
+    const url = healthUrl(r, i);
+    const t = Date.now();
+    const deadline = t + r.healthTimeout * 1000;
+    let last: string;
+    for (;;) {
+      const left = deadline - Date.now();
+      try {
+        const answer = await ctx.remote.httpGet(url, { timeoutMs: Math.max(1000, Math.min(10_000, left)) });
+        if (answer.status >= 200 && answer.status < 400) {
+          this.info(`${label} ${i.name}: healthy in ${secs(Date.now() - t)} (${url} answered ${answer.status})`);
+          return;
+        }
+        last = `it answered ${answer.status}`;
+      } catch (e) {
+        if (!(e instanceof CommandError)) throw e;
+        last = e.message;
+      }
+      if (Date.now() + 500 >= deadline) break;
+      this.stopIfInterrupted();
+      await sleep(500);
+    }
+    throw new CommandError(`instance ${i.name} did not become healthy within ${r.healthTimeout} s (${url}: ${last})`, { host: this.d.site, command: url });
+  }
+}
