@@ -183,6 +183,8 @@ export interface TunnelSession {
 export class TunnelServer {
   readonly socketPath: string;
   private readonly server: net.Server;
+  /** When bytes last moved through the relay, either way (Date.now()): the inactivity check's clock. */
+  lastActivity = Date.now();
 
   constructor(dir: string, name: string, onSession: (s: TunnelSession) => void) {
     this.socketPath = path.join(dir, `${name}.sock`);
@@ -207,6 +209,7 @@ export class TunnelServer {
       let remoteEnded = false;
       sock.on('error', endInput);
       sock.on('data', (chunk: Buffer) => {
+        this.lastActivity = Date.now();
         if (remoteEnded) return;
         if (started) {
           if (!stdin.write(chunk)) {
@@ -221,7 +224,10 @@ export class TunnelServer {
         started = true;
         const { argv, rest } = parsed;
         if (rest.length) stdin.write(rest);
-        const send = (type: number, payload: Buffer): boolean => (sock.destroyed ? true : sock.write(frame(type, payload)));
+        const send = (type: number, payload: Buffer): boolean => {
+          this.lastActivity = Date.now();
+          return sock.destroyed ? true : sock.write(frame(type, payload));
+        };
         onSession({
           command: remoteCommandFromRshArgv(argv),
           stdin,
