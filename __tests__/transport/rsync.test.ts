@@ -126,7 +126,7 @@ describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
     const h = f.forHost('site', hostOptions(prod, { user: DEPLOY.name, 'sudo-password': DEPLOY.password }));
     const denied = (await h.rsync({ from: `${src}/`, to: `/var/buildout/root-only-${relay}/`, direction: 'push' }).catch((e: unknown) => e)) as CommandError;
     expect(denied).toBeInstanceOf(CommandError);
-    expect(denied.message).toMatch(/^\[site\] command failed on deploy@127\.0\.0\.1:\d+ with exit status 23: rsync -pthlrz --compress-choice=lz4 --rsh hostout-ssh-tunnel /);
+    expect(denied.message).toMatch(/^\[site\] command failed on deploy@127\.0\.0\.1:\d+ with exit status 23: rsync -pthlrz --compress-choice=lz4 --modify-window=-1 --timeout=60 --rsh hostout-ssh-tunnel /);
     expect(denied.message).toContain('Permission denied');
 
     await h.rsync({ from: `${src}/`, to: `/var/buildout/root-only-${relay}/`, direction: 'push', remoteSudo: true, extra: ['--chown=root:root'] });

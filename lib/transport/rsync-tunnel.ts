@@ -35,6 +35,10 @@ export type RsyncRelay = 'perl' | 'node';
 export const TUNNEL_RELAY_NODE_SOURCE = `'use strict';
 // hostout rsync tunnel relay (Node): rsync runs this as its remote shell (see lib/transport/rsync-tunnel.ts).
 const net = require('net');
+// rsync ends its remote shell with SIGUSR1 when it gives up (an I/O timeout):
+// Node's default for it is to open the inspector and carry on, which kept the
+// relay, and with it rsync's output pipes, alive.
+process.on('SIGUSR1', () => process.exit(255));
 const [socketPath, ...rsh] = process.argv.slice(2);
 const sock = net.connect(socketPath);
 sock.on('error', (e) => { process.stderr.write('hostout rsync tunnel: ' + e.message + '\\n'); process.exit(255); });
