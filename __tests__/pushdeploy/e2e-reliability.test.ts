@@ -89,6 +89,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mtime = defineSite('rl-mtime');
 const stall = defineSite('rl-stall', { 'rsync-timeout': '10' });
 const term = defineSite('rl-term');
+const relapse = defineSite('rl-relapse', { restart: 'test ! -f var/break-restart' });
 /** Sleeps no other process on this machine has (their command lines are looked for in every namespace). */
 const DAEMON = `sleep 60.${Number.parseInt(id, 16)}`;
 const STUBBORN = `sleep 60.${Number.parseInt(id, 16) + 1}`;
@@ -221,4 +222,18 @@ test('SIGTERM mid-transfer: hostout exits 143 at once (no grace waits), "Termina
   expect(r.out).toMatch(/Terminated\./);
   expect(r.code).toBe(143);
   expect(ms).toBeLessThan(4000);
+});
+
+test('a restart line that fails after the rollback too: the message says so in plain words', async () => {
+  writeStaging(relapse, { 'bin/marker': 'v1\n' });
+  await ok(relapse.name, 'deploy');
+  const before = current(relapse);
+  writeStaging(relapse, { 'bin/marker': 'v2\n' });
+  // var/ is production's own, not part of a release: the restart line fails on either release.
+  fs.writeFileSync(path.join(prodPath(relapse), 'var', 'break-restart'), '');
+  const r = await hostout(relapse.name, 'deploy');
+  expect(r.code).toBe(1);
+  expect(r.out).toMatch(new RegExp(`rolled back to release ${before}, but restarting it failed too: `));
+  expect(r.out).not.toMatch(/and but/);
+  expect(current(relapse)).toBe(before);
 });

@@ -189,11 +189,14 @@ export class TunnelServer {
   private readonly server: net.Server;
   /** When bytes last moved through the relay, either way (Date.now()): the inactivity check's clock. */
   lastActivity = Date.now();
+  private readonly relays = new Set<net.Socket>();
 
   constructor(dir: string, name: string, onSession: (s: TunnelSession) => void) {
     this.socketPath = path.join(dir, `${name}.sock`);
     fs.rmSync(this.socketPath, { force: true });
     this.server = net.createServer({ allowHalfOpen: true }, (sock) => {
+      this.relays.add(sock);
+      sock.on('close', () => this.relays.delete(sock));
       let header = Buffer.alloc(0);
       let started = false;
       // A few MiB between the relay and the ssh channel: with the stream
@@ -273,6 +276,15 @@ export class TunnelServer {
         resolve();
       });
     });
+  }
+
+  /**
+   * Cut every relay off: each then exits (its socket ended), and with it the
+   * last holder of rsync's output pipes. For a transfer given up while the
+   * remote side still runs (or is stopped), whose status will never come.
+   */
+  disconnect(): void {
+    for (const sock of this.relays) sock.destroy();
   }
 
   close(): void {

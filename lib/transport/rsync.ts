@@ -221,7 +221,11 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
   const argv = rsyncArgv(options, rsyncTarget(call), rsh, [...call.extraFlags, ...(temp?.args ?? scratchArgs)]);
   if (temp) deps.log.debug(`[${host.name}] rsync temp files: ${temp.args.join(' ')}`);
   // Stopped from outside (closeAll: SIGINT, SIGTERM): stop the local rsync too, which would outlive us.
-  const stopped = () => stopChild(localRsync);
+  let interrupted = false;
+  const stopped = () => {
+    interrupted = true;
+    return stopChild(localRsync);
+  };
   deps.running.add(stopped);
   const timeoutS = host.rsyncTimeoutS;
   const watchdog = timeoutS > 0 ? setInterval(() => {
@@ -229,7 +233,8 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
     stalled = true;
     deps.log.debug(`[${host.name}] nothing moved through the rsync relay for ${Math.round((Date.now() - tunnel.lastActivity) / 1000)} s: stopping rsync`);
     for (const c of channels) c.close();
-    void stopChild(localRsync);
+    // A local rsync killed outright (it may be stopped too) leaves its relay waiting for a status that never comes.
+    void stopChild(localRsync).then(() => tunnel.disconnect());
   }, 1000) : undefined;
   let result: RawResult;
   try {
@@ -252,10 +257,12 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
   // The local rsync is gone, so its relay too, and the remote side's input
   // has ended: it exits by itself. If it has not within the grace time,
   // close its channel (a remote rsync stuck in a write, say). After a
-  // timeout the remote side is the one that stalled: no use waiting for it.
+  // timeout the remote side is the one that stalled, and a run being stopped
+  // (SIGINT, SIGTERM) exits at once: no use waiting for it then.
   if (result.code === RSYNC_TIMEOUT_EXIT) stalled = true;
-  await boundedWait(Promise.allSettled(remoteRuns), stalled ? 0 : REMOTE_EXIT_GRACE_MS, () => {
-    deps.log.debug(`[${host.name}] the local rsync ended${stalled ? '' : ` ${REMOTE_EXIT_GRACE_MS / 1000} s ago`} and the remote one still runs: closing its channel`);
+  const grace = stalled || interrupted ? 0 : REMOTE_EXIT_GRACE_MS;
+  await boundedWait(Promise.allSettled(remoteRuns), grace, () => {
+    deps.log.debug(`[${host.name}] the local rsync ended${grace ? ` ${grace / 1000} s ago` : ''} and the remote one still runs: closing its channel`);
     for (const c of channels) c.close();
   });
   if (result.code !== 0) {
