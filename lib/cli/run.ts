@@ -80,6 +80,11 @@ class LazyTransport implements TransportFactory {
   async closeAll(): Promise<void> {
     await this.real?.closeAll();
   }
+
+  /** On a signal: close everything and refuse new remote calls (factory.ts). */
+  async stop(): Promise<void> {
+    await this.real?.stop();
+  }
 }
 
 /**
@@ -101,7 +106,10 @@ function onSignals(transport: LazyTransport, stderr: (line: string) => void, sto
       // or here if something still hangs.
       stopPlan(status);
       setTimeout(() => process.exit(status), 10_000).unref();
-      void transport.closeAll();
+      // Nothing new connects from now on: a step's cleanup on production
+      // (removing a partial release, say) would log in again and hold the
+      // exit for seconds; the next run clears what this one leaves.
+      void transport.stop();
     }];
   });
   for (const [signal, handler] of handlers) process.on(signal, handler);

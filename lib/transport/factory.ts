@@ -3,8 +3,9 @@
  * mode. The real factory owns the ssh connection pool and the run's private
  * temp dir (the rsync relay's sockets); the recording factory owns a
  * recorder. Signals are the CLI's business: its one handler calls
- * `closeAll()`, and running commands then fail.
+ * `stop()`, and running commands then fail.
  */
+import { InterruptedError } from '../errors';
 import { createPlainLogger, type Logger } from '../log';
 import type { Backend } from './backends/backend';
 import { runLocal } from './backends/local';
@@ -55,18 +56,29 @@ export class HostTransportFactory implements TransportFactory {
     return this.recorder?.records ?? [];
   }
 
+  /** Set by stop(): the run is ending on a signal. */
+  private stopping = false;
+
+  /** After stop(), nothing new reaches a host: a plugin's cleanup would otherwise log in again and keep a stopped run for seconds. */
+  private refuseWhenStopping(host: HostSettings): void {
+    if (this.stopping) throw new InterruptedError('hostout is stopping: nothing more runs on the host', { host: host.name });
+  }
+
   private realBackend(): Backend {
     const askPassphrase = this.opts.interactive ? (this.opts.prompt ?? promptHidden) : undefined;
     const ssh = new SshBackend(new ConnectionPool({ log: this.opts.log, sshEnv: this.opts.sshEnv, askPassphrase }));
     const running = this.runningRsyncs;
     const rsyncDeps = { ssh, log: this.opts.log, privateDir: () => this.dir(), relay: this.opts.rsyncRelay, running };
+    const refuse = (call: { host: HostSettings }) => this.refuseWhenStopping(call.host);
     return {
-      connect: (call) => ssh.connect(call),
-      exec: (call) => ssh.exec(call),
-      put: (call) => ssh.put(call),
-      get: (call) => ssh.get(call),
+      connect: (call) => {
+        if (!this.stopping) ssh.connect(call);
+      },
+      exec: async (call) => (refuse(call), ssh.exec(call)),
+      put: async (call) => (refuse(call), ssh.put(call)),
+      get: async (call) => (refuse(call), ssh.get(call)),
       local: runLocal,
-      rsync: (call) => runRsync(call, rsyncDeps),
+      rsync: async (call) => (refuse(call), runRsync(call, rsyncDeps)),
       // Local rsyncs first (they would outlive us: SIGTERM, then SIGKILL), then the connections.
       close: async () => {
         await Promise.allSettled([...running].map((stop) => stop()));
@@ -92,6 +104,16 @@ export class HostTransportFactory implements TransportFactory {
       this.hosts.set(settings.name, front);
     }
     return front;
+  }
+
+  /**
+   * The run ends on a signal (the CLI's handler): close everything as
+   * closeAll() does, and from now on refuse every remote call with an
+   * InterruptedError instead of connecting again.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.closeAll();
   }
 
   /** Disconnect everything and remove the private temp dir. Idempotent. */
