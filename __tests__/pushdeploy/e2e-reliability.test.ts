@@ -89,6 +89,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mtime = defineSite('rl-mtime');
 const stall = defineSite('rl-stall', { 'rsync-timeout': '10' });
 const term = defineSite('rl-term');
+const lost = defineSite('rl-lost');
 const relapse = defineSite('rl-relapse', { restart: 'test ! -f var/break-restart' });
 /** Sleeps no other process on this machine has (their command lines are looked for in every namespace). */
 const DAEMON = `sleep 60.${Number.parseInt(id, 16)}`;
@@ -237,4 +238,28 @@ test('a restart line that fails after the rollback too: the message says so in p
   expect(r.out).toMatch(new RegExp(`rolled back to release ${before}, but restarting it failed too: `));
   expect(r.out).not.toMatch(/and but/);
   expect(current(relapse)).toBe(before);
+});
+
+test('the connection lost mid-transfer (production\'s sshd session killed): deploy exits 74, as docs/cli.md says', async () => {
+  writeStaging(lost, { 'bin/marker': 'v1\n' });
+  await ok(lost.name, 'deploy');
+  const before = current(lost);
+  writeStaging(lost, { 'bin/marker': 'v2\n', 'parts/huge.so': crypto.randomBytes(150 * 1024 * 1024) });
+  const run = hostout(lost.name, 'deploy');
+  const next = path.join(prodPath(lost), '.hostout', 'next');
+  let killed = false;
+  for (const deadline = Date.now() + 120000; Date.now() < deadline && !killed;) {
+    const partial = fs.existsSync(next) ? fs.readdirSync(next, { recursive: true }).length : 0;
+    // hostout's one connection: the sshd session processes (children of the listener) above the rsync.
+    const sessions = descendants(prod.pid).filter((p) => /^sshd: root@notty/.test(commandLine(p)));
+    if (productionProcesses(/^rsync --server/).length > 0 && partial > 0 && sessions.length > 0) {
+      for (const pid of sessions) process.kill(pid, 'SIGKILL');
+      killed = true;
+    } else await sleep(20);
+  }
+  expect(killed).toBe(true);
+  const r = await run;
+  expect(r.code).toBe(74);
+  expect(r.out).toMatch(/the transfer of the new release failed, production is still on release \S+ .*the ssh connection to root@127\.0\.0\.1:\d+ was lost/);
+  expect(current(lost)).toBe(before);
 });
