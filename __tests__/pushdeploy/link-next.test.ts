@@ -76,23 +76,40 @@ test('next/ starts as hard links to every live file; nothing else is copied', as
 test('a file whose mode alone changed on staging (same size and time) gets its own inode; the live file keeps its mode', async () => {
   layout();
   fs.chmodSync(path.join(staging, 'eggs/a.egg/a.py'), 0o600);
-  // Same second, other nanoseconds: rsync could set the time in place too.
-  fs.utimesSync(path.join(staging, 'parts/p/conf'), T + 0.25, T + 0.25);
   // Changed content and time: rsync writes a new file itself, no copy needed.
   write(staging, 'eggs/b.egg/b.py', 'b = 2\n', 0o600, T + 10);
+  // Same second and size, other nanoseconds and content: rsync (--modify-window=-1) writes it anew too.
+  write(staging, 'parts/p/conf', 'y\n', 0o644, T + 0.25);
   const r = await linkNext();
-  expect(r).toEqual({ out: 'linked 2', code: 0 });
+  expect(r).toEqual({ out: 'linked 1', code: 0 });
   const next = path.join(site, '.hostout/next');
   expect(ino(path.join(next, 'eggs/a.egg/a.py'))).not.toBe(ino(path.join(site, 'eggs/a.egg/a.py')));
-  expect(ino(path.join(next, 'parts/p/conf'))).not.toBe(ino(path.join(site, 'parts/p/conf')));
+  expect(ino(path.join(next, 'parts/p/conf'))).toBe(ino(path.join(site, 'parts/p/conf')));
   expect(ino(path.join(next, 'eggs/b.egg/b.py'))).toBe(ino(path.join(site, 'eggs/b.egg/b.py')));
   expect(fs.readFileSync(path.join(next, 'eggs/a.egg/a.py'), 'utf8')).toBe('a = 1\n');
-  // A real rsync into next/ now changes only next/'s own files.
-  const rs = spawnSync('rsync', ['-a', '--delete', `${staging}/eggs/`, `${next}/eggs/`]);
-  expect(rs.status).toBe(0);
+  // A real rsync into next/, with hostout's time comparison, now changes only next/'s own files.
+  for (const t of ['eggs', 'parts']) {
+    const rs = spawnSync('rsync', ['-a', '--modify-window=-1', '--delete', `${staging}/${t}/`, `${next}/${t}/`]);
+    expect(rs.status).toBe(0);
+  }
   expect(fs.statSync(path.join(site, 'eggs/a.egg/a.py')).mode & 0o777).toBe(0o644);
   expect(fs.statSync(path.join(next, 'eggs/a.egg/a.py')).mode & 0o777).toBe(0o600);
   expect(fs.readFileSync(path.join(site, 'eggs/b.egg/b.py'), 'utf8')).toBe('b = 1\n');
+  // The file rewritten within the same second: next/ has the new content, the live file its own content and time.
+  expect(fs.readFileSync(path.join(next, 'parts/p/conf'), 'utf8')).toBe('y\n');
+  expect(fs.readFileSync(path.join(site, 'parts/p/conf'), 'utf8')).toBe('x\n');
+  expect(fs.statSync(path.join(site, 'parts/p/conf')).mtimeMs).toBe(T * 1000);
+});
+
+test('a symlink whose time alone changed still gets its own inode (rsync sets a link\'s time in place)', async () => {
+  layout();
+  for (const dir of [site, staging]) {
+    fs.symlinkSync('instance', path.join(dir, 'bin/run'));
+    spawnSync('touch', ['-h', '-d', `@${T}`, path.join(dir, 'bin/run')]);
+  }
+  spawnSync('touch', ['-h', '-d', `@${T}.5`, path.join(staging, 'bin/run')]);
+  const r = await linkNext();
+  expect(r).toEqual({ out: 'linked 1', code: 0 });
 });
 
 test('staging paths a line cannot carry (a newline in a name): no listing, so prepare links with rsync --link-dest', async () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -5,6 +6,7 @@ import { ConfigError, CommandError } from '../../lib/errors';
 import { createRecordingLogger } from '../../lib/log';
 import { createTransportFactory, RecordingTransportFactory } from '../../lib/transport';
 import type { SshEnvironment } from '../../lib/transport/ssh-config';
+import { withCwdAndEnv } from '../../lib/transport/command-line';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-rec-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -32,7 +34,7 @@ describe('RecordingTransportFactory', () => {
       '[first-site] get(root@example.com:2222): /tmp/b -> /tmp/c',
       '[first-site] exists(root@example.com:2222): /var/buildout',
       '[first-site] local: cd /srv && echo hi',
-      `[first-site] rsync: rsync --delete '--exclude=*.pyc' --exclude=var -pthlrz --compress-choice=lz4 '--rsync-path=sudo rsync' --rsh hostout-ssh-tunnel /srv/site/bin root@example.com:/srv/site/`,
+      `[first-site] rsync: rsync --delete '--exclude=*.pyc' --exclude=var -pthlrz --compress-choice=lz4 --modify-window=-1 --timeout=60 '--rsync-path=sudo rsync' --rsh hostout-ssh-tunnel /srv/site/bin root@example.com:/srv/site/`,
     ]);
     expect(lines).toEqual(f.records);
   });
@@ -44,11 +46,38 @@ describe('RecordingTransportFactory', () => {
       await h.rsync({ from: '/a/', to: '/b', direction: 'push' });
       return f.records[0];
     };
-    expect(await argvFor()).toBe('[h] rsync: rsync -pthlrz --compress-choice=lz4 --rsh hostout-ssh-tunnel /a/ u@h.example:/b');
-    expect(await argvFor('ZSTD')).toBe('[h] rsync: rsync -pthlrz --compress-choice=zstd --rsh hostout-ssh-tunnel /a/ u@h.example:/b');
-    expect(await argvFor('no')).toBe('[h] rsync: rsync -pthlr --rsh hostout-ssh-tunnel /a/ u@h.example:/b');
-    expect(await argvFor('false')).toBe('[h] rsync: rsync -pthlr --rsh hostout-ssh-tunnel /a/ u@h.example:/b');
+    expect(await argvFor()).toBe('[h] rsync: rsync -pthlrz --compress-choice=lz4 --modify-window=-1 --timeout=60 --rsh hostout-ssh-tunnel /a/ u@h.example:/b');
+    expect(await argvFor('ZSTD')).toBe('[h] rsync: rsync -pthlrz --compress-choice=zstd --modify-window=-1 --timeout=60 --rsh hostout-ssh-tunnel /a/ u@h.example:/b');
+    expect(await argvFor('no')).toBe('[h] rsync: rsync -pthlr --modify-window=-1 --timeout=60 --rsh hostout-ssh-tunnel /a/ u@h.example:/b');
+    expect(await argvFor('false')).toBe('[h] rsync: rsync -pthlr --modify-window=-1 --timeout=60 --rsh hostout-ssh-tunnel /a/ u@h.example:/b');
     await expect(argvFor('fast')).rejects.toThrow("[h] rsync-compress must be one of lz4, zstd, zlibx, zlib, no, not 'fast'");
+  });
+
+  it('rsync-timeout: 60 s by default, whole seconds, 0 for none; anything else is a config error', async () => {
+    const argvFor = async (value: string) => {
+      const f = new RecordingTransportFactory({ sshEnv });
+      await f.forHost('h', { host: 'h.example', user: 'u', 'rsync-timeout': value }).rsync({ from: '/a/', to: '/b', direction: 'push' });
+      return f.records[0];
+    };
+    expect(await argvFor('')).toMatch(/ --modify-window=-1 --timeout=60 --rsh /);
+    expect(await argvFor(' 15 ')).toMatch(/ --modify-window=-1 --timeout=15 --rsh /);
+    expect(await argvFor('0')).toMatch(/ --modify-window=-1 --rsh /);
+    await expect(argvFor('1m')).rejects.toThrow("[h] rsync-timeout must be a whole number of seconds (0: no timeout), not '1m'");
+  });
+
+  it('a command with cwd or env runs grouped, so a trailing & backgrounds the command alone (as typed without cwd)', () => {
+    const line = withCwdAndEnv('nohup daemon > /dev/null 2>&1 &', { cwd: '/srv/site', env: { A: 'b' } });
+    expect(line.actual).toBe("cd /srv/site && export A=b && { nohup daemon > /dev/null 2>&1 &\n}");
+    expect(line.shown).toBe("cd /srv/site && export A=b && nohup daemon > /dev/null 2>&1 &");
+    expect(withCwdAndEnv('echo a # note', {}).actual).toBe('echo a # note');
+    // The shell runs it as meant: `b` in the directory too, the line's own comment ended by the newline.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwd-group-'));
+    try {
+      const r = spawnSync('/bin/sh', ['-c', withCwdAndEnv('true & pwd # a comment', { cwd: dir }).actual], { encoding: 'utf8' });
+      expect(r.stdout.trim()).toBe(fs.realpathSync(dir));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('masks passwords and honours the shell option (empty: no wrapper)', async () => {

@@ -15,6 +15,7 @@ import { CommandError, HostoutError, TransportError } from '../../lib/errors';
 import { KEEPALIVE_INTERVAL_MS, KEEPALIVE_COUNT_MAX } from '../../lib/transport/connection';
 import type { RealTransportFactory } from '../../lib/transport';
 import type { RsyncRelay } from '../../lib/transport/rsync-tunnel';
+import { RELAY_STALL_GRACE_MS } from '../../lib/transport/rsync';
 import { startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { ancestryUnder, commandLine, descendants } from '../../fixtures/servers/proc-tree';
 import { isAlive } from '../../fixtures/servers/process-registry';
@@ -105,10 +106,12 @@ interface Outcome {
  * Push the 200 MB file; once a few MB of it have arrived on production,
  * run `fault`, and time how long the push takes to fail from then on.
  */
-async function pushAndBreak(relay: RsyncRelay, prod: SshServer, target: { port: number }, name: string, fault: () => void): Promise<Outcome> {
+async function pushAndBreak(
+  relay: RsyncRelay, prod: SshServer, target: { port: number }, name: string, fault: () => void, options: Record<string, string> = {},
+): Promise<Outcome> {
   const { factory } = realFactory(home, {}, undefined, relay);
   factories.push(factory);
-  const h = factory.forHost('site', { ...hostOptions(prod), host: `127.0.0.1:${target.port}`, 'rsync-compress': 'no' });
+  const h = factory.forHost('site', { ...hostOptions(prod), host: `127.0.0.1:${target.port}`, 'rsync-compress': 'no', ...options });
   const dest = path.join(prod.varBuildout as string, name);
   let settled = false;
   const push = h.rsync({ from: `${src}/`, to: `/var/buildout/${name}/`, direction: 'push' }).then(
@@ -134,6 +137,32 @@ async function pushAndBreak(relay: RsyncRelay, prod: SshServer, target: { port: 
   await factory.closeAll();
   return { error, ms };
 }
+
+/** Processes a test stopped (SIGSTOP): killed at the end of the test whatever happened. */
+const stoppedByTest: number[] = [];
+afterEach(() => {
+  for (const pid of stoppedByTest.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+});
+
+function stop(pids: number[]): void {
+  expect(pids.length).toBeGreaterThan(0);
+  stoppedByTest.push(...pids);
+  for (const pid of pids) process.kill(pid, 'SIGSTOP');
+}
+
+/** Every process of production's `rsync --server` (the receiver forks: generator and receiver). */
+function remoteRsyncs(prod: SshServer): number[] {
+  return descendants(prod.pid).filter((p) => commandLine(p).startsWith('rsync --server'));
+}
+
+/** Bound for a stall: the rsync-timeout the test sets, the remote grace, and slack for a loaded machine. */
+const STALL_TIMEOUT_S = 10;
 
 async function expectNoProcessesLeft(): Promise<void> {
   const deadline = Date.now() + 5000;
@@ -217,6 +246,31 @@ describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
     expect((error as TransportError).kind).toBe('lost');
     expect(error.exitCode).toBe(74);
     expect(error.message).toMatch(/^\[site\] the ssh connection to root@127\.0\.0\.1:\d+ was lost while running: rsync --server /);
+    await expectNoProcessesLeft();
+  });
+
+  it('the remote rsync stopped (SIGSTOP) mid-file while sshd still answers: rsync-timeout ends it (74)', async () => {
+    const prod = await production();
+    const { error, ms } = await pushAndBreak(relay, prod, prod, `stopped-${relay}`, () => stop(remoteRsyncs(prod)), { 'rsync-timeout': String(STALL_TIMEOUT_S) });
+    expect(ms).toBeLessThan(STALL_TIMEOUT_S * 1000 + 10000);
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as TransportError).kind).toBe('lost');
+    expect(error.exitCode).toBe(74);
+    expect(error.message).toMatch(new RegExp(`^\\[site\\] no data moved for ${STALL_TIMEOUT_S} s \\(rsync-timeout\\) to or from root@127\\.0\\.0\\.1:\\d+; gave up on: rsync --server `));
+    await expectNoProcessesLeft();
+  });
+
+  it('both rsyncs stopped (SIGSTOP), so neither --timeout can fire: the relay\'s inactivity check ends it (74)', async () => {
+    const prod = await production();
+    const { error, ms } = await pushAndBreak(relay, prod, prod, `both-stopped-${relay}`, () => {
+      stop(remoteRsyncs(prod));
+      stop(ourRsyncTree().filter((p) => commandLine(p).startsWith('rsync ')));
+    }, { 'rsync-timeout': String(STALL_TIMEOUT_S) });
+    expect(ms).toBeLessThan(STALL_TIMEOUT_S * 1000 + RELAY_STALL_GRACE_MS + 10000);
+    expect(error).toBeInstanceOf(TransportError);
+    expect((error as TransportError).kind).toBe('lost');
+    expect(error.exitCode).toBe(74);
+    expect(error.message).toMatch(/no data moved for \d+ s \(rsync-timeout\)/);
     await expectNoProcessesLeft();
   });
 

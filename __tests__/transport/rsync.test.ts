@@ -104,6 +104,28 @@ describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
     expect((await h.remote.run(`cat ${shellQuote(`/var/buildout/site-${relay}/my dir/it's "odd" $x.txt`)}`)).stdout).toBe('awkward');
   });
 
+  it('sends a file rewritten at the same size within the same second (times compared to the nanosecond), on every push after it too', async () => {
+    const staging = fs.mkdtempSync(path.join(home.dir, 'same-second-'));
+    const ini = path.join(staging, 'etc', 'app.ini');
+    fs.mkdirSync(path.dirname(ini));
+    const second = Math.floor(Date.now() / 1000) - 3600;
+    fs.writeFileSync(ini, 'setting = AAAA\n');
+    fs.utimesSync(ini, second + 0.2, second + 0.2);
+    const { factory: f } = factory(relay);
+    const h = f.forHost('site', hostOptions(prod));
+    const to = `/var/buildout/same-second-${relay}/`;
+    const onProduction = path.join(prod.varBuildout as string, `same-second-${relay}`, 'etc', 'app.ini');
+    await h.rsync({ from: `${staging}/`, to, direction: 'push' });
+    expect(fs.readFileSync(onProduction, 'utf8')).toBe('setting = AAAA\n');
+    fs.writeFileSync(ini, 'setting = BBBB\n');
+    fs.utimesSync(ini, second + 0.7, second + 0.7);
+    for (let i = 0; i < 2; i++) {
+      await h.rsync({ from: `${staging}/`, to, direction: 'push' });
+      expect(fs.readFileSync(onProduction, 'utf8')).toBe('setting = BBBB\n');
+      expect(fs.statSync(onProduction).mtimeMs).toBe(fs.statSync(ini).mtimeMs);
+    }
+  });
+
   it('pulls from production with excludes, into a path with spaces', async () => {
     const prodSite = path.join(prod.varBuildout as string, `pull me ${relay}`);
     fs.mkdirSync(path.join(prodSite, 'var', 'blobstorage'), { recursive: true });
@@ -126,7 +148,7 @@ describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
     const h = f.forHost('site', hostOptions(prod, { user: DEPLOY.name, 'sudo-password': DEPLOY.password }));
     const denied = (await h.rsync({ from: `${src}/`, to: `/var/buildout/root-only-${relay}/`, direction: 'push' }).catch((e: unknown) => e)) as CommandError;
     expect(denied).toBeInstanceOf(CommandError);
-    expect(denied.message).toMatch(/^\[site\] command failed on deploy@127\.0\.0\.1:\d+ with exit status 23: rsync -pthlrz --compress-choice=lz4 --rsh hostout-ssh-tunnel /);
+    expect(denied.message).toMatch(/^\[site\] command failed on deploy@127\.0\.0\.1:\d+ with exit status 23: rsync -pthlrz --compress-choice=lz4 --modify-window=-1 --timeout=60 --rsh hostout-ssh-tunnel /);
     expect(denied.message).toContain('Permission denied');
 
     await h.rsync({ from: `${src}/`, to: `/var/buildout/root-only-${relay}/`, direction: 'push', remoteSudo: true, extra: ['--chown=root:root'] });

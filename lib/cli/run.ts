@@ -86,6 +86,11 @@ class LazyTransport implements TransportFactory {
   async closeAll(): Promise<void> {
     await this.real?.closeAll();
   }
+
+  /** On a signal: close everything and refuse new remote calls but while `allowed()` (factory.ts). */
+  async stop(allowed?: () => boolean): Promise<void> {
+    await this.real?.stop(allowed);
+  }
 }
 
 /** After Ctrl-C, the run exits by force this long later if it has not ended (unless it is flipping hosts back). */
@@ -116,7 +121,12 @@ function onSignals(transport: LazyTransport, stderr: (line: string) => void, sto
         else process.exit(status);
       };
       setTimeout(forcedExit, FORCED_EXIT_MS).unref();
-      void transport.closeAll();
+      // Nothing new reaches a host from now on, but what undoes the run's work:
+      // an all-or-nothing deploy flipping its hosts back (undoing()) and calls
+      // marked `cleanup` (a server set back to ready in the balancer). A step's
+      // own cleanup (removing a partial release, say) would log in again and
+      // hold the exit for seconds; the next run clears what this one leaves.
+      void transport.stop(undoing);
     }];
   });
   for (const [signal, handler] of handlers) process.on(signal, handler);

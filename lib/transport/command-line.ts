@@ -18,7 +18,16 @@ export interface Placement {
   env?: Record<string, string | Secret | Line>;
 }
 
-/** `cd DIR && export K=V && COMMAND`, every value quoted. */
+/**
+ * `cd DIR && export K=V && COMMAND`, every value quoted. What runs groups
+ * the command, `cd DIR && { COMMAND<newline>}`, so that it is parsed as if it
+ * stood alone: in `cd DIR && nohup daemon >/dev/null 2>&1 &` the `&` would
+ * put the whole list (cd included) in a background subshell that keeps the
+ * session's output open until the daemon ends, so the command "returned"
+ * only then (OpenSSH's `ssh host 'nohup daemon … &'` returns at once), and
+ * in `a & b` the `b` would run outside DIR. The newline (not `;`) lets the
+ * command end in `&` or a comment. Shown as typed, without the braces.
+ */
 export function withCwdAndEnv(command: CommandText, opts: Placement): Line {
   const parts: Line[] = [];
   if (opts.cwd) parts.push(toLine(`cd ${shellQuote(opts.cwd)}`));
@@ -26,7 +35,9 @@ export function withCwdAndEnv(command: CommandText, opts: Placement): Line {
     if (!ENV_NAME.test(k)) throw new UsageError(`invalid environment variable name '${k}'`);
     parts.push(joinLines([`export ${k}=`, isLine(v) ? quoteLine(v) : quoteValue(v)]));
   }
-  parts.push(toLine(command));
+  const line = toLine(command);
+  if (parts.length === 0) return line;
+  parts.push({ ...line, actual: `{ ${line.actual}\n}` });
   return joinLines(parts, ' && ');
 }
 
@@ -122,6 +133,8 @@ export interface RsyncTarget {
   hostname: string;
   /** Default lz4 (host-settings.ts says why). */
   compress?: RsyncCompress;
+  /** rsync's --timeout in seconds (0 or unset: none). */
+  timeout?: number;
 }
 
 /**
@@ -137,6 +150,12 @@ export function rsyncArgv(opts: RsyncOptions, target: RsyncTarget, rsh: string, 
   const compress = target.compress ?? 'lz4';
   // The original's -pthlrz, with the compression named (or dropped).
   argv.push(...(compress === 'no' ? ['-pthlr'] : [...RSYNC_BASE_FLAGS, `--compress-choice=${compress}`]));
+  // Times compared to the nanosecond (receiver rsync 3.1.3+): with the default
+  // whole-second quick check, a file rewritten at the same size within the
+  // second production's copy was written in is never sent.
+  argv.push('--modify-window=-1');
+  // A stalled side (a stopped or hung rsync, while sshd still answers keepalives) ends the transfer.
+  if (target.timeout) argv.push(`--timeout=${target.timeout}`);
   argv.push(...(opts.relative ? ['-R'] : []), ...(opts.extra ?? []));
   if (opts.remoteSudo) argv.push('--rsync-path=sudo rsync');
   argv.push('--rsh', rsh);

@@ -3,8 +3,9 @@
  * mode. The real factory owns the ssh connection pool and the run's private
  * temp dir (the rsync relay's sockets); the recording factory owns a
  * recorder. Signals are the CLI's business: its one handler calls
- * `closeAll()`, and running commands then fail.
+ * `stop()`, and running commands then fail.
  */
+import { InterruptedError } from '../errors';
 import { createPlainLogger, type Logger } from '../log';
 import type { Backend } from './backends/backend';
 import { runLocal } from './backends/local';
@@ -55,18 +56,32 @@ export class HostTransportFactory implements TransportFactory {
     return this.recorder?.records ?? [];
   }
 
+  /** Set by stop(): the run is ending on a signal. */
+  private stopping = false;
+  /** While stopping, what may still reach a host (the run undoing its own work). */
+  private allowedWhileStopping?: () => boolean;
+
+  /** After stop(), nothing new reaches a host: a plugin's cleanup would otherwise log in again and keep a stopped run for seconds. */
+  private refuseWhenStopping(host: HostSettings, cleanup = false): void {
+    if (this.stopping && !cleanup && !this.allowedWhileStopping?.()) throw new InterruptedError('hostout is stopping: nothing more runs on the host', { host: host.name });
+  }
+
   private realBackend(): Backend {
     const askPassphrase = this.opts.interactive ? (this.opts.prompt ?? promptHidden) : undefined;
     const ssh = new SshBackend(new ConnectionPool({ log: this.opts.log, sshEnv: this.opts.sshEnv, askPassphrase }));
     const running = this.runningRsyncs;
     const rsyncDeps = { ssh, log: this.opts.log, privateDir: () => this.dir(), relay: this.opts.rsyncRelay, running };
-    // Every call that opens a connection first checks the host can be connected to at all.
-    const connectable = <C extends { host: HostSettings }>(call: C): C => {
+    // Every call that opens a connection first checks the host can be connected to at all, and
+    // that the run is not stopping (stop()).
+    const connectable = <C extends { host: HostSettings; cleanup?: boolean }>(call: C): C => {
+      this.refuseWhenStopping(call.host, call.cleanup === true);
       requireConnectable(call.host);
       return call;
     };
     return {
-      connect: (call) => ssh.connect(connectable(call)),
+      connect: (call) => {
+        if (!this.stopping || this.allowedWhileStopping?.()) ssh.connect(call);
+      },
       exec: async (call) => ssh.exec(connectable(call)),
       put: async (call) => ssh.put(connectable(call)),
       get: async (call) => ssh.get(connectable(call)),
@@ -98,6 +113,19 @@ export class HostTransportFactory implements TransportFactory {
       this.hosts.set(settings.name, front);
     }
     return front;
+  }
+
+  /**
+   * The run ends on a signal (the CLI's handler): close everything as
+   * closeAll() does, and from now on refuse every remote call with an
+   * InterruptedError instead of connecting again, except while `allowed()`
+   * says the run is undoing its own work (flipping hosts back) and the calls
+   * marked `cleanup` (ForwardOptions).
+   */
+  async stop(allowed?: () => boolean): Promise<void> {
+    this.stopping = true;
+    this.allowedWhileStopping = allowed;
+    await this.closeAll();
   }
 
   /** Disconnect everything and remove the private temp dir. Idempotent. */

@@ -217,14 +217,14 @@ export class HostFront implements HostTransport {
    * of the exchange itself (refused, no answer) is the service's, a
    * CommandError naming it; a failure of the connection stays a TransportError.
    */
-  private async forward(as: As, to: Forward['to'], request: Buffer, what: string, o: { readOnly: boolean; timeoutMs?: number }): Promise<Buffer | undefined> {
+  private async forward(as: As, to: Forward['to'], request: Buffer, what: string, o: { readOnly: boolean; timeoutMs?: number; cleanup?: boolean }): Promise<Buffer | undefined> {
     const identity = this.identity(as);
     const target = this.target(identity);
     const record = this.mask(what.replace(/^(\S+) /, `$1(${target}): `));
     if (this.executes(o.readOnly)) this.deps.log.debug(`[${this.settings.name}] ${record}`);
     const backend = this.backendFor(o.readOnly);
     try {
-      const answer = await backend.forward({ host: this.settings, identity, record, to, request, timeoutMs: o.timeoutMs ?? 10_000 });
+      const answer = await backend.forward({ host: this.settings, identity, record, to, request, timeoutMs: o.timeoutMs ?? 10_000, cleanup: o.cleanup });
       // A recorder that was given no answer: the caller says what it assumes.
       return answer.length === 0 && !this.executes(o.readOnly) ? undefined : answer;
     } catch (e) {
@@ -251,7 +251,7 @@ export class HostFront implements HostTransport {
     const port = parsed.port ? Number(parsed.port) : 80;
     const request = `GET ${parsed.pathname}${parsed.search} HTTP/1.0\r\nHost: ${parsed.host}\r\nUser-Agent: hostout\r\nConnection: close\r\n\r\n`;
     const shown = this.mask(url);
-    const raw = await this.forward(o.as, { address, port }, Buffer.from(request), `http-get ${url}`, { readOnly: true, timeoutMs: o.timeoutMs });
+    const raw = await this.forward(o.as, { address, port }, Buffer.from(request), `http-get ${url}`, { readOnly: true, timeoutMs: o.timeoutMs, cleanup: o.cleanup });
     if (raw === undefined) return { status: 200, body: '' };
     const text = raw.toString('utf8');
     const status = /^HTTP\/\d(?:\.\d)? (\d{3})/.exec(text);
@@ -265,7 +265,7 @@ export class HostFront implements HostTransport {
 
   private async socketExchange(path: string, text: string, o: SocketExchangeOptions): Promise<string> {
     const first = text.split('\n')[0];
-    const raw = await this.forward(o.as, { socket: path }, Buffer.from(text), `socket ${path} <- ${first}`, { readOnly: !!o.readOnly, timeoutMs: o.timeoutMs });
+    const raw = await this.forward(o.as, { socket: path }, Buffer.from(text), `socket ${path} <- ${first}`, { readOnly: !!o.readOnly, timeoutMs: o.timeoutMs, cleanup: o.cleanup });
     return raw === undefined ? '' : raw.toString('utf8');
   }
 

@@ -66,6 +66,8 @@ export interface HostSettings {
   connectTimeoutMs: number;
   /** rsync's compression for this host: an algorithm for `--compress-choice`, or 'no' (option `rsync-compress`). */
   rsyncCompress: RsyncCompress;
+  /** Seconds an rsync may move no data before it is given up (option `rsync-timeout`, default 60; 0: never). */
+  rsyncTimeoutS: number;
   /** Every secret of this host, for masking. */
   secrets: string[];
   /** Key files the options name (`identity-file`, `buildout-identity-file`) that do not exist: refused where a connection opens. */
@@ -89,6 +91,21 @@ function parseRsyncCompress(name: string, value: string | undefined): RsyncCompr
   if (v === 'false' || v === 'none') return 'no';
   if ((RSYNC_COMPRESS as readonly string[]).includes(v)) return v as RsyncCompress;
   throw new ConfigError(`rsync-compress must be one of ${RSYNC_COMPRESS.join(', ')}, not '${value}'`, { host: name, option: 'rsync-compress' });
+}
+
+/** How long an rsync may move no data at all before it is given up (rsync's --timeout). */
+export const DEFAULT_RSYNC_TIMEOUT_S = 60;
+
+/**
+ * `rsync-timeout`: whole seconds, 0 to wait forever (rsync's own meaning of
+ * --timeout=0). A stalled remote rsync (stopped, or blocked on a hung disk)
+ * otherwise keeps the run waiting while sshd still answers keepalives.
+ */
+function parseRsyncTimeout(name: string, value: string | undefined): number {
+  const v = (value ?? '').trim();
+  if (v === '') return DEFAULT_RSYNC_TIMEOUT_S;
+  if (!/^\d+$/.test(v)) throw new ConfigError(`rsync-timeout must be a whole number of seconds (0: no timeout), not '${value}'`, { host: name, option: 'rsync-timeout' });
+  return Number(v);
 }
 
 /** Fabric's default env.shell, which the original wrapped every remote command in. */
@@ -208,6 +225,7 @@ export function resolveHostSettings(
     agentSocket,
     connectTimeoutMs: (cfg.connectTimeoutSeconds ?? 20) * 1000,
     rsyncCompress: parseRsyncCompress(name, options['rsync-compress']),
+    rsyncTimeoutS: parseRsyncTimeout(name, options['rsync-timeout']),
     secrets: [password, buildoutPassword, sudoPassword, passphrase?.value].filter((s): s is string => !!s),
     missingKeyFiles,
   };

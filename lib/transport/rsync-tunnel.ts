@@ -35,6 +35,10 @@ export type RsyncRelay = 'perl' | 'node';
 export const TUNNEL_RELAY_NODE_SOURCE = `'use strict';
 // hostout rsync tunnel relay (Node): rsync runs this as its remote shell (see lib/transport/rsync-tunnel.ts).
 const net = require('net');
+// rsync ends its remote shell with SIGUSR1 when it gives up (an I/O timeout):
+// Node's default for it is to open the inspector and carry on, which kept the
+// relay, and with it rsync's output pipes, alive.
+process.on('SIGUSR1', () => process.exit(255));
 const [socketPath, ...rsh] = process.argv.slice(2);
 const sock = net.connect(socketPath);
 sock.on('error', (e) => { process.stderr.write('hostout rsync tunnel: ' + e.message + '\\n'); process.exit(255); });
@@ -183,11 +187,16 @@ export interface TunnelSession {
 export class TunnelServer {
   readonly socketPath: string;
   private readonly server: net.Server;
+  /** When bytes last moved through the relay, either way (Date.now()): the inactivity check's clock. */
+  lastActivity = Date.now();
+  private readonly relays = new Set<net.Socket>();
 
   constructor(dir: string, name: string, onSession: (s: TunnelSession) => void) {
     this.socketPath = path.join(dir, `${name}.sock`);
     fs.rmSync(this.socketPath, { force: true });
     this.server = net.createServer({ allowHalfOpen: true }, (sock) => {
+      this.relays.add(sock);
+      sock.on('close', () => this.relays.delete(sock));
       let header = Buffer.alloc(0);
       let started = false;
       // A few MiB between the relay and the ssh channel: with the stream
@@ -207,6 +216,7 @@ export class TunnelServer {
       let remoteEnded = false;
       sock.on('error', endInput);
       sock.on('data', (chunk: Buffer) => {
+        this.lastActivity = Date.now();
         if (remoteEnded) return;
         if (started) {
           if (!stdin.write(chunk)) {
@@ -221,7 +231,10 @@ export class TunnelServer {
         started = true;
         const { argv, rest } = parsed;
         if (rest.length) stdin.write(rest);
-        const send = (type: number, payload: Buffer): boolean => (sock.destroyed ? true : sock.write(frame(type, payload)));
+        const send = (type: number, payload: Buffer): boolean => {
+          this.lastActivity = Date.now();
+          return sock.destroyed ? true : sock.write(frame(type, payload));
+        };
         onSession({
           command: remoteCommandFromRshArgv(argv),
           stdin,
@@ -263,6 +276,15 @@ export class TunnelServer {
         resolve();
       });
     });
+  }
+
+  /**
+   * Cut every relay off: each then exits (its socket ended), and with it the
+   * last holder of rsync's output pipes. For a transfer given up while the
+   * remote side still runs (or is stopped), whose status will never come.
+   */
+  disconnect(): void {
+    for (const sock of this.relays) sock.destroy();
   }
 
   close(): void {

@@ -36,6 +36,17 @@ export const LOCAL_EXIT_GRACE_MS = 5000;
 /** How long the remote rsync may outlive the local one before its channel is closed. */
 export const REMOTE_EXIT_GRACE_MS = 5000;
 
+/** rsync's exit status for "timeout in data send/receive" (--timeout ran out). */
+export const RSYNC_TIMEOUT_EXIT = 30;
+/**
+ * The relay's own inactivity check: if no byte moved through it either way
+ * for rsync-timeout plus this long, rsync's --timeout failed to end the
+ * transfer (both rsyncs stopped, say): the local rsync is stopped and the
+ * remote side's channel closed. The grace leaves rsync's own timeout, and the
+ * keepalives rsync sends while it is busy, room to act first.
+ */
+export const RELAY_STALL_GRACE_MS = 10_000;
+
 /** SIGTERM, SIGKILL a second later if it is still there; resolves when it has gone. */
 function stopChild(child: ChildProcess | undefined): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -47,14 +58,22 @@ function stopChild(child: ChildProcess | undefined): Promise<void> {
   return gone.finally(() => clearTimeout(kill));
 }
 
-/** Wait for `p`; if it takes longer than `ms`, call `onTimeout` once and keep waiting. */
+/** Resolves after `ms`, or at once with 0; its timer does not keep the process alive. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+/**
+ * Wait for `p`; if it takes longer than `ms`, call `onTimeout` once, then
+ * wait at most `ms` more. A channel closed by us ends when sshd confirms,
+ * which it does only once the remote process is gone: a stopped (SIGSTOP)
+ * one never goes, and must not keep the run waiting.
+ */
 async function boundedWait(p: Promise<unknown>, ms: number, onTimeout: () => void): Promise<void> {
-  const timer = setTimeout(onTimeout, ms);
-  try {
-    await p;
-  } finally {
-    clearTimeout(timer);
-  }
+  const settled = p.then(() => true);
+  if (await Promise.race([settled, delay(ms).then(() => false)])) return;
+  onTimeout();
+  await Promise.race([settled, delay(ms)]);
 }
 
 /** An executable of that name on PATH, as execvp would find it. */
@@ -103,7 +122,7 @@ export function shownRsyncArgv(call: Pick<RsyncRun, 'host' | 'identity' | 'optio
 }
 
 function rsyncTarget(call: Pick<RsyncRun, 'host' | 'identity'>) {
-  return { user: call.identity.user, hostname: call.host.hostname, compress: call.host.rsyncCompress };
+  return { user: call.identity.user, hostname: call.host.hostname, compress: call.host.rsyncCompress, timeout: call.host.rsyncTimeoutS };
 }
 
 export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResult> {
@@ -126,6 +145,9 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
   }
   let tunnelError: Error | undefined;
   let remoteSignal: string | undefined;
+  /** Set when either side gave up for want of data (rsync's --timeout, or the relay's inactivity check). */
+  let stalled = false;
+  let remoteCommand = '';
   const remoteRuns: Promise<void>[] = [];
   const channels: ClientChannel[] = [];
   let localRsync: ChildProcess | undefined;
@@ -135,7 +157,11 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
   // never read again), stop it, so a dead production never leaves hostout
   // waiting. (After a remote success the local side may still have work:
   // a pull's last renames and directory times.)
+  let localEnded = false;
   const remoteFailed = () => {
+    // Once the local rsync has ended there is nothing to stop, and a timer
+    // left running would keep the process (a SIGTERM's exit) waiting.
+    if (localEnded) return;
     stopLocal ??= setTimeout(() => {
       deps.log.debug(`[${host.name}] the remote rsync failed ${LOCAL_EXIT_GRACE_MS / 1000} s ago and the local one still runs: stopping it`);
       void stopChild(localRsync);
@@ -147,6 +173,7 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
     const wrapped = temp && options.direction === 'push' ? `${remoteTempWrapper(temp, runId)} ${remoteRsync}` : remoteRsync;
     const sudo = options.remoteSudo ? sudoRsyncLine(session.command, wrapped) : undefined;
     deps.log.debug(`[${host.name}] rsync remote side (${conn.label}): ${session.command}`);
+    remoteCommand = session.command;
     remoteRuns.push(
       runOnChannel({
         connection: conn,
@@ -175,6 +202,7 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
       }).then(
         (r) => {
           session.exit(r.code);
+          if (r.code === RSYNC_TIMEOUT_EXIT) stalled = true;
           if (r.code !== 0) remoteFailed();
         },
         (e: Error) => {
@@ -193,8 +221,21 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
   const argv = rsyncArgv(options, rsyncTarget(call), rsh, [...call.extraFlags, ...(temp?.args ?? scratchArgs)]);
   if (temp) deps.log.debug(`[${host.name}] rsync temp files: ${temp.args.join(' ')}`);
   // Stopped from outside (closeAll: SIGINT, SIGTERM): stop the local rsync too, which would outlive us.
-  const stopped = () => stopChild(localRsync);
+  let interrupted = false;
+  const stopped = () => {
+    interrupted = true;
+    return stopChild(localRsync);
+  };
   deps.running.add(stopped);
+  const timeoutS = host.rsyncTimeoutS;
+  const watchdog = timeoutS > 0 ? setInterval(() => {
+    if (stalled || Date.now() - tunnel.lastActivity < timeoutS * 1000 + RELAY_STALL_GRACE_MS) return;
+    stalled = true;
+    deps.log.debug(`[${host.name}] nothing moved through the rsync relay for ${Math.round((Date.now() - tunnel.lastActivity) / 1000)} s: stopping rsync`);
+    for (const c of channels) c.close();
+    // A local rsync killed outright (it may be stopped too) leaves its relay waiting for a status that never comes.
+    void stopChild(localRsync).then(() => tunnel.disconnect());
+  }, 1000) : undefined;
   let result: RawResult;
   try {
     result = await runArgv(argv, {
@@ -206,21 +247,34 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
   } catch (e) {
     throw new TransportError(`cannot run rsync: ${(e as Error).message} (is rsync installed?)`, { host: host.name, kind: 'local', cause: e });
   } finally {
+    localEnded = true;
     deps.running.delete(stopped);
+    clearInterval(watchdog);
     if (temp && options.direction === 'pull') removeLocalTemp(temp);
     clearTimeout(stopLocal);
     tunnel.close();
   }
   // The local rsync is gone, so its relay too, and the remote side's input
   // has ended: it exits by itself. If it has not within the grace time,
-  // close its channel (a remote rsync stuck in a write, say).
-  await boundedWait(Promise.allSettled(remoteRuns), REMOTE_EXIT_GRACE_MS, () => {
-    deps.log.debug(`[${host.name}] the local rsync ended ${REMOTE_EXIT_GRACE_MS / 1000} s ago and the remote one still runs: closing its channel`);
+  // close its channel (a remote rsync stuck in a write, say). After a
+  // timeout the remote side is the one that stalled, and a run being stopped
+  // (SIGINT, SIGTERM) exits at once: no use waiting for it then.
+  if (result.code === RSYNC_TIMEOUT_EXIT) stalled = true;
+  const grace = stalled || interrupted ? 0 : REMOTE_EXIT_GRACE_MS;
+  await boundedWait(Promise.allSettled(remoteRuns), grace, () => {
+    deps.log.debug(`[${host.name}] the local rsync ended${grace ? ` ${grace / 1000} s ago` : ''} and the remote one still runs: closing its channel`);
     for (const c of channels) c.close();
   });
   if (result.code !== 0) {
     // A connection that failed under rsync explains its failure better than rsync's own status.
     if (tunnelError instanceof TransportError) throw tunnelError;
+    // Nothing moved for rsync-timeout: the remote side stalled (stopped, a hung disk) while sshd still answered.
+    if (stalled) {
+      throw new TransportError(
+        `no data moved for ${timeoutS} s (rsync-timeout) to or from ${conn.label}; gave up on: ${remoteCommand || 'rsync'}`,
+        { host: host.name, target: conn.label, command: remoteCommand, kind: 'lost' },
+      );
+    }
     // The remote rsync killed by a signal (the OOM killer, say): that is the failure to report.
     if (remoteSignal) return { ...result, code: null, signal: remoteSignal };
   }

@@ -91,6 +91,12 @@ export interface ForwardOptions {
   as?: 'login' | 'buildout';
   /** The whole exchange, opening the channel included, ends within this (default 10 s): then a CommandError. */
   timeoutMs?: number;
+  /**
+   * The exchange undoes a state visitors would see (a server set back to
+   * `ready` in the balancer): it still runs after Ctrl-C or SIGTERM, when the
+   * run refuses every other new remote call.
+   */
+  cleanup?: boolean;
 }
 
 export interface SocketExchangeOptions extends ForwardOptions {

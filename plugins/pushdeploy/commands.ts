@@ -350,10 +350,11 @@ class Site {
     this.ctx.log.info(`[${s.site}] healthcheck: ${s.healthcheck} (up to ${s.healthcheckTimeout} s)`);
     for (;;) {
       attempts++;
-      // Each attempt is itself bounded by what is left of the timeout (when production has coreutils' timeout).
+      // Each attempt is itself bounded by what is left of the timeout (when production has coreutils' timeout):
+      // SIGTERM to the check's process group, SIGKILL 2 s later for a check that ignores SIGTERM.
       const left = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
       const line = shellQuote(s.healthcheck);
-      const cmd = `if command -v timeout >/dev/null 2>&1; then timeout ${left} /bin/sh -c ${line}; else /bin/sh -c ${line}; fi`;
+      const cmd = `if command -v timeout >/dev/null 2>&1; then timeout -k 2 ${left} /bin/sh -c ${line}; else /bin/sh -c ${line}; fi`;
       last = s.remoteSudo ? await this.ctx.remote.sudo(cmd, { cwd: s.path, allowFailure: true }) : await this.ctx.remote.run(cmd, { cwd: s.path, allowFailure: true });
       if (last.code === 0) {
         this.ctx.log.info(`[${s.site}] health check passed${attempts > 1 ? ` (attempt ${attempts})` : ''}`);
@@ -403,7 +404,7 @@ class Site {
         }
         this.ctx.log.warn(`[${this.s.site}] ${why}: rolling back to release ${flip.from}`);
         await this.flipTo(flip.from, state);
-        let after = 'restarted it';
+        let after = ' and restarted it';
         try {
           await this.deployEtc();
           await this.releases.phase('restart');
@@ -413,9 +414,9 @@ class Site {
             after = this.instancesAfter(instances, flip.from);
           } else for (const line of lines) await this.remotely(line, this.s.path);
         } catch (again) {
-          after = `but restarting it failed too: ${again instanceof Error ? again.message : String(again)}`;
+          after = `, but restarting it failed too: ${again instanceof Error ? again.message : String(again)}`;
         }
-        throw new CommandError(`deploy of release ${release.id} failed (${why}); rolled back to release ${flip.from} and ${after}`, { host: this.s.site, command: 'deploy', status: e.status, stderrTail: e.stderrTail });
+        throw new CommandError(`deploy of release ${release.id} failed (${why}); rolled back to release ${flip.from}${after}`, { host: this.s.site, command: 'deploy', status: e.status, stderrTail: e.stderrTail });
       }
       await this.releases.prune(state);
     });

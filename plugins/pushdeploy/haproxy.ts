@@ -7,7 +7,8 @@
 import { CommandError, ConfigError } from 'hostout';
 
 /** Sends one runtime API command and returns haproxy's answer ('' when a dry run assumed it). */
-export type HaproxySend = (command: string, readOnly: boolean) => Promise<string>;
+/** `cleanup`: the command undoes what an interrupted roll left (it runs even after Ctrl-C). */
+export type HaproxySend = (command: string, readOnly: boolean, cleanup?: boolean) => Promise<string>;
 
 export interface ServerStat {
   name: string;
@@ -73,8 +74,8 @@ export class Haproxy {
     }
   }
 
-  async setState(server: string, state: ServerState): Promise<void> {
-    const answer = (await this.send(`set server ${this.backend}/${server} state ${state}`, false)).trim();
+  async setState(server: string, state: ServerState, o: { cleanup?: boolean } = {}): Promise<void> {
+    const answer = (await this.send(`set server ${this.backend}/${server} state ${state}`, false, o.cleanup)).trim();
     // Success is an empty answer; anything else is haproxy's reason.
     if (answer !== '') {
       throw new CommandError(`${this.where}: set server ${this.backend}/${server} state ${state}: ${answer}`, { host: this.site, command: `set server ${this.backend}/${server} state ${state}` });

@@ -17,7 +17,7 @@
  * multi-host deploy can prepare every host, flip them all, and flip back.
  */
 import * as os from 'node:os';
-import { CommandError, ConfigError, UsageError, shellQuote, type CommandContext, type CommandResult } from 'hostout';
+import { CommandError, ConfigError, HostoutError, TransportError, UsageError, shellQuote, type CommandContext, type CommandResult } from 'hostout';
 import { DeployLock, forceUnlock, type KeptLock, type LockHolder, type RemoteScript } from './lock';
 import type { SiteSettings } from './settings';
 import { enclosingCheckoutVcs } from './vcs';
@@ -210,15 +210,16 @@ if [ -n "$live" ]; then
   for t in $live; do cp -al -- "$t" "$n/$t" || { wait $lister; fallback; }; done
   wait $lister || fallback
 fi
-# Files rsync would not rewrite (same type and size and, for files, the same second) but whose attributes it would set in place.
+# Files rsync would not rewrite (same type and size and, for files, the same time to the nanosecond: rsync runs with --modify-window=-1) but whose attributes it would set in place.
 awk -F '\\t' -v own="$own" '
   NR == FNR { s[$2] = $1; next }
   ($2 in s) {
     split(s[$2], a, " "); split($1, b, " ")
     if (a[1] != b[1] || a[2] != b[2]) next
     split(a[3], x, "."); split(b[3], y, ".")
-    if (a[1] == "f" && x[1] != y[1]) next
-    if (x[1] != y[1] || substr(x[2] "000000000", 1, 9) != substr(y[2] "000000000", 1, 9) || (a[1] == "f" && a[4] != b[4]) || (own != "" && b[5] != own)) print $2
+    t = x[1] != y[1] || substr(x[2] "000000000", 1, 9) != substr(y[2] "000000000", 1, 9)
+    if (a[1] == "f" && t) next
+    if (t || (a[1] == "f" && a[4] != b[4]) || (own != "" && b[5] != own)) print $2
   }' - "$h/live.list" > "$h/own.list" || fallback
 copied=0
 while IFS= read -r p; do
@@ -584,7 +585,7 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
       });
       if (opts.chownTo) await this.site.script('prepare', `chown -R -- ${q(opts.chownTo)} ${q(next)}`);
     } catch (e) {
-      const why = e instanceof Error ? e.message : String(e);
+      const why = e instanceof HostoutError ? e.reason : e instanceof Error ? e.message : String(e);
       const stderr = e instanceof CommandError ? e.stderrTail : '';
       // rsync's own words may not reach us (a receiver that died of it says nothing more), so
       // ask production, before the partial release is removed, how much room is left.
@@ -594,7 +595,10 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
       await this.site.script('prepare', `rm -rf ${q(next)}`, { allowFailure: true }).catch(() => undefined);
       const full = noRoom || /No space left on device|Disk quota exceeded/i.test(`${why}\n${stderr}`) ? " production's disk is full." : '';
       const live = opts.state.current ? `still on release ${opts.state.current}` : 'unchanged';
-      throw new CommandError(`the transfer of the new release failed, production is ${live} (the partial release was removed).${full} ${why}`, { host: s.site, command: opts.command, status: e instanceof CommandError ? e.status : null, stderrTail: e instanceof CommandError ? e.stderrTail : '' });
+      const message = `the transfer of the new release failed, production is ${live} (the partial release was removed).${full} ${why}`;
+      // A connection lost, silent or stalled under the transfer keeps its class (exit 74), as docs/cli.md says.
+      if (e instanceof TransportError) throw new TransportError(message, { host: s.site, kind: e.kind, target: e.target, command: e.command, cause: e });
+      throw new CommandError(message, { host: s.site, command: opts.command, status: e instanceof CommandError ? e.status : null, stderrTail: e instanceof CommandError ? e.stderrTail : '' });
     }
     const taken = opts.state.releases.map((r) => r.id);
     const meta: ReleaseMeta = { id: newReleaseId(taken), ...maker(opts.command), commit: await commit, trees: [...trees] };

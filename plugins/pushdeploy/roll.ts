@@ -49,7 +49,7 @@ export class InstanceRoll {
       const send = onPart
         // The balancer's host is another part: its own `haproxy` command talks to its socket over its connection.
         ? async (command: string) => String((await ctx.hosts[onPart].call('haproxy', command)) ?? '')
-        : (command: string, readOnly: boolean) => ctx.remote.socketExchange(b.socket as string, `${command}\n`, { readOnly });
+        : (command: string, readOnly: boolean, cleanup?: boolean) => ctx.remote.socketExchange(b.socket as string, `${command}\n`, { readOnly, cleanup });
       this.haproxy = new Haproxy(send, b.backend, where, d.site);
     }
   }
@@ -179,7 +179,7 @@ export class InstanceRoll {
     const b = this.d.r.balancer;
     for (const i of instances) {
       try {
-        await this.haproxy?.setState(i.server, 'ready');
+        await this.haproxy?.setState(i.server, 'ready', { cleanup: true });
         this.d.ctx.log.warn(`[${this.d.site}] ${label} interrupted: ${i.name} set back to ready in haproxy (its restart may not have finished)`);
       } catch (e) {
         this.d.ctx.log.error(

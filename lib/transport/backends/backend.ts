@@ -88,6 +88,8 @@ export interface Forward extends Call {
   request: Buffer;
   /** The whole exchange, opening the channel included, ends within this (a TransportError after). */
   timeoutMs: number;
+  /** Runs even while the run is stopping on a signal (ForwardOptions.cleanup). */
+  cleanup?: boolean;
 }
 
 export interface Backend {
