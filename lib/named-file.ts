@@ -156,15 +156,17 @@ export function configuredFileError(path: string, err: FileRefused, naming: File
 /**
  * A file a configuration names, read safely: its bytes; undefined when it
  * does not exist and `missingIsFine` (a missing known_hosts is empty, a
- * missing default key is skipped); every other refusal is a ConfigError
+ * missing default key is skipped), or when this user may not read it and
+ * `unreadableIsFine`; every other refusal is a ConfigError
  * (exit 2) naming the option and the file. Never the file's content.
  */
-export function readConfiguredFile(path: string, naming: FileNaming & { missingIsFine?: boolean }): Buffer | undefined {
+export function readConfiguredFile(path: string, naming: FileNaming & { missingIsFine?: boolean; unreadableIsFine?: boolean }): Buffer | undefined {
   try {
     return readNamedFile(path);
   } catch (err) {
     if (!(err instanceof FileRefused)) throw err;
     if (err.code === 'ENOENT' && naming.missingIsFine) return undefined;
+    if (err.code === 'EACCES' && naming.unreadableIsFine) return undefined;
     throw configuredFileError(path, err, naming);
   }
 }

@@ -85,7 +85,9 @@ export function applyRecipeDefaults(partName: string, options: HostOptions, env:
  */
 function checkNamedFiles(partName: string, o: HostOptions, settings: HostSettings): void {
   // Read, not only examined: a key or known_hosts file is small, and /proc/self/mem only fails on read (EIO).
-  const check = (option: string, file: string) => void readConfiguredFile(file, { option, host: partName, missingIsFine: true });
+  // A key this user may not read is no error here either: only a connection reads it (and says so
+  // there); a local command of the host (`buildout -o` run by a non-root hostout) never does.
+  const check = (option: string, file: string) => void readConfiguredFile(file, { option, host: partName, missingIsFine: true, unreadableIsFine: true });
   if (settings.identityFile) check((o['identity-file'] ?? '').trim() ? 'identity-file' : 'key_filename', settings.identityFile);
   if ((o['buildout-identity-file'] ?? '').trim() && settings.buildout !== settings.login) {
     for (const file of settings.buildout.keyFiles) check('buildout-identity-file', file);
