@@ -25,6 +25,15 @@ describe('the seed example (buildout.example.cfg)', () => {
     expect(r).toEqual({ code: 0, stdout: '', stderr: `${USAGE}\nValid hosts are: another-site first-site\n` });
   });
 
+  test('no buildout.cfg here and no -c (the README\'s first command in the clone): says so and suggests -c FILE, exit 2', () => {
+    const r = hostout(['first-site'], ROOT);
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `hostout: no buildout.cfg in ${ROOT} (nor parts/hostout/hostout.cfg): name the configuration with -c FILE, e.g. -c buildout.example.cfg (here: buildout.example.cfg)\n`,
+    });
+  });
+
   test('a host and no command: its commands (pushdeploy first, then the built-ins), formatted like the original', () => {
     const r = hostout(['first-site', '-c', 'buildout.example.cfg'], ROOT);
     expect(r.code).toBe(0);

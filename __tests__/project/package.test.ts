@@ -21,6 +21,7 @@ const packed = (JSON.parse(
 test('only the program, its declarations, docs, README, LICENSE and the example config', () => {
   const allowed = [
     /^(package\.json|README\.md|LICENSE|buildout\.example\.cfg|bin\/hostout\.js)$/,
+    /^scripts\/prepare\.js$/, // npm's `prepare`: a no-op outside a checkout (it is in package.json, so it ships)
     /^docs\/[\w.-]+\.md$/,
     /^docs\/events\.schema\.json$/, // the schema of `hostout --json`, for its readers
     /^dist\/(lib|plugins)\/[\w./-]+(\.js|\.d\.ts)$/,
@@ -36,8 +37,11 @@ test('everything the installed command and the API load is there', () => {
   ]) {
     expect(packed).toContain(f);
   }
-  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { main: string; types: string; bin: Record<string, string> };
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { main: string; types: string; bin: Record<string, string>; scripts: Record<string, string> };
   expect(packed).toEqual(expect.arrayContaining([pkg.main, pkg.types, ...Object.values(pkg.bin)]));
+  // npm may run `prepare` where the package is installed: the file it names is there.
+  expect(pkg.scripts.prepare).toBe('node scripts/prepare.js');
+  expect(packed).toContain('scripts/prepare.js');
 });
 
 test('typescript is an optional peer dependency (it compiles .ts fabfiles when installed), not a dependency', () => {
