@@ -4,7 +4,7 @@
  * (.js and .ts), `--` handling, --dry-run, and each error with its exit status.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BIN, EMPTY_HOME, ROOT, hostout } from '../support/run-cli';
@@ -277,6 +277,18 @@ describe('help, version, buildout modes', () => {
     const r = hostout(['beta', 'run', 'x', '-V', '--dry-run'], SITE);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('x -V');
+  });
+
+  test('--query prints only the value and creates no directory (no eggs/, no "Creating directory")', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-query-'));
+    try {
+      writeFileSync(path.join(dir, 'buildout.cfg'), '[buildout]\nparts =\n\n[web]\nhost = example.com\n');
+      const r = hostout(['--query', 'web:host'], dir);
+      expect(r).toEqual({ code: 0, stdout: 'example.com\n', stderr: '' });
+      expect(readdirSync(dir)).toEqual(['buildout.cfg']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('--query still reaches the config engine', () => {
