@@ -8,8 +8,9 @@
  * them (--prefer-offline).
  * The ways README.md ("Install it in a buildout directory") gives while hostout is not on the
  * registry are run here as written: the packed tarball (installed with --foreground-scripts:
- * nothing of ours runs or prints), and a git checkout, `npm install`ed (prepare builds dist/)
- * and `npm link`ed.
+ * nothing of ours runs or prints, and npm lists no install script of ours), and a git checkout,
+ * `npm install && npm run build`, then `npm link`ed. hostout has no `prepare`: npm 11 names every
+ * package with one in a warning when the tarball is installed, and the tarball holds dist/ (prepack).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -98,7 +99,7 @@ test('the packed hostout installs without building anything and without any outp
     cwd: project, encoding: 'utf8', timeout: 240_000, env: { ...process.env, npm_config_update_notifier: 'false' },
   });
   expect(r.status).toBe(0);
-  const ours = `${r.stdout}${r.stderr}`.split('\n').filter((l) => /hostout|prepare|tsc|typescript/i.test(l));
+  const ours = `${r.stdout}${r.stderr}`.split('\n').filter((l) => /hostout@|\bprepare\b|\btsc\b|typescript/i.test(l));
   expect(ours).toEqual([]);
   // No sources, no build: the tarball's own dist/ is what runs.
   const installed = path.join(project, 'node_modules', 'hostout');
@@ -108,12 +109,17 @@ test('the packed hostout installs without building anything and without any outp
   expect(v).toEqual({ code: 0, stdout: `${(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`, stderr: '' });
 });
 
-test('a git checkout: npm install builds dist/ (prepare), npm link puts hostout on the PATH and links it into a buildout directory', () => {
+test('a git checkout: npm install && npm run build, then npm link puts hostout on the PATH and links it into a buildout directory', () => {
   // The committed state of this repository, as `git clone` gives it.
   const checkout = path.join(tmp, 'checkout');
   execFileSync('git', ['clone', '--quiet', '--no-hardlinks', ROOT, checkout], { encoding: 'utf8', timeout: 120_000 });
   expect(existsSync(path.join(checkout, 'dist'))).toBe(false);
   npm(['install'], checkout);
+  // Not built by the install: the launcher says what to run.
+  expect(run(process.execPath, [path.join(checkout, 'bin', 'hostout.js'), '--version'], tmp)).toEqual({
+    code: 70, stdout: '', stderr: `hostout: ${checkout} is not built: run \`npm run build\` there\n`,
+  });
+  npm(['run', 'build'], checkout);
   expect(existsSync(path.join(checkout, 'dist', 'lib', 'index.js'))).toBe(true);
   // A global prefix of the test's own (npm_config_prefix: npm link's global side only).
   const prefix = path.join(tmp, 'link-prefix');
