@@ -99,6 +99,10 @@ module.exports = {
       setupFilesAfterEnv: ['<rootDir>/__tests__/support/setup-e2e.ts'],
     },
   ],
+  // Every run gets a temp directory of its own (TMPDIR) and fails, naming them, when the tests
+  // leave anything in it or in /tmp (__tests__/support/tmp-guard.ts).
+  globalSetup: '<rootDir>/__tests__/support/tmp-setup.ts',
+  globalTeardown: '<rootDir>/__tests__/support/tmp-teardown.ts',
   // End-to-end tests start real sshd/http servers; give them room but never hang CI.
   testTimeout: 120000,
   // Two cores: the ssh/rsync end-to-end files each start their own servers.

@@ -4,7 +4,7 @@
  * (.js and .ts), `--` handling, --dry-run, and each error with its exit status.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BIN, EMPTY_HOME, ROOT, hostout } from '../support/run-cli';
@@ -23,6 +23,15 @@ describe('the seed example (buildout.example.cfg)', () => {
   test('no host: usage and the valid hosts, sorted, on stderr, exit 0', () => {
     const r = hostout(['-c', 'buildout.example.cfg'], ROOT);
     expect(r).toEqual({ code: 0, stdout: '', stderr: `${USAGE}\nValid hosts are: another-site first-site\n` });
+  });
+
+  test('no buildout.cfg here and no -c (the README\'s first command in the clone): says so and suggests -c FILE, exit 2', () => {
+    const r = hostout(['first-site'], ROOT);
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `hostout: no buildout.cfg in ${ROOT} (nor parts/hostout/hostout.cfg): name the configuration with -c FILE, e.g. -c buildout.example.cfg (here: buildout.example.cfg)\n`,
+    });
   });
 
   test('a host and no command: its commands (pushdeploy first, then the built-ins), formatted like the original', () => {
@@ -268,6 +277,18 @@ describe('help, version, buildout modes', () => {
     const r = hostout(['beta', 'run', 'x', '-V', '--dry-run'], SITE);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('x -V');
+  });
+
+  test('--query prints only the value and creates no directory (no eggs/, no "Creating directory")', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-query-'));
+    try {
+      writeFileSync(path.join(dir, 'buildout.cfg'), '[buildout]\nparts =\n\n[web]\nhost = example.com\n');
+      const r = hostout(['--query', 'web:host'], dir);
+      expect(r).toEqual({ code: 0, stdout: 'example.com\n', stderr: '' });
+      expect(readdirSync(dir)).toEqual(['buildout.cfg']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('--query still reaches the config engine', () => {

@@ -6,9 +6,14 @@
  * optional peer dependency on hostout must not send npm to the registry for a
  * `hostout` it does not have. Dependencies come from npm's cache when it has
  * them (--prefer-offline).
+ * The ways README.md ("Install it in a buildout directory") gives while hostout is not on the
+ * registry are run here as written: the packed tarball (installed with --foreground-scripts:
+ * nothing of ours runs or prints, and npm lists no install script of ours), and a git checkout,
+ * `npm install && npm run build`, then `npm link`ed. hostout has no `prepare`: npm 11 names every
+ * package with one in a warning when the tarball is installed, and the tarball holds dist/ (prepack).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ROOT } from '../support/run-cli';
@@ -19,9 +24,9 @@ let tmp: string;
 let hostoutTgz: string;
 let pluginTgz: string;
 
-const npm = (args: string[], cwd: string) =>
+const npm = (args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) =>
   execFileSync('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
-    cwd, encoding: 'utf8', timeout: 240_000, env: { ...process.env, npm_config_update_notifier: 'false' },
+    cwd, encoding: 'utf8', timeout: 240_000, env: { ...process.env, npm_config_update_notifier: 'false', ...env },
   });
 
 function pack(dir: string): string {
@@ -83,4 +88,50 @@ test('npm install -g hostout hostout.greeting: a buildout directory without node
   expect(r.stderr).toBe('');
   expect(r.stdout).toBe(GREETING);
   expect(r.code).toBe(0);
+});
+
+test('the packed hostout installs without building anything and without any output of ours (npm install --foreground-scripts)', () => {
+  const project = path.join(tmp, 'consumer');
+  mkdirSync(project);
+  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
+  // --foreground-scripts: npm prints every lifecycle script it runs, with its output; warnings are shown (--loglevel=warn).
+  const r = spawnSync('npm', ['install', '--foreground-scripts', '--loglevel=warn', '--no-audit', '--no-fund', '--prefer-offline', hostoutTgz], {
+    cwd: project, encoding: 'utf8', timeout: 240_000, env: { ...process.env, npm_config_update_notifier: 'false' },
+  });
+  expect(r.status).toBe(0);
+  const ours = `${r.stdout}${r.stderr}`.split('\n').filter((l) => /hostout@|\bprepare\b|\btsc\b|typescript/i.test(l));
+  expect(ours).toEqual([]);
+  // No sources, no build: the tarball's own dist/ is what runs.
+  const installed = path.join(project, 'node_modules', 'hostout');
+  expect(existsSync(path.join(installed, 'tsconfig.build.json'))).toBe(false);
+  expect(existsSync(path.join(installed, 'node_modules', 'typescript'))).toBe(false);
+  const v = run('npx', ['--no-install', 'hostout', '--version'], project);
+  expect(v).toEqual({ code: 0, stdout: `${(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}\n`, stderr: '' });
+});
+
+test('a git checkout: npm install && npm run build, then npm link puts hostout on the PATH and links it into a buildout directory', () => {
+  // The committed state of this repository, as `git clone` gives it.
+  const checkout = path.join(tmp, 'checkout');
+  execFileSync('git', ['clone', '--quiet', '--no-hardlinks', ROOT, checkout], { encoding: 'utf8', timeout: 120_000 });
+  expect(existsSync(path.join(checkout, 'dist'))).toBe(false);
+  npm(['install'], checkout);
+  // Not built by the install: the launcher says what to run.
+  expect(run(process.execPath, [path.join(checkout, 'bin', 'hostout.js'), '--version'], tmp)).toEqual({
+    code: 70, stdout: '', stderr: `hostout: ${checkout} is not built: run \`npm run build\` there\n`,
+  });
+  npm(['run', 'build'], checkout);
+  expect(existsSync(path.join(checkout, 'dist', 'lib', 'index.js'))).toBe(true);
+  // A global prefix of the test's own (npm_config_prefix: npm link's global side only).
+  const prefix = path.join(tmp, 'link-prefix');
+  npm(['link'], checkout, { npm_config_prefix: prefix });
+  const bo = path.join(tmp, 'linked-buildout');
+  mkdirSync(bo);
+  writeFileSync(path.join(bo, 'buildout.cfg'), BUILDOUT);
+  // The plugin first: a later `npm install` would prune the link, which package.json does not record.
+  npm(['install', pluginTgz], bo);
+  npm(['link', 'hostout'], bo, { npm_config_prefix: prefix });
+  // hostout on the PATH (the link's bin), and the buildout directory's node_modules/hostout is the checkout.
+  const r = run(path.join(prefix, 'bin', 'hostout'), ['site', 'greet', 'World', '--dry-run'], bo);
+  expect(r).toEqual({ code: 0, stdout: GREETING, stderr: '' });
+  expect(realpathSync(path.join(bo, 'node_modules', 'hostout'))).toBe(realpathSync(checkout));
 });

@@ -78,6 +78,11 @@ export function emptyHome(): string {
   }
   return sharedEmptyHome;
 }
+// Made once per test file that asks for it (each file has its own modules): removed when the file is done.
+afterAll(() => {
+  if (sharedEmptyHome) fs.rmSync(sharedEmptyHome, { recursive: true, force: true });
+  sharedEmptyHome = undefined;
+});
 
 export function childEnv(env: RunEnv = {}): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...process.env, HOME: env.HOME ?? emptyHome(), LC_ALL: 'C.UTF-8', PYTHONIOENCODING: 'utf-8' };

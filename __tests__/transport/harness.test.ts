@@ -69,21 +69,23 @@ it('stops by pid and frees the port', async () => {
   expect(fs.existsSync(s.dir)).toBe(false);
 });
 
-it('kills its servers when the test process itself is killed with SIGTERM', async () => {
+it('kills its servers when the test process itself is killed with SIGTERM, and removes their temp directories', async () => {
   const servers = dist('fixtures', 'servers', 'index.js');
   const child = spawn(process.execPath, ['-e', `
-    require(${JSON.stringify(servers)}).startSshServer().then((s) => console.log(s.pid));
+    require(${JSON.stringify(servers)}).startProductionSshServer().then((s) => console.log(JSON.stringify([s.pid, s.dir, s.varBuildout])));
     setInterval(() => {}, 1000);
   `], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const sshdPid = await new Promise<number>((resolve, reject) => {
-    child.stdout.once('data', (d: Buffer) => resolve(Number(d.toString())));
+  const [sshdPid, dir, varBuildout] = await new Promise<[number, string, string]>((resolve, reject) => {
+    child.stdout.once('data', (d: Buffer) => resolve(JSON.parse(d.toString()) as [number, string, string]));
     child.once('exit', () => reject(new Error('the child ended before starting sshd')));
   });
+  expect(fs.existsSync(dir) && fs.existsSync(varBuildout)).toBe(true);
   expect(() => process.kill(sshdPid, 0)).not.toThrow();
   const ended = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
   child.kill('SIGTERM');
   expect(await ended).toBe('SIGTERM');
   expect(await waitForExit(sshdPid, 5000)).toBe(true);
+  expect([fs.existsSync(dir), fs.existsSync(varBuildout)]).toEqual([false, false]);
 });
 
 it('can give production a tmpfs /var/buildout, unmounted and removed by stop()', async () => {

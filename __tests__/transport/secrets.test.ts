@@ -18,6 +18,7 @@ const PASSPHRASE = 'pass-Phrase 9f3$';
 let server: SshServer;
 let home: string;
 let site: string;
+let remote: string;
 
 const PLUGIN = `
 const fs = require('fs');
@@ -39,13 +40,13 @@ module.exports = {
         await ctx.remote.exists('/tmp/' + pw);
         const local = path.join(ctx.buildoutDirectory, 'file-' + pw.length);
         fs.writeFileSync(local, 'content ' + pw + '\\n');
-        await ctx.remote.put(local, '/tmp/hostout-secret-put');
-        await ctx.remote.get('/tmp/hostout-secret-put', local + '.back');
+        await ctx.remote.put(local, ctx.options.path + '/secret-put');
+        await ctx.remote.get(ctx.options.path + '/secret-put', local + '.back');
         await ctx.local.run('echo ' + q(pw) + ' >&2', { echo: true });
         const dir = path.join(ctx.buildoutDirectory, 'tree');
         fs.mkdirSync(dir, { recursive: true });
         fs.writeFileSync(path.join(dir, 'x'), 'x');
-        await ctx.rsync({ from: dir + '/', to: '/tmp/hostout-secret-rsync/', direction: 'push', echo: true, extra: ['-v'] });
+        await ctx.rsync({ from: dir + '/', to: ctx.options.path + '/secret-rsync/', direction: 'push', echo: true, extra: ['-v'] });
         await ctx.remote.run('echo ' + q(pw) + ' >&2; exit 3');
       },
     },
@@ -60,18 +61,21 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
   writeKnownHosts(path.join(home, '.ssh', 'known_hosts'), server);
   site = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-secrets-site-'));
+  // The host's path, where put and rsync write as the deploy user: removed with the rest afterwards.
+  remote = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-secrets-remote-'));
+  fs.chmodSync(remote, 0o777);
   fs.writeFileSync(path.join(site, 'leaky.js'), PLUGIN);
   fs.writeFileSync(path.join(site, 'buildout.cfg'), [
     '[buildout]', 'parts = box', '',
     '[box]', 'recipe = collective.hostout', 'extends = ./leaky.js', `host = 127.0.0.1:${server.port}`,
     // The login is by password (no key is authorized): the password really travels.
-    `user = ${DEPLOY.name}`, `password = ${DEPLOY.password}`, `identity-passphrase = ${PASSPHRASE}`, 'path = /tmp', '',
+    `user = ${DEPLOY.name}`, `password = ${DEPLOY.password}`, `identity-passphrase = ${PASSPHRASE}`, `path = ${remote}`, '',
   ].join('\n'));
 }, 120_000);
 
 afterAll(async () => {
   await server?.stop();
-  for (const d of [home, site]) if (d) fs.rmSync(d, { recursive: true, force: true });
+  for (const d of [home, site, remote]) if (d) fs.rmSync(d, { recursive: true, force: true });
 });
 
 const spellingsOf = (s: string) => [s, shellQuote(s), s.replace(/'/g, `'\\''`), JSON.stringify(s).slice(1, -1)];

@@ -118,13 +118,10 @@ async function runMode(mode: BuildoutMode, args: BuildoutModeArgs): Promise<numb
       process.stdout.write(creationLog(buildout) + buildout.annotate(args.positional));
       return 0;
     case 'query':
-      {
-        // buildout creates its directories before it looks at the arguments
-        const log = creationLog(buildout);
-        process.stdout.write(log);
-        if (args.positional.length !== 1) throw new ConfigError('The query command requires a single argument.');
-        process.stdout.write(buildout.query(args.positional[0]) + '\n');
-      }
+      // Only the value: zc.buildout creates its eggs/develop-eggs/… directories first and says so,
+      // but a question creates nothing here (hostout installs no eggs), so a script can read the answer.
+      if (args.positional.length !== 1) throw new ConfigError('The query command requires a single argument.');
+      process.stdout.write(buildout.query(args.positional[0]) + '\n');
       return 0;
   }
 }

@@ -12,11 +12,15 @@ import type { RsyncStats, StepSink } from '../events';
 import { parseRsyncStats } from '../events';
 import type { HostSettings } from '../transport/host-settings';
 import { maskSecrets, type CommandText } from '../transport/secret';
+import { TransportError } from '../errors';
 import type { CommandResult, HostTransport, RsyncOptions, TransportFactory } from '../transport/types';
 
 export interface InstrumentOptions {
   steps: StepSink;
-  /** Called before the first step that reaches a host or runs a local command. */
+  /**
+   * Called when a step has reached its host (or ran a local command): once it ended, unless it
+   * failed without reaching the host (no connection, no login, a refused host key).
+   */
   onTouch(): void;
   /** Report each step (false when the transport reports them itself). */
   reportSteps?: boolean;
@@ -37,6 +41,11 @@ function rsyncLine(o: RsyncOptions): string {
   return o.direction === 'push' ? `rsync ${from} -> ${o.to}` : `rsync ${from} <- ${o.to}`;
 }
 
+/** Whether a step that failed with `err` reached its host: not when it could not connect or log in. */
+function reachedHost(err: unknown): boolean {
+  return !(err instanceof TransportError && (err.kind === 'unreachable' || err.kind === 'auth' || err.kind === 'hostkey'));
+}
+
 export function instrumentTransport(factory: TransportFactory, opts: InstrumentOptions): TransportFactory {
   const wrapped = new Map<string, HostTransport>();
   const report = opts.reportSteps !== false;
@@ -49,13 +58,14 @@ export function instrumentTransport(factory: TransportFactory, opts: InstrumentO
       const inner = typeof host === 'string' ? factory.forHost(host, options ?? {}) : factory.forHost(host);
       const secrets = typeof host === 'string' ? secretsOf(options ?? {}) : host.secrets;
       const timed = async <T>(kind: string, line: string, fn: () => Promise<T>, status: (r: T) => number | null): Promise<T> => {
-        opts.onTouch();
         const started = Date.now();
         try {
           const r = await fn();
+          opts.onTouch();
           if (report) opts.steps.step({ host: hostName, kind, line: maskSecrets(line, secrets), status: status(r), durationMs: Date.now() - started });
           return r;
         } catch (err) {
+          if (reachedHost(err)) opts.onTouch();
           const code = (err as { status?: unknown }).status;
           if (report) opts.steps.step({ host: hostName, kind, line: maskSecrets(line, secrets), status: typeof code === 'number' ? code : null, durationMs: Date.now() - started });
           throw err;

@@ -8,8 +8,9 @@
  * Why there: it is where a buildout keeps its logs, and pushdeploy's push
  * never sends it (its var/ rsync excludes `*.log`, see VAR_EXCLUDES).
  *
- * Lines are kept in memory until the first step reaches a host (`open()`), so
- * runs that only list, fail before connecting or --dry-run leave no file.
+ * Lines are kept in memory until a step has reached its host (`open()`, called
+ * when the step ends, unless it could not connect, log in or trust the host
+ * key), so runs that only list, reach no host or --dry-run leave no file.
  * Secrets: the logger's lines are masked by the transport; the configured
  * secrets are masked here once more. The file is created 0600.
  */

@@ -3,11 +3,13 @@
  * of the original when something is missing, then hosts × commands in order.
  * Returns the exit status; throws HostoutError for usage and configuration errors.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
 import { loadBuildout, type Buildout } from '../buildout';
 import type { Verbosity } from '../log';
 import { Runtime } from '../hostout/dispatch';
 import { hostCatalog, type HostCatalog } from '../hostout/hosts';
-import { EXIT } from '../errors';
+import { ConfigError, EXIT } from '../errors';
 import type * as Transport from '../transport';
 import type { HostSettings, HostTransport, HostTransportFactory, TransportFactory, TransportFactoryOptions } from '../transport';
 import { buildoutDirectoryOf } from '../hostout/parts';
@@ -33,9 +35,22 @@ interface LoadRequest {
 
 /** The configuration a command line names, with its host names (main.ts needs them to tell hosts from commands). */
 export async function loadRun(req: LoadRequest): Promise<LoadedRun> {
+  if (req.config === undefined && !existsSync(path.join(req.cwd, 'buildout.cfg'))) throw noConfiguration(req.cwd);
   const bo = await loadBuildout({ config: req.config, cwd: req.cwd, userDefaults: req.userDefaults, assignments: req.assignments, env: req.env });
   // Host names only: a host's plugins load (and its hooks run) once the command line selects it.
   return { bo, hosts: hostCatalog(bo, { configFile: req.config }) };
+}
+
+/** No -c and nothing to read by default: say so and how to name one (zc.buildout only says `Couldn't open …/buildout.cfg`). */
+function noConfiguration(cwd: string): ConfigError {
+  let here: string[] = [];
+  try {
+    here = readdirSync(cwd).filter((f) => f.endsWith('.cfg')).sort();
+  } catch {
+    // an unreadable directory: no examples to offer
+  }
+  const example = here.length ? `, e.g. -c ${here[0]} (here: ${here.join(' ')})` : '';
+  return new ConfigError(`no buildout.cfg in ${cwd} (nor parts/hostout/hostout.cfg): name the configuration with -c FILE${example}`);
 }
 
 export interface RunRequest {
