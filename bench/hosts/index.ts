@@ -205,14 +205,18 @@ async function hostout(c: Ctx, hosts: Host[]): Promise<void> {
   const out = await exec(GNU_TIME, ['-v', '-o', usage, 'node', path.join(repoRoot(), 'bin', 'hostout.js'), '--json', '-q', '-c', c.cfg, '-P', String(hosts.length), ...hosts.map((h) => h.name), 'deploy'], { cwd: c.work });
   const wall = (Date.now() - t) / 1000;
   const byKind = new Map<string, number>();
+  /** Steps per kind: a remote (or sudo) step is one command on production, one channel of the connection and its answer. */
+  const counts = new Map<string, number>();
   for (const line of out.split('\n').filter(Boolean)) {
     const e = JSON.parse(line) as { type: string; kind?: string; durationMs?: number };
-    if (e.type === 'step') byKind.set(e.kind as string, (byKind.get(e.kind as string) ?? 0) + (e.durationMs as number) / 1000);
+    if (e.type !== 'step') continue;
+    byKind.set(e.kind as string, (byKind.get(e.kind as string) ?? 0) + (e.durationMs as number) / 1000);
+    counts.set(e.kind as string, (counts.get(e.kind as string) ?? 0) + 1);
   }
   const v = fs.readFileSync(usage, 'utf8');
   const field = (name: string) => Number(new RegExp(`${name}: ([\\d.]+)`).exec(v)?.[1] ?? NaN);
   lastHostoutUsage = { cpu: field('User time \\(seconds\\)') + field('System time \\(seconds\\)'), peakMb: field('Maximum resident set size \\(kbytes\\)') / 1024 };
-  lastHostoutSteps = `wall ${wall.toFixed(2)} s; steps summed over ${hosts.length} host(s): ${[...byKind].map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}`;
+  lastHostoutSteps = `wall ${wall.toFixed(2)} s; steps summed over ${hosts.length} host(s): ${[...byKind].map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}; per host ${[...counts].filter(([k]) => k !== 'local').map(([k, v]) => `${v / hosts.length} ${k}`).join(', ')} step(s)`;
 }
 
 async function ansible(c: Ctx, hosts: Host[]): Promise<void> {
