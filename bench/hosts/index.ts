@@ -411,7 +411,7 @@ async function main(): Promise<void> {
               breakdown.push(`  ${n} host(s), ${phase === 0 ? 'first deploy' : '1% changed'}: ${lastHostoutSteps}`);
               usage[n][phase].push(lastHostoutUsage);
             }
-            check(c, some, files, fn === safeFloor ? 'safe' : fn === floor ? 'floor' : name, empty ? undefined : touch);
+            check(c, some, files, fn === safeFloor ? 'safe' : name.startsWith('floor') ? 'floor' : name, empty ? undefined : touch);
           }
         }
       }
