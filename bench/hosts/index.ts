@@ -336,8 +336,14 @@ async function main(): Promise<void> {
     process.stderr.write('bench/hosts needs root (it starts namespaced sshds and writes /var/buildout)\n');
     process.exit(2);
   }
-  if (!fs.existsSync(GNU_TIME)) {
-    process.stderr.write(`bench/hosts needs GNU time at ${GNU_TIME} for hostout's CPU time and peak memory: apt-get install time\n`);
+  // What the requested methods need (Debian packages), said before anything starts.
+  const missing = [
+    ...(METHODS.includes('hostout') && !fs.existsSync(GNU_TIME) ? [`time (GNU time at ${GNU_TIME}, for hostout's CPU time and peak memory)`] : []),
+    ...(METHODS.includes('ansible') && spawnSync('ansible-playbook', ['--version'], { stdio: 'ignore' }).status !== 0 ? ['ansible (ansible-playbook)'] : []),
+    ...(METHODS.includes('fabric') && spawnSync(PYTHON, ['-c', 'import fabric'], { stdio: 'ignore' }).status !== 0 ? ['python3-fabric (fabric for /usr/bin/python3)'] : []),
+  ];
+  if (missing.length > 0) {
+    process.stderr.write(`bench/hosts needs: ${missing.join('; ')}. apt-get install them, or leave those methods out with BENCH_METHODS\n`);
     process.exit(2);
   }
   const id = crypto.randomBytes(3).toString('hex');
