@@ -207,8 +207,10 @@ async function hostout(c: Ctx, hosts: Host[]): Promise<void> {
   const byKind = new Map<string, number>();
   /** Steps per kind: a remote (or sudo) step is one command on production, one channel of the connection and its answer. */
   const counts = new Map<string, number>();
+  let ownRoundTrips = 0;
   for (const line of out.split('\n').filter(Boolean)) {
-    const e = JSON.parse(line) as { type: string; kind?: string; durationMs?: number };
+    const e = JSON.parse(line) as { type: string; kind?: string; durationMs?: number; summary?: Array<{ roundTrips?: number }> };
+    if (e.type === 'run-end') ownRoundTrips = (e.summary ?? []).reduce((n, row) => n + (row.roundTrips ?? 0), 0) / hosts.length;
     if (e.type !== 'step') continue;
     byKind.set(e.kind as string, (byKind.get(e.kind as string) ?? 0) + (e.durationMs as number) / 1000);
     counts.set(e.kind as string, (counts.get(e.kind as string) ?? 0) + 1);
@@ -216,7 +218,7 @@ async function hostout(c: Ctx, hosts: Host[]): Promise<void> {
   const v = fs.readFileSync(usage, 'utf8');
   const field = (name: string) => Number(new RegExp(`${name}: ([\\d.]+)`).exec(v)?.[1] ?? NaN);
   lastHostoutUsage = { cpu: field('User time \\(seconds\\)') + field('System time \\(seconds\\)'), peakMb: field('Maximum resident set size \\(kbytes\\)') / 1024 };
-  lastHostoutSteps = `wall ${wall.toFixed(2)} s; steps summed over ${hosts.length} host(s): ${[...byKind].map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}; per host ${[...counts].filter(([k]) => k !== 'local').map(([k, v]) => `${v / hosts.length} ${k}`).join(', ')} step(s)`;
+  lastHostoutSteps = `wall ${wall.toFixed(2)} s; steps summed over ${hosts.length} host(s): ${[...byKind].map(([k, v]) => `${k} ${v.toFixed(2)} s`).join(', ')}; per host ${[...counts].filter(([k]) => k !== 'local').map(([k, v]) => `${v / hosts.length} ${k}`).join(', ')} step(s), run-end roundTrips ${ownRoundTrips} per host`;
 }
 
 async function ansible(c: Ctx, hosts: Host[]): Promise<void> {
