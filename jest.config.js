@@ -58,6 +58,7 @@ const E2E = [
   'transport/secrets.test.ts',
   'transport/preview.test.ts',
   'transport/terminate.test.ts',
+  'transport/tcp-proxy.test.ts',
   'project/package.test.ts',
   'cli/plugin-lifecycle.test.ts',
   'cli/npm-install.test.ts',

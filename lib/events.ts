@@ -34,6 +34,13 @@ export interface HostSummary {
   /** The release live before and after the run, when the commands report it. */
   releaseBefore?: string;
   releaseAfter?: string;
+  /**
+   * Commands this host's connection ran besides the rsync transfers (its
+   * `remote`, `sudo`, `put` and `get` steps): each one waits for production's
+   * answer, a round trip the login and the transfers do not include. Absent
+   * when the host ran none.
+   */
+  roundTrips?: number;
   durationMs: number;
 }
 

@@ -137,7 +137,7 @@ afterAll(async () => {
 const validate = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(fs.readFileSync(path.join(repoRoot(), 'docs', 'events.schema.json'), 'utf8')));
 
 /** The fields these tests read; the schema checks the rest. */
-interface Ev { type: string; host?: string; kind?: string; command?: string; line: string; status: unknown; durationMs: number; filesSent: number; summary: Array<{ result: string }> }
+interface Ev { type: string; host?: string; kind?: string; command?: string; line: string; status: unknown; durationMs: number; filesSent: number; summary: Array<{ host: string; result: string }> }
 
 function events(stdout: string): Ev[] {
   const list = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Ev);
@@ -191,6 +191,14 @@ describe('deploy to four production servers at once', () => {
     for (const w of WEB) {
       const sent = events(jsonRun.stdout).filter((e) => e.type === 'rsync' && e.host === w).reduce((n, e) => n + e.filesSent, 0);
       expect(sent).toBe(changed.length);
+    }
+    // The run end counts each host's round trips besides the login and rsync: its remote, sudo, put and get steps.
+    const ev = events(jsonRun.stdout);
+    const end = ev[ev.length - 1];
+    for (const w of WEB) {
+      const answered = ev.filter((e) => e.type === 'step' && e.host === w && ['remote', 'sudo', 'put', 'get'].includes(e.kind ?? '')).length;
+      expect(answered).toBeGreaterThan(0);
+      expect(end.summary.find((s) => s.host === w)).toMatchObject({ host: w, roundTrips: answered });
     }
     const r = hostout(['-P', '4', ...WEB, 'deploy']);
     expect(r.code).toBe(0);

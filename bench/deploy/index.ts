@@ -12,6 +12,8 @@
  *   BENCH_FILES=2000 BENCH_MB=20 node dist/bench/deploy/index.js   (quick)
  *   BENCH_ROUNDS=5 …                                              (rounds, default 3; medians)
  *   BENCH_PAUSE=0 …                                               (no quiet between runs, default 3 s)
+ *   BENCH_RTT=30 …                                                (every connection through bench/rtt's proxy: 30 ms
+ *                                                                  round trips, and the round trips of each push counted)
  *   BENCH_BASELINE=/path/to/other/checkout/bin/hostout.js …        (also time that hostout's push: e.g. a
  *                                                                  build of main from before releases, "today's push")
  */
@@ -22,6 +24,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startProductionSshServer } from '../../fixtures/servers';
 import { inProduction, repoRoot, writeHostoutConfig } from '../../fixtures/site';
+import { RTT, startRttProxy, type RttProxy } from '../rtt';
 import { bareRsync, buildStaging, touchOnePercent, time, type Ctx } from '../push/staging';
 
 const FILES = Number(process.env.BENCH_FILES ?? 20000);
@@ -87,11 +90,17 @@ async function main(): Promise<void> {
     key: prod.clientKeyPath, knownHosts: path.join(work, 'known_hosts'), control: path.join(work, 'cm-%C'),
   };
   let supervisorConf = '';
+  let proxy: RttProxy | undefined;
   try {
-    fs.writeFileSync(c.knownHosts, prod.knownHostsLine + '\n');
+    if (RTT !== undefined) {
+      proxy = await startRttProxy(prod.port, RTT);
+      c.port = proxy.port;
+    }
+    // Host keys are known by host and port: the proxy's port names the same server.
+    fs.writeFileSync(c.knownHosts, `[127.0.0.1]:${c.port ?? prod.port} ${prod.hostKeyPublic}\n`);
     writeHostoutConfig(c.cfg, {
       [site]: {
-        host: `127.0.0.1:${prod.port}`, 'identity-file': c.key, 'known-hosts-file': c.knownHosts,
+        host: `127.0.0.1:${c.port ?? prod.port}`, 'identity-file': c.key, 'known-hosts-file': c.knownHosts,
         user: LOGIN, path: staging, 'buildout-user': 'root', 'effective-user': LOGIN,
         restart: `supervisorctl -c etc/supervisord.conf restart ${GROUP}:*`,
       },
@@ -103,6 +112,9 @@ async function main(): Promise<void> {
     const baselineName = 'hostout push of BENCH_BASELINE';
     const names = ['bare rsync -a into the live trees (floor)', ...(BASELINE ? [baselineName] : []), 'hostout push with releases'];
     const results: Record<string, number[][]> = Object.fromEntries(names.map((n) => [n, [[], [], []]]));
+    /** Round trips of each run (the exchanges the proxy counted), with BENCH_RTT. */
+    const trips: Record<string, number[][]> = Object.fromEntries(names.map((n) => [n, [[], [], []]]));
+    const exchanges = async () => (proxy ? proxy.exchanges() : 0);
     const flips: number[] = [];
     const flipRoundTrips: number[] = [];
     let round = 0;
@@ -123,14 +135,18 @@ async function main(): Promise<void> {
       for (const name of names) {
         fresh();
         const fn = name === names[0] ? () => bareRsync(c, LOGIN, DIRS) : name === baselineName ? () => void hostoutFrom(BASELINE as string, c, 'push') : push;
-        const times = results[name];
         const pause = () => spawnSync('sleep', [String(PAUSE)]);
-        times[0].push(time(fn, staging));
+        const timed = async (i: number) => {
+          const before = await exchanges();
+          results[name][i].push(time(fn, staging));
+          trips[name][i].push((await exchanges()) - before);
+        };
+        await timed(0);
         pause();
-        times[1].push(time(fn, staging));
+        await timed(1);
         touchOnePercent(files, ++round);
         pause();
-        times[2].push(time(fn, staging));
+        await timed(2);
       }
     }
     // Rollback: production has releases now (the last method was hostout); start its supervisord, then roll back and forth.
@@ -151,11 +167,13 @@ async function main(): Promise<void> {
     const pad = (s: string, n: number) => s.padEnd(n);
     const out: string[] = [];
     if (BASELINE) out.push(`BENCH_BASELINE = ${BASELINE}`);
-    out.push(`bench/deploy (login ${LOGIN}): ${FILES} files, ${Math.round(TOTAL_BYTES / 1048576)} MB, loopback sshd (${os.cpus().length} cores), median of ${ROUNDS} rounds, ${PAUSE} s of quiet before each run`);
-    out.push(`${pad('', 44)}${pad('first push', 20)}${pad('no-op push', 20)}${pad('1% touched', 20)}`);
+    out.push(`bench/deploy (login ${LOGIN}): ${FILES} files, ${Math.round(TOTAL_BYTES / 1048576)} MB, loopback sshd (${os.cpus().length} cores)${RTT === undefined ? '' : `, round trip ${RTT} ms (proxy)`}, median of ${ROUNDS} rounds, ${PAUSE} s of quiet before each run`);
+    if (RTT !== undefined) out.push('rt: round trips of the push, the exchanges the proxy counted (client sent, then server answered)');
+    out.push(`${pad('', 44)}${pad('first push', 26)}${pad('no-op push', 26)}${pad('1% touched', 26)}`);
     for (const name of names) {
       const r = results[name].map(median);
-      out.push(pad(name, 44) + r.map((t, i) => pad(`${t.toFixed(2)} s (${(t / floor[i]).toFixed(2)}x)`, 20)).join(''));
+      const rt = (i: number) => (RTT === undefined ? '' : `, ${median(trips[name][i])} rt`);
+      out.push(pad(name, 44) + r.map((t, i) => pad(`${t.toFixed(2)} s (${(t / floor[i]).toFixed(2)}x${rt(i)})`, 26)).join(''));
     }
     out.push('each run (s):');
     // One column per case, wide enough for every round's figure (5 s 0.00 figures are 24 characters).
@@ -167,6 +185,7 @@ async function main(): Promise<void> {
   } finally {
     if (supervisorConf) inProduction(prod.pid, ['supervisorctl', '-c', `${staging}/etc/supervisord.conf`, 'shutdown'], true);
     await new Promise((r) => setTimeout(r, 500));
+    await proxy?.stop();
     await prod.stop();
     fs.rmSync(staging, { recursive: true, force: true });
     fs.rmSync(work, { recursive: true, force: true });

@@ -78,11 +78,13 @@ export interface Ctx {
   key: string;
   knownHosts: string;
   control: string;
+  /** Where ssh connects, when not the server's own port (bench/rtt's proxy). */
+  port?: number;
 }
 
 export function sshArgs(c: Ctx, shared: boolean): string[] {
   return [
-    '-i', c.key, '-p', String(c.prod.port), '-o', `UserKnownHostsFile=${c.knownHosts}`, '-o', 'BatchMode=yes',
+    '-i', c.key, '-p', String(c.port ?? c.prod.port), '-o', `UserKnownHostsFile=${c.knownHosts}`, '-o', 'BatchMode=yes',
     ...(shared ? ['-o', 'ControlMaster=auto', '-o', `ControlPath=${c.control}`, '-o', 'ControlPersist=60'] : []),
   ];
 }
@@ -100,7 +102,7 @@ export function bareRsync(c: Ctx, login: string, dirs: readonly string[]): void 
 }
 
 export function closeMaster(c: Ctx, login: string): void {
-  spawnSync('ssh', ['-O', 'exit', '-o', `ControlPath=${c.control}`, '-p', String(c.prod.port), `${login}@127.0.0.1`], { stdio: 'ignore' });
+  spawnSync('ssh', ['-O', 'exit', '-o', `ControlPath=${c.control}`, '-p', String(c.port ?? c.prod.port), `${login}@127.0.0.1`], { stdio: 'ignore' });
 }
 
 

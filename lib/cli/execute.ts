@@ -24,7 +24,12 @@ export interface RunOutput {
   events: EventSink;
   /** What the transport reports its steps to. */
   steps: StepSink;
+  /** Per host, the steps that waited for the host's answer (the summary's roundTrips). */
+  roundTrips: ReadonlyMap<string, number>;
 }
+
+/** Steps that are a command on the host and its answer; `rsync` and `local` are not. */
+const ROUND_TRIP_KINDS = new Set(['remote', 'sudo', 'put', 'get']);
 
 /**
  * Progress, events and the run log of one run. Every logged line goes to the
@@ -46,8 +51,10 @@ export function createRunOutput(req: RunRequest, buildoutDirectory: string, host
     },
   });
   const events = fanOut(json);
+  const roundTrips = new Map<string, number>();
   const steps: StepSink = {
     step: (s) => {
+      if (ROUND_TRIP_KINDS.has(s.kind)) roundTrips.set(s.host, (roundTrips.get(s.host) ?? 0) + 1);
       const command = progress.current()?.command;
       runLog.line('step', s.host, `${s.kind} ${s.status === null ? 'no exit status' : `exit ${s.status}`} in ${s.durationMs} ms: ${s.line}`);
       events.emit({ type: 'step', host: s.host, ...(command ? { command } : {}), kind: s.kind, line: s.line, status: s.status, durationMs: s.durationMs });
@@ -58,7 +65,7 @@ export function createRunOutput(req: RunRequest, buildoutDirectory: string, host
       events.emit({ type: 'rsync', host, ...(command ? { command } : {}), ...st });
     },
   };
-  return { progress, runLog, events, steps };
+  return { progress, runLog, events, steps, roundTrips };
 }
 
 /**
@@ -90,6 +97,8 @@ export interface PlanContext {
   events: EventSink;
   commands: string[];
   args: string[];
+  /** createRunOutput's count per host, for the summary. */
+  roundTrips?: ReadonlyMap<string, number>;
   /** Runs the plan instead of progress.run (an all-or-nothing deploy's phases). */
   runPlan?: (hooks: PlanHooks) => Promise<HostOutcome[]>;
 }
@@ -145,6 +154,7 @@ export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: 
     ...(o.error ? { error: o.error } : {}),
     ...(o.releaseBefore ? { releaseBefore: o.releaseBefore } : {}),
     ...(o.releaseAfter ? { releaseAfter: o.releaseAfter } : {}),
+    ...(c.roundTrips?.get(o.host) ? { roundTrips: c.roundTrips.get(o.host) } : {}),
   }));
   const showSummary = (several || progress.interrupted) && !req.dryRun && !(req.verbosity === 'quiet' && status === 0);
   if (showSummary) for (const l of formatSummary(summary)) req.stdout(l);

@@ -167,7 +167,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
   const hosts: HostCatalog = { names: loadedRun.hosts.names, load: async (name) => applyHostSettings(await loadedRun.hosts.load(name), req.hostSettings) };
   const buildoutDirectory = buildoutDirectoryOf(bo, req.config);
   // The run's events, its log and its progress (execute.ts); the log is written once a host is touched.
-  const { progress, runLog, events, steps } = createRunOutput(req, buildoutDirectory, hosts.names);
+  const { progress, runLog, events, steps, roundTrips } = createRunOutput(req, buildoutDirectory, hosts.names);
   const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord: req.stdout });
   const transport = req.dryRun ? lazy : instrumentTransport(lazy, { steps, onTouch: () => runLog.open() });
   try {
@@ -230,7 +230,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
         runtime, progress, hosts: split.hosts, command: split.commands[0], args: split.args, policy, rollback: req.rollback,
         dryRun: req.dryRun, log: (host, message) => progress.log.info(host ? `[${host}] ${message}` : message),
       }) : undefined;
-      return await executePlan(req, plan, policy, { progress, runLog, events, commands: split.commands, args: split.args, runPlan });
+      return await executePlan(req, plan, policy, { progress, runLog, events, commands: split.commands, args: split.args, runPlan, roundTrips });
     } finally {
       stopWatching();
     }
