@@ -42,6 +42,7 @@ const E2E = [
   'pushdeploy/e2e.test.ts',
   'pushdeploy/e2e-etc.test.ts',
   'pushdeploy/e2e-releases.test.ts',
+  'pushdeploy/e2e-progress.test.ts',
   'python-expr/conformance.test.ts',
   'transport/harness.test.ts',
   'transport/hostkeys.test.ts',
