@@ -11,11 +11,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../lib/cli/main';
 
-const ROOT = path.join(__dirname, '..', '..');
 const HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-offline-home-'));
+// The README's example as a user has it: beside the hostout buildout's own buildout.cfg (the built-in
+// commands' init checks that the cfg a deploy would ship exists; pushdeploy's staging is elsewhere).
+const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-offline-example-'));
+fs.copyFileSync(path.join(__dirname, '..', '..', 'buildout.example.cfg'), path.join(ROOT, 'buildout.example.cfg'));
+fs.writeFileSync(path.join(ROOT, 'buildout.cfg'), '[buildout]\nparts =\n');
 const STAGING = '/var/buildout/first_site';
 
-afterAll(() => fs.rmSync(HOME, { recursive: true, force: true }));
+afterAll(() => {
+  fs.rmSync(HOME, { recursive: true, force: true });
+  fs.rmSync(ROOT, { recursive: true, force: true });
+});
 
 async function hostout(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';

@@ -249,7 +249,7 @@ export class HostFront implements HostTransport {
     if (preview && o.direction === 'push' && !(await this.exists(o.to, o.as))) return this.previewIntoNothing(o);
     const lines = this.sinks('[localhost] rsync:', preview ? false : o.echo, []);
     // Progress updates (carriage-return lines) become progress; the rest of stdout stays lines.
-    const split = progress && new ProgressSplitter((p) => progress.update(p), (text) => lines.onStdout(Buffer.from(text)));
+    const split = progress && new ProgressSplitter((p) => progress.update(p), (text) => lines.onStdout?.(Buffer.from(text)));
     const sinks = split ? { ...lines, onStdout: (c: Buffer) => split.push(c) } : lines;
     let r: RawResult;
     try {

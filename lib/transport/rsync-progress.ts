@@ -24,7 +24,7 @@ export interface TransferProgress {
   bytesPerSecond: number;
   /** Estimated seconds left (the elapsed time on the last update). */
   etaSeconds: number;
-  /** Files transferred so far (`xfr#`). */
+  /** Files transferred so far (`xfr#`; an update in the middle of a file repeats the last count). */
   filesTransferred: number;
   /** Files of the list checked so far, and the list's size (absent on the first update). */
   filesChecked?: number;
@@ -69,9 +69,12 @@ export function parseProgressLine(line: string): TransferProgress | undefined {
  * Splits an rsync's stdout into its progress updates and its other output:
  * updates end with a carriage return (or the newline after the last one),
  * other output comes on with its newlines, for the usual line handling.
+ * An update printed in the middle of a file has no file counts: it gets the
+ * last ones, so that every update says how far the files are.
  */
 export class ProgressSplitter {
   private partial = '';
+  private files: Pick<TransferProgress, 'filesTransferred' | 'filesChecked' | 'filesTotal' | 'listComplete'> = { filesTransferred: 0 };
 
   constructor(private readonly onProgress: (p: TransferProgress) => void, private readonly onOther: (text: string) => void) {}
 
@@ -94,7 +97,8 @@ export class ProgressSplitter {
 
   private take(segment: string, newline: boolean): void {
     const p = parseProgressLine(segment);
-    if (p) this.onProgress(p);
+    if (p && p.filesTotal !== undefined) this.files = { filesTransferred: p.filesTransferred, filesChecked: p.filesChecked, filesTotal: p.filesTotal, listComplete: p.listComplete };
+    if (p) this.onProgress({ ...p, ...this.files });
     else if (segment !== '' || newline) this.onOther(newline ? `${segment}\n` : segment);
   }
 }
