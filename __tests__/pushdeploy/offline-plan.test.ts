@@ -101,9 +101,9 @@ describe('--dry-run --offline first-site on buildout.example.cfg', () => {
 
   test('--json: each assumption is an `assumed` event', async () => {
     let json = '';
-    let stdout = '';
+    let people = '';
     const code = await main(['-c', 'buildout.example.cfg', '--json', '--dry-run', '--offline', 'first-site', 'deploy'], {
-      stdout: (t) => { json += t; }, stderr: (t) => { stdout += t; }, cwd: ROOT, env: { PATH: process.env.PATH, HOME, USER: 'tester', CI: 'true' },
+      stdout: (t) => { json += t; }, stderr: (t) => { people += t; }, cwd: ROOT, env: { PATH: process.env.PATH, HOME, USER: 'tester', CI: 'true' },
     });
     expect(code).toBe(0);
     const events = json.trimEnd().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { type: string; host?: string; what?: string });
@@ -112,6 +112,8 @@ describe('--dry-run --offline first-site on buildout.example.cfg', () => {
       expect.objectContaining({ host: 'first-site', what: 'production has no releases yet, none live (a first deploy)' }),
     ]);
     expect(events[events.length - 1]).toMatchObject({ type: 'run-end', exitStatus: 0 });
+    // People's output (stderr under --json) still marks them where the plan rests on them.
+    expect(people).toContain('(assumed, not read: staging\'s buildout');
   });
 });
 
