@@ -46,6 +46,7 @@ const E2E = [
   'pushdeploy/e2e-rolling-hosts.test.ts',
   'transport/forward.test.ts',
   'pushdeploy/e2e-reliability.test.ts',
+  'pushdeploy/e2e-progress.test.ts',
   'python-expr/conformance.test.ts',
   'transport/harness.test.ts',
   'transport/hostkeys.test.ts',

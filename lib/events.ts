@@ -10,6 +10,10 @@
  * adds the hostout command and the time.
  */
 
+import type { TransferProgress } from './transport/rsync-progress';
+
+export type { TransferProgress };
+
 /** Bump when an event changes shape; additions of optional fields keep it. */
 export const EVENTS_VERSION = 1;
 
@@ -75,7 +79,9 @@ export type HostoutEvent = Timed & (
   | { type: 'command-end'; host: string; command: string; status: 'ok' | 'failed' | 'interrupted'; durationMs: number; error?: string }
   | { type: 'step'; host: string; command?: string; kind: string; line: string; status: number | null; durationMs: number }
   | { type: 'rsync'; host: string; command?: string; filesSent: number; bytesSent: number; deleted: number; files?: number }
+  | ({ type: 'transfer-progress'; host: string; command?: string } & TransferProgress)
   | { type: 'warning'; host?: string; message: string }
+  | { type: 'assumed'; host: string; what: string }
   | { type: 'host-end'; host: string; result: HostResult; exitStatus: number; durationMs: number; error?: string }
   | { type: 'run-end'; exitStatus: number; durationMs: number; interrupted: boolean; summary: HostSummary[]; log?: string }
 );
@@ -87,6 +93,8 @@ export type EventInput = HostoutEvent extends infer E ? (E extends Timed ? Omit<
 export interface StepSink {
   step(report: StepReport): void;
   rsyncStats(host: string, stats: RsyncStats): void;
+  /** A running rsync's progress; when absent, rsync runs without --info=progress2 (nobody follows it). */
+  transferProgress?(host: string, progress: TransferProgress): void;
 }
 
 /** Where events go. */

@@ -19,7 +19,7 @@ export type {
   Plugin, CommandSpec, CommandContext, HostHandle, HostOptions, PluginInfo, ConnectionOverrides, DeployPhases, PhaseName,
 } from './hostout/types';
 export type {
-  CommandResult, RemoteRunOptions, SudoOptions, RemoteShell, LocalRunOptions, LocalShell, RsyncOptions, Rsync,
+  CommandResult, RemoteRunOptions, SudoOptions, RemoteShell, LocalRunOptions, LocalShell, RsyncOptions, Rsync, TransferProgress,
   HttpAnswer, ForwardOptions, SocketExchangeOptions,
   HostTransport, TransportFactory,
 } from './transport/types';

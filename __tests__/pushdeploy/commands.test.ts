@@ -77,6 +77,8 @@ export function recordingContext(name: string, options: HostOptions, ro: Recorde
     },
     log,
     dryRun: ro.dryRun ?? false,
+    offline: false,
+    assume: (what) => { throw new Error(`nothing is assumed when not offline: ${what}`); },
     buildoutDirectory: '/nonexistent',
     once: <T>(key: string, make: () => T): T => {
       if (!onceValues.has(key)) onceValues.set(key, make());

@@ -5,7 +5,8 @@
  */
 import type { Buildout } from '../buildout';
 import { ConfigError } from '../errors';
-import { EVENTS_VERSION, fanOut, jsonLinesSink, type EventSink, type HostSummary, type StepSink } from '../events';
+import { EVENTS_VERSION, fanOut, jsonLinesSink, type EventSink, type HostSummary, type StepSink, type TransferProgress } from '../events';
+import { formatTransferProgress } from './transfer-line';
 import type { Runtime } from '../hostout/dispatch';
 import { formatError } from './format-error';
 import { formatReturnValue } from './listing';
@@ -38,9 +39,10 @@ const ROUND_TRIP_KINDS = new Set(['remote', 'sudo', 'put', 'get']);
 export function createRunOutput(req: RunRequest, buildoutDirectory: string, hostNames: readonly string[]): RunOutput {
   const runLog = new RunLog(buildoutDirectory, (m) => req.stderr(`hostout: warning: ${m}`));
   const json = req.json ? jsonLinesSink(req.json) : undefined;
+  const fancy = !req.json && !req.dryRun && req.verbosity === 'normal' && isInteractiveTerminal(req.env);
   const progress = createProgress({
     verbosity: req.verbosity,
-    fancy: !req.json && !req.dryRun && req.verbosity === 'normal' && isInteractiveTerminal(req.env),
+    fancy,
     stdout: req.stdout,
     stderr: req.stderr,
     hosts: hostNames,
@@ -64,6 +66,14 @@ export function createRunOutput(req: RunRequest, buildoutDirectory: string, host
       runLog.line('rsync', host, `${st.filesSent} files sent, ${st.bytesSent} bytes sent, ${st.deleted} deleted`);
       events.emit({ type: 'rsync', host, ...(command ? { command } : {}), ...st });
     },
+    // Followed only where someone sees it: the terminal's task line, --json's events.
+    ...(fancy || json ? {
+      transferProgress: (host: string, p: TransferProgress) => {
+        const command = progress.current()?.command;
+        events.emit({ type: 'transfer-progress', host, ...(command ? { command } : {}), ...p });
+        progress.status(host, `[${host}] ${formatTransferProgress(p)}`);
+      },
+    } : {}),
   };
   return { progress, runLog, events, steps, roundTrips };
 }
@@ -101,6 +111,21 @@ export interface PlanContext {
   roundTrips?: ReadonlyMap<string, number>;
   /** Runs the plan instead of progress.run (an all-or-nothing deploy's phases). */
   runPlan?: (hooks: PlanHooks) => Promise<HostOutcome[]>;
+  /** What an offline dry run assumed so far (filled while the plan runs). */
+  assumed?: readonly Assumption[];
+}
+
+/** One answer an offline dry run assumed instead of asking a host or reading staging. */
+export interface Assumption {
+  host: string;
+  what: string;
+}
+
+/** The end of an offline dry run: every answer its plan rests on that was assumed, not asked or read. */
+export function formatAssumed(assumed: readonly Assumption[]): string[] {
+  if (!assumed.length) return [];
+  return [`The plan assumed ${assumed.length === 1 ? 'this answer' : `these ${assumed.length} answers`} (not asked, not read; --dry-run without --offline asks the hosts):`,
+    ...assumed.map((a) => `  [${a.host}] ${a.what}`)];
 }
 
 export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: RunPolicy, c: PlanContext): Promise<number> {
@@ -147,7 +172,9 @@ export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: 
   // The original printed the last command's result of the last host, and exited 1 when it was false.
   const last = outcomes[outcomes.length - 1];
   const shown = status === 0 ? formatReturnValue(last.value) : undefined;
-  if (shown !== undefined) req.stdout(`Return value: ${shown}`);
+  const assumed = c.assumed ?? [];
+  // A value computed from assumed answers says so: it is not what the host holds.
+  if (shown !== undefined) req.stdout(`Return value${assumed.length ? ' (from assumed answers)' : ''}: ${shown}`);
   if (status === 0 && last.value === false) status = 1;
   const summary: HostSummary[] = outcomes.map((o) => ({
     host: o.host, commands: o.commands, result: o.result, exitStatus: o.exitStatus, durationMs: o.durationMs,
@@ -158,6 +185,7 @@ export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: 
   }));
   const showSummary = (several || progress.interrupted) && !req.dryRun && !(req.verbosity === 'quiet' && status === 0);
   if (showSummary) for (const l of formatSummary(summary)) req.stdout(l);
+  for (const l of formatAssumed(assumed)) req.stdout(l);
   for (const l of formatSummary(summary)) runLog.line('summary', undefined, l);
   runLog.line('run', undefined, `exit status ${status}`);
   events.emit({ type: 'run-end', exitStatus: status, durationMs: Date.now() - started, interrupted: progress.interrupted, summary, ...(runLog.written ? { log: runLog.path } : {}) });

@@ -92,7 +92,10 @@ export function instrumentTransport(factory: TransportFactory, opts: InstrumentO
           // --stats prints a block on stdout: only when that output is not shown (echo).
           // --no-human-readable: plain digits (the transport's -pthlrz has -h, which prints 821.43K).
           const withStats: RsyncOptions = o.echo ? o : { ...o, extra: [...(o.extra ?? []), '--stats', '--no-human-readable'] };
-          const r = await timed('rsync', rsyncLine(o), () => inner.rsync(withStats), code);
+          // Progress when the run has someone to show it to (a terminal's view, --json), not over echoed lines.
+          const follow = opts.steps.transferProgress && !o.echo ? opts.steps.transferProgress.bind(opts.steps) : undefined;
+          const withProgress: RsyncOptions = follow ? { ...withStats, onProgress: (p) => { o.onProgress?.(p); follow(hostName, p); } } : withStats;
+          const r = await timed('rsync', rsyncLine(o), () => inner.rsync(withProgress), code);
           const stats: RsyncStats | undefined = parseRsyncStats(r.stdout);
           if (stats) opts.steps.rsyncStats(hostName, stats);
           return r;

@@ -76,6 +76,12 @@ export interface Progress {
   prefixHosts: boolean;
   /** The host and command running in the caller's async context, if any. */
   current(): { host: string; command?: string } | undefined;
+  /**
+   * A passing state of a host's running command (a transfer's progress): the
+   * task's output line on a terminal (listr2); plain output and the run log
+   * skip it, since the next one replaces it at once.
+   */
+  status(host: string, line: string): void;
 }
 
 export interface ProgressOptions {
@@ -241,9 +247,10 @@ export function createProgress(opts: ProgressOptions): Progress {
     message.split('\n').map((l) => (prefixHosts && host && !l.startsWith(`[${host}]`) ? `[${host}] ${l}` : l));
 
   // Getters, not copies: `interrupted` and `prefixHosts` change during the run.
-  const make = (log: Logger, run: Progress['run']): Progress => ({
+  const make = (log: Logger, run: Progress['run'], status: Progress['status'] = () => undefined): Progress => ({
     log,
     run,
+    status,
     get prefixHosts() { return prefixHosts; },
     set prefixHosts(v: boolean) { prefixHosts = v; },
     interrupt: (status?: number) => runner.interrupt(status),
@@ -283,6 +290,7 @@ export function createProgress(opts: ProgressOptions): Progress {
     warn: (m) => { const h = hostOf(m); tap('warn', h, m); sinkFor(h)(`warning: ${m}`); },
     error: (m) => { tap('error', hostOf(m), m); stderr(`error: ${m}`); },
   };
+  const status = (host: string, line: string) => outputs.get(host)?.(line);
   return make(log, async (plan, policy = DEFAULT_POLICY, hooks = {}) => {
       // Loaded only on a terminal: pipes and CI never pay for it.
       const { Listr } = require('listr2') as typeof import('listr2');
@@ -340,7 +348,7 @@ export function createProgress(opts: ProgressOptions): Progress {
       });
       await drawn;
       return outcomes;
-  });
+  }, status);
 }
 
 /** `1.2 s`, `3 min 4 s`: the summary's time column. */

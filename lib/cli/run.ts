@@ -15,7 +15,7 @@ import type { HostSettings, HostTransport, HostTransportFactory, TransportFactor
 import { buildoutDirectoryOf } from '../hostout/parts';
 import { splitPositionals, type ScannedArgv } from './grammar';
 import { CMDLINE_USAGE, formatReturnValue, formatValidCommands, formatValidHosts, notACommand, notAHost, unionListing } from './listing';
-import { createRunOutput, executePlan, hostSecrets, parallelFor } from './execute';
+import { createRunOutput, executePlan, hostSecrets, parallelFor, type Assumption } from './execute';
 import { allOrNothingRunner } from './all-or-nothing';
 import { instrumentTransport } from './instrument';
 import type { OutputMask } from './output-mask';
@@ -168,10 +168,16 @@ export async function runHosts(req: RunRequest): Promise<number> {
   const buildoutDirectory = buildoutDirectoryOf(bo, req.config);
   // The run's events, its log and its progress (execute.ts); the log is written once a host is touched.
   const { progress, runLog, events, steps, roundTrips } = createRunOutput(req, buildoutDirectory, hosts.names);
-  const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord: req.stdout });
+  // What an offline dry run assumed instead of asking a host or reading staging: each an event, all listed at the end.
+  const assumed: Assumption[] = [];
+  const onAssumed = (host: string, what: string): void => {
+    assumed.push({ host, what });
+    events.emit({ type: 'assumed', host, what });
+  };
+  const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord: req.stdout, onAssumed });
   const transport = req.dryRun ? lazy : instrumentTransport(lazy, { steps, onTouch: () => runLog.open() });
   try {
-    const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory });
+    const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, offline: req.offline, onAssumed, buildoutDirectory });
     const hostNames = runtime.hostNames();
     // The command words depend on the selected hosts' commands: load those hosts first.
     const selected = splitPositionals(scanned.positional, hostNames, () => new Set(), scanned.dashDash).hosts;
@@ -230,7 +236,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
         runtime, progress, hosts: split.hosts, command: split.commands[0], args: split.args, policy, rollback: req.rollback,
         dryRun: req.dryRun, log: (host, message) => progress.log.info(host ? `[${host}] ${message}` : message),
       }) : undefined;
-      return await executePlan(req, plan, policy, { progress, runLog, events, commands: split.commands, args: split.args, runPlan, roundTrips });
+      return await executePlan(req, plan, policy, { progress, runLog, events, commands: split.commands, args: split.args, runPlan, roundTrips, assumed });
     } finally {
       stopWatching();
     }

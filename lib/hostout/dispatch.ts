@@ -23,6 +23,10 @@ export interface RuntimeOptions {
   transport: TransportFactory;
   log: Logger;
   dryRun: boolean;
+  /** With dryRun: nothing is asked or read; commands assume answers (ctx.assume). */
+  offline?: boolean;
+  /** Where each assumption of ctx.assume goes (the run's end lists them); default: only the log line. */
+  onAssumed?: (host: string, what: string) => void;
   buildoutDirectory: string;
 }
 
@@ -214,6 +218,11 @@ export class Runtime {
       rsync: transport.rsync,
       log: scope.log,
       dryRun: this.opts.dryRun,
+      offline: this.opts.dryRun && !!this.opts.offline,
+      assume: (what: string, from: 'read' | 'asked' = 'read') => {
+        scope.log.info(`[${scope.def.name}]   (assumed, not ${from}: ${what})`);
+        this.opts.onAssumed?.(scope.def.name, what);
+      },
       buildoutDirectory: this.opts.buildoutDirectory,
       once: <T>(key: string, make: () => T): T => {
         if (!this.onceValues.has(key)) this.onceValues.set(key, make());

@@ -152,6 +152,19 @@ export interface CommandContext {
   readonly log: Logger;
   /** True under --dry-run: the transport records instead of running. */
   readonly dryRun: boolean;
+  /**
+   * True under `--dry-run --offline`: nothing is asked or read that a real
+   * run would find out, so a command assumes the answer that lets its plan
+   * go on, and says so with `assume`.
+   */
+  readonly offline: boolean;
+  /**
+   * Say that the plan goes on with an answer assumed instead of read (offline:
+   * a staging buildout that is not there): printed as `[host]   (assumed, not
+   * read: WHAT)` (`not asked` for an answer a host would have given) and
+   * listed again at the run's end (an `assumed` event).
+   */
+  assume(what: string, from?: 'read' | 'asked'): void;
   /** The buildout directory of the configuration hostout was started with. */
   readonly buildoutDirectory: string;
   /**

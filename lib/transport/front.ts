@@ -25,6 +25,7 @@ import type { HostSettings, Identity } from './host-settings';
 import { shellJoin, shellQuote } from './quote';
 import { SudoResponder } from './responder';
 import { summariseItemized } from './rsync-delta';
+import { ProgressSplitter, throttleProgress } from './rsync-progress';
 import { shownRsyncArgv } from './rsync';
 import { maskSecrets, toLine, type CommandText, type Line } from './secret';
 import type { SudoPasswords } from './sudo-password';
@@ -47,6 +48,8 @@ export interface FrontDeps {
 }
 
 const STDERR_TAIL_LINES = 10;
+/** At most two progress updates a second per transfer. */
+const PROGRESS_INTERVAL_MS = 500;
 
 export function stderrTail(stderr: string, lines = STDERR_TAIL_LINES): string {
   return stderr.trimEnd().split('\n').slice(-lines).join('\n');
@@ -293,7 +296,9 @@ export class HostFront implements HostTransport {
   private async runRsync(o: RsyncOptions): Promise<CommandResult> {
     const identity = this.identity(o.as);
     const preview = this.deps.mode === 'preview';
-    const extraFlags = preview ? ['--dry-run', '--itemize-changes'] : [];
+    // Progress only for a real transfer someone follows: a preview's stdout is its itemized delta.
+    const progress = this.deps.mode === 'real' && o.onProgress ? throttleProgress(o.onProgress, PROGRESS_INTERVAL_MS) : undefined;
+    const extraFlags = preview ? ['--dry-run', '--itemize-changes'] : progress ? ['--info=progress2'] : [];
     const shownArgv = shownRsyncArgv({ host: this.settings, identity, options: o, extraFlags: [] });
     const shown = this.mask(shellJoin(shownArgv));
     const record = `rsync: ${shown}`;
@@ -301,7 +306,10 @@ export class HostFront implements HostTransport {
     if (preview) await this.deps.recorder?.rsync({ host: this.settings, identity, record, options: o, extraFlags, responder: () => this.rsyncResponder(identity), interactive: false });
     else if (this.executes(false)) log.debug(`[${this.settings.name}] ${record}`);
     if (preview && o.direction === 'push' && !(await this.exists(o.to, o.as))) return this.previewIntoNothing(o);
-    const sinks = this.sinks('[localhost] rsync:', preview ? false : o.echo, []);
+    const lines = this.sinks('[localhost] rsync:', preview ? false : o.echo, []);
+    // Progress updates (carriage-return lines) become progress; the rest of stdout stays lines.
+    const split = progress && new ProgressSplitter((p) => progress.update(p), (text) => lines.onStdout?.(Buffer.from(text)));
+    const sinks = split ? { ...lines, onStdout: (c: Buffer) => split.push(c) } : lines;
     let r: RawResult;
     try {
       // A preview runs rsync itself, read-only: --dry-run changes nothing and tells what would change.
@@ -309,7 +317,9 @@ export class HostFront implements HostTransport {
         host: this.settings, identity, record, options: o, extraFlags, responder: () => this.rsyncResponder(identity), interactive: this.deps.interactive, ...sinks,
       });
     } finally {
-      sinks.flush();
+      split?.flush();
+      progress?.end();
+      lines.flush();
     }
     if (r.code !== 0) throw this.failure(this.target(identity), shown, r, []);
     // The itemized lines themselves went to -v as rsync's output; the summary is for everyone.

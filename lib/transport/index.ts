@@ -26,6 +26,8 @@ export interface TransportFactoryOptions {
   interactive?: boolean;
   /** Called with each line a dry run prints (the commands that would run). */
   onRecord?: (line: string) => void;
+  /** Offline: called with each answer assumed instead of asked (the run's end lists them). */
+  onAssumed?: (hostName: string, what: string) => void;
   /** Where ~/.ssh/config, known_hosts and the agent are (tests); default from the environment. */
   sshEnv?: Partial<SshEnvironment>;
 }
@@ -35,7 +37,7 @@ export function createTransportFactory(opts: TransportFactoryOptions): HostTrans
   const sshEnv = { ...defaultSshEnvironment(), ...opts.sshEnv };
   const mode = !opts.dryRun ? 'real' : opts.offline ? 'record' : 'preview';
   const interactive = opts.interactive ?? (!!process.stdin.isTTY && !process.env.CI);
-  if (mode === 'record') return new RecordingTransportFactory({ sshEnv, onRecord: opts.onRecord, markAssumed: true });
+  if (mode === 'record') return new RecordingTransportFactory({ sshEnv, onRecord: opts.onRecord, markAssumed: true, onAssumed: opts.onAssumed });
   return new HostTransportFactory({ mode, log: opts.log, interactive, sshEnv, recorder: { onRecord: opts.onRecord } });
 }
 

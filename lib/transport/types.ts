@@ -10,6 +10,8 @@
  */
 import type { HostSettings } from './host-settings';
 import type { CommandText, Secret } from './secret';
+export type { TransferProgress } from './rsync-progress';
+import type { TransferProgress } from './rsync-progress';
 
 export interface CommandResult {
   stdout: string;
@@ -154,6 +156,12 @@ export interface RsyncOptions {
   as?: 'login' | 'buildout';
   /** Show rsync's output lines as it runs; otherwise only with -v. */
   echo?: boolean;
+  /**
+   * Told how the transfer goes (files and bytes done, rate, time left), at
+   * most twice a second: rsync then runs with `--info=progress2`. Only a real
+   * transfer reports it (a --dry-run's rsync keeps its itemized output alone).
+   */
+  onProgress?: (progress: TransferProgress) => void;
 }
 
 export type Rsync = (options: RsyncOptions) => Promise<CommandResult>;

@@ -308,7 +308,7 @@ export const commands: Record<string, CommandSpec> = {
         name ||= guessed.name ?? path.basename(src);
         version ||= guessed.version ?? '0';
         assumed = true;
-        ctx.log.info(`[${ctx.name}]   (assumed, not asked: ${dev} is ${name} ${version}${guessed.version ? ', as written in its setup files' : ': its setup files name no literal version'})`);
+        ctx.assume(`${dev} is ${name} ${version}${guessed.version ? ', as written in its setup files' : ': its setup files name no literal version'}`, 'asked');
       }
       // A changed develop egg gets a new version: its content hash as a PEP 440 local version label.
       const hash = developEggHash(src);
@@ -344,7 +344,7 @@ export const commands: Record<string, CommandSpec> = {
       ? await ctx.remote.run(`ls -1 ${q(remoteDist)}`, { as: 'buildout', readOnly: true, allowFailure: true })
       : await ctx.remote.run(mkdirAndList, { as: 'buildout' });
     if (ctx.dryRun) await ctx.remote.run(mkdirAndList, { as: 'buildout' });
-    if (assumed && releases.length) ctx.log.info(`[${ctx.name}]   (assumed, not asked: ${remoteDist} holds none of these releases yet)`);
+    if (assumed && releases.length) ctx.assume(`${remoteDist} holds none of these releases yet`, 'asked');
     const present = new Set(listing.code === 0 ? listing.stdout.split('\n').map((f) => f.trim()).filter(Boolean) : []);
     for (const { out, files } of releases) {
       for (const file of files.filter((f) => !present.has(f))) {

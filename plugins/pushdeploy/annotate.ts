@@ -15,6 +15,22 @@ export interface BuildoutDirectories {
   parts: string;
   /** Every resolved option of [buildout], as `annotate` returns it. */
   buildout: Record<string, string>;
+  /** Not read: an offline dry run found no staging buildout and assumed buildout's defaults. */
+  assumed?: boolean;
+}
+
+/**
+ * What an offline dry run plans with when staging has no buildout to read
+ * (the README's `--dry-run --offline` on a machine that is not the staging
+ * one): zc.buildout's default directories inside `path`, and the trees a
+ * release is made of taken as staged. The caller says so (ctx.assume).
+ */
+export function assumedStagingBuildout(s: SiteSettings): BuildoutDirectories {
+  return {
+    bin: `${s.path}/bin`, eggs: `${s.path}/eggs`, parts: `${s.path}/parts`,
+    buildout: { directory: s.path, 'bin-directory': `${s.path}/bin`, 'eggs-directory': `${s.path}/eggs`, 'parts-directory': `${s.path}/parts` },
+    assumed: true,
+  };
 }
 
 /** A local user's home directory from the passwd database (what Python's expanduser('~user') reads). */

@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CommandError, ConfigError, UsageError, shellJoin, shellQuote, validateBranch, validatePath, validateRepository, type CommandContext, type CommandResult } from 'hostout';
-import { readStagingBuildout, requireStagingBuildout, type BuildoutDirectories } from './annotate';
+import { assumedStagingBuildout, readStagingBuildout, requireStagingBuildout, type BuildoutDirectories } from './annotate';
 import { stagingManifest } from './manifest';
 import { describeHolder, type KeptLock, type RemoteScript } from './lock';
 import { RELEASE_ID, releaseTreeName, SiteReleases, type FlipResult, type ReleaseMeta, type ReleaseState } from './releases';
@@ -138,9 +138,31 @@ class Site {
    */
   annotate(): Promise<BuildoutDirectories> {
     const { s } = this;
+    if (this.stagingAssumed()) {
+      this.annotated ??= Promise.resolve(this.ctx.once(`pushdeploy:assumed-staging:${JSON.stringify([s.site, s.buildoutConfig])}`, () => {
+        this.ctx.assume(`staging's buildout ${s.buildoutConfig} has run: bin, eggs, parts and etc are staged in ${s.path}`);
+        return assumedStagingBuildout(s);
+      }));
+      return this.annotated;
+    }
     const key = `pushdeploy:staging-buildout:${JSON.stringify([s.buildoutConfig, s.path, s.buildoutUser])}`;
     this.annotated ??= this.ctx.once(key, () => readStagingBuildout(s)).catch(() => readStagingBuildout(s));
     return this.annotated;
+  }
+
+  /**
+   * An offline dry run on a machine without the staging buildout (not the
+   * staging machine, or before its checkout): what it would read there is
+   * assumed, so the plan goes on. Any other run reads it, or stops saying
+   * what to do.
+   */
+  private stagingAssumed(): boolean {
+    return this.ctx.offline && !fs.existsSync(this.s.buildoutConfig);
+  }
+
+  /** Once per host and run: the same assumption is listed once however many commands rest on it. */
+  private assumeOnce(key: string, what: string): void {
+    this.ctx.once(`pushdeploy:assumed:${JSON.stringify([this.s.site, key])}`, () => this.ctx.assume(what));
   }
 
   // ---- the commands ----
@@ -161,7 +183,11 @@ class Site {
 
   async update(branch?: string): Promise<void> {
     if (branch !== undefined) validateBranch(branch, { option: 'BRANCH', host: this.s.site });
-    const vcs = detectCheckoutVcs(this.s.path);
+    let vcs = detectCheckoutVcs(this.s.path);
+    if (!vcs && this.stagingAssumed()) {
+      this.assumeOnce('checkout', `${this.s.path} is a git checkout`);
+      vcs = 'git';
+    }
     if (!vcs) {
       throw new ConfigError(
         `${this.s.path} is not a git or Mercurial checkout: run 'hostout ${this.s.site} checkout REPOSITORY [BRANCH]' first`,
@@ -173,15 +199,22 @@ class Site {
 
   async bootstrap(...args: string[]): Promise<void> {
     // Checked whichever Python is used (reading the staging buildout for its executable checked it too).
-    requireStagingBuildout(this.s);
+    if (!this.stagingAssumed()) requireStagingBuildout(this.s);
     // bootstrap-python, else `executable`, else the staging buildout's own Python
     // (its [buildout] executable): the original's "python of the current buildout".
-    const python = this.s.python ?? (await this.annotate()).buildout.executable ?? requirePython(this.s);
+    const python = this.s.python ?? (await this.annotate()).buildout.executable ?? this.assumedPython() ?? requirePython(this.s);
     const first = shellJoin([python, 'bootstrap.py', '--distribute', ...args]);
     const result = await this.asBuildoutUser('bootstrap', first, { cwd: this.s.path, allowFailure: true });
     if (result.code === 0) return;
     this.ctx.log.info('First bootstrap failed: we have a new bootstrap which has --distribute option now default. Trying again...');
     await this.asBuildoutUser('bootstrap', shellJoin([python, 'bootstrap.py', ...args]), { cwd: this.s.path });
+  }
+
+  /** Offline without a staging buildout to name its Python: python3, said so. */
+  private assumedPython(): string | undefined {
+    if (!this.stagingAssumed()) return undefined;
+    this.assumeOnce('python', `bootstrap.py runs with python3 (no bootstrap-python or executable is set, and no staging buildout names one)`);
+    return 'python3';
   }
 
   async buildout(...args: string[]): Promise<void> {
@@ -203,7 +236,8 @@ class Site {
     const dataFs = `${p}/var/filestorage/Data.fs`;
     const blobs = `${p}/var/blobstorage`;
     for (const [from, to] of [[dataFs, dataFs], [blobs, `${p}/var`]] as const) {
-      if (!(await this.ctx.remote.exists(from))) {
+      // A dry run that cannot ask assumes production has its data, and shows the pull.
+      if (!(await this.ctx.remote.exists(from, { assume: true }))) {
         this.ctx.log.warn(`[${this.s.site}] production has no ${from}; nothing to pull for it`);
         continue;
       }
@@ -233,6 +267,8 @@ class Site {
   /** The release trees of the staged buildout: names directly inside `path`, and trees pushed in place. */
   private releaseTrees(dirs: BuildoutDirectories): { names: string[]; inPlace: string[] } {
     const { s } = this;
+    // Assumed staged (annotate said so): the trees a buildout makes, all inside `path`.
+    if (dirs.assumed) return { names: ['bin', 'eggs', 'parts', 'etc'], inPlace: [] };
     const trees: string[] = [];
     for (const dir of [dirs.bin, dirs.eggs, dirs.parts]) {
       if (isDir(dir)) trees.push(dir);

@@ -411,6 +411,9 @@ export class SiteReleases {
       }
     }
     releases.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const { ctx } = this.site;
+    // Offline the script was recorded, not run: its empty answer is an assumption, said once per host.
+    if (ctx.offline) ctx.once(`pushdeploy:assumed-releases:${JSON.stringify([this.s.site, this.s.path])}`, () => ctx.assume('production has no releases yet, none live (a first deploy)', 'asked'));
     const current = sections.current?.[0]?.replace(/^releases\//, '');
     const j = /^flip (\S+) (\S+)$/.exec(sections.journal?.[0] ?? '');
     const next = /^linked (\d+)$/.exec(sections.next?.[0] ?? '');

@@ -25,6 +25,8 @@ export interface RecorderOptions {
   responses?: RecordedResponse[];
   /** Say after each answer to a question that it was assumed, not asked (the CLI's `--dry-run --offline`). */
   markAssumed?: boolean;
+  /** Called with each answer assumed instead of asked (the run's end lists them). */
+  onAssumed?: (hostName: string, what: string) => void;
 }
 
 export class Recorder implements Backend {
@@ -52,7 +54,9 @@ export class Recorder implements Backend {
     const e = this.opts.exists;
     // No canned answer: the caller's assumption (the one that lets a plan go on), else "does not exist".
     const yes = e === undefined ? !!call.question.assume : typeof e === 'function' ? e(call.question.exists, call.host.name) : e;
-    if (this.opts.markAssumed) this.write(call.host.name, `  (assumed, not asked: ${call.question.shown} ${yes ? 'exists' : 'does not exist'})`);
+    const what = `${call.question.shown} ${yes ? 'exists' : 'does not exist'}`;
+    if (this.opts.markAssumed) this.write(call.host.name, `  (assumed, not asked: ${what})`);
+    this.opts.onAssumed?.(call.host.name, what);
     return { stdout: '', stderr: '', code: yes ? 0 : 1 };
   }
 
