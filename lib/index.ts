@@ -37,7 +37,7 @@ export { isTrue, flagValue } from './flags';
 export {
   validateUser, validateGroup, validatePath, validateBranch, validateRepository, isPortableName, ConfigValueError,
   MAX_NAME_LENGTH, type ValueSource,
-} from './hostout/validate';
+} from './validate';
 
 /**
  * Declare a plugin with its types checked and inferred (`ctx` and `options`

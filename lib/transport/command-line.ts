@@ -5,7 +5,7 @@
  * (secret.ts), so a secret reaches `actual` only.
  */
 import { ConfigError, UsageError } from '../errors';
-import { validateUser } from '../hostout/validate';
+import { validateUser } from '../validate';
 import type { HostSettings, RsyncCompress } from './host-settings';
 import { shellJoin, shellQuote } from './quote';
 import { isLine, joinLines, quoteLine, quoteValue, toLine, type CommandText, type Line, type Secret } from './secret';

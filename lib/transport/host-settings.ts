@@ -14,7 +14,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
-import { ConfigValueError, commentLeftInValue } from '../hostout/validate';
+import { ConfigValueError, commentLeftInValue } from '../validate';
 import { isTrue } from '../flags';
 import { expandSshPath, lookupSshConfig, type SshEnvironment } from './ssh-config';
 

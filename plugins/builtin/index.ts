@@ -606,7 +606,7 @@ function userOption(o: Readonly<Record<string, string>>, option: 'buildout-user'
 
 /**
  * The options a command puts on command lines as users, groups and
- * directories, checked before it runs (lib/hostout/validate.ts says why
+ * directories, checked before it runs (lib/validate.ts says why
  * quoting is not enough). Only what the command uses: an empty
  * `buildout-group` (the original accepted one) stops the commands that need a
  * group, not `run uptime`.
