@@ -12,7 +12,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ini from 'ini';
-import { CommandError, ConfigError, TransportError, configFilesOf, parseBuildoutSections, shellQuote as q, validateGroup, validatePath, validateUser, type CommandContext, type CommandSpec, type Plugin } from 'hostout';
+import { CommandError, ConfigError, TransportError, configFilesOf, isTrue, parseBuildoutSections, shellQuote as q, validateGroup, validatePath, validateUser, type CommandContext, type CommandSpec, type Plugin } from 'hostout';
 import { helperCommands } from './remote-helpers';
 import { pythonCommands } from './python-install';
 import { retiredCommands } from './retired';
@@ -423,10 +423,10 @@ export const commands: Record<string, CommandSpec> = {
     const pythonBin = `${ctx.options['python-path']}/bin`;
     const check = await ctx.remote.run(`PATH="$PATH":${q(pythonBin)}; python${major(ctx)} -V`, { as: 'buildout', allowFailure: true, readOnly: true });
     if (check.code !== 0) {
-      if (ctx.options['force-python-compile'] === 'true') await ctx.call('bootstrap_python_buildout');
+      if (isTrue(ctx.options['force-python-compile'])) await ctx.call('bootstrap_python_buildout');
       else await ctx.call(ctx.has(`bootstrap_python_${os}`) ? `bootstrap_python_${os}` : 'bootstrap_python');
     }
-    const forced = ctx.options['force-python-compile'] === 'true';
+    const forced = isTrue(ctx.options['force-python-compile']);
     await ctx.call(!forced && ctx.has(`bootstrap_buildout_${os}`) ? `bootstrap_buildout_${os}` : 'bootstrap_buildout');
   }),
 
