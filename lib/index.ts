@@ -33,6 +33,7 @@ export type { HostSettings } from './transport/host-settings';
 export { createPlainLogger, createRecordingLogger, type Logger, type Verbosity } from './log';
 export { loadBuildout, configFilesOf, parseBuildoutSections, type Buildout, type LoadOptions } from './buildout';
 export { shellQuote, shellJoin } from './transport/quote';
+export { isPidAlive } from './pid';
 export { isTrue, flagValue, readFlag, TRUE_WORD_ONLY, SET_UNLESS_FALSE, ON_UNLESS_FALSE, type FlagReading } from './flags';
 export {
   validateUser, validateGroup, validatePath, validateBranch, validateRepository, isPortableName, ConfigValueError,
