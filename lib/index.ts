@@ -34,6 +34,7 @@ export { createPlainLogger, createRecordingLogger, type Logger, type Verbosity }
 export { loadBuildout, configFilesOf, parseBuildoutSections, type Buildout, type LoadOptions } from './buildout';
 export { shellQuote, shellJoin } from './transport/quote';
 export { isPidAlive } from './pid';
+export { refuseSudo, type SudoHost } from './transport/no-sudo';
 export { isTrue, flagValue, readFlag, TRUE_WORD_ONLY, SET_UNLESS_FALSE, ON_UNLESS_FALSE, type FlagReading } from './flags';
 export {
   validateUser, validateGroup, validatePath, validateBranch, validateRepository, isPortableName, ConfigValueError,

@@ -12,11 +12,11 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ini from 'ini';
-import { CommandError, ConfigError, TransportError, configFilesOf, isTrue, parseBuildoutSections, shellQuote as q, validateGroup, validatePath, validateUser, type CommandContext, type CommandSpec, type Plugin } from 'hostout';
+import { CommandError, ConfigError, TransportError, configFilesOf, isTrue, parseBuildoutSections, refuseSudo, shellQuote as q, validateGroup, validatePath, validateUser, type CommandContext, type CommandSpec, type Plugin } from 'hostout';
 import { helperCommands } from './remote-helpers';
 import { pythonCommands } from './python-install';
 import { retiredCommands } from './retired';
-import { escalate, major, refuseSudo, remotePath } from './shared';
+import { escalate, major, remotePath } from './shared';
 import { developEggHash, installedEggVersions, normaliseProjectName, releaseId, staticEggMetadata } from './config-files';
 
 type Ctx = CommandContext;
