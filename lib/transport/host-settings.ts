@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { ConfigError } from '../errors';
 import { ConfigValueError, commentLeftInValue } from '../validate';
 import { isTrue } from '../flags';
+import { secretsOf } from './secret';
 import { expandSshPath, lookupSshConfig, type SshEnvironment } from './ssh-config';
 
 export type HostKeyPolicy = 'yes' | 'accept-new' | 'no';
@@ -66,7 +67,7 @@ export interface HostSettings {
   connectTimeoutMs: number;
   /** rsync's compression for this host: an algorithm for `--compress-choice`, or 'no' (option `rsync-compress`). */
   rsyncCompress: RsyncCompress;
-  /** Every secret of this host, for masking. */
+  /** Every secret of this host, for masking (`secretsOf`: the one list). */
   secrets: string[];
   /** Key files the options name (`identity-file`, `buildout-identity-file`) that do not exist: refused where a connection opens. */
   missingKeyFiles: { option: string; file: string }[];
@@ -208,7 +209,7 @@ export function resolveHostSettings(
     agentSocket,
     connectTimeoutMs: (cfg.connectTimeoutSeconds ?? 20) * 1000,
     rsyncCompress: parseRsyncCompress(name, options['rsync-compress']),
-    secrets: [password, buildoutPassword, sudoPassword, passphrase?.value].filter((s): s is string => !!s),
+    secrets: secretsOf(options, [passphrase?.value]),
     missingKeyFiles,
   };
 }
