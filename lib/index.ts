@@ -34,11 +34,13 @@ export type { HostSettings } from './transport/host-settings';
 export { createPlainLogger, createRecordingLogger, type Logger, type Verbosity } from './log';
 export { loadBuildout, configFilesOf, parseBuildoutSections, type Buildout, type LoadOptions } from './buildout';
 export { shellQuote, shellJoin } from './transport/quote';
-export { isTrue, flagValue } from './flags';
+export { isPidAlive } from './pid';
+export { refuseSudo, type SudoHost } from './transport/no-sudo';
+export { isTrue, flagValue, readFlag, TRUE_WORD_ONLY, SET_UNLESS_FALSE, ON_UNLESS_FALSE, type FlagReading } from './flags';
 export {
   validateUser, validateGroup, validatePath, validateBranch, validateRepository, isPortableName, ConfigValueError,
   MAX_NAME_LENGTH, type ValueSource,
-} from './hostout/validate';
+} from './validate';
 
 /**
  * Declare a plugin with its types checked and inferred (`ctx` and `options`

@@ -13,7 +13,7 @@ import { Runtime } from '../../lib/hostout/dispatch';
 import { loadHost } from '../../lib/hostout/hosts';
 import { ignoredOptionNotes } from '../../lib/hostout/ignored-options';
 import { applyRecipeDefaults, applyRuntimeDefaults } from '../../lib/hostout/options';
-import { ConfigValueError } from '../../lib/hostout/validate';
+import { ConfigValueError } from '../../lib/validate';
 import { createRecordingLogger } from '../../lib/log';
 import { RecordingTransportFactory } from '../../lib/transport';
 import { requireConnectable, resolveHostSettings } from '../../lib/transport/host-settings';

@@ -1,11 +1,11 @@
 /**
- * The one validator of values that become command-line words (lib/hostout/validate.ts).
+ * The one validator of values that become command-line words (lib/validate.ts).
  * The real-server proof that refused values never run is __tests__/cli/e2e-injection.test.ts.
  */
 import { ConfigError } from '../../lib/errors';
 import {
   ConfigValueError, isPortableName, validateBranch, validateGroup, validatePath, validateRepository, validateUser,
-} from '../../lib/hostout/validate';
+} from '../../lib/validate';
 import { localCommand } from '../../lib/transport/command-line';
 
 const src = { option: 'buildout-user', host: 'prod' };

@@ -10,7 +10,6 @@ import { formatTransferProgress } from './transfer-line';
 import type { Runtime } from '../hostout/dispatch';
 import { formatError } from './format-error';
 import { formatReturnValue } from './listing';
-import { secretsOf } from './instrument';
 import { parallelOption } from './options';
 import {
   createProgress, formatSummary, isInteractiveTerminal, messageOf, runExitStatus,
@@ -195,9 +194,3 @@ export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: 
   return status;
 }
 
-
-/** The values a host's output must never show: its settings' secrets, else its secret-named options. */
-export function hostSecrets(runtime: Runtime, host: string): string[] {
-  const def = runtime.definition(host);
-  return [...(def.settings?.secrets ?? []), ...secretsOf(def.options)];
-}

@@ -11,7 +11,7 @@
 import type { RsyncStats, StepSink } from '../events';
 import { parseRsyncStats } from '../events';
 import type { HostSettings } from '../transport/host-settings';
-import { maskSecrets, type CommandText } from '../transport/secret';
+import { maskSecrets, secretsOf, type CommandText } from '../transport/secret';
 import { TransportError } from '../errors';
 import type { CommandResult, HostTransport, RsyncOptions, TransportFactory } from '../transport/types';
 
@@ -24,13 +24,6 @@ export interface InstrumentOptions {
   onTouch(): void;
   /** Report each step (false when the transport reports them itself). */
   reportSteps?: boolean;
-}
-
-/** Option values that must never appear in a step line. */
-export function secretsOf(options: Readonly<Record<string, string>>): string[] {
-  return Object.entries(options)
-    .filter(([k, v]) => /password|passphrase|secret|token/i.test(k) && v.trim().length > 0)
-    .map(([, v]) => v);
 }
 
 /** What a step line shows: a Line's masked rendering, or the plain text. */

@@ -8,14 +8,14 @@ import * as path from 'node:path';
 import { loadBuildout, type Buildout } from '../buildout';
 import type { Verbosity } from '../log';
 import { Runtime } from '../hostout/dispatch';
-import { hostCatalog, type HostCatalog } from '../hostout/hosts';
+import { hostCatalog, hostSecrets, type HostCatalog } from '../hostout/hosts';
 import { ConfigError, EXIT } from '../errors';
 import type * as Transport from '../transport';
 import type { HostSettings, HostTransport, HostTransportFactory, TransportFactory, TransportFactoryOptions } from '../transport';
 import { buildoutDirectoryOf } from '../hostout/parts';
 import { splitPositionals, type ScannedArgv } from './grammar';
 import { CMDLINE_USAGE, formatReturnValue, formatValidCommands, formatValidHosts, notACommand, notAHost, unionListing } from './listing';
-import { createRunOutput, executePlan, hostSecrets, parallelFor, type Assumption } from './execute';
+import { createRunOutput, executePlan, parallelFor, type Assumption } from './execute';
 import { allOrNothingRunner } from './all-or-nothing';
 import { instrumentTransport } from './instrument';
 import type { OutputMask } from './output-mask';
@@ -184,7 +184,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
     await runtime.load(selected);
     // From here on every printed line masks the selected hosts' secrets (output-mask.ts).
     for (const h of selected) {
-      const secrets = hostSecrets(runtime, h);
+      const secrets = hostSecrets(runtime.definition(h));
       req.mask?.add(secrets);
       runLog.addSecrets(secrets);
       // Options of the original this host sets and hostout does not act on: once, under -v.

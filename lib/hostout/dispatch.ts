@@ -13,7 +13,7 @@
 import { CommandError, HostoutError, UsageError } from '../errors';
 import { maskingLogger, type Logger } from '../log';
 import type { HostTransport, TransportFactory } from '../transport/types';
-import type { HostCatalog, HostDefinition } from './hosts';
+import { hostSecrets, type HostCatalog, type HostDefinition } from './hosts';
 import type { LoadedPlugin } from './plugins';
 import type { CommandContext, HostHandle, HostOptions, PhaseName } from './types';
 
@@ -113,7 +113,7 @@ export class Runtime {
   }
 
   private newScope(def: HostDefinition): HostScope {
-    return { def, options: Object.freeze({ ...def.options }), log: maskingLogger(this.opts.log, def.settings?.secrets ?? []) };
+    return { def, options: Object.freeze({ ...def.options }), log: maskingLogger(this.opts.log, hostSecrets(def)) };
   }
 
   hostNames(): string[] {

@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { ConfigError } from '../errors';
 import { isTrue } from '../flags';
 import type { HostSettings } from '../transport/host-settings';
+import { secretsOf } from '../transport/secret';
 import type { SshEnvironment } from '../transport/ssh-config';
 import { words, type BuildoutView } from './buildout-view';
 import { mergeExtends } from './extends';
@@ -25,6 +26,11 @@ import { applyRecipeDefaults, applyRuntimeDefaults, type OptionEnvironment } fro
 import { buildoutDirectoryOf, findHostParts } from './parts';
 import { BUILTIN_PLUGIN, loadFabfile, loadPlugin, runDefaultsHooks, runResolveHooks, toPlugin, type LoadedPlugin } from './plugins';
 import type { HostOptions, Plugin, PluginInfo } from './types';
+
+/** The values a host's output must never show: the one list (`secretsOf`), as its settings hold it. */
+export function hostSecrets(def: Pick<HostDefinition, 'options' | 'settings'>): string[] {
+  return def.settings?.secrets ?? secretsOf(def.options);
+}
 
 /** One host of a run: its options and its command sets in dispatch order. */
 export interface HostDefinition {

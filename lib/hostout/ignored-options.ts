@@ -4,6 +4,7 @@
  * ignored without a word: each one set in a host's part gets one line under
  * `-v` saying what hostout does instead (docs/compat.md lists them).
  */
+import { SET_UNLESS_FALSE, isTrue, readFlag } from '../flags';
 import type { HostOptions } from './types';
 
 /** Option → why hostout does not use it (for an option as the user wrote it, before defaults). */
@@ -25,13 +26,12 @@ const RECIPE_VALUES: Readonly<Record<string, string>> = { hostimage: 'ubuntu', e
 export function ignoredOptionNotes(written: Readonly<HostOptions>, hasCommand: (name: string) => boolean): string[] {
   const notes: string[] = [];
   for (const [option, why] of Object.entries(NOT_USED)) {
-    if (option === 'tunnel' && /^(|false|no|off|0)$/i.test((written.tunnel ?? '').trim())) continue;
+    if (option === 'tunnel' && !readFlag(written.tunnel, SET_UNLESS_FALSE)) continue;
     const value = (written[option] ?? '').trim();
     if (value && value !== RECIPE_VALUES[option]) notes.push(`option ${option} is ${why}`);
   }
   // bootstrap honours force-python-compile by calling bootstrap_python_buildout, which a plugin must offer.
-  const force = (written['system-python-use-not'] ?? written['force-python-compile'] ?? '').trim();
-  if (/^(yes|true|on|1)$/i.test(force) && !hasCommand('bootstrap_python_buildout')) {
+  if (isTrue(written['system-python-use-not'] ?? written['force-python-compile']) && !hasCommand('bootstrap_python_buildout')) {
     notes.push('option force-python-compile is set, but no plugin of this host offers bootstrap_python_buildout, so bootstrap cannot compile Python (it fails there when the host has no Python)');
   }
   return notes;

@@ -11,7 +11,7 @@
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { flagValue } from '../flags';
+import { SET_UNLESS_FALSE, flagValue, readFlag } from '../flags';
 import { readConfiguredFile } from '../named-file';
 import { resolveHostSettings, splitHostPort, type HostSettings } from '../transport/host-settings';
 import { lookupSshConfig, defaultSshEnvironment, type SshEnvironment } from '../transport/ssh-config';
@@ -146,7 +146,7 @@ export function applyRuntimeDefaults(partName: string, options: HostOptions, env
   o['no-sudo'] = settings.noSudo ? 'true' : 'false';
   o['force-python-compile'] = flagValue(o['system-python-use-not'] ?? o['force-python-compile']);
   // `tunnel = false` no longer enables the tunnel (the original tested the string's truth).
-  o.tunnel = /^(|false|no|off|0)$/i.test((o.tunnel ?? '').trim()) ? '' : o.tunnel.trim();
+  o.tunnel = readFlag(o.tunnel, SET_UNLESS_FALSE) ? o.tunnel.trim() : '';
 
   const remoteParent = path.posix.dirname(o.path);
   setDefault(o, 'python-path', o['python-prefix'] ?? path.posix.join(remoteParent, 'python'));

@@ -4,9 +4,9 @@
  * preview all print and run what these build. Every builder works on Lines
  * (secret.ts), so a secret reaches `actual` only.
  */
-import { ConfigError, UsageError } from '../errors';
-import { validateUser } from '../hostout/validate';
-import type { HostSettings, RsyncCompress } from './host-settings';
+import { UsageError } from '../errors';
+import { validateUser } from '../validate';
+import type { RsyncCompress } from './host-settings';
 import { shellJoin, shellQuote } from './quote';
 import { isLine, joinLines, quoteLine, quoteValue, toLine, type CommandText, type Line, type Secret } from './secret';
 import type { RsyncOptions } from './types';
@@ -82,13 +82,6 @@ export function sudoRsyncLine(command: string, run = command.slice('sudo '.lengt
   if (!command.startsWith('sudo rsync ')) return undefined;
   const actual = sudoWrap(toLine('exec "$@"'), { shell: '/bin/sh -c', after: `hostout-rsync ${run}` });
   return { actual, shown: command, secrets: [] };
-}
-
-/** The original's refusal of sudo on a `no-sudo` host, as a configuration error that names the host. */
-export function refuseSudoIfDisabled(settings: HostSettings, command: Line): void {
-  if (settings.noSudo) {
-    throw new ConfigError(`cannot run '${command.shown}' with sudo: no-sudo is set for this host`, { host: settings.name, option: 'no-sudo' });
-  }
 }
 
 /** A local command: the argv that runs (one word may carry a secret) and how it is shown. */

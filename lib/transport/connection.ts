@@ -15,6 +15,7 @@ import { resolveHostSettings, type HostSettings, type Identity } from './host-se
 import { loadIdentityKeys, lockedKeysAdvice, type AskPassphrase } from './identity-keys';
 import { decideHostKey, knownKeyTypes } from './known-hosts';
 import type { SshEnvironment } from './ssh-config';
+import { SSH_FAILURE_KIND, classifySshError } from './ssh-errors';
 
 /** Host key algorithms ssh2 negotiates, and the known_hosts key type each belongs to. */
 const HOST_KEY_ALGORITHMS: { alg: string; type: string }[] = [
@@ -262,7 +263,7 @@ export class SshConnection {
     let silent = false;
     client.on('error', (err: Error & { level?: string }) => {
       // ssh2 says 'Keepalive timeout' (level client-timeout) and then closes the socket.
-      if (err.level === 'client-timeout' && /keepalive/i.test(err.message)) silent = true;
+      if (classifySshError(err) === 'keepalive') silent = true;
       log.debug(`[${settings.name}] ssh connection error: ${err.message}`);
     });
     client.on('close', () => {
@@ -278,28 +279,34 @@ export class SshConnection {
   private connectError(e: Error & { code?: string; level?: string }, hostKeyRefusal?: string): TransportError {
     const { settings } = this;
     const where = `${settings.hostname} port ${settings.port}`;
-    const name = settings.name;
-    const fields = { host: name, target: this.label, cause: e };
+    const fields = { host: settings.name, target: this.label, cause: e };
     if (hostKeyRefusal) return new TransportError(hostKeyRefusal, { ...fields, kind: 'hostkey' });
-    if (e.code === 'ECONNREFUSED') return new TransportError(`connection refused by ${where}: is sshd running there, and is the port right?`, { ...fields, kind: 'unreachable' });
-    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new TransportError(`unknown host '${settings.hostname}' (DNS lookup failed)`, { ...fields, kind: 'unreachable' });
-    if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH') return new TransportError(`${where} is unreachable: ${e.message}`, { ...fields, kind: 'unreachable' });
-    if (e.level === 'client-timeout' || e.code === 'ETIMEDOUT' || /timed out/i.test(e.message)) {
-      return new TransportError(`timed out after ${settings.connectTimeoutMs / 1000} s connecting to ${where} (no ssh handshake); set ConnectTimeout in ~/.ssh/config to wait longer`, { ...fields, kind: 'unreachable' });
+    const failure = classifySshError(e);
+    const error = (message: string) => new TransportError(message, { ...fields, kind: SSH_FAILURE_KIND[failure] });
+    switch (failure) {
+      case 'refused':
+        return error(`connection refused by ${where}: is sshd running there, and is the port right?`);
+      case 'unknown-host':
+        return error(`unknown host '${settings.hostname}' (DNS lookup failed)`);
+      case 'no-route':
+        return error(`${where} is unreachable: ${e.message}`);
+      case 'timeout':
+      case 'keepalive':
+        return error(`timed out after ${settings.connectTimeoutMs / 1000} s connecting to ${where} (no ssh handshake); set ConnectTimeout in ~/.ssh/config to wait longer`);
+      case 'auth': {
+        const tried = [
+          ...this.identity.keyFiles.filter((k) => !this.lockedKeys.includes(k)).map((k) => `key ${k}`),
+          ...(this.identity.useAgent && settings.agentSocket ? ['ssh-agent'] : []),
+          ...(this.identity.password !== undefined ? ['password'] : []),
+        ].join(', ');
+        const locked = this.lockedKeys.length ? `; ${lockedKeysAdvice(this.lockedKeys)}` : '';
+        return error(`authentication failed for ${this.identity.user}@${where} (tried ${tried || 'nothing usable'})${locked}`);
+      }
+      case 'closed':
+        return error(`${where} closed the connection during the ssh handshake (${e.message})`);
+      default:
+        return error(`cannot connect to ${where}: ${e.message}`);
     }
-    if (e.level === 'client-authentication') {
-      const tried = [
-        ...this.identity.keyFiles.filter((k) => !this.lockedKeys.includes(k)).map((k) => `key ${k}`),
-        ...(this.identity.useAgent && settings.agentSocket ? ['ssh-agent'] : []),
-        ...(this.identity.password !== undefined ? ['password'] : []),
-      ].join(', ');
-      const locked = this.lockedKeys.length ? `; ${lockedKeysAdvice(this.lockedKeys)}` : '';
-      return new TransportError(`authentication failed for ${this.identity.user}@${where} (tried ${tried || 'nothing usable'})${locked}`, { ...fields, kind: 'auth' });
-    }
-    if (e.code === 'ECONNRESET' || /No response from server/.test(e.message)) {
-      return new TransportError(`${where} closed the connection during the ssh handshake (${e.message})`, { ...fields, kind: 'unreachable' });
-    }
-    return new TransportError(`cannot connect to ${where}: ${e.message}`, fields);
   }
 
   /** Disconnect (idempotent). */

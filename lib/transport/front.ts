@@ -18,9 +18,10 @@
 import * as os from 'node:os';
 import * as tmp from 'tmp';
 import { CommandError, ConfigError, HostoutError, TransportError } from '../errors';
+import { refuseSudo } from './no-sudo';
 import type { Logger } from '../log';
 import type { Backend, Forward, OutputSinks, RawResult } from './backends/backend';
-import { localCommand, refuseSudoIfDisabled, rsyncIntoEmptyArgv, sudoLine, withCwdAndEnv, wrapInShell, type Placement } from './command-line';
+import { localCommand, rsyncIntoEmptyArgv, sudoLine, withCwdAndEnv, wrapInShell, type Placement } from './command-line';
 import type { HostSettings, Identity } from './host-settings';
 import { shellJoin, shellQuote } from './quote';
 import { SudoResponder } from './responder';
@@ -177,7 +178,7 @@ export class HostFront implements HostTransport {
   private async remoteSudo(command: CommandText, o: SudoOptions = {}): Promise<CommandResult> {
     const entered = this.entry(command, o);
     const line = withCwdAndEnv(entered.line, entered.placement);
-    refuseSudoIfDisabled(this.settings, line);
+    refuseSudo(this.settings, `run '${line.shown}' with sudo`);
     const identity = this.identity(o.as);
     const responder = new SudoResponder(this.deps.sudoPasswords.forHost(this.settings, identity.user));
     return this.remoteExec(o.as, sudoLine(line, { user: o.user, shell: this.settings.shell }), o, { responder });

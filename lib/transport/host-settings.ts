@@ -14,8 +14,9 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../errors';
-import { ConfigValueError, commentLeftInValue } from '../hostout/validate';
+import { ConfigValueError, commentLeftInValue } from '../validate';
 import { isTrue } from '../flags';
+import { secretsOf } from './secret';
 import { expandSshPath, lookupSshConfig, type SshEnvironment } from './ssh-config';
 
 export type HostKeyPolicy = 'yes' | 'accept-new' | 'no';
@@ -68,7 +69,7 @@ export interface HostSettings {
   rsyncCompress: RsyncCompress;
   /** Seconds an rsync may move no data before it is given up (option `rsync-timeout`, default 60; 0: never). */
   rsyncTimeoutS: number;
-  /** Every secret of this host, for masking. */
+  /** Every secret of this host, for masking (`secretsOf`: the one list). */
   secrets: string[];
   /** Key files the options name (`identity-file`, `buildout-identity-file`) that do not exist: refused where a connection opens. */
   missingKeyFiles: { option: string; file: string }[];
@@ -226,7 +227,7 @@ export function resolveHostSettings(
     connectTimeoutMs: (cfg.connectTimeoutSeconds ?? 20) * 1000,
     rsyncCompress: parseRsyncCompress(name, options['rsync-compress']),
     rsyncTimeoutS: parseRsyncTimeout(name, options['rsync-timeout']),
-    secrets: [password, buildoutPassword, sudoPassword, passphrase?.value].filter((s): s is string => !!s),
+    secrets: secretsOf(options, [passphrase?.value]),
     missingKeyFiles,
   };
 }

@@ -16,6 +16,7 @@ import { OpenSSHAgent, utils, type ParsedKey } from 'ssh2';
 import { TransportError } from '../errors';
 import { FileRefused, configuredFileError, readNamedFile } from '../named-file';
 import type { Logger } from '../log';
+import { isEncryptedKeyError } from './ssh-errors';
 
 export type AskPassphrase = (question: string) => Promise<string>;
 
@@ -30,11 +31,6 @@ export interface LoadedKeys {
   keys: IdentityKey[];
   /** Encrypted keys skipped for want of a passphrase (the agent did not hold them either). */
   lockedKeys: string[];
-}
-
-/** ssh2 refuses an encrypted key it got no passphrase for with this. */
-function isEncryptedError(e: Error): boolean {
-  return /encrypted .*detected, but no passphrase given/i.test(e.message);
 }
 
 /** The public key blob of an OpenSSH-format private key, readable without the passphrase. */
@@ -120,7 +116,7 @@ export async function loadIdentityKeys(req: LoadKeysRequest): Promise<LoadedKeys
       continue;
     }
     const plain = utils.parseKey(data);
-    if (!(plain instanceof Error) || !isEncryptedError(plain)) {
+    if (!(plain instanceof Error) || !isEncryptedKeyError(plain)) {
       keys.push({ file, data }); // unencrypted (or unreadable: ssh2 skips it as before)
       continue;
     }

@@ -9,17 +9,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tmp from 'tmp';
+import { isPidAlive } from '../pid';
 
 const PRIVATE_DIR = /^hostout--(\d+)-[A-Za-z0-9]{12}$/;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // someone else's process: alive
-  }
-}
 
 /** Remove our `hostout--<pid>-*` dirs in `tmpDir` whose pid is gone. Returns the removed paths. */
 export function removeStalePrivateDirs(tmpDir = os.tmpdir()): string[] {
@@ -33,7 +25,7 @@ export function removeStalePrivateDirs(tmpDir = os.tmpdir()): string[] {
   }
   for (const name of names) {
     const m = PRIVATE_DIR.exec(name);
-    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    if (!m || Number(m[1]) === process.pid || isPidAlive(Number(m[1]))) continue;
     const p = path.join(tmpDir, name);
     try {
       const st = fs.lstatSync(p);

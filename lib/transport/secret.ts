@@ -104,6 +104,25 @@ function spellings(value: string): string[] {
   return [value, value.replace(/'/g, `'\\''`), JSON.stringify(value).slice(1, -1)];
 }
 
+/**
+ * Option names whose values are secrets: the password options (`password`,
+ * `buildout-password`, `sudo-password`), `identity-passphrase`, and any a
+ * plugin reads (`api-token`, `deploy-secret`).
+ */
+const SECRET_OPTION = /password|passphrase|secret|token/i;
+
+/**
+ * The one list of a host's secrets, which every output path masks (the
+ * front's lines, the step events, the run log, the CLI's output mask): the
+ * values of its secret-named options, and `extra` values that come from
+ * elsewhere (the key passphrase from $HOSTOUT_IDENTITY_PASSPHRASE). A value of
+ * white space only is no secret (masking it would mangle every line).
+ */
+export function secretsOf(options: Readonly<Record<string, string | undefined>>, extra: readonly (string | undefined)[] = []): string[] {
+  const values = [...Object.entries(options).filter(([k]) => SECRET_OPTION.test(k)).map(([, v]) => v), ...extra];
+  return [...new Set(values.filter((v): v is string => v !== undefined && v.trim().length > 0))];
+}
+
 /** Replace every occurrence of each non-empty secret in `text` (in any of its spellings) with MASK. */
 export function maskSecrets(text: string, secrets: readonly (string | undefined)[]): string {
   let out = text;

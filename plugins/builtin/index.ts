@@ -12,11 +12,11 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as ini from 'ini';
-import { CommandError, ConfigError, TransportError, configFilesOf, parseBuildoutSections, shellQuote as q, validateGroup, validatePath, validateUser, type CommandContext, type CommandSpec, type Plugin } from 'hostout';
+import { CommandError, ConfigError, TransportError, configFilesOf, isTrue, parseBuildoutSections, refuseSudo, shellQuote as q, validateGroup, validatePath, validateUser, type CommandContext, type CommandSpec, type Plugin } from 'hostout';
 import { helperCommands } from './remote-helpers';
 import { pythonCommands } from './python-install';
 import { retiredCommands } from './retired';
-import { escalate, major, refuseSudo, remotePath } from './shared';
+import { escalate, major, remotePath } from './shared';
 import { developEggHash, installedEggVersions, normaliseProjectName, releaseId, staticEggMetadata } from './config-files';
 
 type Ctx = CommandContext;
@@ -423,10 +423,10 @@ export const commands: Record<string, CommandSpec> = {
     const pythonBin = `${ctx.options['python-path']}/bin`;
     const check = await ctx.remote.run(`PATH="$PATH":${q(pythonBin)}; python${major(ctx)} -V`, { as: 'buildout', allowFailure: true, readOnly: true });
     if (check.code !== 0) {
-      if (ctx.options['force-python-compile'] === 'true') await ctx.call('bootstrap_python_buildout');
+      if (isTrue(ctx.options['force-python-compile'])) await ctx.call('bootstrap_python_buildout');
       else await ctx.call(ctx.has(`bootstrap_python_${os}`) ? `bootstrap_python_${os}` : 'bootstrap_python');
     }
-    const forced = ctx.options['force-python-compile'] === 'true';
+    const forced = isTrue(ctx.options['force-python-compile']);
     await ctx.call(!forced && ctx.has(`bootstrap_buildout_${os}`) ? `bootstrap_buildout_${os}` : 'bootstrap_buildout');
   }),
 
@@ -606,7 +606,7 @@ function userOption(o: Readonly<Record<string, string>>, option: 'buildout-user'
 
 /**
  * The options a command puts on command lines as users, groups and
- * directories, checked before it runs (lib/hostout/validate.ts says why
+ * directories, checked before it runs (lib/validate.ts says why
  * quoting is not enough). Only what the command uses: an empty
  * `buildout-group` (the original accepted one) stops the commands that need a
  * group, not `run uptime`.

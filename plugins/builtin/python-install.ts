@@ -3,8 +3,8 @@
  * the host's OS (`bootstrap_python_<os>`, a plugin may add one), the apt and
  * yum/dnf installers, and `getpythonbin`.
  */
-import { CommandError, shellQuote as q, type CommandContext, type CommandSpec } from 'hostout';
-import { major, refuseSudo } from './shared';
+import { CommandError, refuseSudo, shellQuote as q, type CommandContext, type CommandSpec } from 'hostout';
+import { major } from './shared';
 
 type Ctx = CommandContext;
 

@@ -1,9 +1,9 @@
 /**
  * Small helpers the built-in command modules share: where the buildout is on
- * the host, the Python major version, the original's runescalatable and the
- * no-sudo refusal.
+ * the host, the Python major version, and the original's runescalatable
+ * (the no-sudo refusal is the public API's `refuseSudo`).
  */
-import { ConfigError, type CommandContext } from 'hostout';
+import { refuseSudo, type CommandContext } from 'hostout';
 
 type Ctx = CommandContext;
 
@@ -12,13 +12,6 @@ export const remotePath = (ctx: Ctx): string => ctx.options.path;
 
 /** `python-version` cut to X.Y (or X), as the original's `major`. */
 export const major = (ctx: Ctx): string => (ctx.options['python-version'] || '3').split('.').slice(0, 2).join('.');
-
-/** Refused before anything runs, the same way (ConfigError, exit 2) as the transport refuses `remote.sudo`. */
-export function refuseSudo(ctx: Ctx, what: string): void {
-  if (ctx.options['no-sudo'] === 'true') {
-    throw new ConfigError(`cannot ${what}: no-sudo is set for this host`, { host: ctx.name, option: 'no-sudo' });
-  }
-}
 
 /**
  * The original's runescalatable: as the buildout user, else as the login user,

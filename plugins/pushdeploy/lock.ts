@@ -13,7 +13,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { CommandError, LockedError, shellQuote, type CommandResult, type Logger } from 'hostout';
+import { CommandError, LockedError, isPidAlive, shellQuote, type CommandResult, type Logger } from 'hostout';
 
 /** What the lock records about its holder. */
 export interface LockHolder {
@@ -68,11 +68,7 @@ export function processStart(pid: number): string | undefined {
 }
 
 function processAlive(pid: number, start: string): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
+  if (!isPidAlive(pid)) return false;
   const now = processStart(pid);
   return now === undefined || start === '' || now === start;
 }

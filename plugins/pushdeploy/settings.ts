@@ -3,7 +3,7 @@
  * typed view every command reads. One place decides defaults,
  * so the commands never re-read raw strings.
  */
-import { ConfigError, flagValue, isTrue, validatePath, validateUser, type HostOptions } from 'hostout';
+import { ConfigError, ON_UNLESS_FALSE, flagValue, isTrue, readFlag, validatePath, validateUser, type HostOptions } from 'hostout';
 
 
 /** The flags the original recipe rewrote to the strings 'true'/'false' at buildout time. */
@@ -117,7 +117,7 @@ export function readSettings(site: string, options: Readonly<HostOptions>): Site
     healthcheckTimeout: wholeNumber(site, options, 'healthcheck-timeout', 60, 1),
     lockWait: wholeNumber(site, options, 'lock-wait', 0, 0),
     lockLease: wholeNumber(site, options, 'lock-lease', 120, 3),
-    autoRollback: !/^(false|no|off|0)$/i.test((options['auto-rollback'] ?? '').trim()),
+    autoRollback: readFlag(options['auto-rollback'], ON_UNLESS_FALSE),
   };
 }
 

@@ -12,7 +12,7 @@
  * `install-on-startup` (predeploy installs the boot script), `effective-user`,
  * `buildout-user`, `path`.
  */
-import { ConfigError, definePlugin, shellQuote as q, type CommandContext, type HostOptions } from 'hostout';
+import { ConfigError, SET_UNLESS_FALSE, definePlugin, readFlag, shellQuote as q, type CommandContext, type HostOptions } from 'hostout';
 
 type Ctx = CommandContext;
 
@@ -24,10 +24,8 @@ const STARTUP_WAIT_MS = 15000;
 /** A `supervisor`/`sudosupervisor` value becomes part of a path: a plain file-name prefix only. */
 const SAFE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
-function isSet(value: string | undefined): boolean {
-  const v = (value ?? '').trim();
-  return v !== '' && !/^(false|no|off|0)$/i.test(v);
-}
+/** `rollingrestart` and `install-on-startup` count as set unless empty or a false word (the originals tested presence). */
+const isSet = (value: string | undefined): boolean => readFlag(value, SET_UNLESS_FALSE);
 
 /** The bin/ prefix of the supervisor scripts: `sudosupervisor` wins over `supervisor`. */
 function prefix(ctx: Ctx): string {

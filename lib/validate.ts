@@ -9,7 +9,7 @@
  * the value. Callers also end option parsing with `--` where the tool allows
  * it; this module is the part that does not depend on the tool.
  */
-import { ConfigError } from '../errors';
+import { ConfigError } from './errors';
 
 /** Where a value came from, for the message: the option (or argument) name and the host. */
 export interface ValueSource {
