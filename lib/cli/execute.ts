@@ -145,9 +145,10 @@ export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: 
     ...(o.releaseBefore ? { releaseBefore: o.releaseBefore } : {}),
     ...(o.releaseAfter ? { releaseAfter: o.releaseAfter } : {}),
   }));
+  const table = formatSummary(summary.map((row, i) => ({ ...row, columns: outcomes[i].columns })));
   const showSummary = (several || progress.interrupted) && !req.dryRun && !(req.verbosity === 'quiet' && status === 0);
-  if (showSummary) for (const l of formatSummary(summary)) req.stdout(l);
-  for (const l of formatSummary(summary)) runLog.line('summary', undefined, l);
+  if (showSummary) for (const l of table) req.stdout(l);
+  for (const l of table) runLog.line('summary', undefined, l);
   runLog.line('run', undefined, `exit status ${status}`);
   events.emit({ type: 'run-end', exitStatus: status, durationMs: Date.now() - started, interrupted: progress.interrupted, summary, ...(runLog.written ? { log: runLog.path } : {}) });
   runLog.close();

@@ -24,6 +24,14 @@ export interface RuntimeOptions {
   log: Logger;
   dryRun: boolean;
   buildoutDirectory: string;
+  /** False under --no-rollback (ctx.rollback). Default true. */
+  rollback?: boolean;
+  /**
+   * The plugins' command-line options given on this command line, by option
+   * name: the value typed, or true for a flag. Each host's commands see them
+   * as the host options the host's plugins declare them to set (Plugin.options).
+   */
+  pluginOptions?: Readonly<Record<string, string | true>>;
 }
 
 /** One row of `Valid commands are:`. */
@@ -109,7 +117,21 @@ export class Runtime {
   }
 
   private newScope(def: HostDefinition): HostScope {
-    return { def, options: Object.freeze({ ...def.options }), log: maskingLogger(this.opts.log, def.settings?.secrets ?? []) };
+    return { def, options: Object.freeze({ ...def.options, ...this.commandLineSettings(def) }), log: maskingLogger(this.opts.log, def.settings?.secrets ?? []) };
+  }
+
+  /** The host options this host's plugins' command-line options set, for those given (the definition itself stays as loaded). */
+  private commandLineSettings(def: HostDefinition): HostOptions {
+    const given = this.opts.pluginOptions ?? {};
+    const set: HostOptions = {};
+    for (const { plugin } of def.sets) {
+      for (const spec of plugin.options ?? []) {
+        if (!Object.prototype.hasOwnProperty.call(given, spec.name)) continue;
+        const value = given[spec.name];
+        set[spec.sets] = value === true ? (spec.value ?? 'true') : value;
+      }
+    }
+    return set;
   }
 
   hostNames(): string[] {
@@ -214,6 +236,7 @@ export class Runtime {
       rsync: transport.rsync,
       log: scope.log,
       dryRun: this.opts.dryRun,
+      rollback: this.opts.rollback ?? true,
       buildoutDirectory: this.opts.buildoutDirectory,
       once: <T>(key: string, make: () => T): T => {
         if (!this.onceValues.has(key)) this.onceValues.set(key, make());

@@ -28,6 +28,10 @@ export const plugin = definePlugin({
   // that went live and restarts it (lib/cli/all-or-nothing.ts). Each host's deploy lock
   // is held from its prepare to `finish`, which prunes and gives it back.
   phases: { deploy: { prepare: 'prepare', flip: 'flip', activate: 'activate', rollback: 'rollback', finish: 'finish' } },
+  // `hostout web deploy --lock-wait 60`: the host option `lock-wait` of every host using pushdeploy, for this run.
+  options: [
+    { name: 'lock-wait', type: 'number', placeholder: 'SECONDS', sets: 'lock-wait', description: 'wait up to SECONDS for a host locked by another deploy (default: exit 75 at once)' },
+  ],
 });
 
 export default plugin;
