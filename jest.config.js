@@ -23,6 +23,7 @@ const E2E = [
   'buildout/url-extends.test.ts',
   'cli/cli.test.ts',
   'cli/completion.test.ts',
+  'cli/plugin-options.test.ts',
   'cli/e2e-builtin.test.ts',
   'cli/e2e-injection.test.ts',
   'cli/e2e-ssh.test.ts',
