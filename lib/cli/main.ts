@@ -14,8 +14,7 @@ import type { CliOptionSpec } from '../hostout/types';
 import { formatError } from './format-error';
 import type { Verbosity } from '../log';
 import { runBuildoutMode } from './buildout-modes';
-import { scanArgv, type ScannedArgv } from './grammar';
-import type * as Grammar from './grammar';
+import { scanArgv, splitPositionals, type ScannedArgv } from './grammar';
 import { CONFIG_MODES, OPTIONS, configOf, pluginOptionRows, type OptionSpec, type ParsedOptions } from './options';
 import type * as Completion from './completion';
 import type * as OptionLayer from './option-layer';
@@ -62,7 +61,6 @@ interface HostScan {
 
 /** The option rows of the plugins of the hosts `scanned` selects (each host loads, once: the run reuses it). */
 async function pluginRowsOf(scanned: ScannedArgv, loaded: LoadedRun): Promise<OptionSpec[]> {
-  const { splitPositionals } = require('./grammar') as typeof Grammar;
   const hosts = splitPositionals(scanned.positional, loaded.hosts.names, () => new Set(), scanned.dashDash).hosts;
   const plugins: { name: string; options?: readonly CliOptionSpec[] }[] = [];
   for (const host of hosts) {
