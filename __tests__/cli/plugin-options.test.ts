@@ -92,4 +92,6 @@ test('completed for the hosts that use the plugin', () => {
   expect(complete('web', '--b')).toEqual(['--batch-size']);
   expect(complete('db', '--ca')).toEqual([]);
   expect(complete('web', 'show', '--batch-size', '')).toEqual([]);
+  expect(complete('--batch-size', '3', 'web', 'sh')).toEqual(['show']);
+  expect(complete('--bogus', 'web', '')).toEqual([]);
 });

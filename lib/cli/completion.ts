@@ -79,11 +79,16 @@ export async function completionCandidates(typed: readonly string[], ctx: Comple
     const loaded = await loadRun({ config, userDefaults, assignments: scanned.assignments, cwd: ctx.cwd, env: ctx.env });
     const runtime = new Runtime(loaded.hosts, { transport: NO_TRANSPORT, log: createRecordingLogger(), dryRun: true, buildoutDirectory: buildoutDirectoryOf(loaded.bo, config) });
     hosts = runtime.hostNames();
-    const selected = splitPositionals(scanned.positional, hosts, () => new Set(), scanned.dashDash).hosts;
+    const isHost = (w: string) => hosts.includes(w);
+    // An option hostout does not know may take a value: with the hosts known, the lenient scan steps over it.
+    const found = scanned.unknownOption ? scanArgv(before, { isHost, lenient: true }) : scanned;
+    const selected = splitPositionals(found.positional, hosts, () => new Set(), found.dashDash).hosts;
     await runtime.load(selected);
     commandsOf = (names) => new Set(names.flatMap((h) => runtime.commands(h).map((c) => c.name)));
     // The options of the selected hosts' plugins (Plugin.options) are theirs too.
     const own = pluginOptionRows(selected.flatMap((h) => runtime.definition(h).sets.map((set) => set.plugin)));
+    // With those known, a word hostout refuses (`--bogus`) makes the command line one it would refuse: no words.
+    if (scanned.unknownOption) scanned = scanArgv(before, { isHost, rows: own });
     if (own.some((o) => o.type === 'value' && `--${o.name}` === before[before.length - 1])) return []; // its value: anything
     longOptions = [...longOptions, ...own.map((o) => `--${o.name}`)];
   } catch {
