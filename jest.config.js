@@ -24,6 +24,7 @@ const E2E = [
   'cli/cli.test.ts',
   'cli/completion.test.ts',
   'cli/configured-files.test.ts',
+  'cli/plugin-options.test.ts',
   'cli/e2e-builtin.test.ts',
   'cli/e2e-injection.test.ts',
   'cli/e2e-ssh.test.ts',

@@ -17,6 +17,7 @@ import type { Plugin } from './hostout/types';
 
 export type {
   Plugin, CommandSpec, CommandContext, HostHandle, HostOptions, PluginInfo, ConnectionOverrides, DeployPhases, PhaseName,
+  CliOptionSpec, PreparedRelease, PrepareResult, FlipOutcome, FlipResult,
 } from './hostout/types';
 export type {
   CommandResult, RemoteRunOptions, SudoOptions, RemoteShell, LocalRunOptions, LocalShell, RsyncOptions, Rsync, TransferProgress,

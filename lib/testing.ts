@@ -55,6 +55,13 @@ export interface PluginTestOptions {
   localUser?: string;
   /** What `ctx.dryRun` says. Default false: the plugin runs its real-run code paths against the recorder. */
   dryRun?: boolean;
+  /** What `ctx.rollback` says: false as under --no-rollback. Default true. */
+  rollback?: boolean;
+  /**
+   * The plugins' command-line options as if given (`{ 'lock-wait': '60' }`, true for a flag): the
+   * commands see them as the host options the plugins declare them to set (Plugin.options).
+   */
+  commandLine?: Readonly<Record<string, string | true>>;
 }
 
 export interface PluginTest {
@@ -121,7 +128,9 @@ export async function loadPluginForTest(plugin: Plugin | string, opts: PluginTes
   const catalog = hostCatalog(bo, { ssh: sshEnv, plugins: objects });
   const transport = new RecordingTransportFactory({ exists: opts.exists, responses: opts.responses, sshEnv });
   const logger = createRecordingLogger();
-  const runtime = new Runtime(catalog, { transport, log: logger, dryRun: opts.dryRun ?? false, buildoutDirectory: directory });
+  const runtime = new Runtime(catalog, {
+    transport, log: logger, dryRun: opts.dryRun ?? false, buildoutDirectory: directory, rollback: opts.rollback ?? true, pluginOptions: opts.commandLine,
+  });
   const cleanup = () => {
     rmSync(home, { recursive: true, force: true });
     if (ownDirectory) rmSync(directory, { recursive: true, force: true });

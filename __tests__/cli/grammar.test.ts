@@ -2,7 +2,7 @@
 import { UsageError } from '../../lib/errors';
 import { scanArgv, splitPositionals, type ScannedArgv } from '../../lib/cli/grammar';
 import { formatReturnValue, formatValidCommands, formatValidHosts, notACommand, notAHost, unionListing } from '../../lib/cli/listing';
-import { CONFIG_MODES, defaultOptions, OPTIONS, type ParsedOptions } from '../../lib/cli/options';
+import { CONFIG_MODES, defaultOptions, OPTIONS, pluginOptionRows, type ParsedOptions } from '../../lib/cli/options';
 import { helpText, USAGE, usageLines } from '../../lib/cli/option-layer';
 
 /** The options a scan set, as `--name` or `--name=value` (for short expectations). */
@@ -48,7 +48,7 @@ describe('scanArgv', () => {
 
   test('`--` stays in the words, at dashDash; nothing after it is an option', () => {
     expect(scanArgv(['site', 'run', '--', '-v', '--', '-c', 'x'], isHost)).toEqual({
-      options: defaultOptions(), assignments: [], positional: ['site', 'run', '--', '-v', '--', '-c', 'x'], dashDash: 2, hostDependent: false,
+      options: defaultOptions(), pluginOptions: {}, assignments: [], positional: ['site', 'run', '--', '-v', '--', '-c', 'x'], dashDash: 2, hostDependent: false,
     });
   });
 
@@ -138,8 +138,8 @@ describe('the option table', () => {
   });
 
   test('yargs types the words the scanner took: values verbatim (even dashes, `=`, spaces, empty), the last one wins, flags true', () => {
-    const s = scanArgv(['-c', 'a.cfg', '--configuration=-x b=c.cfg', '-P', '3', '--lock-wait=', '-qU', '--query', 'x:y']);
-    expect(s.options).toEqual({ ...defaultOptions(), configuration: '-x b=c.cfg', parallel: '3', 'lock-wait': '', quiet: true, 'no-user-defaults': true, query: true });
+    const s = scanArgv(['-c', 'a.cfg', '--configuration=-x b=c.cfg', '-P', '3', '--parallel=', '-qU', '--query', 'x:y']);
+    expect(s.options).toEqual({ ...defaultOptions(), configuration: '-x b=c.cfg', parallel: '', quiet: true, 'no-user-defaults': true, query: true });
     expect(scanArgv(['-V']).options.version).toBe(true);
     expect(scanArgv(['-cx.cfg', 'web']).options.configuration).toBe('x.cfg');
   });
@@ -261,5 +261,54 @@ describe('Return value', () => {
     expect(formatReturnValue(a)).toBe("<ref *1> { name: 'a', self: [Circular *1] }");
     expect(formatReturnValue({ p: shared, q: shared })).toBe('{"p":{"x":1},"q":{"x":1}}');
     expect(formatReturnValue({ n: 10n })).toBe('{ n: 10n }');
+  });
+});
+
+describe('options of plugins (Plugin.options)', () => {
+  const rows = pluginOptionRows([{ name: 'acme.deploy', options: [
+    { name: 'canary', type: 'boolean', description: 'one host first', sets: 'canary-first', value: 'yes' },
+    { name: 'batch-size', type: 'number', placeholder: 'N', description: 'hosts per batch', sets: 'batch' },
+    { name: 'tag', type: 'string', description: 'the tag', sets: 'tag' },
+  ] }]);
+  const isHost = (w: string) => w === 'web' || w === 'db';
+
+  test('declared: taken where hostout\'s long options are, typed apart from hostout\'s own', () => {
+    const s = scanArgv(['--batch-size', '3', 'web', 'deploy', '--canary', '--tag=', 'x', '--', '--tag', 'y'], { isHost, rows });
+    expect(s.pluginOptions).toEqual({ 'batch-size': '3', canary: true, tag: '' });
+    expect(s.options).toEqual(defaultOptions());
+    expect(s.positional).toEqual(['web', 'deploy', 'x', '--', '--tag', 'y']);
+  });
+
+  test('undeclared: no such option, with the did-you-mean among the plugins\' options too', () => {
+    expect(() => scanArgv(['--canary', 'web', 'deploy'], { isHost })).toThrow(/no such option: --canary/);
+    try {
+      scanArgv(['--batchsize', '2', 'web', 'deploy'], { isHost, rows });
+      throw new Error('not refused');
+    } catch (e) {
+      expect((e as UsageError).didYouMean).toBe('--batch-size');
+    }
+  });
+
+  test('a number option refuses what is not a number', () => {
+    expect(() => scanArgv(['web', 'deploy', '--batch-size', 'two'], { isHost, rows })).toThrow("option --batch-size needs a number (N), not 'two'");
+  });
+
+  test('lenient (the hosts\' plugins not loaded yet): the unknown option is kept, the hosts after its value found', () => {
+    const s = scanArgv(['--batch-size', '3', 'web', 'db', 'deploy'], { isHost, lenient: true });
+    expect(s.unknownOption?.message).toBe('no such option: --batch-size');
+    expect(s.hostDependent).toBe(true);
+    expect(s.positional).toEqual(['web', 'db', 'deploy']);
+  });
+
+  test('rows: the plugin\'s group in --help; hostout\'s own names and bad names refused, naming the plugin', () => {
+    expect(rows.map((r) => [r.name, r.type, r.placeholder, r.group])).toEqual([
+      ['canary', 'flag', undefined, 'Options of acme.deploy'],
+      ['batch-size', 'value', 'N', 'Options of acme.deploy'],
+      ['tag', 'value', 'STRING', 'Options of acme.deploy'],
+    ]);
+    expect(() => pluginOptionRows([{ name: 'p', options: [{ name: 'dry-run', type: 'boolean', description: '', sets: 'x' }] }]))
+      .toThrow("plugin p: command-line option 'dry-run' is one of hostout's own options");
+    expect(() => pluginOptionRows([{ name: 'p', options: [{ name: '--x', type: 'boolean', description: '', sets: 'x' }] }])).toThrow(/is not an option name/);
+    expect(helpText(100, [...OPTIONS, ...rows])).toMatch(/Options of acme\.deploy:\n +--canary +one host first\n +--batch-size N +hosts per batch/);
   });
 });

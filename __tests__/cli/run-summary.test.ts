@@ -54,7 +54,7 @@ test('formatSummary: aligned columns; releases only when known; a failure shows 
     'web22  -         failed (69)  1.2 s',
     'w3     -         not started  -',
   ]);
-  const lines = formatSummary([{ ...row('web1', 'rolled back'), releaseBefore: 'r1', releaseAfter: 'r1', durationMs: 75_000 }, { ...row('web2', 'ok'), releaseBefore: 'r1' }]);
+  const lines = formatSummary([{ ...row('web1', 'rolled back'), columns: { 'release before': 'r1', 'release after': 'r1' }, durationMs: 75_000 }, { ...row('web2', 'ok'), columns: { 'release before': 'r1' } }]);
   expect(lines).toEqual([
     'host  commands  result       release before  release after  time',
     'web1  -         rolled back  r1              r1             1 min 15 s',

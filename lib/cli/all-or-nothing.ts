@@ -24,6 +24,7 @@
  * deploy by us. Every phase command is told which phase it is (ctx.phase).
  */
 import type { Runtime } from '../hostout/dispatch';
+import { flipOutcome, preparedRelease } from '../hostout/phases';
 import type { DeployPhases, PhaseName } from '../hostout/types';
 import { messageOf, type HostOutcome, type PlanHooks, type Progress, type RunPolicy } from './progress';
 
@@ -42,21 +43,6 @@ export function phasesFor(runtime: Runtime, hosts: readonly string[], command: s
   }
   return found;
 }
-
-/** `prepare`'s value: the release id, or `{ release, live }`. */
-function releaseOf(value: unknown): { release?: string; live?: string } {
-  if (typeof value === 'string') return { release: value };
-  const v = value as { release?: unknown; live?: unknown } | null;
-  return { release: typeof v?.release === 'string' ? v.release : undefined, live: typeof v?.live === 'string' ? v.live : undefined };
-}
-
-/** `flip`'s value: the release live before, or `{ from }`. */
-function fromOf(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  const from = (value as { from?: unknown } | null)?.from;
-  return typeof from === 'string' ? from : undefined;
-}
-
 
 export interface AllOrNothingOptions {
   runtime: Runtime;
@@ -119,9 +105,9 @@ export async function runAllOrNothing(o: AllOrNothingOptions, hooks: PlanHooks):
   for (const host of hosts) hooks.hostStart?.(host);
   const prepared = await phase('prepare', hosts, () => o.args, policy);
   for (const host of prepared) {
-    const r = releaseOf(state.get(host)!.value);
-    if (r.release) release.set(host, r.release);
-    if (r.live) live.set(host, r.live);
+    const r = preparedRelease(state.get(host)!.value);
+    if (r) release.set(host, r.release);
+    if (r?.live) live.set(host, r.live);
   }
   const everyone = prepared.length === hosts.length && !progress.interrupted;
   let flipped: string[] = [];
@@ -129,7 +115,7 @@ export async function runAllOrNothing(o: AllOrNothingOptions, hooks: PlanHooks):
   const flip = async (on: string[]): Promise<string[]> => {
     const done = await phase('flip', on.filter((h) => release.has(h)), (h) => [release.get(h)!], policy);
     for (const host of done) {
-      const from = fromOf(state.get(host)!.value);
+      const { from } = flipOutcome(state.get(host)!.value);
       if (from !== undefined) live.set(host, from);
     }
     return done;
@@ -198,6 +184,8 @@ export async function runAllOrNothing(o: AllOrNothingOptions, hooks: PlanHooks):
       s.exitStatus = 1;
       s.error ??= `${host}: its rollback failed; it may be live on ${release.get(host)}`;
     }
+    // The summary's columns (and the run-end event's fields): where each host was before the run and is now.
+    if (s.releaseBefore || s.releaseAfter) s.columns = { 'release before': s.releaseBefore ?? '?', 'release after': s.releaseAfter ?? '?' };
     s.durationMs = Date.now() - startedAt;
     hooks.hostEnd?.(s);
   }

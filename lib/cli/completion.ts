@@ -6,7 +6,8 @@
  * of the buildout in the current directory (or -c FILE) and `all`, the
  * selected hosts' commands (from their plugins), and `--` after a command.
  * After `--`, or once the arguments have begun, nothing is offered: those
- * words are the command's. The yargs layer (option-layer.ts) asks this module
+ * words are the command's. The options of the selected hosts' plugins
+ * (Plugin.options) are offered with hostout's. The yargs layer (option-layer.ts) asks this module
  * and hands the answer to the shell.
  */
 import { readdirSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { buildoutDirectoryOf } from '../hostout/parts';
 import { createRecordingLogger } from '../log';
 import type { TransportFactory } from '../transport/types';
 import { scanArgv, splitPositionals } from './grammar';
-import { OPTIONS, configOf, optionByName, optionByShort, type OptionSpec } from './options';
+import { OPTIONS, configOf, optionByName, optionByShort, pluginOptionRows, type OptionSpec } from './options';
 import { loadRun } from './run';
 
 export interface CompletionContext {
@@ -62,10 +63,11 @@ export async function completionCandidates(typed: readonly string[], ctx: Comple
   const valueOf = valueOptionBefore(before[before.length - 1]);
   if (valueOf) return valueOf.name === 'configuration' ? startsWith(configFiles(ctx.cwd)) : [];
 
-  const longOptions = rows.map((o) => `--${o.name}`);
+  let longOptions = rows.map((o) => `--${o.name}`);
   let scanned;
   try {
-    scanned = scanArgv(before);
+    // Lenient: a word may be an option of the selected hosts' plugins, known once they load.
+    scanned = scanArgv(before, { lenient: true });
   } catch {
     return current.startsWith('-') ? startsWith(longOptions) : [];
   }
@@ -77,9 +79,18 @@ export async function completionCandidates(typed: readonly string[], ctx: Comple
     const loaded = await loadRun({ config, userDefaults, assignments: scanned.assignments, cwd: ctx.cwd, env: ctx.env });
     const runtime = new Runtime(loaded.hosts, { transport: NO_TRANSPORT, log: createRecordingLogger(), dryRun: true, buildoutDirectory: buildoutDirectoryOf(loaded.bo, config) });
     hosts = runtime.hostNames();
-    const selected = splitPositionals(scanned.positional, hosts, () => new Set(), scanned.dashDash).hosts;
+    const isHost = (w: string) => hosts.includes(w);
+    // An option hostout does not know may take a value: with the hosts known, the lenient scan steps over it.
+    const found = scanned.unknownOption ? scanArgv(before, { isHost, lenient: true }) : scanned;
+    const selected = splitPositionals(found.positional, hosts, () => new Set(), found.dashDash).hosts;
     await runtime.load(selected);
     commandsOf = (names) => new Set(names.flatMap((h) => runtime.commands(h).map((c) => c.name)));
+    // The options of the selected hosts' plugins (Plugin.options) are theirs too.
+    const own = pluginOptionRows(selected.flatMap((h) => runtime.definition(h).sets.map((set) => set.plugin)));
+    // With those known, a word hostout refuses (`--bogus`) makes the command line one it would refuse: no words.
+    if (scanned.unknownOption) scanned = scanArgv(before, { isHost, rows: own });
+    if (own.some((o) => o.type === 'value' && `--${o.name}` === before[before.length - 1])) return []; // its value: anything
+    longOptions = [...longOptions, ...own.map((o) => `--${o.name}`)];
   } catch {
     return current.startsWith('-') ? startsWith(longOptions) : [];
   }

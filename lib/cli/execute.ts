@@ -182,10 +182,11 @@ export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: 
     ...(o.releaseAfter ? { releaseAfter: o.releaseAfter } : {}),
     ...(c.roundTrips?.get(o.host) ? { roundTrips: c.roundTrips.get(o.host) } : {}),
   }));
+  const table = formatSummary(summary.map((row, i) => ({ ...row, columns: outcomes[i].columns })));
   const showSummary = (several || progress.interrupted) && !req.dryRun && !(req.verbosity === 'quiet' && status === 0);
-  if (showSummary) for (const l of formatSummary(summary)) req.stdout(l);
+  if (showSummary) for (const l of table) req.stdout(l);
   for (const l of formatAssumed(assumed)) req.stdout(l);
-  for (const l of formatSummary(summary)) runLog.line('summary', undefined, l);
+  for (const l of table) runLog.line('summary', undefined, l);
   runLog.line('run', undefined, `exit status ${status}`);
   events.emit({ type: 'run-end', exitStatus: status, durationMs: Date.now() - started, interrupted: progress.interrupted, summary, ...(runLog.written ? { log: runLog.path } : {}) });
   runLog.close();

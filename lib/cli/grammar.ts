@@ -18,13 +18,15 @@
 import { UsageError } from '../errors';
 import { shellQuote } from '../transport/quote';
 import {
-  OPTIONS, SAFETY_OPTIONS, optionByName, optionByShort, typeOptions,
+  OPTIONS, SAFETY_OPTIONS, optionByName, optionByShort, pluginOptionValues, typeOptions,
   type OptionSpec, type ParsedOptions, type TakenOption,
 } from './options';
 import { nearest } from '../suggest';
 
 export interface ScannedArgv {
   options: ParsedOptions;
+  /** The plugins' options given (Plugin.options), by name: the value as typed, or true for a flag. */
+  pluginOptions: Record<string, string | true>;
   /** `section:option=value` words given before the first host. */
   assignments: string[];
   /** Everything else, in order: hosts, commands, arguments; the first `--` stays in, at `dashDash`. */
@@ -42,6 +44,27 @@ export interface ScannedArgv {
    * the precise error, or throws this one when no hosts are loaded.
    */
   deferred?: UsageError;
+  /**
+   * With `lenient`: the first long option before the command word that is not
+   * hostout's, refused as such. It may be an option of the selected hosts'
+   * plugins, known once they are loaded: main.ts scans again with their rows.
+   */
+  unknownOption?: UsageError;
+}
+
+/** What a scan knows besides argv: which words are hosts, and the options of the selected hosts' plugins. */
+export interface ScanContext {
+  /** Whether a word is a host of the configuration (unknown: the first scan). */
+  isHost?: (word: string) => boolean;
+  /** The option rows of the plugins of the selected hosts (Plugin.options). */
+  rows?: readonly OptionSpec[];
+  /**
+   * Keep an unknown long option before the command word (as `unknownOption`)
+   * instead of throwing: the scan that finds the hosts, before their plugins
+   * are loaded. With `isHost`, a word after it that is no host, option or
+   * assignment is taken as its value, so the hosts after it are still found.
+   */
+  lenient?: boolean;
 }
 
 /**
@@ -66,7 +89,7 @@ export function nearOption(word: string, among: readonly OptionSpec[] = OPTIONS)
   const exact = among.find((o) => o.name === core);
   if (exact) return exact;
   const name = nearest(core, among.map((o) => o.name), { prefix: true });
-  return name === undefined ? undefined : optionByName(name);
+  return name === undefined ? undefined : among.find((o) => o.name === name);
 }
 
 /**
@@ -97,9 +120,12 @@ type Phase = 'front' | 'hosts' | 'command' | 'verbatim';
  * near miss of one of hostout's long options after it, and a safety option
  * after `--` (unless --literal).
  */
-export function scanArgv(argv: readonly string[], isHost?: (word: string) => boolean): ScannedArgv {
+export function scanArgv(argv: readonly string[], context: ScanContext | ((word: string) => boolean) = {}): ScannedArgv {
+  const { isHost, rows = [], lenient = false } = typeof context === 'function' ? { isHost: context } : context;
+  const all = rows.length ? [...OPTIONS, ...rows] : OPTIONS;
+  const byName = (name: string) => optionByName(name) ?? rows.find((o) => o.name === name);
   const taken: TakenOption[] = [];
-  const out: Omit<ScannedArgv, 'options'> = { assignments: [], positional: [], hostDependent: false };
+  const out: Omit<ScannedArgv, 'options' | 'pluginOptions'> = { assignments: [], positional: [], hostDependent: false };
   let phase: Phase = 'front';
   /** Index in argv of the first command word (where `--` would go to hand words to the command). */
   let commandAt = -1;
@@ -122,12 +148,19 @@ export function scanArgv(argv: readonly string[], isHost?: (word: string) => boo
     const ourPart = phase === 'front' || phase === 'hosts';
     if (word.startsWith('--')) {
       const eq = word.indexOf('=');
-      const spec = optionByName(eq >= 0 ? word.slice(2, eq) : word.slice(2));
+      const spec = byName(eq >= 0 ? word.slice(2, eq) : word.slice(2));
       if (spec) {
         i = takeOption(argv, i, spec, eq >= 0 ? word.slice(eq + 1) : undefined, taken);
         continue;
       }
-      const near = nearOption(word);
+      const near = nearOption(word, all);
+      if (ourPart && lenient) {
+        out.unknownOption ??= noSuchOption(word, near);
+        out.hostDependent = true;
+        const next = argv[i + 1];
+        if (isHost && eq < 0 && next !== undefined && !next.startsWith('-') && !isAssignment(next) && next !== 'all' && !isHost(next)) i++;
+        continue;
+      }
       if (ourPart) throw noSuchOption(word, near);
       if (near) {
         const err = nearMissAfterCommand(argv, i, commandAt, near);
@@ -140,7 +173,7 @@ export function scanArgv(argv: readonly string[], isHost?: (word: string) => boo
     }
     if (word.length > 1 && DASHES.test(word)) {
       if (ourPart && word.startsWith('-')) {
-        i = takeShortOptions(argv, i, taken);
+        i = takeShortOptions(argv, i, taken, all);
         continue;
       }
       const safety = nearSafetyOption(word);
@@ -166,7 +199,7 @@ export function scanArgv(argv: readonly string[], isHost?: (word: string) => boo
     }
   }
   if (afterDashDash.length > 0 && !taken.some((t) => t.spec.name === 'literal')) throw safetyAfterDashDash(argv, afterDashDash[0]);
-  return { options: typeOptions(taken), ...out };
+  return { options: typeOptions(taken), pluginOptions: pluginOptionValues(taken), ...out };
 }
 
 /** `no such option: --verbsoe`, with the nearest option as the did-you-mean and a pointer to --help. */
@@ -181,6 +214,9 @@ function takeOption(argv: readonly string[], i: number, spec: OptionSpec, inline
   if (spec.type === 'value') {
     const value = inline ?? argv[i + 1];
     if (value === undefined) throw new UsageError(`option --${spec.name} needs a value: --${spec.name} ${spec.placeholder}`, { suggestHelp: true });
+    if (spec.numeric && !/^\s*-?(\d+\.?\d*|\.\d+)\s*$/.test(value)) {
+      throw new UsageError(`option --${spec.name} needs a number (${spec.placeholder}), not '${value}'`, { suggestHelp: true });
+    }
     taken.push({ spec, value });
     return inline === undefined ? i + 1 : i;
   }
@@ -190,12 +226,12 @@ function takeOption(argv: readonly string[], i: number, spec: OptionSpec, inline
 }
 
 /** A short-option word (`-v`, `-qU`, `-cFILE`, `-c FILE`), optparse style; returns the index of the last word used. */
-function takeShortOptions(argv: readonly string[], i: number, taken: TakenOption[]): number {
+function takeShortOptions(argv: readonly string[], i: number, taken: TakenOption[], among: readonly OptionSpec[]): number {
   const word = argv[i];
   for (let k = 1; k < word.length; k++) {
     const spec = optionByShort(word[k]);
     if (!spec) {
-      const near = word.length > 2 ? nearOption(word) : undefined;
+      const near = word.length > 2 ? nearOption(word, among) : undefined;
       throw noSuchOption(`-${word[k]}`, near, word.length > 2 ? word : undefined);
     }
     if (spec.type === 'value') return takeOption(argv, i, spec, k + 1 < word.length ? word.slice(k + 1) : undefined, taken);

@@ -10,12 +10,13 @@
 import { relative } from 'node:path';
 import type * as V8 from 'node:v8';
 import { UsageError } from '../errors';
+import type { CliOptionSpec } from '../hostout/types';
 import { formatError } from './format-error';
 import { OutputMask } from './output-mask';
 import type { Verbosity } from '../log';
 import { runBuildoutMode } from './buildout-modes';
-import { scanArgv, type ScannedArgv } from './grammar';
-import { CONFIG_MODES, configOf, type ParsedOptions } from './options';
+import { scanArgv, splitPositionals, type ScannedArgv } from './grammar';
+import { CONFIG_MODES, OPTIONS, configOf, pluginOptionRows, type OptionSpec, type ParsedOptions } from './options';
 import type * as Completion from './completion';
 import type * as OptionLayer from './option-layer';
 import type * as InstallScript from './install-script';
@@ -52,20 +53,49 @@ function shortRunTuning(): void {
 const sameConfig = (a: { config?: string; userDefaults: boolean }, b: { config?: string; userDefaults: boolean }): boolean =>
   a.config === b.config && a.userDefaults === b.userDefaults;
 
+/** What a scan with the hosts known found: the command line, the configuration, and the options of the selected hosts' plugins. */
+interface HostScan {
+  scanned: ScannedArgv;
+  loaded: LoadedRun;
+  rows: OptionSpec[];
+}
+
+/** The option rows of the plugins of the hosts `scanned` selects (each host loads, once: the run reuses it). */
+async function pluginRowsOf(scanned: ScannedArgv, loaded: LoadedRun): Promise<OptionSpec[]> {
+  const hosts = splitPositionals(scanned.positional, loaded.hosts.names, () => new Set(), scanned.dashDash).hosts;
+  const plugins: { name: string; options?: readonly CliOptionSpec[] }[] = [];
+  for (const host of hosts) {
+    let def;
+    // A host that cannot load fails the run with its own error, later, where every run reports it.
+    try { def = await loaded.hosts.load(host); } catch { continue; }
+    for (const set of def.sets) plugins.push(set.plugin);
+  }
+  return pluginOptionRows(plugins);
+}
+
+/**
+ * Scan argv with the hosts known: first leniently, to find the selected
+ * hosts, whose plugins may declare options of their own (Plugin.options);
+ * then for good, with those options.
+ */
+async function scanHosts(argv: readonly string[], loaded: LoadedRun): Promise<HostScan> {
+  const names = new Set(loaded.hosts.names);
+  const isHost = (w: string) => names.has(w);
+  const rows = await pluginRowsOf(scanArgv(argv, { isHost, lenient: true }), loaded);
+  return { scanned: scanArgv(argv, { isHost, rows }), loaded, rows };
+}
+
 /**
  * Scan argv again now that the hosts are known: a short option among the hosts
  * (`hostout web -c x.cfg deploy`) is hostout's, one after the first command
- * word is the command's. When that moves `-c`/`-U`, the hosts are those of the
- * other configuration: load it and check that it agrees with itself.
+ * word is the command's, and the selected hosts' plugins add their options.
+ * When that moves `-c`/`-U`, the hosts are those of the other configuration:
+ * load it and check that it agrees with itself.
  */
-async function scanWithHosts(argv: readonly string[], first: ScannedArgv, io: CliIo): Promise<{ scanned: ScannedArgv; loaded: LoadedRun }> {
+async function scanWithHosts(argv: readonly string[], first: ScannedArgv, io: CliIo): Promise<HostScan> {
   const { loadRun } = require('./run') as typeof Run;
   const load = (c: { config?: string; userDefaults: boolean }) =>
     loadRun({ ...c, assignments: first.assignments, cwd: io.cwd, env: io.env });
-  const rescan = (loaded: LoadedRun) => {
-    const names = new Set(loaded.hosts.names);
-    return scanArgv(argv, (w) => names.has(w));
-  };
   const wanted = configOf(first.options, io.cwd);
   let loaded: LoadedRun;
   try {
@@ -76,23 +106,37 @@ async function scanWithHosts(argv: readonly string[], first: ScannedArgv, io: Cl
     for (const at of shortOptionsAfterFirstWord(argv)) {
       const before = new Set(argv.slice(0, at));
       let c: { config?: string; userDefaults: boolean };
-      try { c = configOf(scanArgv(argv, (w) => before.has(w)).options, io.cwd); } catch { continue; }
+      try { c = configOf(scanArgv(argv, { isHost: (w) => before.has(w), lenient: true }).options, io.cwd); } catch { continue; }
       if (sameConfig(c, wanted)) continue;
       try { loaded = await load(c); } catch { continue; }
-      const again = rescan(loaded);
-      if (sameConfig(configOf(again.options, io.cwd), c)) return { scanned: again, loaded };
+      const again = await scanHosts(argv, loaded);
+      if (sameConfig(configOf(again.scanned.options, io.cwd), c)) return again;
     }
-    throw err;
+    // An option no configuration explains: that is the error to show.
+    throw first.unknownOption ?? err;
   }
-  const scanned = rescan(loaded);
-  const c = configOf(scanned.options, io.cwd);
-  if (sameConfig(c, wanted)) return { scanned, loaded };
-  const other = await load(c);
-  const again = rescan(other);
-  if (!sameConfig(configOf(again.options, io.cwd), c)) {
+  const found = await scanHosts(argv, loaded);
+  const c = configOf(found.scanned.options, io.cwd);
+  if (sameConfig(c, wanted)) return found;
+  const again = await scanHosts(argv, await load(c));
+  if (!sameConfig(configOf(again.scanned.options, io.cwd), c)) {
     throw new UsageError('cannot tell which configuration is meant: give -c FILE before the hosts (or as --configuration FILE)');
   }
-  return { scanned: again, loaded: other };
+  return again;
+}
+
+/**
+ * `hostout HOST --help`: the help with the options of HOST's plugins. Without
+ * a configuration to read, the help of hostout's own options.
+ */
+async function helpWithHosts(argv: readonly string[], first: ScannedArgv, io: CliIo): Promise<string> {
+  let rows: OptionSpec[] = [];
+  try {
+    ({ rows } = await scanWithHosts(argv, first, io));
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+  }
+  return optionLayer().helpText(undefined, [...OPTIONS, ...rows]);
 }
 
 /** Indexes in argv (before `--`) of the short-option words after the first word. */
@@ -150,9 +194,16 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   try {
     const completed = await completion(argv, io);
     if (completed !== undefined) return completed;
-    let scanned = scanArgv(argv);
+    // Lenient: an option unknown to hostout may be one of the selected hosts' plugins (scanWithHosts).
+    let scanned = scanArgv(argv, { lenient: true });
     let opts = scanned.options;
     verbose = opts.verbose;
+    // No word that could be a host: no plugin can own the option.
+    if (scanned.unknownOption && scanned.positional.length === 0) throw scanned.unknownOption;
+    if (opts.help && scanned.positional.length > 0) {
+      stdout(await helpWithHosts(argv, scanned, io));
+      return 0;
+    }
     const early = checkOptions(opts, stdout);
     if (early !== undefined) return early;
     const { config, userDefaults } = configOf(opts, io.cwd);
@@ -162,6 +213,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     // The config-engine modes and --install-script take words, not hosts: `--` only separates them.
     const operands = scanned.positional.filter((_, i) => i !== scanned.dashDash);
     if (modes.length === 1 || opts['install-script']) {
+      if (scanned.unknownOption) throw scanned.unknownOption;
       if (scanned.deferred) throw scanned.deferred;
     }
     if (modes.length === 1) {
@@ -188,21 +240,15 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     // Loaded here, not at start-up: the config-engine modes above need none of
     // the runtime, and every `hostout --resolve` would pay for loading it.
     const { runHosts } = require('./run') as typeof Run;
-    // Host settings given on the command line: they override every host's part.
-    const hostSettings: Record<string, string> = {};
-    if (opts['lock-wait'] !== undefined) {
-      if (!/^\d+$/.test(opts['lock-wait'])) throw new UsageError(`--lock-wait needs a whole number of seconds, not '${opts['lock-wait']}'`);
-      hostSettings['lock-wait'] = opts['lock-wait'];
-    }
-    if (opts['no-rollback']) hostSettings['auto-rollback'] = 'false';
-    if (opts.canary) hostSettings.canary = 'true';
     return await runHosts({
       scanned, loaded, ...configOf(opts, io.cwd), verbosity, dryRun: opts['dry-run'], offline: opts.offline, cwd: io.cwd, env: io.env,
       parallel: opts.parallel, keepGoing: opts['keep-going'], rollback: !opts['no-rollback'],
       // --json: the events own stdout; everything for people goes to stderr.
       json: opts.json ? (text) => io.stdout(mask.apply(text)) : undefined,
       stdout: opts.json ? stderr : stdout, stderr,
-      hostSettings, mask,
+      mask,
+      // The plugins' own options: each host's commands see them as the host options its plugins declare.
+      pluginOptions: scanned.pluginOptions,
     });
   } catch (err) {
     const formatted = formatError(err, { verbose });

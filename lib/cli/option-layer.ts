@@ -117,6 +117,7 @@ const WHERE_OPTIONS_GO = [
   '  -x short options are hostout\'s only before the first command word (also between hosts); after it they belong to the command: `run df -h` runs `df -h`.',
   '  -- ends option parsing and command matching; directly after the last command it is dropped.',
   '  --dry-run or --offline after -- is refused (exit 2): put it before -- for a dry run, or add --literal to hand it to the command.',
+  '  Plugins add --long options of their own for the hosts that use them: `hostout HOST --help` lists them.',
   '',
   'Shell completion: `hostout completion >> ~/.bashrc` (bash; in zsh, ~/.zshrc).',
 ];

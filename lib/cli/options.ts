@@ -14,7 +14,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path'; // named: `* as` compiles to a copy of every export at start-up
-import { UsageError } from '../errors';
+import { ConfigError, UsageError } from '../errors';
+import type { CliOptionSpec } from '../hostout/types';
 import type * as OptionLayer from './option-layer';
 
 export interface OptionSpec {
@@ -36,6 +37,10 @@ export interface OptionSpec {
   readonly safety?: boolean;
   /** A config-engine mode: it reads the configuration and prints, runs no host (at most one per command line). */
   readonly configMode?: boolean;
+  /** A plugin's option (Plugin.options): that plugin's name. Its value goes to the hosts, not to ParsedOptions. */
+  readonly plugin?: string;
+  /** A plugin's value option whose value must be a number. */
+  readonly numeric?: boolean;
 }
 
 export const OPTIONS = [
@@ -53,9 +58,7 @@ export const OPTIONS = [
   { name: 'parallel', short: 'P', type: 'value', placeholder: 'N', group: 'Running', help: 'run up to N hosts at once (default: `parallel` of the host parts or [buildout], else 1)' },
   { name: 'keep-going', type: 'flag', group: 'Running', help: 'start every host even after one failed (default: no new host starts after a failure)' },
   { name: 'json', type: 'flag', group: 'Output', help: 'newline-delimited JSON events on stdout (docs/events.schema.json); human output on stderr' },
-  { name: 'no-rollback', type: 'flag', group: 'Running', help: 'keep a new release live when its restart or health check fails, and, with several hosts, the hosts that went live when another fails' },
-  { name: 'canary', type: 'flag', group: 'Running', help: 'with several hosts, the first goes live and is watched before any other flips (the host option `canary`)' },
-  { name: 'lock-wait', type: 'value', placeholder: 'SECONDS', group: 'Running', help: 'wait up to SECONDS for a host locked by another deploy (default: exit 75 at once)' },
+  { name: 'no-rollback', type: 'flag', group: 'Running', help: 'a command that would undo a failed change keeps it (a deploy: the new release stays live when its restart or health check fails), and, with several hosts, the hosts that went live when another fails stay live' },
   { name: 'help', short: 'h', type: 'flag', group: 'Other', help: 'show this help' },
   { name: 'version', short: 'V', type: 'flag', group: 'Other', help: 'show the hostout version' },
 ] as const satisfies readonly OptionSpec[];
@@ -78,6 +81,36 @@ const BY_SHORT: ReadonlyMap<string, OptionSpec> = new Map(
 export const optionByName = (name: string): OptionSpec | undefined => BY_NAME.get(name);
 export const optionByShort = (letter: string): OptionSpec | undefined => BY_SHORT.get(letter);
 export const SAFETY_OPTIONS: readonly OptionSpec[] = OPTIONS.filter((o: OptionSpec) => o.safety);
+
+/**
+ * The option rows of some plugins' command-line options (Plugin.options), for
+ * the scanner, --help and completion. Throws ConfigError, naming the plugin,
+ * for a name that is not an option name or is hostout's own.
+ */
+export function pluginOptionRows(plugins: readonly { name: string; options?: readonly CliOptionSpec[] }[]): OptionSpec[] {
+  const rows = new Map<string, OptionSpec>();
+  for (const plugin of plugins) {
+    for (const o of plugin.options ?? []) {
+      const bad = (why: string) => new ConfigError(`plugin ${plugin.name}: command-line option '${o.name}' ${why}`);
+      if (!/^[a-z][a-z0-9-]*$/.test(o.name)) throw bad('is not an option name (lower case letters, digits and -, starting with a letter)');
+      if (BY_NAME.has(o.name)) throw bad('is one of hostout\'s own options');
+      if (!['boolean', 'string', 'number'].includes(o.type)) throw bad(`has type '${String(o.type)}' (boolean, string or number)`);
+      if (typeof o.sets !== 'string' || o.sets === '') throw bad('sets no host option (`sets`)');
+      // Two plugins of the run may declare the same option (two versions of one plugin): the first row is shown.
+      if (rows.has(o.name)) continue;
+      rows.set(o.name, {
+        name: o.name,
+        type: o.type === 'boolean' ? 'flag' : 'value',
+        ...(o.type === 'boolean' ? {} : { placeholder: o.placeholder ?? o.type.toUpperCase() }),
+        help: o.description,
+        group: `Options of ${plugin.name}`,
+        plugin: plugin.name,
+        ...(o.type === 'number' ? { numeric: true } : {}),
+      });
+    }
+  }
+  return [...rows.values()];
+}
 
 /** Every flag false, no value set. */
 export function defaultOptions(): ParsedOptions {
@@ -110,8 +143,16 @@ export interface TakenOption {
  * the defaults without loading yargs, which would cost every such run.
  */
 export function typeOptions(taken: readonly TakenOption[]): ParsedOptions {
-  if (taken.length === 0) return defaultOptions();
-  return (require('./option-layer') as typeof OptionLayer).parseOptionWords(taken);
+  const own = taken.filter((t) => !t.spec.plugin);
+  if (own.length === 0) return defaultOptions();
+  return (require('./option-layer') as typeof OptionLayer).parseOptionWords(own);
+}
+
+/** The plugins' options among the taken ones, by name: the value as typed (the last one wins), or true for a flag. */
+export function pluginOptionValues(taken: readonly TakenOption[]): Record<string, string | true> {
+  const values: Record<string, string | true> = {};
+  for (const { spec, value } of taken) if (spec.plugin) values[spec.name] = value ?? true;
+  return values;
 }
 
 /** The version in hostout's package.json (found upwards from here: dist/lib/cli or lib/cli). */

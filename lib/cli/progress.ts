@@ -48,6 +48,8 @@ export interface HostOutcome extends HostSummary {
   cause?: unknown;
   /** The last command's return value. */
   value?: unknown;
+  /** More summary columns, heading → this host's cell (an all-or-nothing run's releases). */
+  columns?: Readonly<Record<string, string>>;
 }
 
 /** Called as the plan runs (the events, the run log). */
@@ -358,15 +360,18 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
-/** The summary table printed at the end of a run of several hosts. */
-export function formatSummary(rows: readonly HostSummary[]): string[] {
-  const withRelease = rows.some((r) => r.releaseBefore || r.releaseAfter);
-  const header = ['host', 'commands', 'result', ...(withRelease ? ['release before', 'release after'] : []), 'time'];
+/** One row of the summary table: a host's summary and, under their headings, the columns its run added. */
+export type SummaryRow = HostSummary & { columns?: Readonly<Record<string, string>> };
+
+/** The summary table printed at the end of a run of several hosts; a column some row lacks shows `?` there. */
+export function formatSummary(rows: readonly SummaryRow[]): string[] {
+  const extra = [...new Set(rows.flatMap((r) => Object.keys(r.columns ?? {})))];
+  const header = ['host', 'commands', 'result', ...extra, 'time'];
   const body = rows.map((r) => [
     r.host,
     r.commands.join(' ') || '-',
     r.result === 'failed' || r.result === 'interrupted' ? `${r.result} (${r.exitStatus})` : r.result,
-    ...(withRelease ? [r.releaseBefore ?? '?', r.releaseAfter ?? '?'] : []),
+    ...extra.map((h) => r.columns?.[h] ?? '?'),
     r.result === 'not started' ? '-' : formatDuration(r.durationMs),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));

@@ -68,9 +68,10 @@ export interface RunRequest {
   keepGoing: boolean;
   /** --json: events written with this (stdout); human output then goes to `stdout` = stderr. */
   json?: (text: string) => void;
+  /** False under --no-rollback: phases roll back nothing, and commands are told so (ctx.rollback). */
   rollback: boolean;
-  /** Host options given on the command line (--lock-wait, --no-rollback): they override every host's own. */
-  hostSettings?: Record<string, string>;
+  /** The selected hosts' plugins' options given on the command line, by name (Runtime's pluginOptions). */
+  pluginOptions?: Readonly<Record<string, string | true>>;
   cwd: string;
   env: NodeJS.ProcessEnv;
   stdout(line: string): void;
@@ -153,18 +154,10 @@ function onSignals(transport: LazyTransport, stderr: (line: string) => void, sto
   };
 }
 
-/** The host with `settings` written into its options (the same object every time: loading is cached). */
-function applyHostSettings<T extends { options: Record<string, string> }>(host: T, settings: Record<string, string> | undefined): T {
-  if (settings) Object.assign(host.options, settings);
-  return host;
-}
-
 export async function runHosts(req: RunRequest): Promise<number> {
   const { scanned, stderr } = req;
   const loadedRun = req.loaded ?? await loadRun({ ...req, assignments: scanned.assignments });
-  const { bo } = loadedRun;
-  // Host settings from the command line (--lock-wait, --no-rollback) override each host's own once it is loaded.
-  const hosts: HostCatalog = { names: loadedRun.hosts.names, load: async (name) => applyHostSettings(await loadedRun.hosts.load(name), req.hostSettings) };
+  const { bo, hosts } = loadedRun;
   const buildoutDirectory = buildoutDirectoryOf(bo, req.config);
   // The run's events, its log and its progress (execute.ts); the log is written once a host is touched.
   const { progress, runLog, events, steps, roundTrips } = createRunOutput(req, buildoutDirectory, hosts.names);
@@ -177,7 +170,9 @@ export async function runHosts(req: RunRequest): Promise<number> {
   const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord: req.stdout, onAssumed });
   const transport = req.dryRun ? lazy : instrumentTransport(lazy, { steps, onTouch: () => runLog.open() });
   try {
-    const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, offline: req.offline, onAssumed, buildoutDirectory });
+    const runtime = new Runtime(hosts, {
+      transport, log: progress.log, dryRun: req.dryRun, offline: req.offline, onAssumed, buildoutDirectory, rollback: req.rollback, pluginOptions: req.pluginOptions,
+    });
     const hostNames = runtime.hostNames();
     // The command words depend on the selected hosts' commands: load those hosts first.
     const selected = splitPositionals(scanned.positional, hostNames, () => new Set(), scanned.dashDash).hosts;

@@ -28,6 +28,14 @@ export interface RuntimeOptions {
   /** Where each assumption of ctx.assume goes (the run's end lists them); default: only the log line. */
   onAssumed?: (host: string, what: string) => void;
   buildoutDirectory: string;
+  /** False under --no-rollback (ctx.rollback). Default true. */
+  rollback?: boolean;
+  /**
+   * The plugins' command-line options given on this command line, by option
+   * name: the value typed, or true for a flag. Each host's commands see them
+   * as the host options the host's plugins declare them to set (Plugin.options).
+   */
+  pluginOptions?: Readonly<Record<string, string | true>>;
 }
 
 /** One row of `Valid commands are:`. */
@@ -113,7 +121,21 @@ export class Runtime {
   }
 
   private newScope(def: HostDefinition): HostScope {
-    return { def, options: Object.freeze({ ...def.options }), log: maskingLogger(this.opts.log, hostSecrets(def)) };
+    return { def, options: Object.freeze({ ...def.options, ...this.commandLineSettings(def) }), log: maskingLogger(this.opts.log, hostSecrets(def)) };
+  }
+
+  /** The host options this host's plugins' command-line options set, for those given (the definition itself stays as loaded). */
+  private commandLineSettings(def: HostDefinition): HostOptions {
+    const given = this.opts.pluginOptions ?? {};
+    const set: HostOptions = {};
+    for (const { plugin } of def.sets) {
+      for (const spec of plugin.options ?? []) {
+        if (!Object.prototype.hasOwnProperty.call(given, spec.name)) continue;
+        const value = given[spec.name];
+        set[spec.sets] = value === true ? (spec.value ?? 'true') : value;
+      }
+    }
+    return set;
   }
 
   hostNames(): string[] {
@@ -223,6 +245,7 @@ export class Runtime {
         scope.log.info(`[${scope.def.name}]   (assumed, not ${from}: ${what})`);
         this.opts.onAssumed?.(scope.def.name, what);
       },
+      rollback: this.opts.rollback ?? true,
       buildoutDirectory: this.opts.buildoutDirectory,
       once: <T>(key: string, make: () => T): T => {
         if (!this.onceValues.has(key)) this.onceValues.set(key, make());

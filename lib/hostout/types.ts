@@ -69,6 +69,37 @@ export interface Plugin {
    * (lib/cli/all-or-nothing.ts, docs/cli.md).
    */
   phases?: Record<string, DeployPhases>;
+  /**
+   * Command-line options of the plugin's own (`--lock-wait SECONDS`): each
+   * sets a host option of every selected host that uses the plugin, as its
+   * commands see it in `ctx.options`. Shown by `hostout HOST --help` and
+   * offered by shell completion for the hosts that use the plugin; hostout's
+   * own options (docs/cli.md) cannot be redeclared.
+   */
+  options?: readonly CliOptionSpec[];
+}
+
+/**
+ * One command-line option a plugin declares (Plugin.options). It is hostout's
+ * where hostout's long options are (anywhere before `--`), for the command
+ * lines that select a host using the plugin; it has no short form.
+ */
+export interface CliOptionSpec {
+  /** The long name without the dashes: lower case letters, digits and `-`, starting with a letter. */
+  name: string;
+  /**
+   * `boolean`: a flag (`--canary`); `string`: takes a value (`--tag TAG`,
+   * `--tag=TAG`); `number`: takes a value that must be a number (`--lock-wait 60`).
+   */
+  type: 'boolean' | 'string' | 'number';
+  /** Its line in `hostout HOST --help`. */
+  description: string;
+  /** What the value is, in --help (`SECONDS`). Default: the type in capitals. */
+  placeholder?: string;
+  /** The host option it sets (`lock-wait`): to the value given, or for a flag to `value`. */
+  sets: string;
+  /** For a flag: the value `sets` gets when the flag is given. Default `true`. */
+  value?: string;
 }
 
 /**
@@ -105,6 +136,23 @@ export interface DeployPhases {
 
 /** The phases of an all-or-nothing run, by their role (`canary` is the command of DeployPhases.canary). */
 export type PhaseName = 'prepare' | 'flip' | 'activate' | 'rollback' | 'finish' | 'canary';
+
+/**
+ * What a `prepare` phase returns: the release it made, and the release live
+ * before it (what a failure elsewhere flips back to, when `flip` does not
+ * say). A bare string is the release alone.
+ */
+export interface PreparedRelease {
+  release: string;
+  live?: string;
+}
+export type PrepareResult = string | PreparedRelease;
+
+/** What a `flip` phase returns: the release that was live before (a bare string says the same; none: no release was live). */
+export interface FlipOutcome {
+  from?: string;
+}
+export type FlipResult = string | FlipOutcome | void;
 
 /**
  * Another host of the same run. Hosts are loaded (plugins, defaults, resolve)
@@ -165,6 +213,12 @@ export interface CommandContext {
    * listed again at the run's end (an `assumed` event).
    */
   assume(what: string, from?: 'read' | 'asked'): void;
+  /**
+   * False under --no-rollback: a command that would undo a change that failed
+   * (pushdeploy's deploy flipping back after a failed health check) keeps it
+   * instead, for debugging. True (or unset) otherwise.
+   */
+  readonly rollback?: boolean;
   /** The buildout directory of the configuration hostout was started with. */
   readonly buildoutDirectory: string;
   /**

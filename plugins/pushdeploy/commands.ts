@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CommandError, ConfigError, UsageError, shellJoin, shellQuote, validateBranch, validatePath, validateRepository, type CommandContext, type CommandResult } from 'hostout';
+import { CommandError, ConfigError, UsageError, shellJoin, shellQuote, validateBranch, validatePath, validateRepository, type CommandContext, type CommandResult, type FlipOutcome, type PrepareResult } from 'hostout';
 import { assumedStagingBuildout, readStagingBuildout, requireStagingBuildout, type BuildoutDirectories } from './annotate';
 import { stagingManifest } from './manifest';
 import { describeHolder, type KeptLock, type RemoteScript } from './lock';
@@ -65,7 +65,9 @@ class Site {
   readonly rolling?: RollSettings;
   readonly roll?: InstanceRoll;
   constructor(readonly ctx: CommandContext) {
-    this.s = readSettings(ctx.name, ctx.options);
+    const s = readSettings(ctx.name, ctx.options);
+    // --no-rollback (ctx.rollback false) keeps a failed release live, whatever `auto-rollback` says.
+    this.s = ctx.rollback === false ? { ...s, autoRollback: false } : s;
     this.rolling = readRollSettings(ctx.name, ctx.options, this.s.hostname);
     if (this.rolling) this.roll = new InstanceRoll({ ctx, site: this.s.site, r: this.rolling, run: (line) => this.remotely(line, this.s.path) });
     // A deploy across hosts holds each host's lock from its prepare to the run's finish: every phase presents it.
@@ -463,7 +465,7 @@ class Site {
    * first phase of a deploy across hosts, `{ release, live }` (the live
    * release is where a cut-short flip goes back to), and the lock stays held.
    */
-  async prepare(): Promise<string | { release: string; live?: string }> {
+  async prepare(): Promise<PrepareResult> {
     const staged = await this.stagedForTransfer();
     return this.releases.withLock(this.lockCommand('prepare'), async () => {
       const { release, state } = await this.prepareRelease('prepare', staged);
@@ -477,7 +479,7 @@ class Site {
    * live one). No restart lines. Returns `{ release, from }`: the release now
    * live and the one it replaced (what a deploy across hosts flips back to).
    */
-  async flip(id?: string): Promise<{ release: string; from?: string }> {
+  async flip(id?: string): Promise<FlipOutcome & { release: string }> {
     if (id !== undefined && !RELEASE_ID.test(id)) throw new UsageError(`'${id}' is not a release id ('hostout ${this.s.site} releases' lists them)`, { host: this.s.site });
     return this.releases.withLock(this.lockCommand('flip'), async () => {
       const state = await this.releases.state(this.treeNamesGuess());

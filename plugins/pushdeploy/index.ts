@@ -36,6 +36,11 @@ export const plugin = definePlugin({
       canary: { command: 'canary', wanted: (options) => isTrue(options.canary) },
     },
   },
+  // `hostout web deploy --lock-wait 60 --canary`: host options of every host using pushdeploy, for this run.
+  options: [
+    { name: 'lock-wait', type: 'number', placeholder: 'SECONDS', sets: 'lock-wait', description: 'wait up to SECONDS for a host locked by another deploy (default: exit 75 at once)' },
+    { name: 'canary', type: 'boolean', sets: 'canary', description: 'with instances and several hosts: the first host goes live, rolls and is watched for canary-wait seconds before any other flips' },
+  ],
 });
 
 export default plugin;
