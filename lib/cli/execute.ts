@@ -5,17 +5,18 @@
  */
 import type { Buildout } from '../buildout';
 import { ConfigError } from '../errors';
-import { EVENTS_VERSION, fanOut, jsonLinesSink, type EventSink, type HostSummary, type StepSink } from '../events';
+import { EVENTS_VERSION, fanOut, type EventSink, type StepSink } from '../events';
 import type { Runtime } from '../hostout/dispatch';
 import { formatError } from './format-error';
 import { formatReturnValue } from './listing';
 import { secretsOf } from './instrument';
 import { parallelOption } from './options';
-import {
-  createProgress, formatSummary, isInteractiveTerminal, messageOf, runExitStatus,
-  type HostOutcome, type PlanHooks, type PlannedHost, type Progress, type RunPolicy,
-} from './progress';
+import { createProgress, type Progress } from './progress';
+import { runEventHooks, runExitStatus, summaryOf, type HostOutcome, type PlanHooks, type PlannedHost, type RunPolicy } from './schedule';
 import { RunLog } from './run-log';
+import { jsonView } from './views/json';
+import { runLogView } from './views/run-log';
+import { formatSummary } from './views/summary';
 import type { RunRequest } from './run';
 
 export interface RunOutput {
@@ -32,29 +33,27 @@ export interface RunOutput {
  */
 export function createRunOutput(req: RunRequest, buildoutDirectory: string, hostNames: readonly string[]): RunOutput {
   const runLog = new RunLog(buildoutDirectory, (m) => req.stderr(`hostout: warning: ${m}`));
-  const json = req.json ? jsonLinesSink(req.json) : undefined;
+  // The views that read the run's events: --json (stdout) and the run log.
+  const events = fanOut(req.json ? jsonView(req.json) : undefined, runLogView(runLog, { argv: req.argv, cwd: req.cwd }));
   const progress = createProgress({
     verbosity: req.verbosity,
-    fancy: !req.json && !req.dryRun && req.verbosity === 'normal' && isInteractiveTerminal(req.env),
+    fancy: !req.json && !req.dryRun && req.verbosity === 'normal' && req.isTTY && !req.env.CI,
     stdout: req.stdout,
     stderr: req.stderr,
     hosts: hostNames,
     mask: req.mask ? (text) => req.mask!.apply(text) : undefined,
     tap: (level, host, message) => {
       runLog.line(level, host, message);
-      if (level === 'warn') json?.emit({ type: 'warning', ...(host ? { host } : {}), message });
+      if (level === 'warn') events.emit({ type: 'warning', ...(host ? { host } : {}), message });
     },
   });
-  const events = fanOut(json);
   const steps: StepSink = {
     step: (s) => {
       const command = progress.current()?.command;
-      runLog.line('step', s.host, `${s.kind} ${s.status === null ? 'no exit status' : `exit ${s.status}`} in ${s.durationMs} ms: ${s.line}`);
       events.emit({ type: 'step', host: s.host, ...(command ? { command } : {}), kind: s.kind, line: s.line, status: s.status, durationMs: s.durationMs });
     },
     rsyncStats: (host, st) => {
       const command = progress.current()?.command;
-      runLog.line('rsync', host, `${st.filesSent} files sent, ${st.bytesSent} bytes sent, ${st.deleted} deleted`);
       events.emit({ type: 'rsync', host, ...(command ? { command } : {}), ...st });
     },
   };
@@ -98,31 +97,13 @@ export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: 
   const { progress, runLog, events } = c;
   const several = plan.length > 1;
   const started = Date.now();
-  runLog.line('run', undefined, `hostout ${process.argv.slice(2).join(' ')} (in ${req.cwd}; hosts ${plan.map((h) => h.host).join(' ')}; ${policy.parallel} at once${policy.keepGoing ? ', keep going' : ''})`);
   events.emit({
     type: 'run-start', version: EVENTS_VERSION, hosts: plan.map((h) => h.host), commands: c.commands, args: c.args,
     options: { parallel: policy.parallel, keepGoing: policy.keepGoing, rollback: req.rollback, dryRun: req.dryRun },
   });
   // A --dry-run prints the plan as it would run: its command lines name their host already.
   if (several && !req.dryRun) progress.prefixHosts = true;
-  const hooks: PlanHooks = {
-    hostStart: (host) => {
-      runLog.line('host', host, 'start');
-      events.emit({ type: 'host-start', host });
-    },
-    commandStart: (host, command) => {
-      runLog.line('command', host, `${command}: start`);
-      events.emit({ type: 'command-start', host, command });
-    },
-    commandEnd: (host, command, status, durationMs, err) => {
-      runLog.line('command', host, `${command}: ${status} in ${durationMs} ms${err ? `: ${messageOf(err)}` : ''}`);
-      events.emit({ type: 'command-end', host, command, status, durationMs, ...(err ? { error: messageOf(err) } : {}) });
-    },
-    hostEnd: (o) => {
-      runLog.line('host', o.host, `end: ${o.result} (exit status ${o.exitStatus}) in ${o.durationMs} ms`);
-      events.emit({ type: 'host-end', host: o.host, result: o.result, exitStatus: o.exitStatus, durationMs: o.durationMs, ...(o.error ? { error: o.error } : {}) });
-    },
-  };
+  const hooks: PlanHooks = runEventHooks(events);
   const outcomes = c.runPlan ? await c.runPlan(hooks) : await progress.run(plan, policy, hooks);
   for (const o of outcomes.filter((x) => x.result === 'not started')) {
     events.emit({ type: 'host-end', host: o.host, result: o.result, exitStatus: o.exitStatus, durationMs: 0 });
@@ -140,18 +121,11 @@ export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: 
   const shown = status === 0 ? formatReturnValue(last.value) : undefined;
   if (shown !== undefined) req.stdout(`Return value: ${shown}`);
   if (status === 0 && last.value === false) status = 1;
-  const summary: HostSummary[] = outcomes.map((o) => ({
-    host: o.host, commands: o.commands, result: o.result, exitStatus: o.exitStatus, durationMs: o.durationMs,
-    ...(o.error ? { error: o.error } : {}),
-    ...(o.releaseBefore ? { releaseBefore: o.releaseBefore } : {}),
-    ...(o.releaseAfter ? { releaseAfter: o.releaseAfter } : {}),
-  }));
+  const summary = summaryOf(outcomes);
   const showSummary = (several || progress.interrupted) && !req.dryRun && !(req.verbosity === 'quiet' && status === 0);
   if (showSummary) for (const l of formatSummary(summary)) req.stdout(l);
-  for (const l of formatSummary(summary)) runLog.line('summary', undefined, l);
-  runLog.line('run', undefined, `exit status ${status}`);
+  // The run log's view writes the summary and closes the log on this event.
   events.emit({ type: 'run-end', exitStatus: status, durationMs: Date.now() - started, interrupted: progress.interrupted, summary, ...(runLog.written ? { log: runLog.path } : {}) });
-  runLog.close();
   // With the progress (stdout; stderr under --json): stderr keeps the error messages alone.
   if (status !== 0 && runLog.written) req.stdout(`hostout: the log of this run is in ${runLog.path}`);
   return status;

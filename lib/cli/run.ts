@@ -58,6 +58,12 @@ export interface RunRequest {
   hostSettings?: Record<string, string>;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** The command line as typed (the run log's header, the dry run's last banner). */
+  argv: readonly string[];
+  /** stdout is a terminal: listr2 draws the run. */
+  isTTY: boolean;
+  /** Colour the output (io.ts decides). */
+  colour: boolean;
   stdout(line: string): void;
   stderr(line: string): void;
   /**
