@@ -14,6 +14,8 @@ import { parallelOption } from './options';
 import { createProgress, type Progress } from './progress';
 import { runEventHooks, runExitStatus, summaryOf, type HostOutcome, type PlanHooks, type PlannedHost, type RunPolicy } from './schedule';
 import { RunLog } from './run-log';
+import { paint } from './io';
+import { DRY_RUN_BANNER, dryRunEnd, type DryRunTally } from './views/dry-run';
 import { jsonView } from './views/json';
 import { runLogView } from './views/run-log';
 import { formatSummary } from './views/summary';
@@ -42,6 +44,7 @@ export function createRunOutput(req: RunRequest, buildoutDirectory: string, host
     stderr: req.stderr,
     hosts: hostNames,
     mask: req.mask ? (text) => req.mask!.apply(text) : undefined,
+    paint: paint(req.colour),
     tap: (level, host, message) => {
       runLog.line(level, host, message);
       if (level === 'warn') events.emit({ type: 'warning', ...(host ? { host } : {}), message });
@@ -91,12 +94,16 @@ export interface PlanContext {
   args: string[];
   /** Runs the plan instead of progress.run (an all-or-nothing deploy's phases). */
   runPlan?: (hooks: PlanHooks) => Promise<HostOutcome[]>;
+  /** A dry run: its plan lines counted, for the banner at its end. */
+  dryRun?: DryRunTally;
 }
 
 export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: RunPolicy, c: PlanContext): Promise<number> {
   const { progress, runLog, events } = c;
   const several = plan.length > 1;
   const started = Date.now();
+  const p = paint(req.colour);
+  if (c.dryRun) req.stdout(p.strong(DRY_RUN_BANNER));
   events.emit({
     type: 'run-start', version: EVENTS_VERSION, hosts: plan.map((h) => h.host), commands: c.commands, args: c.args,
     options: { parallel: policy.parallel, keepGoing: policy.keepGoing, rollback: req.rollback, dryRun: req.dryRun },
@@ -122,8 +129,9 @@ export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: 
   if (shown !== undefined) req.stdout(`Return value: ${shown}`);
   if (status === 0 && last.value === false) status = 1;
   const summary = summaryOf(outcomes);
-  const showSummary = (several || progress.interrupted) && !req.dryRun && !(req.verbosity === 'quiet' && status === 0);
-  if (showSummary) for (const l of formatSummary(summary)) req.stdout(l);
+  const showSummary = (several || progress.interrupted) && !(req.verbosity === 'quiet' && status === 0);
+  if (showSummary) for (const l of formatSummary(summary, { paint: p })) req.stdout(l);
+  if (c.dryRun) for (const l of dryRunEnd(c.dryRun, req.argv, !!req.offline, p)) req.stdout(l);
   // The run log's view writes the summary and closes the log on this event.
   events.emit({ type: 'run-end', exitStatus: status, durationMs: Date.now() - started, interrupted: progress.interrupted, summary, ...(runLog.written ? { log: runLog.path } : {}) });
   // With the progress (stdout; stderr under --json): stderr keeps the error messages alone.

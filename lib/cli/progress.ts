@@ -19,6 +19,7 @@ import { DEFAULT_POLICY, PlanRunner, deferred, messageOf, type HostOutcome, type
 export { INTERRUPT_GRACE_MS, exitStatusOf, messageOf, runExitStatus } from './schedule';
 export type { HostOutcome, PlanHooks, PlannedCommand, PlannedHost, RunPolicy } from './schedule';
 import type { Logger, Verbosity } from '../log';
+import { NO_PAINT, type Paint } from './io';
 
 export type LineLevel = 'info' | 'debug' | 'warn' | 'error';
 
@@ -55,6 +56,8 @@ export interface ProgressOptions {
    * (titles and a task's output line); plain lines are masked by `stdout`/`stderr`.
    */
   mask?: (text: string) => string;
+  /** Colours (io.ts): host names, `warning:`, `error:`. None by default. */
+  paint?: Paint;
 }
 
 export function createProgress(opts: ProgressOptions): Progress {
@@ -72,8 +75,14 @@ export function createProgress(opts: ProgressOptions): Progress {
   };
   /** Each line of a message, with its host in front when several hosts share the output. */
   let prefixHosts = false;
+  const p = opts.paint ?? NO_PAINT;
   const prefixed = (host: string | undefined, message: string): string[] =>
-    message.split('\n').map((l) => (prefixHosts && host && !l.startsWith(`[${host}]`) ? `[${host}] ${l}` : l));
+    message.split('\n').map((l) => {
+      if (!host || !(prefixHosts || l.startsWith(`[${host}]`))) return l;
+      // The host's name in colour (a line that names its host already keeps its words).
+      const rest = l.startsWith(`[${host}]`) ? l.slice(host.length + 2) : ` ${l}`;
+      return `${p.host(`[${host}]`)}${rest}`;
+    });
 
   // Getters, not copies: `interrupted` and `prefixHosts` change during the run.
   const make = (log: Logger, run: Progress['run']): Progress => ({
@@ -102,8 +111,8 @@ export function createProgress(opts: ProgressOptions): Progress {
     const log: Logger = {
       info: line('info', !quiet, stdout, ''),
       debug: line('debug', opts.verbosity === 'verbose', stdout, ''),
-      warn: line('warn', true, stderr, 'warning: '),
-      error: line('error', true, stderr, 'error: '),
+      warn: line('warn', true, stderr, p.warning('warning: ')),
+      error: line('error', true, stderr, p.error('error: ')),
     };
     return make(log, (plan, policy = DEFAULT_POLICY, hooks = {}) => runner.run(plan, policy, hooks));
   }
@@ -115,8 +124,8 @@ export function createProgress(opts: ProgressOptions): Progress {
   const log: Logger = {
     info: (m) => { const h = hostOf(m); tap('info', h, m); sinkFor(h)(m); },
     debug: (m) => tap('debug', hostOf(m), m),
-    warn: (m) => { const h = hostOf(m); tap('warn', h, m); sinkFor(h)(`warning: ${m}`); },
-    error: (m) => { tap('error', hostOf(m), m); stderr(`error: ${m}`); },
+    warn: (m) => { const h = hostOf(m); tap('warn', h, m); sinkFor(h)(`${p.warning('warning:')} ${m}`); },
+    error: (m) => { tap('error', hostOf(m), m); stderr(`${p.error('error:')} ${m}`); },
   };
   return make(log, async (plan, policy = DEFAULT_POLICY, hooks = {}) => {
       // Loaded only on a terminal: pipes and CI never pay for it.
@@ -127,10 +136,10 @@ export function createProgress(opts: ProgressOptions): Progress {
       const position = new Map<string, number>();
       const tasks = new Listr(
         plan.map((h) => ({
-          title: masked(policy.parallel > 1 ? `${h.host} (waiting)` : h.host),
+          title: policy.parallel > 1 ? `${p.host(masked(h.host))} (waiting)` : p.host(masked(h.host)),
           task: async (_ctx, hostTask) => {
             const go = await started.get(h.host)!.promise;
-            hostTask.title = masked(h.host);
+            hostTask.title = p.host(masked(h.host));
             if (!go) return hostTask.skip(masked(`${h.host} (not started)`));
             return hostTask.newListr(
               h.commands.map((c, i) => ({

@@ -17,6 +17,7 @@ import { createRunOutput, executePlan, hostSecrets, parallelFor } from './execut
 import { allOrNothingRunner } from './all-or-nothing';
 import { instrumentTransport } from './instrument';
 import type { OutputMask } from './output-mask';
+import { DryRunTally } from './views/dry-run';
 import type { PlannedHost } from './progress';
 
 export { formatReturnValue };
@@ -149,7 +150,10 @@ export async function runHosts(req: RunRequest): Promise<number> {
   const buildoutDirectory = buildoutDirectoryOf(bo, req.config);
   // The run's events, its log and its progress (execute.ts); the log is written once a host is touched.
   const { progress, runLog, events, steps } = createRunOutput(req, buildoutDirectory, hosts.names);
-  const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord: req.stdout });
+  // A dry run's plan lines: printed, and counted for its last banner (views/dry-run.ts).
+  const tally = req.dryRun ? new DryRunTally() : undefined;
+  const onRecord = (line: string) => { tally?.record(line); req.stdout(line); };
+  const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord });
   const transport = req.dryRun ? lazy : instrumentTransport(lazy, { steps, onTouch: () => runLog.open() });
   try {
     const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory });
@@ -211,7 +215,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
         runtime, progress, hosts: split.hosts, command: split.commands[0], args: split.args, policy, rollback: req.rollback,
         dryRun: req.dryRun, log: (host, message) => progress.log.info(host ? `[${host}] ${message}` : message),
       }) : undefined;
-      return await executePlan(req, plan, policy, { progress, runLog, events, commands: split.commands, args: split.args, runPlan });
+      return await executePlan(req, plan, policy, { progress, runLog, events, commands: split.commands, args: split.args, runPlan, dryRun: tally });
     } finally {
       stopWatching();
     }
