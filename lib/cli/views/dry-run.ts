@@ -14,7 +14,7 @@ import { shellJoin } from '../../transport/quote';
 export const DRY_RUN_BANNER = 'DRY RUN: nothing will be changed';
 
 /** A plan line that marks the line before it as a question answered by assumption. */
-const ASSUMED = /^\[([^\]]+)\] {2}\(assumed, not /;
+const ASSUMED = /^\[([^\]]+)\] +\(assumed, not /;
 const HOST = /^\[([^\]]+)\] /;
 
 export class DryRunTally {
@@ -54,7 +54,7 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 /** The lines that end a dry run. */
 export function dryRunEnd(tally: DryRunTally, argv: readonly string[], offline: boolean, p: Paint): string[] {
   const assumed = tally.assumed === 0
-    ? (offline ? 'nothing' : 'nothing (every answer was read from the hosts)')
+    ? 'nothing'
     : `${plural(tally.assumed, 'answer')} (the "assumed, not …" lines above)`;
   const steps = tally.changeCount === 0
     ? 'nothing'
