@@ -27,10 +27,10 @@ describe('colour in a pipe', () => {
 
   test('FORCE_COLOR: host names and results coloured, the words the same', () => {
     const r = hostout(['alpha', 'beta', 'fail'], SITE, { FORCE_COLOR: '1' });
-    expect(r.stdout).toMatch(/\x1b\[36m\[beta\]\x1b\[39m/);
+    expect(r.stdout).toMatch(/\x1b\[36m\[alpha\]\x1b\[39m Hostout: Running command 'fail'/);
     expect(r.stdout).toMatch(/\x1b\[31mfailed \(1\)\x1b\[39m/);
     // Without the colour, the same table as ever.
-    expect(r.stdout.replace(/\x1b\[[0-9;]*m/g, '')).toMatch(/^alpha +fail +failed \(1\)/m);
+    expect(r.stdout.replace(/\x1b\[[0-9;]*m/g, '')).toMatch(/^alpha +- +failed \(1\) +\d+\.\d s\nbeta +- +not started +-$/m);
   });
 
   test('FORCE_COLOR=0 and NO_COLOR (over FORCE_COLOR): none', () => {
