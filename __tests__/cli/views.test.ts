@@ -12,6 +12,8 @@ import { jsonView } from '../../lib/cli/views/json';
 import { runLogView } from '../../lib/cli/views/run-log';
 import { DryRunTally, dryRunEnd } from '../../lib/cli/views/dry-run';
 import { formatSummary } from '../../lib/cli/views/summary';
+import { resolveHostSettings } from '../../lib/transport/host-settings';
+import { hermeticSshEnvironment } from '../../lib/transport/ssh-config';
 
 const strip = (t: string) => t.replace(/\x1b\[[0-9;]*m/g, '');
 
@@ -154,5 +156,15 @@ describe('the dry run tally', () => {
       '  assumed:      1 answer (the "assumed, not …" lines above)',
       '  would change: 2 steps on 2 hosts (listed above)',
     ]);
+  });
+});
+
+describe('host settings read the CLI environment, not the process', () => {
+  test('HOSTOUT_STRICT_HOST_KEY_CHECKING and HOSTOUT_IDENTITY_PASSPHRASE come from the given variables', () => {
+    const ssh = { ...hermeticSshEnvironment(), variables: { HOSTOUT_STRICT_HOST_KEY_CHECKING: 'accept-new', HOSTOUT_IDENTITY_PASSPHRASE: 'pp' } };
+    expect(process.env.HOSTOUT_STRICT_HOST_KEY_CHECKING).toBeUndefined();
+    const s = resolveHostSettings('web', { host: 'example.com' }, ssh);
+    expect(s.hostKeyPolicy).toBe('accept-new');
+    expect(s.login.passphrase).toEqual({ value: 'pp', source: 'from HOSTOUT_IDENTITY_PASSPHRASE' });
   });
 });

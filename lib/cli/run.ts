@@ -11,6 +11,7 @@ import { EXIT } from '../errors';
 import type * as Transport from '../transport';
 import type { HostSettings, HostTransport, HostTransportFactory, TransportFactory, TransportFactoryOptions } from '../transport';
 import { buildoutDirectoryOf } from '../hostout/parts';
+import { defaultSshEnvironment } from '../transport/ssh-config';
 import { splitPositionals, type ScannedArgv } from './grammar';
 import { CMDLINE_USAGE, formatReturnValue, formatValidCommands, formatValidHosts, notACommand, notAHost, unionListing } from './listing';
 import { createRunOutput, executePlan, hostSecrets, parallelFor } from './execute';
@@ -36,7 +37,7 @@ interface LoadRequest {
 export async function loadRun(req: LoadRequest): Promise<LoadedRun> {
   const bo = await loadBuildout({ config: req.config, cwd: req.cwd, userDefaults: req.userDefaults, assignments: req.assignments, env: req.env });
   // Host names only: a host's plugins load (and its hooks run) once the command line selects it.
-  return { bo, hosts: hostCatalog(bo, { configFile: req.config }) };
+  return { bo, hosts: hostCatalog(bo, { configFile: req.config, ssh: defaultSshEnvironment(req.env) }) };
 }
 
 export interface RunRequest {
@@ -153,7 +154,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
   // A dry run's plan lines: printed, and counted for its last banner (views/dry-run.ts).
   const tally = req.dryRun ? new DryRunTally() : undefined;
   const onRecord = (line: string) => { tally?.record(line); req.stdout(line); };
-  const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord });
+  const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord, sshEnv: defaultSshEnvironment(req.env) });
   const transport = req.dryRun ? lazy : instrumentTransport(lazy, { steps, onTouch: () => runLog.open() });
   try {
     const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory });
