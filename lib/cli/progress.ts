@@ -12,7 +12,7 @@
  *   host (`[web1] …`), and each line is written whole, in one write.
  * Every line, whatever the verbosity, also goes to `tap` (the run log).
  */
-import type { HostResult, HostSummary } from '../events';
+import type { HostResult } from '../events';
 import { DEFAULT_POLICY, PlanRunner, deferred, messageOf, type HostOutcome, type PlanHooks, type PlannedHost, type RunPolicy } from './schedule';
 
 // The scheduler's names, for the modules that imported them from here.
