@@ -36,6 +36,7 @@ const E2E = [
   'cli/plugins.test.ts',
   'cli/return-value.test.ts',
   'cli/tty.test.ts',
+  'cli/colour-and-dry-run.test.ts',
   'cli/arguments.test.ts',
   'cli/dry-run-safety.test.ts',
   'compat/',

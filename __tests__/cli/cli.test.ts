@@ -55,8 +55,13 @@ describe('the seed example (buildout.example.cfg)', () => {
     const r = hostout(['-c', 'buildout.example.cfg', 'first-site', 'run', 'ls', '-la', '--dry-run'], ROOT);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe(
+      'DRY RUN: nothing will be changed\n' +
       "Hostout: Running command 'run' from 'collective.hostout'\n" +
-        "[first-site] remote(root@example.com:22): /bin/bash -l -c 'cd /var/buildout/first_site && ls -la'\n",
+        "[first-site] remote(root@example.com:22): /bin/bash -l -c 'cd /var/buildout/first_site && ls -la'\n" +
+        'DRY RUN done: nothing was changed.\n' +
+        '  asked:        hostout -c buildout.example.cfg first-site run ls -la --dry-run\n' +
+        '  assumed:      nothing\n' +
+        '  would change: 1 step on 1 host (listed above)\n',
     );
     expect(r.code).toBe(0);
   });

@@ -3,6 +3,7 @@
  * buildout), ESM plugins, load failures, and `--install-script`. The
  * hostout.greeting package is the complete example of docs/plugins.md.
  */
+import { shellJoin } from '../../lib/transport/quote';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, readFileSync, statSync } from 'node:fs';
 import * as os from 'node:os';
@@ -68,10 +69,15 @@ test('an npm package plugin (the docs example): its commands are listed, describ
 
   const r = hostout([...ONLY_SITE, 'site', 'greet', "O'Brien", '--dry-run'], dir);
   expect(r.stdout).toBe([
+    'DRY RUN: nothing will be changed',
     "Hostout: Running command 'greet' from 'hostout.greeting'",
     `[site] remote(deployer@127.0.0.1:22): /bin/bash -l -c 'cd /srv/site && echo '\\''Hello, O'\\''\\'\\'''\\''Brien!'\\'' > greeting.txt'`,
     "Hello, O'Brien!",
     "Return value: Hello, O'Brien!",
+    'DRY RUN done: nothing was changed.',
+    `  asked:        hostout ${shellJoin([...ONLY_SITE, 'site', 'greet', "O'Brien", '--dry-run'])}`,
+    '  assumed:      nothing',
+    '  would change: 1 step on 1 host (listed above)',
     '',
   ].join('\n'));
   expect(r.code).toBe(0);

@@ -14,15 +14,15 @@ afterAll(() => {
   rmSync(EMPTY_HOME, { recursive: true, force: true });
 });
 
-function onTerminal(args: string[]): { code: number | null; screen: string } {
+function onTerminal(args: string[], extraEnv: NodeJS.ProcessEnv = {}): { code: number | null; screen: string; raw: string } {
   const command = `stty cols 100 rows 40; ${shellJoin([process.execPath, BIN, ...args])}`;
   const r = spawnSync('script', ['-qec', command, '/dev/null'], {
     cwd: SITE, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH, HOME: EMPTY_HOME, USER: 'tester', TERM: 'xterm' },
+    env: { PATH: process.env.PATH, HOME: EMPTY_HOME, USER: 'tester', TERM: 'xterm', ...extraEnv },
   });
   if (r.error) throw r.error;
   // Strip the terminal control sequences: what remains is the text of every frame.
-  return { code: r.status, screen: r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '') };
+  return { code: r.status, screen: r.stdout.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, ''), raw: r.stdout };
 }
 
 test('a run: the host and command ticked off, the steps shown under the command, the result printed', () => {
@@ -39,4 +39,29 @@ test('a failure: the command is crossed out and the message printed once more af
   expect(code).toBe(1);
   expect(screen).toContain("  ✖ [beta] 'fail' (from fabfile.js) failed: deliberate failure");
   expect(screen.trimEnd().split('\n').pop()).toBe("hostout: [beta] 'fail' (from fabfile.js) failed: deliberate failure");
+});
+
+/** An SGR colour sequence (30–37 and 90–97 foreground), not a cursor movement. */
+const COLOUR = /\x1b\[(3[0-7]|9[0-7])m/;
+
+test('one host on a terminal: listr2 draws it live, in colour (the host name in cyan, the tick in green)', () => {
+  const { code, screen, raw } = onTerminal(['alpha', 'chain', 'x']);
+  expect(code).toBe(0);
+  expect(screen).toContain('✔ alpha');
+  expect(raw).toContain('\x1b[36malpha\x1b[39m');
+  expect(raw).toMatch(/\x1b\[32m✔/);
+});
+
+test('NO_COLOR on a terminal: the same tree, no colour at all', () => {
+  const { code, screen, raw } = onTerminal(['alpha', 'chain', 'x'], { NO_COLOR: '1' });
+  expect(code).toBe(0);
+  expect(screen).toContain('✔ alpha');
+  expect(raw).not.toMatch(COLOUR);
+});
+
+test('several hosts on a terminal: a failure in red and the summary coloured by result', () => {
+  const { code, raw, screen } = onTerminal(['alpha', 'beta', 'fail']);
+  expect(code).not.toBe(0);
+  expect(screen).toMatch(/host +commands +result/);
+  expect(raw).toMatch(/\x1b\[31mfailed \(1\)\x1b\[39m/);
 });

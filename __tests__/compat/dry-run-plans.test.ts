@@ -57,7 +57,9 @@ test('--dry-run uploadeggs against the real host: the same pin, the upload liste
   ]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  expect(r.stdout).not.toContain('assumed');
+  // No answer assumed: no marked line, and the closing banner says so.
+  expect(r.stdout).not.toContain('(assumed, not');
+  expect(r.stdout).toContain('\n  assumed:      nothing\n');
   expect(pinOf(r.stdout)).toBe(offline);
   expect(r.stdout).toMatch(new RegExp(`put\\(root@127\\.0\\.0\\.1:${server!.port}\\): \\S+/hellowsgi-${offline!.replace(/[.+]/g, '\\$&')}\\.zip -> /tmp/`));
   expect(existsSync(cache)).toBe(false);

@@ -14,6 +14,14 @@ export interface BuildoutModeArgs {
   userDefaults: boolean;
   assignments: string[];
   positional: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Where a mode writes (main.ts's CliIo, through the output mask): text as is, lines end in \n. */
+export interface ModeOutput {
+  stdout(text: string): void;
+  stderr(text: string): void;
 }
 
 /** The options of lib/cli/options.ts marked configMode. */
@@ -98,9 +106,11 @@ function creationLog(buildout: LoadedBuildout): string {
     .join('');
 }
 
-async function runMode(mode: BuildoutMode, args: BuildoutModeArgs): Promise<number> {
+async function runMode(mode: BuildoutMode, args: BuildoutModeArgs, out: ModeOutput): Promise<number> {
   const buildout = (await loadBuildout({
     config: args.config,
+    cwd: args.cwd,
+    env: args.env,
     userDefaults: args.userDefaults,
     assignments: args.assignments,
   })) as LoadedBuildout;
@@ -109,30 +119,30 @@ async function runMode(mode: BuildoutMode, args: BuildoutModeArgs): Promise<numb
       const { values, problems } = buildout.resolveAllDetailed();
       const errors: Record<string, string> = {};
       for (const p of problems) errors[p.key] = p.message;
-      process.stdout.write(formatResolveJson(values, errors));
-      for (const line of problemLines(problems)) process.stderr.write(line + '\n');
+      out.stdout(formatResolveJson(values, errors));
+      for (const line of problemLines(problems)) out.stderr(line + '\n');
       // A value that cannot be resolved is a configuration error, as for every host command.
       return problems.length ? EXIT.usage : EXIT.ok;
     }
     case 'annotate':
-      process.stdout.write(creationLog(buildout) + buildout.annotate(args.positional));
+      out.stdout(creationLog(buildout) + buildout.annotate(args.positional));
       return 0;
     case 'query':
       // Only the value: zc.buildout creates its eggs/develop-eggs/… directories first and says so,
       // but a question creates nothing here (hostout installs no eggs), so a script can read the answer.
       if (args.positional.length !== 1) throw new ConfigError('The query command requires a single argument.');
-      process.stdout.write(buildout.query(args.positional[0]) + '\n');
+      out.stdout(buildout.query(args.positional[0]) + '\n');
       return 0;
   }
 }
 
 /** Run one mode; prints to stdout, returns the exit status (2 for config/usage errors). */
-export async function runBuildoutMode(mode: BuildoutMode, args: BuildoutModeArgs): Promise<number> {
+export async function runBuildoutMode(mode: BuildoutMode, args: BuildoutModeArgs, out: ModeOutput): Promise<number> {
   try {
-    return await runMode(mode, args);
+    return await runMode(mode, args, out);
   } catch (err) {
     if (err instanceof HostoutError) {
-      process.stderr.write(`hostout: ${err.message.replace(/\s+$/, '')}\n`);
+      out.stderr(`hostout: ${err.message.replace(/\s+$/, '')}\n`);
       return err.exitCode;
     }
     throw err;

@@ -5,17 +5,20 @@
  */
 import type { Buildout } from '../buildout';
 import { ConfigError } from '../errors';
-import { EVENTS_VERSION, fanOut, jsonLinesSink, type EventSink, type HostSummary, type StepSink, type TransferProgress } from '../events';
+import { EVENTS_VERSION, fanOut, type EventSink, type StepSink, type TransferProgress } from '../events';
 import { formatTransferProgress } from './transfer-line';
 import type { Runtime } from '../hostout/dispatch';
 import { formatError } from './format-error';
 import { formatReturnValue } from './listing';
 import { parallelOption } from './options';
-import {
-  createProgress, formatSummary, isInteractiveTerminal, messageOf, runExitStatus,
-  type HostOutcome, type PlanHooks, type PlannedHost, type Progress, type RunPolicy,
-} from './progress';
+import { createProgress, type Progress } from './progress';
+import { runEventHooks, runExitStatus, summaryOf, type HostOutcome, type PlanHooks, type PlannedHost, type RunPolicy } from './schedule';
 import { RunLog } from './run-log';
+import { paint } from './io';
+import { DRY_RUN_BANNER, dryRunEnd, type DryRunTally } from './views/dry-run';
+import { jsonView } from './views/json';
+import { runLogView } from './views/run-log';
+import { formatSummary } from './views/summary';
 import type { RunRequest } from './run';
 
 export interface RunOutput {
@@ -37,8 +40,9 @@ const ROUND_TRIP_KINDS = new Set(['remote', 'sudo', 'put', 'get']);
  */
 export function createRunOutput(req: RunRequest, buildoutDirectory: string, hostNames: readonly string[]): RunOutput {
   const runLog = new RunLog(buildoutDirectory, (m) => req.stderr(`hostout: warning: ${m}`));
-  const json = req.json ? jsonLinesSink(req.json) : undefined;
-  const fancy = !req.json && !req.dryRun && req.verbosity === 'normal' && isInteractiveTerminal(req.env);
+  // The views that read the run's events: --json (stdout) and the run log.
+  const events = fanOut(req.json ? jsonView(req.json) : undefined, runLogView(runLog, { argv: req.argv, cwd: req.cwd }));
+  const fancy = !req.json && !req.dryRun && req.verbosity === 'normal' && req.isTTY && !req.env.CI;
   const progress = createProgress({
     verbosity: req.verbosity,
     fancy,
@@ -46,27 +50,25 @@ export function createRunOutput(req: RunRequest, buildoutDirectory: string, host
     stderr: req.stderr,
     hosts: hostNames,
     mask: req.mask ? (text) => req.mask!.apply(text) : undefined,
+    paint: paint(req.colour),
     tap: (level, host, message) => {
       runLog.line(level, host, message);
-      if (level === 'warn') json?.emit({ type: 'warning', ...(host ? { host } : {}), message });
+      if (level === 'warn') events.emit({ type: 'warning', ...(host ? { host } : {}), message });
     },
   });
-  const events = fanOut(json);
   const roundTrips = new Map<string, number>();
   const steps: StepSink = {
     step: (s) => {
       if (ROUND_TRIP_KINDS.has(s.kind)) roundTrips.set(s.host, (roundTrips.get(s.host) ?? 0) + 1);
       const command = progress.current()?.command;
-      runLog.line('step', s.host, `${s.kind} ${s.status === null ? 'no exit status' : `exit ${s.status}`} in ${s.durationMs} ms: ${s.line}`);
       events.emit({ type: 'step', host: s.host, ...(command ? { command } : {}), kind: s.kind, line: s.line, status: s.status, durationMs: s.durationMs });
     },
     rsyncStats: (host, st) => {
       const command = progress.current()?.command;
-      runLog.line('rsync', host, `${st.filesSent} files sent, ${st.bytesSent} bytes sent, ${st.deleted} deleted`);
       events.emit({ type: 'rsync', host, ...(command ? { command } : {}), ...st });
     },
     // Followed only where someone sees it: the terminal's task line, --json's events.
-    ...(fancy || json ? {
+    ...(fancy || req.json ? {
       transferProgress: (host: string, p: TransferProgress) => {
         const command = progress.current()?.command;
         events.emit({ type: 'transfer-progress', host, ...(command ? { command } : {}), ...p });
@@ -112,6 +114,8 @@ export interface PlanContext {
   runPlan?: (hooks: PlanHooks) => Promise<HostOutcome[]>;
   /** What an offline dry run assumed so far (filled while the plan runs). */
   assumed?: readonly Assumption[];
+  /** A dry run: its plan lines counted, for the banner at its end. */
+  dryRun?: DryRunTally;
 }
 
 /** One answer an offline dry run assumed instead of asking a host or reading staging. */
@@ -131,31 +135,15 @@ export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: 
   const { progress, runLog, events } = c;
   const several = plan.length > 1;
   const started = Date.now();
-  runLog.line('run', undefined, `hostout ${process.argv.slice(2).join(' ')} (in ${req.cwd}; hosts ${plan.map((h) => h.host).join(' ')}; ${policy.parallel} at once${policy.keepGoing ? ', keep going' : ''})`);
+  const p = paint(req.colour);
+  if (c.dryRun) req.stdout(p.strong(DRY_RUN_BANNER));
   events.emit({
     type: 'run-start', version: EVENTS_VERSION, hosts: plan.map((h) => h.host), commands: c.commands, args: c.args,
     options: { parallel: policy.parallel, keepGoing: policy.keepGoing, rollback: req.rollback, dryRun: req.dryRun },
   });
   // A --dry-run prints the plan as it would run: its command lines name their host already.
   if (several && !req.dryRun) progress.prefixHosts = true;
-  const hooks: PlanHooks = {
-    hostStart: (host) => {
-      runLog.line('host', host, 'start');
-      events.emit({ type: 'host-start', host });
-    },
-    commandStart: (host, command) => {
-      runLog.line('command', host, `${command}: start`);
-      events.emit({ type: 'command-start', host, command });
-    },
-    commandEnd: (host, command, status, durationMs, err) => {
-      runLog.line('command', host, `${command}: ${status} in ${durationMs} ms${err ? `: ${messageOf(err)}` : ''}`);
-      events.emit({ type: 'command-end', host, command, status, durationMs, ...(err ? { error: messageOf(err) } : {}) });
-    },
-    hostEnd: (o) => {
-      runLog.line('host', o.host, `end: ${o.result} (exit status ${o.exitStatus}) in ${o.durationMs} ms`);
-      events.emit({ type: 'host-end', host: o.host, result: o.result, exitStatus: o.exitStatus, durationMs: o.durationMs, ...(o.error ? { error: o.error } : {}) });
-    },
-  };
+  const hooks: PlanHooks = runEventHooks(events);
   const outcomes = c.runPlan ? await c.runPlan(hooks) : await progress.run(plan, policy, hooks);
   for (const o of outcomes.filter((x) => x.result === 'not started')) {
     events.emit({ type: 'host-end', host: o.host, result: o.result, exitStatus: o.exitStatus, durationMs: 0 });
@@ -175,21 +163,13 @@ export async function executePlan(req: RunRequest, plan: PlannedHost[], policy: 
   // A value computed from assumed answers says so: it is not what the host holds.
   if (shown !== undefined) req.stdout(`Return value${assumed.length ? ' (from assumed answers)' : ''}: ${shown}`);
   if (status === 0 && last.value === false) status = 1;
-  const summary: HostSummary[] = outcomes.map((o) => ({
-    host: o.host, commands: o.commands, result: o.result, exitStatus: o.exitStatus, durationMs: o.durationMs,
-    ...(o.error ? { error: o.error } : {}),
-    ...(o.releaseBefore ? { releaseBefore: o.releaseBefore } : {}),
-    ...(o.releaseAfter ? { releaseAfter: o.releaseAfter } : {}),
-    ...(c.roundTrips?.get(o.host) ? { roundTrips: c.roundTrips.get(o.host) } : {}),
-  }));
-  const table = formatSummary(summary.map((row, i) => ({ ...row, columns: outcomes[i].columns })));
-  const showSummary = (several || progress.interrupted) && !req.dryRun && !(req.verbosity === 'quiet' && status === 0);
-  if (showSummary) for (const l of table) req.stdout(l);
+  const summary = summaryOf(outcomes).map((row) => ({ ...row, ...(c.roundTrips?.get(row.host) ? { roundTrips: c.roundTrips.get(row.host) } : {}) }));
+  const showSummary = (several || progress.interrupted) && !(req.verbosity === 'quiet' && status === 0);
+  if (showSummary) for (const l of formatSummary(summary.map((row, i) => ({ ...row, columns: outcomes[i].columns })), { paint: p })) req.stdout(l);
   for (const l of formatAssumed(assumed)) req.stdout(l);
-  for (const l of table) runLog.line('summary', undefined, l);
-  runLog.line('run', undefined, `exit status ${status}`);
+  if (c.dryRun) for (const l of dryRunEnd(c.dryRun, req.argv, !!req.offline, p)) req.stdout(l);
+  // The run log's view writes the summary and closes the log on this event.
   events.emit({ type: 'run-end', exitStatus: status, durationMs: Date.now() - started, interrupted: progress.interrupted, summary, ...(runLog.written ? { log: runLog.path } : {}) });
-  runLog.close();
   // With the progress (stdout; stderr under --json): stderr keeps the error messages alone.
   if (status !== 0 && runLog.written) req.stdout(`hostout: the log of this run is in ${runLog.path}`);
   return status;

@@ -13,6 +13,7 @@ import { UsageError } from '../errors';
 import type { CliOptionSpec } from '../hostout/types';
 import { formatError } from './format-error';
 import { OutputMask } from './output-mask';
+import { processIo, resolveIo, type CliIo } from './io';
 import type { Verbosity } from '../log';
 import { runBuildoutMode } from './buildout-modes';
 import { scanArgv, splitPositionals, type ScannedArgv } from './grammar';
@@ -23,20 +24,8 @@ import type * as InstallScript from './install-script';
 import type * as Run from './run';
 import type { LoadedRun } from './run';
 
-/** Where output goes and where we run; main() takes it so it can run in-process too. */
-export interface CliIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-}
-
-const defaultIo = (): CliIo => ({
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
-  cwd: process.cwd(),
-  env: process.env,
-});
+/** Where output goes and where we run (io.ts); main() takes it so it can run in-process too. */
+export type { CliIo } from './io';
 
 /**
  * The config-engine modes run for a fraction of a second. V8's optimising
@@ -185,7 +174,8 @@ function checkOptions(opts: ParsedOptions, stdout: (t: string) => void): number 
   return undefined;
 }
 
-export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+export async function main(argv: string[], given: CliIo = processIo()): Promise<number> {
+  const io = resolveIo({ ...given, argv: given.argv ?? argv });
   let verbose = false;
   // Every printed line goes through the run's mask: the selected hosts' secrets are added once they load.
   const mask = new OutputMask();
@@ -218,7 +208,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     }
     if (modes.length === 1) {
       shortRunTuning();
-      return await runBuildoutMode(modes[0], { config, userDefaults, assignments: scanned.assignments, positional: operands });
+      return await runBuildoutMode(modes[0], { config, userDefaults, assignments: scanned.assignments, positional: operands, cwd: io.cwd, env: io.env }, { stdout: (t) => io.stdout(mask.apply(t)), stderr: (t) => io.stderr(mask.apply(t)) });
     }
     if (opts['install-script']) {
       if (operands.length > 1) throw new UsageError('--install-script takes at most one directory');
@@ -242,6 +232,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     const { runHosts } = require('./run') as typeof Run;
     return await runHosts({
       scanned, loaded, ...configOf(opts, io.cwd), verbosity, dryRun: opts['dry-run'], offline: opts.offline, cwd: io.cwd, env: io.env,
+      argv: io.argv, isTTY: io.isTTY, colour: io.colour,
       parallel: opts.parallel, keepGoing: opts['keep-going'], rollback: !opts['no-rollback'],
       // --json: the events own stdout; everything for people goes to stderr.
       json: opts.json ? (text) => io.stdout(mask.apply(text)) : undefined,

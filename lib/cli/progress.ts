@@ -1,9 +1,6 @@
 /**
- * Running a plan (hosts × commands) and showing it.
- *
- * Scheduling: up to `parallel` hosts at once; the commands of one host run in
- * order. After a failure no new host starts (the running ones finish) unless
- * `keepGoing`. `interrupt()` (Ctrl-C) stops starting hosts and commands.
+ * Showing a run as it happens: the plain view and the listr2 view of the
+ * scheduler (schedule.ts), and the Logger every layer writes to.
  *
  * Output:
  * - On a terminal (not CI, not -q/-v/--dry-run/--json): listr2 draws every
@@ -15,50 +12,14 @@
  *   host (`[web1] …`), and each line is written whole, in one write.
  * Every line, whatever the verbosity, also goes to `tap` (the run log).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import type { HostResult, HostSummary } from '../events';
+import type { HostResult } from '../events';
+import { DEFAULT_POLICY, PlanRunner, deferred, messageOf, type HostOutcome, type PlanHooks, type PlannedHost, type RunPolicy } from './schedule';
+
+// The scheduler's names, for the modules that imported them from here.
+export { INTERRUPT_GRACE_MS, exitStatusOf, messageOf, runExitStatus } from './schedule';
+export type { HostOutcome, PlanHooks, PlannedCommand, PlannedHost, RunPolicy } from './schedule';
 import type { Logger, Verbosity } from '../log';
-
-export interface PlannedCommand {
-  name: string;
-  run: () => Promise<unknown>;
-}
-
-export interface PlannedHost {
-  host: string;
-  commands: PlannedCommand[];
-}
-
-export interface RunPolicy {
-  /** Hosts running at once (>= 1). */
-  parallel: number;
-  /** Start every host even after one failed. */
-  keepGoing: boolean;
-  /**
-   * Run even after an interrupt (an all-or-nothing deploy's rollback): such a
-   * plan is not abandoned after INTERRUPT_GRACE_MS, and keeps the process
-   * from its forced exit after Ctrl-C while it runs (Progress.undoing).
-   */
-  ignoreInterrupt?: boolean;
-}
-
-/** What happened on one host. */
-export interface HostOutcome extends HostSummary {
-  /** The error that ended it (failed or interrupted). */
-  cause?: unknown;
-  /** The last command's return value. */
-  value?: unknown;
-  /** More summary columns, heading → this host's cell (an all-or-nothing run's releases). */
-  columns?: Readonly<Record<string, string>>;
-}
-
-/** Called as the plan runs (the events, the run log). */
-export interface PlanHooks {
-  hostStart?(host: string): void;
-  commandStart?(host: string, command: string): void;
-  commandEnd?(host: string, command: string, status: 'ok' | 'failed' | 'interrupted', durationMs: number, error?: unknown): void;
-  hostEnd?(outcome: HostOutcome): void;
-}
+import { NO_PAINT, type Paint } from './io';
 
 export type LineLevel = 'info' | 'debug' | 'warn' | 'error';
 
@@ -101,133 +62,8 @@ export interface ProgressOptions {
    * (titles and a task's output line); plain lines are masked by `stdout`/`stderr`.
    */
   mask?: (text: string) => string;
-}
-
-/** Whether this process talks to a person at a terminal. */
-export function isInteractiveTerminal(env: NodeJS.ProcessEnv = process.env): boolean {
-  return !!process.stdout.isTTY && !env.CI;
-}
-
-/**
- * After Ctrl-C, how long a running command may take to end (its connection is
- * closed, a local rsync got the SIGINT too) before the run leaves it and ends.
- */
-export const INTERRUPT_GRACE_MS = 5000;
-
-const DEFAULT_POLICY: RunPolicy = { parallel: 1, keepGoing: false };
-
-export function exitStatusOf(err: unknown): number {
-  const code = (err as { exitCode?: unknown } | undefined)?.exitCode;
-  return typeof code === 'number' ? code : 70;
-}
-
-/** The message of an error, as the CLI shows it. */
-export function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** What the listr2 view adds to the hooks: it must be drawing a host's task before the host's lines flow. */
-interface ViewHooks extends PlanHooks {
-  beforeHost?(host: string): void;
-  skipped?(outcome: HostOutcome): void;
-  /** Resolves once the view shows the host's i-th command (its lines then go under it). */
-  commandReady?(host: string, index: number): Promise<void>;
-}
-
-/**
- * The runner: a pool of `parallel` workers taking hosts in plan order. A
- * host's outcome is 'ok', 'failed', 'not started' (an earlier failure or an
- * interrupt kept it from starting) or 'interrupted'.
- */
-class PlanRunner {
-  stopped = false;
-  interrupted = false;
-  interruptStatus: number | undefined;
-  /** Plans running with ignoreInterrupt. */
-  undoing = 0;
-  /** Rejects INTERRUPT_GRACE_MS after interrupt(): a command still running then is left behind. */
-  private abandon = deferred();
-  readonly context = new AsyncLocalStorage<{ host: string; command?: string }>();
-
-  async run(plan: PlannedHost[], policy: RunPolicy, hooks: ViewHooks): Promise<HostOutcome[]> {
-    const outcomes = new Map<string, HostOutcome>();
-    this.stopped = false;
-    const halted = () => this.stopped || (this.interrupted && !policy.ignoreInterrupt);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < plan.length) {
-        const h = plan[next++];
-        if (halted()) {
-          const o: HostOutcome = { host: h.host, commands: [], result: 'not started', exitStatus: 0, durationMs: 0 };
-          outcomes.set(h.host, o);
-          hooks.skipped?.(o);
-          continue;
-        }
-        const o = await this.context.run({ host: h.host }, () => this.runHost(h, hooks, policy));
-        outcomes.set(h.host, o);
-        if (o.result !== 'ok' && !policy.keepGoing) this.stopped = true;
-      }
-    };
-    const width = Math.max(1, Math.min(policy.parallel, plan.length));
-    if (policy.ignoreInterrupt) this.undoing++;
-    try {
-      await Promise.all(Array.from({ length: width }, worker));
-    } finally {
-      if (policy.ignoreInterrupt) this.undoing--;
-    }
-    return plan.map((h) => outcomes.get(h.host) as HostOutcome);
-  }
-
-  interrupt(status = 130): void {
-    if (this.interrupted) return;
-    this.interrupted = true;
-    this.interruptStatus = status;
-    setTimeout(() => this.abandon.reject(new Error('interrupted')), INTERRUPT_GRACE_MS).unref();
-  }
-
-  private async runHost(h: PlannedHost, hooks: ViewHooks, policy: RunPolicy): Promise<HostOutcome> {
-    const started = Date.now();
-    const o: HostOutcome = { host: h.host, commands: [], result: 'ok', exitStatus: 0, durationMs: 0 };
-    hooks.beforeHost?.(h.host);
-    hooks.hostStart?.(h.host);
-    for (const [i, c] of h.commands.entries()) {
-      await hooks.commandReady?.(h.host, i);
-      if (this.interrupted && !policy.ignoreInterrupt) {
-        o.result = 'interrupted';
-        o.exitStatus = this.interruptStatus ?? 130;
-        break;
-      }
-      const store = this.context.getStore();
-      if (store) store.command = c.name;
-      const t = Date.now();
-      hooks.commandStart?.(h.host, c.name);
-      try {
-        o.value = await (policy.ignoreInterrupt ? c.run() : Promise.race([c.run(), this.abandon.promise]));
-        o.commands.push(c.name);
-        hooks.commandEnd?.(h.host, c.name, 'ok', Date.now() - t);
-      } catch (err) {
-        const interrupted = this.interrupted && !policy.ignoreInterrupt;
-        o.result = interrupted ? 'interrupted' : 'failed';
-        o.exitStatus = interrupted ? this.interruptStatus ?? 130 : exitStatusOf(err);
-        o.cause = err;
-        o.error = messageOf(err);
-        hooks.commandEnd?.(h.host, c.name, interrupted ? 'interrupted' : 'failed', Date.now() - t, err);
-        break;
-      }
-    }
-    o.durationMs = Date.now() - started;
-    hooks.hostEnd?.(o);
-    return o;
-  }
-}
-
-/** A deferred promise: the listr2 view waits on the runner's progress with these. */
-function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej; });
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
+  /** Colours (io.ts): host names, `warning:`, `error:`. None by default. */
+  paint?: Paint;
 }
 
 export function createProgress(opts: ProgressOptions): Progress {
@@ -245,8 +81,14 @@ export function createProgress(opts: ProgressOptions): Progress {
   };
   /** Each line of a message, with its host in front when several hosts share the output. */
   let prefixHosts = false;
+  const p = opts.paint ?? NO_PAINT;
   const prefixed = (host: string | undefined, message: string): string[] =>
-    message.split('\n').map((l) => (prefixHosts && host && !l.startsWith(`[${host}]`) ? `[${host}] ${l}` : l));
+    message.split('\n').map((l) => {
+      if (!host || !(prefixHosts || l.startsWith(`[${host}]`))) return l;
+      // The host's name in colour (a line that names its host already keeps its words).
+      const rest = l.startsWith(`[${host}]`) ? l.slice(host.length + 2) : ` ${l}`;
+      return `${p.host(`[${host}]`)}${rest}`;
+    });
 
   // Getters, not copies: `interrupted` and `prefixHosts` change during the run.
   const make = (log: Logger, run: Progress['run'], status: Progress['status'] = () => undefined): Progress => ({
@@ -276,8 +118,8 @@ export function createProgress(opts: ProgressOptions): Progress {
     const log: Logger = {
       info: line('info', !quiet, stdout, ''),
       debug: line('debug', opts.verbosity === 'verbose', stdout, ''),
-      warn: line('warn', true, stderr, 'warning: '),
-      error: line('error', true, stderr, 'error: '),
+      warn: line('warn', true, stderr, p.warning('warning: ')),
+      error: line('error', true, stderr, p.error('error: ')),
     };
     return make(log, (plan, policy = DEFAULT_POLICY, hooks = {}) => runner.run(plan, policy, hooks));
   }
@@ -289,8 +131,8 @@ export function createProgress(opts: ProgressOptions): Progress {
   const log: Logger = {
     info: (m) => { const h = hostOf(m); tap('info', h, m); sinkFor(h)(m); },
     debug: (m) => tap('debug', hostOf(m), m),
-    warn: (m) => { const h = hostOf(m); tap('warn', h, m); sinkFor(h)(`warning: ${m}`); },
-    error: (m) => { tap('error', hostOf(m), m); stderr(`error: ${m}`); },
+    warn: (m) => { const h = hostOf(m); tap('warn', h, m); sinkFor(h)(`${p.warning('warning:')} ${m}`); },
+    error: (m) => { tap('error', hostOf(m), m); stderr(`${p.error('error:')} ${m}`); },
   };
   const status = (host: string, line: string) => outputs.get(host)?.(line);
   return make(log, async (plan, policy = DEFAULT_POLICY, hooks = {}) => {
@@ -302,10 +144,10 @@ export function createProgress(opts: ProgressOptions): Progress {
       const position = new Map<string, number>();
       const tasks = new Listr(
         plan.map((h) => ({
-          title: masked(policy.parallel > 1 ? `${h.host} (waiting)` : h.host),
+          title: policy.parallel > 1 ? `${p.host(masked(h.host))} (waiting)` : p.host(masked(h.host)),
           task: async (_ctx, hostTask) => {
             const go = await started.get(h.host)!.promise;
-            hostTask.title = masked(h.host);
+            hostTask.title = p.host(masked(h.host));
             if (!go) return hostTask.skip(masked(`${h.host} (not started)`));
             return hostTask.newListr(
               h.commands.map((c, i) => ({
@@ -353,47 +195,7 @@ export function createProgress(opts: ProgressOptions): Progress {
   }, status);
 }
 
-/** `1.2 s`, `3 min 4 s`: the summary's time column. */
-export function formatDuration(ms: number): string {
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)} min ${s % 60} s`;
-}
-
-/** One row of the summary table: a host's summary and, under their headings, the columns its run added. */
-export type SummaryRow = HostSummary & { columns?: Readonly<Record<string, string>> };
-
-/** The summary table printed at the end of a run of several hosts; a column some row lacks shows `?` there. */
-export function formatSummary(rows: readonly SummaryRow[]): string[] {
-  const extra = [...new Set(rows.flatMap((r) => Object.keys(r.columns ?? {})))];
-  const header = ['host', 'commands', 'result', ...extra, 'time'];
-  const body = rows.map((r) => [
-    r.host,
-    r.commands.join(' ') || '-',
-    r.result === 'failed' || r.result === 'interrupted' ? `${r.result} (${r.exitStatus})` : r.result,
-    ...extra.map((h) => r.columns?.[h] ?? '?'),
-    r.result === 'not started' ? '-' : formatDuration(r.durationMs),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return [fmt(header), ...body.map(fmt)];
-}
-
-/**
- * The exit status of a run (docs/cli.md): 130 interrupted (143 by SIGTERM);
- * 0 every host ok; 3 some hosts ok and some failed; otherwise the failed
- * hosts' status when they agree (1 a command failed, 69 unreachable, 75
- * locked), else 1.
- */
-export function runExitStatus(outcomes: readonly HostSummary[], interruptStatus: number | undefined): number {
-  if (interruptStatus !== undefined) return interruptStatus;
-  if (outcomes.some((o) => o.result === 'interrupted')) return 130;
-  const failed = outcomes.filter((o) => o.result === 'failed');
-  const undone = outcomes.some((o) => o.result === 'rolled back' || o.result === 'stopped');
-  if (failed.length === 0 && !undone) return 0;
-  if (outcomes.some((o) => o.result === 'ok')) return 3;
-  const codes = new Set(failed.map((o) => o.exitStatus));
-  return codes.size === 1 ? [...codes][0] : 1;
-}
+// The summary table lives with the views; re-exported for the modules that imported it from here.
+export { formatDuration, formatSummary } from './views/summary';
 
 export type { HostResult };

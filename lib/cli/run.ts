@@ -13,12 +13,14 @@ import { ConfigError, EXIT } from '../errors';
 import type * as Transport from '../transport';
 import type { HostSettings, HostTransport, HostTransportFactory, TransportFactory, TransportFactoryOptions } from '../transport';
 import { buildoutDirectoryOf } from '../hostout/parts';
+import { defaultSshEnvironment } from '../transport/ssh-config';
 import { splitPositionals, type ScannedArgv } from './grammar';
 import { CMDLINE_USAGE, formatReturnValue, formatValidCommands, formatValidHosts, notACommand, notAHost, unionListing } from './listing';
 import { createRunOutput, executePlan, parallelFor, type Assumption } from './execute';
 import { allOrNothingRunner } from './all-or-nothing';
 import { instrumentTransport } from './instrument';
 import type { OutputMask } from './output-mask';
+import { DryRunTally } from './views/dry-run';
 import type { PlannedHost } from './progress';
 
 export { formatReturnValue };
@@ -38,7 +40,7 @@ export async function loadRun(req: LoadRequest): Promise<LoadedRun> {
   if (req.config === undefined && !existsSync(path.join(req.cwd, 'buildout.cfg'))) throw noConfiguration(req.cwd);
   const bo = await loadBuildout({ config: req.config, cwd: req.cwd, userDefaults: req.userDefaults, assignments: req.assignments, env: req.env });
   // Host names only: a host's plugins load (and its hooks run) once the command line selects it.
-  return { bo, hosts: hostCatalog(bo, { configFile: req.config }) };
+  return { bo, hosts: hostCatalog(bo, { configFile: req.config, ssh: defaultSshEnvironment(req.env) }) };
 }
 
 /** No -c and nothing to read by default: say so and how to name one (zc.buildout only says `Couldn't open …/buildout.cfg`). */
@@ -74,6 +76,12 @@ export interface RunRequest {
   pluginOptions?: Readonly<Record<string, string | true>>;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** The command line as typed (the run log's header, the dry run's last banner). */
+  argv: readonly string[];
+  /** stdout is a terminal: listr2 draws the run. */
+  isTTY: boolean;
+  /** Colour the output (io.ts decides). */
+  colour: boolean;
   stdout(line: string): void;
   stderr(line: string): void;
   /**
@@ -167,7 +175,10 @@ export async function runHosts(req: RunRequest): Promise<number> {
     assumed.push({ host, what });
     events.emit({ type: 'assumed', host, what });
   };
-  const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord: req.stdout, onAssumed });
+  // A dry run's plan lines: printed, and counted for its last banner (views/dry-run.ts).
+  const tally = req.dryRun ? new DryRunTally() : undefined;
+  const onRecord = (line: string) => { tally?.record(line); req.stdout(line); };
+  const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord, onAssumed, sshEnv: defaultSshEnvironment(req.env) });
   const transport = req.dryRun ? lazy : instrumentTransport(lazy, { steps, onTouch: () => runLog.open() });
   try {
     const runtime = new Runtime(hosts, {
@@ -231,7 +242,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
         runtime, progress, hosts: split.hosts, command: split.commands[0], args: split.args, policy, rollback: req.rollback,
         dryRun: req.dryRun, log: (host, message) => progress.log.info(host ? `[${host}] ${message}` : message),
       }) : undefined;
-      return await executePlan(req, plan, policy, { progress, runLog, events, commands: split.commands, args: split.args, runPlan, roundTrips, assumed });
+      return await executePlan(req, plan, policy, { progress, runLog, events, commands: split.commands, args: split.args, runPlan, roundTrips, assumed, dryRun: tally });
     } finally {
       stopWatching();
     }

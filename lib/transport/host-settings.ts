@@ -167,10 +167,11 @@ export function resolveHostSettings(
     : cfg.identityAgent?.toLowerCase() === 'none' ? undefined : sshEnv.agentSocket;
 
   const password = options.password || undefined;
+  const variables = sshEnv.variables ?? process.env;
   const passphrase = options['identity-passphrase']
     ? { value: options['identity-passphrase'], source: 'from identity-passphrase' }
-    : process.env.HOSTOUT_IDENTITY_PASSPHRASE
-      ? { value: process.env.HOSTOUT_IDENTITY_PASSPHRASE, source: 'from HOSTOUT_IDENTITY_PASSPHRASE' }
+    : variables.HOSTOUT_IDENTITY_PASSPHRASE
+      ? { value: variables.HOSTOUT_IDENTITY_PASSPHRASE, source: 'from HOSTOUT_IDENTITY_PASSPHRASE' }
       : undefined;
   const login: Identity = { user: loginUser, keyFiles: loginKeys, password, passphrase, useAgent: !!agentSocket };
 
@@ -195,7 +196,7 @@ export function resolveHostSettings(
       };
 
   const policy = parsePolicy(options['strict-host-key-checking'], `[${name}] strict-host-key-checking`)
-    ?? parsePolicy(process.env.HOSTOUT_STRICT_HOST_KEY_CHECKING, 'HOSTOUT_STRICT_HOST_KEY_CHECKING')
+    ?? parsePolicy(variables.HOSTOUT_STRICT_HOST_KEY_CHECKING, 'HOSTOUT_STRICT_HOST_KEY_CHECKING')
     ?? parsePolicy(cfg.strictHostKeyChecking, sshEnv.configPath)
     ?? 'yes';
   const knownHostsOption = options['known-hosts-file']?.trim();

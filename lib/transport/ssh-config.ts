@@ -21,6 +21,8 @@ export interface SshEnvironment {
   localUser: string;
   /** ssh-agent socket. Default: $SSH_AUTH_SOCK. */
   agentSocket?: string;
+  /** The environment the HOSTOUT_* variables are read from (the CLI's, not necessarily the process's). Default: process.env. */
+  variables?: NodeJS.ProcessEnv;
 }
 
 export function defaultSshEnvironment(env: NodeJS.ProcessEnv = process.env): SshEnvironment {
@@ -30,6 +32,7 @@ export function defaultSshEnvironment(env: NodeJS.ProcessEnv = process.env): Ssh
     configPath: env.HOSTOUT_SSH_CONFIG || path.join(home, '.ssh', 'config'),
     localUser: env.USER || env.LOGNAME || os.userInfo().username,
     agentSocket: env.SSH_AUTH_SOCK || undefined,
+    variables: env,
   };
 }
 
