@@ -140,8 +140,10 @@ describe('event views', () => {
 });
 
 describe('the dry run tally', () => {
-  test('a question answered by assumption is counted as assumed, not as a change', () => {
+  test('a question answered by assumption is counted as assumed (reported once, by assume()), not as a change', () => {
     const t = new DryRunTally();
+    // The recorder prints the marked line and reports the assumption (run.ts's onAssumed calls assume()).
+    t.assume();
     for (const line of [
       "[web1] remote(u@h:22): /bin/bash -l -c 'test -e /srv/x'",
       '[web1]   (assumed, not asked: /srv/x exists)',

@@ -56,6 +56,9 @@ test('the phase results are read as the API types them (a bare string is shortha
   expect(flipOutcome(undefined)).toEqual({});
 });
 
-test('pushdeploy declares --lock-wait through the same API (lib/cli names no pushdeploy option)', () => {
-  expect(pushdeploy.options).toEqual([expect.objectContaining({ name: 'lock-wait', type: 'number', sets: 'lock-wait' })]);
+test('pushdeploy declares --lock-wait and --canary through the same API (lib/cli names no pushdeploy option)', () => {
+  expect(pushdeploy.options).toEqual([
+    expect.objectContaining({ name: 'lock-wait', type: 'number', sets: 'lock-wait' }),
+    expect.objectContaining({ name: 'canary', type: 'boolean', sets: 'canary' }),
+  ]);
 });

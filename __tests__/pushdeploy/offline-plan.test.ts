@@ -40,7 +40,11 @@ async function hostout(...argv: string[]): Promise<{ code: number; stdout: strin
 function assumedAtEnd(stdout: string): string[] {
   const lines = stdout.trimEnd().split('\n');
   const at = lines.findIndex((l) => /^The plan assumed /.test(l));
-  return at < 0 ? [] : lines.slice(at + 1);
+  if (at < 0) return [];
+  // The list, up to the dry run's closing banner.
+  const rest = lines.slice(at + 1);
+  const end = rest.findIndex((l) => !l.startsWith('  ['));
+  return end < 0 ? rest : rest.slice(0, end);
 }
 
 beforeAll(() => {

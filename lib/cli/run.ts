@@ -170,13 +170,14 @@ export async function runHosts(req: RunRequest): Promise<number> {
   // The run's events, its log and its progress (execute.ts); the log is written once a host is touched.
   const { progress, runLog, events, steps, roundTrips } = createRunOutput(req, buildoutDirectory, hosts.names);
   // What an offline dry run assumed instead of asking a host or reading staging: each an event, all listed at the end.
+  // A dry run's plan lines: printed, and counted for its last banner (views/dry-run.ts).
+  const tally = req.dryRun ? new DryRunTally() : undefined;
   const assumed: Assumption[] = [];
   const onAssumed = (host: string, what: string): void => {
     assumed.push({ host, what });
+    tally?.assume();
     events.emit({ type: 'assumed', host, what });
   };
-  // A dry run's plan lines: printed, and counted for its last banner (views/dry-run.ts).
-  const tally = req.dryRun ? new DryRunTally() : undefined;
   const onRecord = (line: string) => { tally?.record(line); req.stdout(line); };
   const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord, onAssumed, sshEnv: defaultSshEnvironment(req.env) });
   const transport = req.dryRun ? lazy : instrumentTransport(lazy, { steps, onTouch: () => runLog.open() });

@@ -1,8 +1,8 @@
 /**
  * A dry run says what it is, first and last: `DRY RUN: nothing will be
  * changed` before the plan, and after it what was asked (the command line),
- * what was assumed (answers `--offline` could not read: the plan's
- * `(assumed, not …)` lines) and what would change (the plan's other lines that
+ * what was assumed (answers `--offline` could not read or ask: each
+ * reported once, by the recorder or a command's ctx.assume) and what would change (the plan's other lines that
  * follow no question: commands, transfers; offline, reads are listed too).
  *
  * The tally reads the plan lines as the recorder prints them (`[host] …`), so it
@@ -27,8 +27,7 @@ export class DryRunTally {
   record(line: string): void {
     const assumed = ASSUMED.exec(line);
     if (assumed) {
-      this.assumed++;
-      // The line before was the question, not a change.
+      // Counted by assume() (every assumption is reported once there); the line before was the question, not a change.
       const host = assumed[1];
       if (host === this.lastHost) this.changes.set(host, Math.max(0, (this.changes.get(host) ?? 1) - 1));
       this.lastHost = undefined;
@@ -38,6 +37,11 @@ export class DryRunTally {
     if (host === undefined) return;
     this.changes.set(host, (this.changes.get(host) ?? 0) + 1);
     this.lastHost = host;
+  }
+
+  /** One answer the plan assumed (the transport's or a command's own, ctx.assume). */
+  assume(): void {
+    this.assumed++;
   }
 
   get changeCount(): number {

@@ -49,7 +49,7 @@ export function formatSummary(rows: readonly SummaryRow[], opts: SummaryOptions 
   // The release pair shows as a pair: either value on any row shows both columns.
   const shown = all === RELEASE_COLUMNS
     ? (rows.some((r) => all.some((c) => c.value(r))) ? all : [])
-    : all;
+    : opts.columns ? all.filter((c) => rows.some((r) => c.value(r) !== undefined)) : all;
   const header = ['host', 'commands', 'result', ...shown.map((c) => c.header), 'time'];
   const body = rows.map((r) => [
     r.host,
