@@ -264,6 +264,8 @@ export const commands: Record<string, CommandSpec> = {
   }),
 
   deploy: cmd('predeploy, uploadeggs, uploadbuildout, buildout and then postdeploy', async (ctx) => {
+    // Before anything connects: a cfg file that cannot be shipped stops the deploy here.
+    await shippedFiles(ctx);
     for (const step of ['predeploy', 'uploadeggs', 'uploadbuildout', 'buildout', 'postdeploy']) await ctx.call(step);
   }),
 
@@ -621,14 +623,12 @@ function validateOptions(command: string, ctx: Ctx): void {
 }
 
 // A named export as well: the loader takes a module that exports `commands` as the plugin itself.
-/** The commands that ship or name the deploy's cfg files (their release id is a hash of them); postdeploy only with sudo-parts. */
-const SHIP_COMMANDS = new Set(['deploy', 'uploadbuildout', 'buildout', 'sudobuildout']);
-const shipsFiles = (command: string, ctx: Ctx): boolean => SHIP_COMMANDS.has(command) || (command === 'postdeploy' && words(ctx.options['sudo-parts']).length > 0);
-
+// The commands that ship or name the cfg files (deploy, uploadbuildout, buildout, sudobuildout,
+// postdeploy with sudo-parts) check them first, in the command itself, not in init: init runs for
+// every command of the name, also when another plugin's implementation (pushdeploy's `buildout`,
+// `deploy`) is the one that runs and ships nothing of this kind.
 export const init: NonNullable<Plugin['init']> = async (command, ctx) => {
   validateOptions(command, ctx);
-  // Before anything connects: a cfg file that cannot be shipped stops the command here.
-  if (shipsFiles(command, ctx)) await shippedFiles(ctx);
 };
 
 const plugin: Plugin = { name: 'collective.hostout', commands, init };
