@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { repoRoot, writeHostoutConfig } from '../../fixtures/site';
+import { liveRelease } from '../support/live-release';
 
 jest.setTimeout(600_000);
 
@@ -72,7 +73,7 @@ function liveVersion(i: number): number {
 }
 
 function current(i: number): string {
-  return fs.readFileSync(path.join(hostoutDir(i), 'current'), 'utf8').trim();
+  return liveRelease(hostoutDir(i));
 }
 
 function releaseIds(i: number): string[] {

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import { startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { inProduction, repoRoot, sha256, writeHostoutConfig } from '../../fixtures/site';
 import { writeKnownHosts } from '../../fixtures/servers/test-home';
+import { liveRelease } from '../support/live-release';
 
 jest.setTimeout(600000);
 
@@ -145,9 +146,7 @@ function liveVersion(site: { staging: string }, versions: number[], files: numbe
 function readReleases(site: { staging: string }): { current: string; ids: string[] } {
   const h = path.join(prodPath(site), '.hostout');
   // A link to releases/<ID> (a file naming the id before the first switch by a link).
-  const c = path.join(h, 'current');
-  const st = fs.lstatSync(c, { throwIfNoEntry: false });
-  const current = !st ? '' : st.isSymbolicLink() ? fs.readlinkSync(c).replace(/^releases\//, '') : fs.readFileSync(c, 'utf8').trim();
+  const current = liveRelease(h);
   const ids = fs.existsSync(path.join(h, 'releases')) ? fs.readdirSync(path.join(h, 'releases')).sort() : [];
   return { current, ids };
 }

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { commandLine, descendants } from '../../fixtures/servers/proc-tree';
 import { repoRoot, writeHostoutConfig } from '../../fixtures/site';
+import { liveRelease } from '../support/live-release';
 
 jest.setTimeout(300000);
 
@@ -70,8 +71,7 @@ function writeStaging(site: { staging: string }, files: Record<string, string | 
 }
 
 function current(site: { staging: string }): string {
-  const f = path.join(prodPath(site), '.hostout', 'current');
-  return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').trim() : '';
+  return liveRelease(path.join(prodPath(site), '.hostout'));
 }
 
 /** Production's processes whose command line matches. */

@@ -14,6 +14,7 @@ import { repoRoot, writeHostoutConfig } from '../../fixtures/site';
 import {
   Balancer, SiteSupervisor, ask, instancesOption, makeInstances, seedPorts, setRelease, startLoad, writeStagingSite, type AppInstance,
 } from '../../fixtures/rolling';
+import { liveRelease } from '../support/live-release';
 
 jest.setTimeout(300000);
 
@@ -55,7 +56,7 @@ function hostoutAsync(args: string[]): Promise<{ code: number | null; out: strin
 }
 
 const prodSite = (k: number) => path.join(prods[k].varBuildout as string, site);
-const live = (k: number) => fs.readFileSync(path.join(prodSite(k), '.hostout', 'current'), 'utf8').trim();
+const live = (k: number) => liveRelease(path.join(prodSite(k), '.hostout'));
 
 async function releasesAnswering(): Promise<string[]> {
   return Promise.all(instances.flat().map(async (i) => `${i.server}=${(await ask(i.port))?.release}`));

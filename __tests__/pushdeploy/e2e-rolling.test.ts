@@ -16,6 +16,7 @@ import { repoRoot, writeHostoutConfig } from '../../fixtures/site';
 import {
   Balancer, SiteSupervisor, ask, instancesOption, makeInstances, seedPorts, setRelease, startLoad, waitForAll, writeStagingSite, type AppInstance,
 } from '../../fixtures/rolling';
+import { liveRelease } from '../support/live-release';
 
 jest.setTimeout(240000);
 
@@ -64,7 +65,7 @@ function ok(args: string[]): string {
 }
 
 function live(): string {
-  return fs.readFileSync(path.join(prodSite, '.hostout', 'current'), 'utf8').trim();
+  return liveRelease(path.join(prodSite, '.hostout'));
 }
 
 async function releasesAnswering(): Promise<Record<string, string | undefined>> {
