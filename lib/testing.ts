@@ -16,6 +16,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { PluginStep } from './events';
 import { buildoutFromObject } from './hostout/buildout-view';
 import { Runtime, type CommandListing } from './hostout/dispatch';
 import { hostCatalog, type HostDefinition } from './hostout/hosts';
@@ -57,6 +58,9 @@ export interface PluginTestOptions {
   dryRun?: boolean;
 }
 
+/** A `ctx.report` step as the harness kept it. */
+export type ReportedStep = { host: string; plugin: string } & PluginStep;
+
 export interface PluginTest {
   /** The host under test, as loaded: final options and its command sets in dispatch order. */
   readonly host: HostDefinition;
@@ -66,6 +70,8 @@ export interface PluginTest {
   readonly records: string[];
   /** Every log line so far (`Hostout: Running command …`, the plugin's `ctx.log` lines; `warning: `/`error: `/`debug: ` prefixed). */
   readonly log: string[];
+  /** Every step the commands reported with `ctx.report` so far, in order, with the host and the plugin that reported it. */
+  readonly reports: ReportedStep[];
   /** Run a command on the host under test (or on `host`), as `hostout HOST COMMAND ARGS…` would. Resolves to its return value. */
   run(command: string, ...args: string[]): Promise<unknown>;
   runOn(host: string, command: string, ...args: string[]): Promise<unknown>;
@@ -121,7 +127,11 @@ export async function loadPluginForTest(plugin: Plugin | string, opts: PluginTes
   const catalog = hostCatalog(bo, { ssh: sshEnv, plugins: objects });
   const transport = new RecordingTransportFactory({ exists: opts.exists, responses: opts.responses, sshEnv });
   const logger = createRecordingLogger();
-  const runtime = new Runtime(catalog, { transport, log: logger, dryRun: opts.dryRun ?? false, buildoutDirectory: directory });
+  const reports: ReportedStep[] = [];
+  const runtime = new Runtime(catalog, {
+    transport, log: logger, dryRun: opts.dryRun ?? false, buildoutDirectory: directory,
+    report: (host, plugin, step) => reports.push({ host, plugin, ...step }),
+  });
   const cleanup = () => {
     rmSync(home, { recursive: true, force: true });
     if (ownDirectory) rmSync(directory, { recursive: true, force: true });
@@ -144,12 +154,14 @@ export async function loadPluginForTest(plugin: Plugin | string, opts: PluginTes
     options: host.options,
     records: transport.records,
     log: logger.lines,
+    reports,
     run: (command, ...args) => runOn(hostName, command, args),
     runOn: (name, command, ...args) => runOn(name, command, args),
     commands: () => runtime.commands(hostName),
     clear: () => {
       transport.records.length = 0;
       logger.lines.length = 0;
+      reports.length = 0;
     },
     close: async () => {
       await transport.closeAll();

@@ -5,14 +5,14 @@
  */
 import type { Buildout } from '../buildout';
 import { ConfigError } from '../errors';
-import { EVENTS_VERSION, fanOut, jsonLinesSink, type EventSink, type HostSummary, type StepSink } from '../events';
+import { EVENTS_VERSION, fanOut, jsonLinesSink, type EventSink, type HostSummary, type PluginStep, type StepSink } from '../events';
 import type { Runtime } from '../hostout/dispatch';
 import { formatError } from './format-error';
 import { formatReturnValue } from './listing';
 import { secretsOf } from './instrument';
 import { parallelOption } from './options';
 import {
-  createProgress, formatSummary, isInteractiveTerminal, messageOf, runExitStatus,
+  createProgress, formatDuration, formatSummary, isInteractiveTerminal, messageOf, runExitStatus,
   type HostOutcome, type PlanHooks, type PlannedHost, type Progress, type RunPolicy,
 } from './progress';
 import { RunLog } from './run-log';
@@ -64,8 +64,23 @@ export function createRunOutput(req: RunRequest, buildoutDirectory: string, host
       runLog.line('rsync', host, `${st.filesSent} files sent, ${st.bytesSent} bytes sent, ${st.deleted} deleted`);
       events.emit({ type: 'rsync', host, ...(command ? { command } : {}), ...st });
     },
+    pluginStep: (host, plugin, st) => {
+      const command = progress.current()?.command;
+      events.emit({ type: 'plugin-step', host, ...(command ? { command } : {}), plugin, ...st });
+      // People see it under -v; the run log gets the line at any verbosity.
+      progress.log.debug(`[${host}] ${formatPluginStep(st)}`);
+    },
   };
   return { progress, runLog, events, steps, roundTrips };
+}
+
+/** `roll drain instance1 (0.2 s; server=i1 sessions=0)`: a plugin step as people read it. */
+export function formatPluginStep(st: PluginStep): string {
+  const facts = [
+    ...(st.durationMs !== undefined ? [formatDuration(st.durationMs)] : []),
+    ...Object.entries(st.fields ?? {}).map(([k, v]) => `${k}=${String(v)}`),
+  ];
+  return `${st.kind} ${st.step}${st.subject !== undefined ? ` ${st.subject}` : ''}${facts.length ? ` (${facts.join('; ')})` : ''}`;
 }
 
 /**

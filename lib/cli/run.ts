@@ -171,7 +171,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
   const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord: req.stdout });
   const transport = req.dryRun ? lazy : instrumentTransport(lazy, { steps, onTouch: () => runLog.open() });
   try {
-    const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory });
+    const runtime = new Runtime(hosts, { transport, log: progress.log, dryRun: req.dryRun, buildoutDirectory, report: steps.pluginStep });
     const hostNames = runtime.hostNames();
     // The command words depend on the selected hosts' commands: load those hosts first.
     const selected = splitPositionals(scanned.positional, hostNames, () => new Set(), scanned.dashDash).hosts;

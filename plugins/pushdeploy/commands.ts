@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CommandError, ConfigError, UsageError, shellJoin, shellQuote, validateBranch, validatePath, validateRepository, type CommandContext, type CommandResult } from 'hostout';
+import { CommandError, ConfigError, InterruptedError, UsageError, shellJoin, shellQuote, validateBranch, validatePath, validateRepository, type CommandContext, type CommandResult } from 'hostout';
 import { readStagingBuildout, requireStagingBuildout, type BuildoutDirectories } from './annotate';
 import { stagingManifest } from './manifest';
 import { describeHolder, type KeptLock, type RemoteScript } from './lock';
@@ -394,6 +394,10 @@ class Site {
         await this.deployEtc();
         await this.restartAndCheck(lines);
       } catch (e) {
+        // Ctrl-C mid-roll: the roll set its instances in hand back to ready and said where each stands.
+        if (e instanceof InterruptedError && this.roll) {
+          throw new InterruptedError(`${e.message}; release ${release.id} is live: the restarted instances run it, the others still run ${flip.from}`, { host: this.s.site, cause: e });
+        }
         if (!(e instanceof CommandError) || this.ctx.dryRun) throw e;
         const why = e.reason;
         const instances = e instanceof RollFailure ? e.restarted : [];
