@@ -82,7 +82,9 @@ function ok(args: string[]): string {
 }
 
 function live(): string {
-  return fs.readFileSync(path.join(prodSite, '.hostout', 'current'), 'utf8').trim();
+  // `current` is a file naming the live release, or (since the links layout) a link to its directory.
+  const current = path.join(prodSite, '.hostout', 'current');
+  return fs.lstatSync(current).isSymbolicLink() ? path.basename(fs.readlinkSync(current)) : fs.readFileSync(current, 'utf8').trim();
 }
 
 async function releasesAnswering(): Promise<Record<string, string | undefined>> {

@@ -396,7 +396,10 @@ class Site {
       } catch (e) {
         // Ctrl-C mid-roll: the roll set its instances in hand back to ready and said where each stands.
         if (e instanceof InterruptedError && this.roll) {
-          throw new InterruptedError(`${e.message}; release ${release.id} is live: the restarted instances run it, the others still run ${flip.from}`, { host: this.s.site, cause: e });
+          // An interrupted host's error is not printed (only its summary row): say it as a warning.
+          const where = `${e.message}; release ${release.id} is live: the restarted instances run it, the others still run ${flip.from}`;
+          this.ctx.log.warn(`[${this.s.site}] ${where}`);
+          throw new InterruptedError(where, { host: this.s.site, cause: e });
         }
         if (!(e instanceof CommandError) || this.ctx.dryRun) throw e;
         const why = e.reason;
