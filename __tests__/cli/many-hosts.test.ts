@@ -30,7 +30,7 @@ async function stamped(ctx, ms) {
   ctx.log.info('working for ' + ms + ' ms');
   await sleep(Number(ctx.options['work-ms'] || ms || 600));
   fs.writeFileSync(file, start + ' ' + Date.now());
-  ctx.report({ kind: 'work', step: 'slept', subject: ctx.name, durationMs: Date.now() - start, fields: { ms: Number(ms), fake: true } });
+  ctx.report({ kind: 'work', step: 'slept', subject: ctx.name, durationMs: Date.now() - start, fields: { ms: Number(ctx.options['work-ms'] || ms || 600), fake: true } });
   const how = ctx.options['fail-with'];
   if (how === 'command') throw new errors.CommandError('deliberate failure', { host: ctx.name, command: 'work', status: 3 });
   if (how === 'locked') throw new errors.LockedError('locked by another deploy (deployer@staging, pid 42)', { host: ctx.name, holder: 'deployer@staging' });
