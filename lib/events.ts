@@ -70,6 +70,24 @@ export interface RsyncStats {
   files?: number;
 }
 
+/**
+ * A named step of a plugin's own (`ctx.report`): pushdeploy's roll reports
+ * drain, drained, restart, healthy and ready for each instance. Names are
+ * lower-case words (`[a-z][a-z0-9-]*`); `fields` holds plain values only.
+ */
+export interface PluginStep {
+  /** What the step belongs to, e.g. `roll`. */
+  kind: string;
+  /** The step, e.g. `drain`. */
+  step: string;
+  /** What it acted on, e.g. an instance's name. */
+  subject?: string;
+  /** How long the step took, when it took time. */
+  durationMs?: number;
+  /** More facts about the step (the haproxy server, a session count…). */
+  fields?: Record<string, string | number | boolean>;
+}
+
 interface Timed { time: string }
 
 export type HostoutEvent = Timed & (
@@ -78,6 +96,7 @@ export type HostoutEvent = Timed & (
   | { type: 'command-start'; host: string; command: string }
   | { type: 'command-end'; host: string; command: string; status: 'ok' | 'failed' | 'interrupted'; durationMs: number; error?: string }
   | { type: 'step'; host: string; command?: string; kind: string; line: string; status: number | null; durationMs: number }
+  | ({ type: 'plugin-step'; host: string; command?: string; plugin: string } & PluginStep)
   | { type: 'rsync'; host: string; command?: string; filesSent: number; bytesSent: number; deleted: number; files?: number }
   | ({ type: 'transfer-progress'; host: string; command?: string } & TransferProgress)
   | { type: 'warning'; host?: string; message: string }
@@ -95,6 +114,8 @@ export interface StepSink {
   rsyncStats(host: string, stats: RsyncStats): void;
   /** A running rsync's progress; when absent, rsync runs without --info=progress2 (nobody follows it). */
   transferProgress?(host: string, progress: TransferProgress): void;
+  /** A plugin's own step (ctx.report), already checked; `plugin` is its name. */
+  pluginStep?(host: string, plugin: string, step: PluginStep): void;
 }
 
 /** Where events go. */

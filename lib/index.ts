@@ -24,6 +24,7 @@ export type {
   HttpAnswer, ForwardOptions, SocketExchangeOptions,
   HostTransport, TransportFactory,
 } from './transport/types';
+export type { PluginStep } from './events';
 export type { RecordedResponse } from './transport/backends/recorder';
 export type { SshEnvironment } from './transport/ssh-config';
 export {

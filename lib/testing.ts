@@ -16,6 +16,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { PluginStep } from './events';
 import { buildoutFromObject } from './hostout/buildout-view';
 import { Runtime, type CommandListing } from './hostout/dispatch';
 import { hostCatalog, type HostDefinition } from './hostout/hosts';
@@ -64,6 +65,9 @@ export interface PluginTestOptions {
   commandLine?: Readonly<Record<string, string | true>>;
 }
 
+/** A `ctx.report` step as the harness kept it. */
+export type ReportedStep = { host: string; plugin: string } & PluginStep;
+
 export interface PluginTest {
   /** The host under test, as loaded: final options and its command sets in dispatch order. */
   readonly host: HostDefinition;
@@ -73,6 +77,8 @@ export interface PluginTest {
   readonly records: string[];
   /** Every log line so far (`Hostout: Running command …`, the plugin's `ctx.log` lines; `warning: `/`error: `/`debug: ` prefixed). */
   readonly log: string[];
+  /** Every step the commands reported with `ctx.report` so far, in order, with the host and the plugin that reported it. */
+  readonly reports: ReportedStep[];
   /** Run a command on the host under test (or on `host`), as `hostout HOST COMMAND ARGS…` would. Resolves to its return value. */
   run(command: string, ...args: string[]): Promise<unknown>;
   runOn(host: string, command: string, ...args: string[]): Promise<unknown>;
@@ -128,8 +134,10 @@ export async function loadPluginForTest(plugin: Plugin | string, opts: PluginTes
   const catalog = hostCatalog(bo, { ssh: sshEnv, plugins: objects });
   const transport = new RecordingTransportFactory({ exists: opts.exists, responses: opts.responses, sshEnv });
   const logger = createRecordingLogger();
+  const reports: ReportedStep[] = [];
   const runtime = new Runtime(catalog, {
     transport, log: logger, dryRun: opts.dryRun ?? false, buildoutDirectory: directory, rollback: opts.rollback ?? true, pluginOptions: opts.commandLine,
+    report: (host, plugin, step) => reports.push({ host, plugin, ...step }),
   });
   const cleanup = () => {
     rmSync(home, { recursive: true, force: true });
@@ -153,12 +161,14 @@ export async function loadPluginForTest(plugin: Plugin | string, opts: PluginTes
     options: host.options,
     records: transport.records,
     log: logger.lines,
+    reports,
     run: (command, ...args) => runOn(hostName, command, args),
     runOn: (name, command, ...args) => runOn(name, command, args),
     commands: () => runtime.commands(hostName),
     clear: () => {
       transport.records.length = 0;
       logger.lines.length = 0;
+      reports.length = 0;
     },
     close: async () => {
       await transport.closeAll();

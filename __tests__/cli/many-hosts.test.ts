@@ -30,6 +30,7 @@ async function stamped(ctx, ms) {
   ctx.log.info('working for ' + ms + ' ms');
   await sleep(Number(ctx.options['work-ms'] || ms || 600));
   fs.writeFileSync(file, start + ' ' + Date.now());
+  ctx.report({ kind: 'work', step: 'slept', subject: ctx.name, durationMs: Date.now() - start, fields: { ms: Number(ctx.options['work-ms'] || ms || 600), fake: true } });
   const how = ctx.options['fail-with'];
   if (how === 'command') throw new errors.CommandError('deliberate failure', { host: ctx.name, command: 'work', status: 3 });
   if (how === 'locked') throw new errors.LockedError('locked by another deploy (deployer@staging, pid 42)', { host: ctx.name, holder: 'deployer@staging' });
@@ -242,6 +243,15 @@ describe('failure policy and exit statuses', () => {
   });
 });
 
+describe('ctx.report', () => {
+  test('under -v a plugin step is a line of its own; without -v it is not shown', () => {
+    const verbose = run(['-v', 'h1', 'work', '100']);
+    expect(verbose.code).toBe(0);
+    expect(verbose.stdout).toMatch(/^\[h1\] work slept h1 \(\d+\.\d s; ms=100; fake=true\)$/m);
+    expect(run(['h1', 'work', '100']).stdout).not.toContain('work slept');
+  });
+});
+
 describe('--json', () => {
   const validate = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(path.join(ROOT, 'docs', 'events.schema.json'), 'utf8')));
 
@@ -266,6 +276,11 @@ describe('--json', () => {
     }
     expect(events).toContainEqual(expect.objectContaining({ type: 'command-end', host: 'h3', command: 'work', status: 'failed', error: '[h3] deliberate failure' }));
     expect(events).toContainEqual(expect.objectContaining({ type: 'warning', host: 'h1', message: 'a warning from h1' }));
+    // A plugin's own step (ctx.report), with the command and the plugin that reported it.
+    const slept = events.filter((e) => e.type === 'plugin-step');
+    expect(slept.map((e) => e.host).sort()).toEqual(HOSTS);
+    expect(slept[0]).toMatchObject({ command: 'work', plugin: 'fabfile.js', kind: 'work', step: 'slept', fields: { ms: 100, fake: true } });
+    expect(slept[0].durationMs).toBeGreaterThanOrEqual(90);
     // People's output went to stderr: the progress lines and the table.
     expect(r.stderr).toContain("[h1] Hostout: Running command 'work' from 'fabfile.js'");
     expect(r.stderr).toMatch(/^h3 +- +failed \(1\)/m);

@@ -113,4 +113,22 @@ describe('hooks', () => {
     expect(made).toBe(3);
     await t.close();
   });
+
+  test('ctx.report: a named step with the plugin\'s name and the host; bad names and values are refused; secrets masked', async () => {
+    const p = api.definePlugin({
+      name: 'hostout.reporter',
+      commands: {
+        step: { description: 'report one step', run: (ctx) => ctx.report({ kind: 'sync', step: 'copied', subject: 'files', durationMs: 12.4, fields: { n: 3, dry: false, who: `pw=${ctx.options.password}` } }) },
+        bad: { description: 'a bad name', run: (ctx) => ctx.report({ kind: 'Sync Step', step: 'x' }) },
+        badField: { description: 'a bad field', run: (ctx) => ctx.report({ kind: 'sync', step: 'x', fields: { o: {} as unknown as string } }) },
+      },
+    });
+    const t = await loadPluginForTest(p, { options: { password: 's3cr3t-pw' } });
+    await t.run('step');
+    expect(t.reports).toEqual([{ host: 'site', plugin: 'hostout.reporter', kind: 'sync', step: 'copied', subject: 'files', durationMs: 12, fields: { n: 3, dry: false, who: expect.not.stringContaining('s3cr3t-pw') } }]);
+    await expect(t.run('bad')).rejects.toThrow(/ctx\.report: kind "Sync Step" is not a lower-case word/);
+    await expect(t.run('badField')).rejects.toThrow(/ctx\.report: field o is not a string, a finite number or a boolean/);
+    expect(t.reports).toHaveLength(1);
+    await t.close();
+  });
 });

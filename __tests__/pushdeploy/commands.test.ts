@@ -84,6 +84,7 @@ export function recordingContext(name: string, options: HostOptions, ro: Recorde
       if (!onceValues.has(key)) onceValues.set(key, make());
       return onceValues.get(key) as T;
     },
+    report: () => undefined,
   };
   return { calls, connects, logLines: log.lines, ctx };
 }

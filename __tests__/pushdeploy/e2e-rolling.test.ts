@@ -11,6 +11,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import Ajv from 'ajv';
 import { startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { repoRoot, writeHostoutConfig } from '../../fixtures/site';
 import {
@@ -43,20 +44,37 @@ function hostout(args: string[]): { code: number | null; out: string } {
  * hostout run while the load generator runs in this process: spawnSync would
  * block its event loop (no request sent, and every request in flight timing out).
  */
-function hostoutAsync(args: string[]): Promise<{ code: number | null; out: string }> {
+function hostoutAsync(args: string[]): Promise<{ code: number | null; out: string; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('node', [HOSTOUT, '-c', cfg, ...args], { cwd: work, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString('utf8');
+      stdout += c.toString('utf8');
+    });
     child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
     const timer = setTimeout(() => child.kill('SIGKILL'), 280000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, out });
+      resolve({ code, out, stdout });
     });
   });
 }
+
+const validEvent = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(fs.readFileSync(path.join(repoRoot(), 'docs', 'events.schema.json'), 'utf8')));
+
+interface RollStep { type: string; host: string; command?: string; plugin: string; kind: string; step: string; subject: string; durationMs: number; fields: Record<string, unknown> }
+
+/** The roll's plugin-step events of a --json run's stdout (every event checked against docs/events.schema.json). */
+function rollSteps(stdout: string): RollStep[] {
+  const events = stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+  for (const e of events) if (!validEvent(e)) throw new Error(`invalid event ${JSON.stringify(e)}: ${JSON.stringify(validEvent.errors)}`);
+  return events.filter((e): e is RollStep => e.type === 'plugin-step');
+}
+
+const named = (steps: RollStep[]) => steps.map((e) => `${e.kind} ${e.step} ${e.subject}`);
 
 function ok(args: string[]): string {
   const r = hostout(args);
@@ -118,9 +136,18 @@ describe('zero-downtime deploys on real servers (haproxy, supervisord)', () => {
     setRelease(sitePath, { release: 'v2' });
     const pids = await Promise.all(instances.map((i) => ask(i.port)));
     const load = startLoad(balancer.port);
-    const out = await hostoutAsync([site, 'deploy']);
+    const out = await hostoutAsync(['--json', site, 'deploy']);
     const result = await load.stop();
     expect({ code: out.code, out: out.code === 0 ? '' : out.out }).toEqual({ code: 0, out: '' });
+    // --json: an event per step of each instance, in order, with its duration.
+    const steps = rollSteps(out.stdout);
+    expect(named(steps)).toEqual(['instance1', 'instance2'].flatMap((i) => ['drain', 'drained', 'restart', 'healthy', 'ready'].map((st) => `roll ${st} ${i}`)));
+    for (const e of steps) {
+      expect(e).toMatchObject({ host: site, command: 'deploy', plugin: 'hostout.pushdeploy', fields: { server: `plone/${e.subject}` } });
+      expect(e.durationMs).toBeGreaterThanOrEqual(0);
+    }
+    // The app listens 2 s after it starts: its health step took that long at least.
+    for (const e of steps.filter((x) => x.step === 'healthy')) expect(e.durationMs).toBeGreaterThanOrEqual(1500);
     expect({ failed: result.failed, errors: result.errors }).toEqual({ failed: 0, errors: [] });
     expect(result.requests).toBeGreaterThan(50);
     expect(Object.keys(result.releases).sort()).toEqual(['v1', 'v2']);
@@ -152,9 +179,15 @@ describe('zero-downtime deploys on real servers (haproxy, supervisord)', () => {
     const before = live();
     setRelease(sitePath, { release: 'v4-broken', status: 500 });
     const load = startLoad(balancer.port);
-    const out = await hostoutAsync([`${site}-broken`, 'deploy']);
+    const out = await hostoutAsync(['--json', `${site}-broken`, 'deploy']);
     const result = await load.stop();
     expect(out.code).toBe(1);
+    // The failed roll's steps, then the rollback's own for the instance it restarted.
+    expect(named(rollSteps(out.stdout))).toEqual([
+      'roll drain instance1', 'roll drained instance1', 'roll restart instance1', 'roll healthy instance1',
+      'rollback drain instance1', 'rollback drained instance1', 'rollback restart instance1', 'rollback healthy instance1', 'rollback ready instance1',
+    ]);
+    expect(rollSteps(out.stdout)[3].fields).toMatchObject({ ok: false });
     expect(result.requests).toBeGreaterThan(50);
     expect(out.out).toMatch(new RegExp(`${site}-broken.*instance1 did not become healthy within 6 s`));
     expect(out.out).toMatch(/rolled instance1 back \(drain, restart, health, ready\); instance2 never restarted: every instance runs release/);
@@ -197,8 +230,11 @@ describe('zero-downtime deploys on real servers (haproxy, supervisord)', () => {
 });
 
 describe('Ctrl-C during the roll (runs last: the deploy it stops leaves its release live)', () => {
-  test('SIGINT while an instance is in hand: it is set back to ready in haproxy, exit 130', async () => {
-    setRelease(sitePath, { release: 'v6' });
+  test.each([
+    ['SIGINT', 130, 'v6'],
+    ['SIGTERM', 143, 'v7'],
+  ] as const)('%s while an instance is in hand: it is set back to ready in haproxy, exit %i', async (signal, status, release) => {
+    setRelease(sitePath, { release });
     const load = startLoad(balancer.port);
     const child = spawn('node', [HOSTOUT, '-c', cfg, site, 'deploy'], { cwd: work, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -207,7 +243,7 @@ describe('Ctrl-C during the roll (runs last: the deploy it stops leaves its rele
       out += c.toString('utf8');
       if (!sent && out.includes('roll instance1: drain')) {
         sent = true;
-        child.kill('SIGINT');
+        child.kill(signal);
       }
     };
     child.stdout.on('data', onData);
@@ -215,8 +251,10 @@ describe('Ctrl-C during the roll (runs last: the deploy it stops leaves its rele
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     const result = await load.stop();
     expect(sent).toBe(true);
-    expect({ code, out: code === 130 ? '' : out }).toEqual({ code: 130, out: '' });
+    expect({ code, out: code === status ? '' : out }).toEqual({ code: status, out: '' });
     expect(out).toMatch(/roll interrupted: instance1 set back to ready in haproxy/);
+    // Where each instance stands, and which release that is.
+    expect(out).toMatch(/roll of roll-\w+ interrupted: instance1 (set back to ready \(its restart may not have finished\)|not restarted), instance2 not restarted; release \S+ is live: the restarted instances run it, the others still run \S+/);
     expect(balancer.adminStates()).toEqual({ instance1: 0, instance2: 0 });
     expect(result.requests).toBeGreaterThan(0);
     // Whatever the restart reached, the instance runs again under supervisord.

@@ -95,6 +95,33 @@ describe('the roll against the recording transport', () => {
     expect(t.records.join('\n')).not.toMatch(/restart site:\*/);
   });
 
+  test('activate reports each instance\'s drain, drained, restart, healthy and ready as plugin steps, with durations', async () => {
+    t = await loadPluginForTest('hostout.pushdeploy', { options, responses });
+    await t.run('activate');
+    expect(t.reports.map((r) => `${r.kind} ${r.step} ${r.subject}`)).toEqual([
+      'roll drain instance1', 'roll drained instance1', 'roll restart instance1', 'roll healthy instance1', 'roll ready instance1',
+      'roll drain instance2', 'roll drained instance2', 'roll restart instance2', 'roll healthy instance2', 'roll ready instance2',
+    ]);
+    for (const r of t.reports) {
+      expect(r).toMatchObject({ host: 'site', plugin: 'hostout.pushdeploy', durationMs: expect.any(Number) });
+      expect(r.fields).toMatchObject({ server: `plone/${r.subject}`, port: r.subject === 'instance1' ? 8081 : 8082 });
+    }
+    expect(t.reports.find((r) => r.step === 'drained')?.fields).toMatchObject({ sessions: 0 });
+    expect(t.reports.find((r) => r.step === 'healthy')?.fields).toMatchObject({ status: 200 });
+  });
+
+  test('a failed health check is reported as such, and the roll reports nothing after it', async () => {
+    t = await loadPluginForTest('hostout.pushdeploy', {
+      options: { ...options, 'health-timeout': '1' },
+      responses: [lock, responses[1], { match: 'http-get', result: { stdout: 'HTTP/1.0 503 Service Unavailable\r\n\r\n' } }],
+    });
+    await expect(t.run('activate')).rejects.toThrow(/did not become healthy/);
+    expect(t.reports.map((r) => `${r.kind} ${r.step} ${r.subject}`)).toEqual([
+      'roll drain instance1', 'roll drained instance1', 'roll restart instance1', 'roll healthy instance1',
+    ]);
+    expect(t.reports[3].fields).toMatchObject({ ok: false });
+  });
+
   test('a backend without a server for an instance is refused before anything changes', async () => {
     t = await loadPluginForTest('hostout.pushdeploy', {
       options,

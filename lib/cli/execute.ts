@@ -5,7 +5,7 @@
  */
 import type { Buildout } from '../buildout';
 import { ConfigError } from '../errors';
-import { EVENTS_VERSION, fanOut, type EventSink, type StepSink, type TransferProgress } from '../events';
+import { EVENTS_VERSION, fanOut, type EventSink, type PluginStep, type StepSink, type TransferProgress } from '../events';
 import { formatTransferProgress } from './transfer-line';
 import type { Runtime } from '../hostout/dispatch';
 import { formatError } from './format-error';
@@ -18,7 +18,7 @@ import { paint } from './io';
 import { DRY_RUN_BANNER, dryRunEnd, type DryRunTally } from './views/dry-run';
 import { jsonView } from './views/json';
 import { runLogView } from './views/run-log';
-import { formatSummary } from './views/summary';
+import { formatDuration, formatSummary } from './views/summary';
 import type { RunRequest } from './run';
 
 export interface RunOutput {
@@ -75,8 +75,23 @@ export function createRunOutput(req: RunRequest, buildoutDirectory: string, host
         progress.status(host, `[${host}] ${formatTransferProgress(p)}`);
       },
     } : {}),
+    pluginStep: (host, plugin, st) => {
+      const command = progress.current()?.command;
+      events.emit({ type: 'plugin-step', host, ...(command ? { command } : {}), plugin, ...st });
+      // People see it under -v; the run log gets the line at any verbosity.
+      progress.log.debug(`[${host}] ${formatPluginStep(st)}`);
+    },
   };
   return { progress, runLog, events, steps, roundTrips };
+}
+
+/** `roll drain instance1 (0.2 s; server=i1 sessions=0)`: a plugin step as people read it. */
+export function formatPluginStep(st: PluginStep): string {
+  const facts = [
+    ...(st.durationMs !== undefined ? [formatDuration(st.durationMs)] : []),
+    ...Object.entries(st.fields ?? {}).map(([k, v]) => `${k}=${String(v)}`),
+  ];
+  return `${st.kind} ${st.step}${st.subject !== undefined ? ` ${st.subject}` : ''}${facts.length ? ` (${facts.join('; ')})` : ''}`;
 }
 
 /**

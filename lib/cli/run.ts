@@ -184,6 +184,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
   try {
     const runtime = new Runtime(hosts, {
       transport, log: progress.log, dryRun: req.dryRun, offline: req.offline, onAssumed, buildoutDirectory, rollback: req.rollback, pluginOptions: req.pluginOptions,
+      report: steps.pluginStep,
     });
     const hostNames = runtime.hostNames();
     // The command words depend on the selected hosts' commands: load those hosts first.

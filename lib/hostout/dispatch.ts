@@ -11,7 +11,9 @@
  *   per host, so one host can never change what another sees (the original shared one env).
  */
 import { CommandError, HostoutError, UsageError } from '../errors';
+import type { PluginStep } from '../events';
 import { maskingLogger, type Logger } from '../log';
+import { maskSecrets } from '../transport/secret';
 import type { HostTransport, TransportFactory } from '../transport/types';
 import { hostSecrets, type HostCatalog, type HostDefinition } from './hosts';
 import type { LoadedPlugin } from './plugins';
@@ -36,6 +38,39 @@ export interface RuntimeOptions {
    * as the host options the host's plugins declare them to set (Plugin.options).
    */
   pluginOptions?: Readonly<Record<string, string | true>>;
+  /** Where ctx.report's steps go (the CLI: events, run log, -v); checked and masked already. Default: nowhere. */
+  report?: (host: string, plugin: string, step: PluginStep) => void;
+}
+
+const STEP_NAME = /^[a-z][a-z0-9-]*$/;
+
+/** A plugin's step as the run reports it: names checked, the host's secrets masked, only plain values. */
+export function checkedStep(step: PluginStep, secrets: readonly string[]): PluginStep {
+  if (typeof step !== 'object' || step === null) throw new TypeError('ctx.report: give an object { kind, step, … }');
+  for (const k of ['kind', 'step'] as const) {
+    if (typeof step[k] !== 'string' || !STEP_NAME.test(step[k])) {
+      throw new TypeError(`ctx.report: ${k} ${JSON.stringify(step[k])} is not a lower-case word ([a-z][a-z0-9-]*)`);
+    }
+  }
+  const mask = (v: string) => maskSecrets(v, secrets);
+  const out: PluginStep = { kind: step.kind, step: step.step };
+  if (step.subject !== undefined) out.subject = mask(String(step.subject));
+  if (step.durationMs !== undefined) {
+    if (typeof step.durationMs !== 'number' || !Number.isFinite(step.durationMs) || step.durationMs < 0) {
+      throw new TypeError(`ctx.report: durationMs ${JSON.stringify(step.durationMs)} is not a number of milliseconds`);
+    }
+    out.durationMs = Math.round(step.durationMs);
+  }
+  if (step.fields !== undefined) {
+    const fields: Record<string, string | number | boolean> = {};
+    for (const [k, v] of Object.entries(step.fields)) {
+      if (typeof v === 'string') fields[k] = mask(v);
+      else if (typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) fields[k] = v;
+      else throw new TypeError(`ctx.report: field ${k} is not a string, a finite number or a boolean`);
+    }
+    out.fields = fields;
+  }
+  return out;
 }
 
 /** One row of `Valid commands are:`. */
@@ -250,6 +285,10 @@ export class Runtime {
       once: <T>(key: string, make: () => T): T => {
         if (!this.onceValues.has(key)) this.onceValues.set(key, make());
         return this.onceValues.get(key) as T;
+      },
+      report: (step: PluginStep) => {
+        const checked = checkedStep(step, scope.def.settings?.secrets ?? []);
+        this.opts.report?.(scope.def.name, chain[index]?.plugin.name ?? 'hostout', checked);
       },
     });
   }

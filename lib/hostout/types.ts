@@ -3,6 +3,7 @@
  * and third-party plugins use nothing else. These types are the documentation:
  * docs/plugins.md explains them with a complete example.
  */
+import type { PluginStep } from '../events';
 import type { Logger } from '../log';
 import type { LocalShell, RemoteShell, Rsync } from '../transport/types';
 
@@ -228,4 +229,14 @@ export interface CommandContext {
    * a run deploys to. Prefix keys with the plugin's name.
    */
   once<T>(key: string, make: () => T): T;
+  /**
+   * Report a named step of the command's own as a run event: a `plugin-step`
+   * event under `--json`, a line of the run log, a line under `-v`. For
+   * steps that mean something to the people and tools watching a deploy
+   * (pushdeploy's roll: drain, drained, restart, healthy, ready), beside the
+   * transport's own `step` events. `kind` and `step` are lower-case words
+   * (`[a-z][a-z0-9-]*`); a bad name throws a TypeError. Secrets of the host
+   * are masked in `subject` and string fields.
+   */
+  report(step: PluginStep): void;
 }

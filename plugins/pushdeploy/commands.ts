@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CommandError, ConfigError, UsageError, shellJoin, shellQuote, validateBranch, validatePath, validateRepository, type CommandContext, type CommandResult, type FlipOutcome, type PrepareResult } from 'hostout';
+import { CommandError, ConfigError, InterruptedError, UsageError, shellJoin, shellQuote, validateBranch, validatePath, validateRepository, type CommandContext, type CommandResult, type FlipOutcome, type PrepareResult } from 'hostout';
 import { assumedStagingBuildout, readStagingBuildout, requireStagingBuildout, type BuildoutDirectories } from './annotate';
 import { stagingManifest } from './manifest';
 import { describeHolder, type KeptLock, type RemoteScript } from './lock';
@@ -432,6 +432,13 @@ class Site {
         await this.deployEtc();
         await this.restartAndCheck(lines);
       } catch (e) {
+        // Ctrl-C mid-roll: the roll set its instances in hand back to ready and said where each stands.
+        if (e instanceof InterruptedError && this.roll) {
+          // An interrupted host's error is not printed (only its summary row): say it as a warning.
+          const where = `${e.message}; release ${release.id} is live: the restarted instances run it, the others still run ${flip.from}`;
+          this.ctx.log.warn(`[${this.s.site}] ${where}`);
+          throw new InterruptedError(where, { host: this.s.site, cause: e });
+        }
         if (!(e instanceof CommandError) || this.ctx.dryRun) throw e;
         const why = e.reason;
         const instances = e instanceof RollFailure ? e.restarted : [];

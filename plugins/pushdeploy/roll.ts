@@ -59,6 +59,18 @@ export class InstanceRoll {
   }
 
   /**
+   * One step of an instance's roll as a run event (`plugin-step` under
+   * --json): `kind` is the label (roll or rollback), `since` when the step began.
+   */
+  private report(label: string, step: 'drain' | 'drained' | 'restart' | 'healthy' | 'ready' | 'undrain', i: Instance, since: number, fields: Record<string, string | number | boolean> = {}): void {
+    const b = this.d.r.balancer;
+    this.d.ctx.report({
+      kind: label, step, subject: i.name, durationMs: Date.now() - since,
+      fields: { ...(b ? { server: `${b.backend}/${i.server}` } : {}), port: i.port, ...fields },
+    });
+  }
+
+  /**
    * Before anything changes: the balancer answers, and its backend has every
    * instance's server. A refusal is a ConfigError (exit 2) saying what to set.
    */
@@ -123,7 +135,11 @@ export class InstanceRoll {
     } catch (e) {
       // A failed instance is the caller's to roll back (or to leave drained with --no-rollback); anything
       // else (Ctrl-C closed the connection, the connection dropped) leaves no server drained by us.
-      if (!(e instanceof RollFailure)) await this.undrain([...inHand], label);
+      if (e instanceof RollFailure) throw e;
+      const where = this.whereEach(instances, restarted, inHand);
+      await this.undrain([...inHand], label);
+      // Ctrl-C: say where each instance stands, so the summary tells which release it runs.
+      if (this.interrupted) throw new InterruptedError(`${label} of ${this.d.site} interrupted: ${where}`, { host: this.d.site, cause: e });
       throw e;
     } finally {
       process.removeListener('SIGINT', onSignal);
@@ -132,12 +148,20 @@ export class InstanceRoll {
     this.info(`${label}: ${instances.length} instance(s) restarted one batch at a time in ${secs(Date.now() - started)}`);
   }
 
+  /** `instance1 restarted, instance2 set back to ready (its restart may not have finished), instance3 not restarted`. */
+  private whereEach(instances: readonly Instance[], restarted: readonly Instance[], inHand: ReadonlySet<Instance>): string {
+    return instances.map((i) => {
+      if (!restarted.includes(i)) return `${i.name} not restarted`;
+      return inHand.has(i) ? `${i.name} set back to ready (its restart may not have finished)` : `${i.name} restarted`;
+    }).join(', ');
+  }
+
   private async batches(instances: readonly Instance[], label: string, restarted: Instance[], inHand: Set<Instance>): Promise<void> {
     const { r } = this.d;
     for (let at = 0; at < instances.length; at += r.batch) {
       const batch = instances.slice(at, at + r.batch);
       for (const i of batch) inHand.add(i);
-      await Promise.all(batch.map((i) => this.drain(i)));
+      await Promise.all(batch.map((i) => this.drain(i, label)));
       // One instance at a time through supervisorctl (it serialises anyway), then their health together.
       for (const i of batch) {
         this.stopIfInterrupted();
@@ -148,10 +172,12 @@ export class InstanceRoll {
         try {
           await this.d.run(line);
         } catch (e) {
+          this.report(label, 'restart', i, t, { ok: false });
           if (!(e instanceof CommandError)) throw e;
           const why = e.message;
           throw new RollFailure(`instance ${i.name} did not restart: ${why}`, i, [...restarted], { host: this.d.site, command: line, status: (e as CommandError).status, cause: e });
         }
+        this.report(label, 'restart', i, t, { ok: true });
         this.info(`${label} ${i.name}: restarted in ${secs(Date.now() - t)}`);
       }
       const health = await Promise.allSettled(batch.map((i) => this.waitHealthy(i, label)));
@@ -178,10 +204,13 @@ export class InstanceRoll {
   private async undrain(instances: readonly Instance[], label: string): Promise<void> {
     const b = this.d.r.balancer;
     for (const i of instances) {
+      const t = Date.now();
       try {
         await this.haproxy?.setState(i.server, 'ready', { cleanup: true });
+        this.report(label, 'undrain', i, t, { ok: true });
         this.d.ctx.log.warn(`[${this.d.site}] ${label} interrupted: ${i.name} set back to ready in haproxy (its restart may not have finished)`);
       } catch (e) {
+        this.report(label, 'undrain', i, t, { ok: false });
         this.d.ctx.log.error(
           `[${this.d.site}] ${label} interrupted: ${i.name} is left drained in haproxy (${e instanceof Error ? e.message : String(e)}): ` +
             `hostout ${b?.part ?? this.d.site} haproxy set server ${b?.backend}/${i.server} state ready`,
@@ -240,14 +269,16 @@ export class InstanceRoll {
     if (!serving(status)) {
       throw new CommandError(`haproxy still reports ${this.d.r.balancer?.backend}/${i.server} as ${status} ${this.d.r.healthTimeout} s after it was set ready`, { host: this.d.site });
     }
+    this.report(label, 'ready', i, t, { status });
     this.info(`${label} ${i.name}: ready in haproxy (${status} after ${secs(Date.now() - t)})`);
   }
 
-  private async drain(i: Instance): Promise<void> {
+  private async drain(i: Instance, label: string): Promise<void> {
     const { r } = this.d;
     if (!this.haproxy) return;
     const t = Date.now();
     await this.haproxy.setState(i.server, 'drain');
+    this.report(label, 'drain', i, t);
     this.info(`roll ${i.name}: drain ${r.balancer?.backend}/${i.server}`);
     const deadline = t + r.drainTimeout * 1000;
     let sessions = await this.haproxy.sessions(i.server);
@@ -256,6 +287,7 @@ export class InstanceRoll {
       await sleep(200);
       sessions = await this.haproxy.sessions(i.server);
     }
+    this.report(label, 'drained', i, t, { sessions });
     if (sessions > 0) this.d.ctx.log.warn(`[${this.d.site}] roll ${i.name}: still ${sessions} session(s) after drain-timeout ${r.drainTimeout} s; restarting it anyway`);
     else this.info(`roll ${i.name}: drained in ${secs(Date.now() - t)}`);
   }
@@ -272,6 +304,7 @@ export class InstanceRoll {
       try {
         const answer = await ctx.remote.httpGet(url, { timeoutMs: Math.max(1000, Math.min(10_000, left)) });
         if (answer.status >= 200 && answer.status < 400) {
+          this.report(label, 'healthy', i, t, { status: answer.status });
           this.info(`${label} ${i.name}: healthy in ${secs(Date.now() - t)} (${url} answered ${answer.status})`);
           return;
         }
@@ -284,6 +317,7 @@ export class InstanceRoll {
       this.stopIfInterrupted();
       await sleep(500);
     }
+    this.report(label, 'healthy', i, t, { ok: false });
     throw new CommandError(`instance ${i.name} did not become healthy within ${r.healthTimeout} s (${url}: ${last})`, { host: this.d.site, command: url });
   }
 }
