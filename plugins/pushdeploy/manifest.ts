@@ -22,6 +22,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tmp from 'tmp';
 import { shellQuote, type LocalShell } from 'hostout';
 
 /**
@@ -33,7 +34,9 @@ import { shellQuote, type LocalShell } from 'hostout';
 export async function stagingManifest(local: LocalShell, sitePath: string, trees: readonly string[], sudo = false): Promise<string | undefined> {
   let dir: string | undefined;
   try {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-listing-'));
+    // Named as the run's private dir is (`hostout--<pid>-…`, the tmp package's form), so that a run killed
+    // before its finally (SIGKILL) leaves nothing for long: the next run removes it once the pid is gone.
+    dir = tmp.dirSync({ prefix: 'hostout-', tmpdir: os.tmpdir(), mode: 0o700 }).name;
     const file = path.join(dir, 'listing');
     const names = trees.map(shellQuote).join(' ');
     const find = `cd ${shellQuote(sitePath)} && find ${names} \\( -type f -o -type l \\) -printf '%y %s %T@ %m\\t%p\\0' > ${shellQuote(file)}`;
