@@ -20,6 +20,7 @@ import * as os from 'node:os';
 import { CommandError, ConfigError, HostoutError, TransportError, UsageError, shellQuote, type CommandContext, type CommandResult } from 'hostout';
 import { DeployLock, forceUnlock, type KeptLock, type LockHolder, type RemoteScript } from './lock';
 import type { SiteSettings } from './settings';
+import { shellProgram } from './shell-programs';
 import { enclosingCheckoutVcs } from './vcs';
 
 /** A release id: `20261129T201530Z`, `…-2`, `…-adopted`. Checked before any id reaches a shell or a path. */
@@ -97,7 +98,7 @@ export function releaseTime(id: string): Date {
 }
 
 /**
- * The flip script. `sh flip.sh PATH FROM TO [TOKEN]` makes release TO live in
+ * The flip script (sh/flip.sh). `sh flip.sh PATH FROM TO [TOKEN]` makes release TO live in
  * place of FROM (`-` is "no release") by ONE rename(2): `.hostout/current`, a
  * symbolic link to `releases/<ID>`, is replaced by a new link to
  * `releases/TO`. Each tree at `PATH/<tree>` is a link `.hostout/current/<tree>`,
@@ -116,119 +117,16 @@ export function releaseTime(id: string): Date {
  * a link takes its place (between those two renames that tree is absent).
  * Every step can be run again after an interruption.
  */
-export const FLIP_SCRIPT = `# hostout's flip (docs/pushdeploy.md): sh flip.sh PATH FROM TO [TOKEN]
-trap '' HUP INT PIPE TERM
-d=$1 from=$2 to=$3 token=\${4:-}
-h=$d/.hostout
-r=$h/releases
-live() {
-  if [ -L "$h/current" ]; then l=$(readlink "$h/current") && echo "\${l#releases/}"
-  elif [ -f "$h/current" ]; then cat "$h/current"; else echo -; fi
-}
-trees() { [ "$1" = - ] || cat "$r/$1/trees"; }
-ours() { [ -L "$d/$1" ] && [ "$(readlink "$d/$1")" = ".hostout/current/$1" ]; }
-# Remove the tree links release $1 has no tree for (1 when one could not be removed).
-tidy() {
-  keep=" $(trees "$1" | tr '\\n' ' ') "; ok=0
-  for l in "$d"/* "$d"/.[!.]*; do
-    t=\${l##*/}
-    ours "$t" || continue
-    case "$keep" in *" $t "*) continue ;; esac
-    rm -f -- "$l" || ok=1
-  done
-  return $ok
-}
-# Nothing was switched: say why, undo the links made for TO, say what is live (the journal stays while a tree of it is absent).
-stop() {
-  echo "$2" >&2
-  now=$(live); whole=yes
-  for t in $(trees "$now"); do [ -e "$d/$t" ] || whole=; done
-  if tidy "$now" && [ -n "$whole" ]; then rm -f "$h/journal"; fi
-  echo "live $now"
-  exit "$1"
-}
-if [ -n "$token" ] && ! grep -qF -- "$token" "$h/lock/holder" 2>/dev/null; then
-  echo "the deploy lock is not ours any more" >&2; echo "live $(live)"; exit 6
-fi
-if [ "$to" != - ]; then
-  [ -f "$r/$to/trees" ] || { echo "release $to is missing or incomplete ($r/$to has no list of trees)" >&2; echo "live $(live)"; exit 4; }
-  # (A tree of the live release still a real directory in PATH, before its conversion, is there too.)
-  missing=; for t in $(trees "$to"); do [ -d "$r/$to/$t" ] || { [ "$to" = "$from" ] && [ -d "$d/$t" ]; } || missing="$missing $t"; done
-  [ -z "$missing" ] || { echo "release $to is incomplete: $r/$to has no$missing" >&2; echo "live $(live)"; exit 4; }
-fi
-[ "$from" = - ] || [ -f "$r/$from/trees" ] || { echo "release $from is missing or incomplete ($r/$from has no list of trees)" >&2; echo "live $(live)"; exit 4; }
-printf 'flip %s %s\\n' "$from" "$to" > "$h/journal.tmp" && mv -f "$h/journal.tmp" "$h/journal" || { echo "live $(live)"; exit 5; }
-if [ "$from" != - ]; then
-  # The one-time conversion of trees that are real directories into links through current.
-  if [ ! -L "$h/current" ]; then
-    rm -f "$h/current.tmp" && ln -s "releases/$from" "$h/current.tmp" && mv -T "$h/current.tmp" "$h/current" || stop 5 "cannot make $h/current a link"
-  fi
-  for t in $(trees "$from"); do
-    if [ -d "$d/$t" ] && [ ! -L "$d/$t" ]; then
-      [ ! -e "$r/$from/$t" ] || stop 4 "both $d/$t and $r/$from/$t exist"
-      mv -- "$d/$t" "$r/$from/$t" || stop 5 "cannot move $d/$t into $r/$from"
-    fi
-    if [ ! -e "$d/$t" ] && [ ! -L "$d/$t" ] && [ -d "$r/$from/$t" ]; then ln -s ".hostout/current/$t" "$d/$t" || stop 5 "cannot make the link $d/$t"; fi
-  done
-fi
-t0=$(date +%s%N 2>/dev/null)
-for t in $(trees "$to"); do
-  ours "$t" && continue
-  if [ -e "$d/$t" ] || [ -L "$d/$t" ]; then stop 4 "$d/$t is in the way and belongs to no release"; fi
-  ln -s ".hostout/current/$t" "$d/$t" || stop 5 "cannot make the link $d/$t"
-done
-if [ "$to" != - ]; then
-  rm -f "$h/current.tmp" && ln -s "releases/$to" "$h/current.tmp" && mv -T "$h/current.tmp" "$h/current" || stop 5 "cannot switch $h/current to release $to"
-fi
-t1=$(date +%s%N 2>/dev/null)
-tidy "$to" || echo "warning: a link of a tree release $to has not could not be removed (it points at nothing; the next flip removes it)" >&2
-rm -f "$h/journal"
-echo "live $to"
-case "$t0$t1" in *[!0-9]*|'') echo "flipped" ;; *) echo "flipped in $(( (t1 - t0) / 1000 )) us" ;; esac
-`;
+export const FLIP_SCRIPT = shellProgram('flip.sh');
 
 /**
- * The fast start of .hostout/next (nextScript()): run in a subshell in
+ * The fast start of .hostout/next (sh/link-next.sh, sent by nextScript()): run in a subshell in
  * `path` (it lists and links the live release's trees, through `current`), with `eu` (the effective user) and `trees` set, staging's listing
  * (manifest.ts) on stdin. Prints `linked N` (N files copied to an inode of
  * their own) or `link-dest` (next/ left empty: prepare links with rsync).
  * Tree names are plain (TREE_NAME), so the unquoted lists split on spaces.
  */
-export const LINK_NEXT_SCRIPT = `h=$PWD/.hostout; n=$PWD/.hostout/next
-fallback() { rm -rf "$n" && mkdir "$n" || exit 1; echo link-dest; exit 0; }
-[ "$(find . -maxdepth 0 -printf x 2>/dev/null)" = x ] || fallback
-# The live trees: in the live release's directory (PATH/<tree> are links into it), or real directories in PATH before the first switch.
-if [ -L .hostout/current ]; then cd -P .hostout/current || fallback; fi
-# rsync sets the owner only as root (--chown); logged in as anyone else than root or the effective user, the owner is set after the transfer, on every file: the live ones too.
-own=; if [ "$(id -u)" = 0 ]; then own=$eu; elif [ "$(id -un)" != "$eu" ]; then fallback; fi
-fmt='%y %s %T@ %m\\t%p\\n'; [ -z "$own" ] || fmt='%y %s %T@ %m %u\\t%p\\n'
-live=; for t in $trees; do [ -d "$t" ] && [ ! -L "$t" ] && live="$live $t"; done
-: > "$h/live.list"
-if [ -n "$live" ]; then
-  # The live files' attributes are listed while the links are made (two walks of the same trees, two cores).
-  find $live \\( -type f -o -type l \\) -printf "$fmt" > "$h/live.list" & lister=$!
-  for t in $live; do cp -al -- "$t" "$n/$t" || { wait $lister; fallback; }; done
-  wait $lister || fallback
-fi
-# Files rsync would not rewrite (same type and size and, for files, the same time to the nanosecond: rsync runs with --modify-window=-1) but whose attributes it would set in place.
-awk -F '\\t' -v own="$own" '
-  NR == FNR { s[$2] = $1; next }
-  ($2 in s) {
-    split(s[$2], a, " "); split($1, b, " ")
-    if (a[1] != b[1] || a[2] != b[2]) next
-    split(a[3], x, "."); split(b[3], y, ".")
-    t = x[1] != y[1] || substr(x[2] "000000000", 1, 9) != substr(y[2] "000000000", 1, 9)
-    if (a[1] == "f" && t) next
-    if (t || (a[1] == "f" && a[4] != b[4]) || (own != "" && b[5] != own)) print $2
-  }' - "$h/live.list" > "$h/own.list" || fallback
-copied=0
-while IFS= read -r p; do
-  cp -a -- "$n/$p" "$n/$p.hostout-own" && mv -f -- "$n/$p.hostout-own" "$n/$p" || exit 1
-  copied=$((copied + 1))
-done < "$h/own.list"
-rm -f "$h/live.list" "$h/own.list"
-echo "linked $copied"
-`;
+export const LINK_NEXT_SCRIPT = shellProgram('link-next.sh');
 
 
 /** What SiteReleases needs from the command that uses it. */
