@@ -39,10 +39,12 @@ if [ "$to" != - ]; then
   [ -z "$missing" ] || { echo "release $to is incomplete: $r/$to has no$missing" >&2; echo "live $(live)"; exit 4; }
 fi
 [ "$from" = - ] || [ -f "$r/$from/trees" ] || { echo "release $from is missing or incomplete ($r/$from has no list of trees)" >&2; echo "live $(live)"; exit 4; }
+# shellcheck disable=SC2015 # meant: the one message and exit when any step of the chain fails
 printf 'flip %s %s\n' "$from" "$to" > "$h/journal.tmp" && mv -f "$h/journal.tmp" "$h/journal" || { echo "live $(live)"; exit 5; }
 if [ "$from" != - ]; then
   # The one-time conversion of trees that are real directories into links through current.
   if [ ! -L "$h/current" ]; then
+    # shellcheck disable=SC2015 # meant: the one message and exit when any step of the chain fails
     rm -f "$h/current.tmp" && ln -s "releases/$from" "$h/current.tmp" && mv -T "$h/current.tmp" "$h/current" || stop 5 "cannot make $h/current a link"
   fi
   for t in $(trees "$from"); do
@@ -60,6 +62,7 @@ for t in $(trees "$to"); do
   ln -s ".hostout/current/$t" "$d/$t" || stop 5 "cannot make the link $d/$t"
 done
 if [ "$to" != - ]; then
+  # shellcheck disable=SC2015 # meant: the one message and exit when any step of the chain fails
   rm -f "$h/current.tmp" && ln -s "releases/$to" "$h/current.tmp" && mv -T "$h/current.tmp" "$h/current" || stop 5 "cannot switch $h/current to release $to"
 fi
 t1=$(date +%s%N 2>/dev/null)

@@ -1,3 +1,4 @@
+# shellcheck disable=SC2154 # eu (the effective user) and trees (plain tree names) are set by the caller, nextScript() in releases.ts
 h=$PWD/.hostout; n=$PWD/.hostout/next
 fallback() { rm -rf "$n" && mkdir "$n" || exit 1; echo link-dest; exit 0; }
 [ "$(find . -maxdepth 0 -printf x 2>/dev/null)" = x ] || fallback
@@ -10,6 +11,7 @@ live=; for t in $trees; do [ -d "$t" ] && [ ! -L "$t" ] && live="$live $t"; done
 : > "$h/live.list"
 if [ -n "$live" ]; then
   # The live files' attributes are listed while the links are made (two walks of the same trees, two cores).
+  # shellcheck disable=SC2086 # $live is a list of plain tree names, split into words on purpose
   find $live \( -type f -o -type l \) -printf "$fmt" > "$h/live.list" & lister=$!
   for t in $live; do cp -al -- "$t" "$n/$t" || { wait $lister; fallback; }; done
   wait $lister || fallback
