@@ -21,49 +21,16 @@ import { CommandError, ConfigError, HostoutError, TransportError, UsageError, sh
 import { DeployLock, forceUnlock, type KeptLock, type LockHolder, type RemoteScript } from './lock';
 import type { SiteSettings } from './settings';
 import { shellProgram } from './shell-programs';
+import { pruneScript } from './prune';
+import { NEXT_MARK, parseReleaseState, RELEASE_ID, releaseStateScript, type ReleaseMeta, type ReleaseState } from './state';
 import { enclosingCheckoutVcs } from './vcs';
 
-/** A release id: `20261129T201530Z`, `…-2`, `…-adopted`. Checked before any id reaches a shell or a path. */
-export const RELEASE_ID = /^\d{8}T\d{6}Z(-[0-9]+)?(-adopted)?$/;
+export { RELEASE_ID, type ReleaseMeta, type ReleaseState } from './state';
+
 /** A top-level tree name a release may hold. */
 const TREE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
 /** Names inside `path` that are never part of a release. */
 const NOT_A_TREE = new Set(['var', '.hostout']);
-
-export interface ReleaseMeta {
-  id: string;
-  /** ISO time the release was made. */
-  created: string;
-  stagingHost: string;
-  user: string;
-  pid: number;
-  command: string;
-  /** The staging checkout's commit (git) or changeset (hg), when known. */
-  commit?: string;
-  /** The release adopted from a production deployed without releases. */
-  adopted?: boolean;
-  /** Its top-level trees (bin, eggs, parts, etc, products…). */
-  trees: string[];
-}
-
-export interface ReleaseState {
-  /** The production login (`id -un`). */
-  whoami: string;
-  /** The live release, when production has releases. */
-  current?: string;
-  /** `flip FROM TO` while a flip runs or after one was stopped half-way. */
-  journal?: { from: string; to: string };
-  /** Every complete release, oldest first. */
-  releases: ReleaseMeta[];
-  /** Which of the asked-for tree names exist in `path`. */
-  live: string[];
-  /**
-   * How .hostout/next was started in the same round trip (nextScript):
-   * `linked` (hard links to the live trees, `copied` files given an inode of
-   * their own) or not (empty: rsync --link-dest does the linking).
-   */
-  next?: { linked: boolean; copied: number };
-}
 
 export interface FlipResult {
   from: string;
@@ -144,8 +111,6 @@ export interface ReleaseSite {
   kept?: KeptLock;
   keepLock?: boolean;
 }
-
-const MARK = '@@hostout:';
 
 /** Who made a release, for its meta.json. */
 function maker(command: string): Omit<ReleaseMeta, 'id' | 'trees' | 'commit' | 'adopted'> {
@@ -249,7 +214,7 @@ export class SiteReleases {
       throw lock.lostError();
     }
     try {
-      const { gone, script } = prune ? this.pruneScript(await this.state()) : { gone: [], script: 'true' };
+      const { gone, script } = prune ? pruneScript(this.dir, this.s.keepReleases, await this.state()) : { gone: [], script: 'true' };
       const r = await lock.releaseWith(gone.length ? 'prune' : 'unlock', script);
       if (r.code !== 0 && !this.site.ctx.dryRun) throw failure(this.s.site, 'finish', `pruning releases ${gone.join(', ')} failed (exit status ${r.code}); the deploy lock was given back`, r);
       this.saidPruned(gone);
@@ -277,49 +242,12 @@ export class SiteReleases {
    * command (push's mkdir and chowns); `trees` are the names to look for in `path`.
    */
   async state(trees: readonly string[] = [], prefix = '', stdin?: string): Promise<ReleaseState> {
-    const q = shellQuote;
-    const d = this.dir;
     // A --dry-run asks production for its releases for real (read-only) and only records the changes of `prefix`.
     const ask = this.site.ctx.dryRun && prefix !== '';
     if (ask) await this.site.script('releases', prefix, { stdin });
-    const script = [
-      ...(prefix && !ask ? [prefix] : []),
-      `echo ${MARK}whoami; id -un`,
-      // A link to releases/<ID>; a file naming the id before the first switch (trees still real directories).
-      `echo ${MARK}current; if [ -L ${q(`${d}/current`)} ]; then readlink ${q(`${d}/current`)}; else cat ${q(`${d}/current`)} 2>/dev/null; fi`,
-      `echo ${MARK}journal; cat ${q(`${d}/journal`)} 2>/dev/null`,
-      `echo ${MARK}live; for t in ${trees.map(q).join(' ')}; do [ -e ${q(this.s.path)}/"$t" ] && echo "$t"; done`,
-      `echo ${MARK}releases; for m in ${q(`${d}/releases`)}/*/meta.json; do [ -f "$m" ] && [ -f "\${m%/meta.json}/trees" ] && { tr -d '\\n' < "$m"; echo; }; done`,
-      'true',
-    ].join('\n');
+    const script = [...(prefix && !ask ? [prefix] : []), releaseStateScript(this.dir, this.s.path, trees)].join('\n');
     const r = await this.site.script('releases', script, { readOnly: !prefix || ask, stdin: ask ? undefined : stdin });
-    const sections: Record<string, string[]> = { whoami: [] };
-    let at = 'whoami';
-    for (const line of r.stdout.split('\n')) {
-      if (line.startsWith(MARK)) at = line.slice(MARK.length);
-      else if (line.trim() !== '') (sections[at] ??= []).push(line.trim());
-    }
-    const releases: ReleaseMeta[] = [];
-    for (const line of sections.releases ?? []) {
-      try {
-        const m = JSON.parse(line) as ReleaseMeta;
-        if (RELEASE_ID.test(m.id)) releases.push(m);
-      } catch {
-        // a meta.json being written by hand or half-copied: not a release
-      }
-    }
-    releases.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const current = sections.current?.[0]?.replace(/^releases\//, '');
-    const j = /^flip (\S+) (\S+)$/.exec(sections.journal?.[0] ?? '');
-    const next = /^linked (\d+)$/.exec(sections.next?.[0] ?? '');
-    return {
-      next: sections.next ? { linked: !!next, copied: next ? Number(next[1]) : 0 } : undefined,
-      whoami: sections.whoami[sections.whoami.length - 1] ?? '',
-      current: current && RELEASE_ID.test(current) ? current : undefined,
-      journal: j ? { from: j[1], to: j[2] } : undefined,
-      releases,
-      live: sections.live ?? [],
-    };
+    return parseReleaseState(r.stdout);
   }
 
   /**
@@ -414,7 +342,7 @@ export class SiteReleases {
     if (linkTo === undefined) return clean;
     const vars = `cd ${q(this.s.path)} || exit 1; eu=${q(linkTo)}; trees=${q(trees.join(' '))}`;
     return `${clean}
-echo ${MARK}next
+echo ${NEXT_MARK}
 (
 ${vars}
 ${LINK_NEXT_SCRIPT}) || exit 1`;
@@ -545,7 +473,7 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
     this.info(`flip: ${from === '-' ? 'no release' : from} -> ${to}`);
     // The command's last step: prune and give back the lock in the flip's round trip.
     // (Not when adopting: the adopted release is not in `state` yet.)
-    const after = opts.last && state.current && this.ownsLock ? this.pruneScript({ ...state, current: to }) : undefined;
+    const after = opts.last && state.current && this.ownsLock ? pruneScript(this.dir, this.s.keepReleases, { ...state, current: to }) : undefined;
     // `unlock`: the command ends with this flip but keeps every release (the `flip` command: a
     // deploy across hosts may still flip back to `from`); only the lock goes in its round trip.
     const finish = after?.script ?? (opts.unlock && this.ownsLock ? 'true' : undefined);
@@ -570,28 +498,10 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    * deploy lock back, in one round trip.
    */
   async prune(state: ReleaseState): Promise<string[]> {
-    const { gone, script } = this.pruneScript(state);
+    const { gone, script } = pruneScript(this.dir, this.s.keepReleases, state);
     if (gone.length || this.ownsLock) await this.lastStep(gone.length ? 'prune' : 'unlock', script);
     this.saidPruned(gone);
     return gone;
-  }
-
-  /** What prune() removes for `state`, and its script ('true' when nothing). */
-  private pruneScript(state: ReleaseState): { gone: string[]; script: string } {
-    const keep = this.s.keepReleases;
-    const ids = state.releases.map((r) => r.id);
-    const kept = new Set(ids.slice(-keep));
-    if (state.current) kept.add(state.current);
-    const gone = ids.filter((id) => !kept.has(id));
-    const q = shellQuote;
-    const trash = `${this.dir}/trash`;
-    const script = gone.length ? [
-      `mkdir -p ${q(trash)}`,
-      ...gone.map((id) => `mv ${q(`${this.dir}/releases/${id}`)} ${q(`${trash}/${id}.$$`)}`),
-      // Deleting thousands of hard links takes a while: nobody waits for it.
-      `(setsid rm -rf ${q(trash)}/* > /dev/null 2>&1 < /dev/null &)`,
-    ].join(' && ') : 'true';
-    return { gone, script };
   }
 
   private saidPruned(gone: string[]): void {
