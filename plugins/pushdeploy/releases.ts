@@ -21,11 +21,13 @@ import { CommandError, ConfigError, HostoutError, TransportError, UsageError, sh
 import { DeployLock, forceUnlock, type KeptLock, type LockHolder, type RemoteScript } from './lock';
 import type { SiteSettings } from './settings';
 import { shellProgram } from './shell-programs';
+import { FLIP_SCRIPT, flipRoundTrip } from './flip';
 import { pruneScript } from './prune';
 import { NEXT_MARK, parseReleaseState, RELEASE_ID, releaseStateScript, type ReleaseMeta, type ReleaseState } from './state';
 import { enclosingCheckoutVcs } from './vcs';
 
 export { RELEASE_ID, type ReleaseMeta, type ReleaseState } from './state';
+export { FLIP_SCRIPT };
 
 /** A top-level tree name a release may hold. */
 const TREE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
@@ -63,28 +65,6 @@ export function releaseTime(id: string): Date {
   const m = /^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z/.exec(id);
   return m ? new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6])) : new Date();
 }
-
-/**
- * The flip script (sh/flip.sh). `sh flip.sh PATH FROM TO [TOKEN]` makes release TO live in
- * place of FROM (`-` is "no release") by ONE rename(2): `.hostout/current`, a
- * symbolic link to `releases/<ID>`, is replaced by a new link to
- * `releases/TO`. Each tree at `PATH/<tree>` is a link `.hostout/current/<tree>`,
- * so every tree switches at the same instant.
- *
- * Before the switch: TO must be complete (every tree it lists is there), and
- * a link is made for each tree TO has that FROM has not (it points at nothing
- * until the switch, which reads as "absent", as in FROM). After it: the links
- * of trees TO has not are removed (they point at nothing now). A failure
- * before the switch removes the links it made; the last line of its output
- * names the live release (`live ID`).
- *
- * A production whose live trees are real directories (deployed before this
- * layout: `current` a file naming FROM, or adopted) is converted first, once:
- * `current` becomes the link, then each tree moves into FROM's directory and
- * a link takes its place (between those two renames that tree is absent).
- * Every step can be run again after an interruption.
- */
-export const FLIP_SCRIPT = shellProgram('flip.sh');
 
 /**
  * The fast start of .hostout/next (sh/link-next.sh, sent by nextScript()): run in a subshell in
@@ -257,18 +237,7 @@ export class SiteReleases {
    */
   private async runFlip(from: string, to: string, prefix = '', finish?: string): Promise<FlipResult> {
     for (const id of [from, to]) if (id !== '-' && !RELEASE_ID.test(id)) throw new UsageError(`'${id}' is not a release id`);
-    const q = shellQuote;
-    const args = [this.s.path, from, to, this.lockToken ?? ''].map(q).join(' ');
-    const script = [
-      ...(prefix ? [prefix] : []),
-      `cd ${q(this.dir)} || exit 5`,
-      `cat > flip.sh.tmp <<'HOSTOUT_FLIP_SCRIPT'\n${FLIP_SCRIPT}HOSTOUT_FLIP_SCRIPT`,
-      'mv -f flip.sh.tmp flip.sh || exit 5',
-      'if setsid -w true 2>/dev/null; then detach="setsid -w"; elif command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=nohup; fi',
-      `$detach sh flip.sh ${args} > flip.log 2>&1 < /dev/null &`,
-      // `finish` (the command's last step) only after a flip that went through.
-      finish ? `wait $!; s=$?; cat flip.log; [ $s = 0 ] || exit $s\n{ ${finish}\n} || true` : 'wait $!; s=$?; cat flip.log; exit $s',
-    ].join('\n');
+    const script = flipRoundTrip(this.dir, [this.s.path, from, to, this.lockToken ?? ''], prefix, finish);
     const started = Date.now();
     const r = finish ? await this.lastStep('flip', script) : await this.site.script('flip', script, { allowFailure: true });
     const roundTripMs = Date.now() - started;
