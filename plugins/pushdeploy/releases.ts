@@ -22,6 +22,7 @@ import { DeployLock, forceUnlock, type KeptLock, type LockHolder, type RemoteScr
 import type { SiteSettings } from './settings';
 import { shellProgram } from './shell-programs';
 import { FLIP_SCRIPT, flipRoundTrip } from './flip';
+import { PendingRecord, recordReleaseScript } from './prepare';
 import { pruneScript } from './prune';
 import { NEXT_MARK, parseReleaseState, RELEASE_ID, releaseStateScript, type ReleaseMeta, type ReleaseState } from './state';
 import { enclosingCheckoutVcs } from './vcs';
@@ -317,8 +318,8 @@ ${vars}
 ${LINK_NEXT_SCRIPT}) || exit 1`;
   }
 
-  /** The finalize step of a release prepare() left to the flip, or to the command's end (one round trip less). */
-  private pendingFinalize?: { id: string; script: string };
+  /** The recording of the release prepare() transferred, left to the flip, or to the command's end (one round trip less). */
+  private readonly pendingRecord = new PendingRecord();
 
   /**
    * The `prepare` command's last step: rename the release into releases/ (left
@@ -326,8 +327,7 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    * production any more (var/'s rsync included).
    */
   async finalizePrepared(id: string): Promise<void> {
-    const pending = this.pendingFinalize?.id === id ? this.pendingFinalize.script : undefined;
-    this.pendingFinalize = undefined;
+    const pending = this.pendingRecord.take(id);
     if (pending === undefined) return;
     const r = await this.lastStep('prepare', pending);
     if (r.code !== 0 && !this.site.ctx.dryRun) {
@@ -397,12 +397,7 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
     }
     const taken = opts.state.releases.map((r) => r.id);
     const meta: ReleaseMeta = { id: newReleaseId(taken), ...maker(opts.command), commit: await commit, trees: [...trees] };
-    const finalize = [
-      `printf '%s\\n' ${q(JSON.stringify(meta))} > ${q(`${next}/meta.json`)}`,
-      `printf '%s\\n' ${trees.map(q).join(' ')} > ${q(`${next}/trees`)}`,
-      `mv ${q(next)} ${q(`${this.dir}/releases/${meta.id}`)}`,
-    ].join(' && ');
-    this.pendingFinalize = { id: meta.id, script: `${finalize} || exit 5` };
+    this.pendingRecord.leave(meta.id, recordReleaseScript(this.dir, meta));
     this.info(`prepared release ${meta.id}`);
     return meta;
   }
@@ -414,8 +409,7 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    */
   async flip(to: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean } = {}): Promise<FlipResult> {
     if (!RELEASE_ID.test(to)) throw new UsageError(`'${to}' is not a release id`);
-    const pending = this.pendingFinalize?.id === to ? this.pendingFinalize.script : '';
-    this.pendingFinalize = undefined;
+    const pending = this.pendingRecord.take(to) ?? '';
     const target = state.releases.find((r) => r.id === to);
     if (!target && !this.site.ctx.dryRun) throw new ConfigError(`production has no release ${to}; 'hostout ${this.s.site} releases' lists them`, { host: this.s.site });
     if (state.current === to) throw new UsageError(`release ${to} is live already`, { host: this.s.site });
