@@ -24,6 +24,7 @@ test('only the program, its declarations, docs, README, LICENSE and the example 
     /^docs\/[\w.-]+\.md$/,
     /^docs\/events\.schema\.json$/, // the schema of `hostout --json`, for its readers
     /^dist\/(lib|plugins)\/[\w./-]+(\.js|\.d\.ts)$/,
+    /^dist\/plugins\/[\w./-]+\/sh\/[\w.-]+\.sh$/, // the shell programs plugins send to production
   ];
   expect(packed.filter((f) => !allowed.some((re) => re.test(f)))).toEqual([]);
   expect(packed.filter((f) => /(^|\/)(fixtures|bench|__tests__)\/|\.map$|\.tsbuildinfo$|(?<!\.d)\.ts$/.test(f))).toEqual([]);
@@ -38,6 +39,11 @@ test('everything the installed command and the API load is there', () => {
   }
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { main: string; types: string; bin: Record<string, string>; scripts: Record<string, string> };
   expect(packed).toEqual(expect.arrayContaining([pkg.main, pkg.types, ...Object.values(pkg.bin)]));
+  // The shell programs plugins read at run time from next to their compiled module (tsc does not copy them: the build does).
+  const { shellPrograms } = require('../../tools/copy-shell-programs.js') as { shellPrograms: (dir: string) => string[] };
+  const programs = shellPrograms('plugins');
+  expect(programs).toEqual(expect.arrayContaining([path.join('plugins', 'pushdeploy', 'sh', 'flip.sh'), path.join('plugins', 'pushdeploy', 'sh', 'link-next.sh')]));
+  expect(packed).toEqual(expect.arrayContaining(programs.map((p) => `dist/${p.split(path.sep).join('/')}`)));
   // Nothing runs where the package is installed: it holds dist/ already (prepack built it), and npm
   // lists every package with such a script in a warning (`install-scripts not yet covered by allowScripts`).
   expect(Object.keys(pkg.scripts).filter((s) => /^(pre|post)?(install|prepare)$/.test(s))).toEqual([]);

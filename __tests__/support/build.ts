@@ -34,4 +34,6 @@ export default function buildDist(): void {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit', timeout: 300_000 });
   for (const rel of orphanedOutputs()) fs.rmSync(path.join(ROOT, 'dist', rel));
+  // The shell programs plugins send to production, which tsc does not copy (as `npm run build` does).
+  (require('../../tools/copy-shell-programs.js') as { copyShellPrograms: () => string[] }).copyShellPrograms();
 }

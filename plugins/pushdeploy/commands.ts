@@ -22,6 +22,7 @@ import {
 } from './settings';
 import { cloneCommand, detectCheckoutVcs, detectRepositoryVcs, updateCommands } from './vcs';
 import { InstanceRoll, RollFailure } from './roll';
+import { retryUntil } from './retry';
 import { readRollSettings, type RollSettings } from './roll-settings';
 
 /**
@@ -54,8 +55,6 @@ interface Prepared {
   release: ReleaseMeta;
   state: ReleaseState;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Per-command helpers bound to one host's context and settings. */
 class Site {
@@ -380,26 +379,22 @@ class Site {
   /** `healthcheck`, every second until it passes or `healthcheck-timeout` runs out. */
   private async healthcheck(): Promise<void> {
     const { s } = this;
-    if (!s.healthcheck) return;
+    const check = s.healthcheck;
+    if (!check) return;
     void this.releases.phase('healthcheck'); // told to the lock while the check runs: nothing waits for it
-    const deadline = Date.now() + s.healthcheckTimeout * 1000;
-    let last: CommandResult | undefined;
-    let attempts = 0;
+    const start = Date.now();
     this.ctx.log.info(`[${s.site}] healthcheck: ${s.healthcheck} (up to ${s.healthcheckTimeout} s)`);
-    for (;;) {
-      attempts++;
+    const { passed, last, attempts } = await retryUntil((deadline) => {
       // Each attempt is itself bounded by what is left of the timeout (when production has coreutils' timeout):
       // SIGTERM to the check's process group, SIGKILL 2 s later for a check that ignores SIGTERM.
       const left = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
-      const line = shellQuote(s.healthcheck);
+      const line = shellQuote(check);
       const cmd = `if command -v timeout >/dev/null 2>&1; then timeout -k 2 ${left} /bin/sh -c ${line}; else /bin/sh -c ${line}; fi`;
-      last = s.remoteSudo ? await this.ctx.remote.sudo(cmd, { cwd: s.path, allowFailure: true }) : await this.ctx.remote.run(cmd, { cwd: s.path, allowFailure: true });
-      if (last.code === 0) {
-        this.ctx.log.info(`[${s.site}] health check passed${attempts > 1 ? ` (attempt ${attempts})` : ''}`);
-        return;
-      }
-      if (Date.now() + 1000 >= deadline) break;
-      await sleep(1000);
+      return s.remoteSudo ? this.ctx.remote.sudo(cmd, { cwd: s.path, allowFailure: true }) : this.ctx.remote.run(cmd, { cwd: s.path, allowFailure: true });
+    }, (r) => r.code === 0, { start, timeoutMs: s.healthcheckTimeout * 1000, intervalMs: 1000 });
+    if (passed) {
+      this.ctx.log.info(`[${s.site}] health check passed${attempts > 1 ? ` (attempt ${attempts})` : ''}`);
+      return;
     }
     const tail = `${last.stdout}\n${last.stderr}`.trim().split('\n').slice(-3).join(' | ');
     throw new CommandError(

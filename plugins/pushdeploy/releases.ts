@@ -20,49 +20,20 @@ import * as os from 'node:os';
 import { CommandError, ConfigError, HostoutError, TransportError, UsageError, shellQuote, type CommandContext, type CommandResult } from 'hostout';
 import { DeployLock, forceUnlock, type KeptLock, type LockHolder, type RemoteScript } from './lock';
 import type { SiteSettings } from './settings';
+import { shellProgram } from './shell-programs';
+import { FLIP_SCRIPT, flipRoundTrip } from './flip';
+import { PendingRecord, recordReleaseScript } from './prepare';
+import { pruneScript } from './prune';
+import { NEXT_MARK, parseReleaseState, RELEASE_ID, releaseStateScript, type ReleaseMeta, type ReleaseState } from './state';
 import { enclosingCheckoutVcs } from './vcs';
 
-/** A release id: `20261129T201530Z`, `…-2`, `…-adopted`. Checked before any id reaches a shell or a path. */
-export const RELEASE_ID = /^\d{8}T\d{6}Z(-[0-9]+)?(-adopted)?$/;
+export { RELEASE_ID, type ReleaseMeta, type ReleaseState } from './state';
+export { FLIP_SCRIPT };
+
 /** A top-level tree name a release may hold. */
 const TREE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
 /** Names inside `path` that are never part of a release. */
 const NOT_A_TREE = new Set(['var', '.hostout']);
-
-export interface ReleaseMeta {
-  id: string;
-  /** ISO time the release was made. */
-  created: string;
-  stagingHost: string;
-  user: string;
-  pid: number;
-  command: string;
-  /** The staging checkout's commit (git) or changeset (hg), when known. */
-  commit?: string;
-  /** The release adopted from a production deployed without releases. */
-  adopted?: boolean;
-  /** Its top-level trees (bin, eggs, parts, etc, products…). */
-  trees: string[];
-}
-
-export interface ReleaseState {
-  /** The production login (`id -un`). */
-  whoami: string;
-  /** The live release, when production has releases. */
-  current?: string;
-  /** `flip FROM TO` while a flip runs or after one was stopped half-way. */
-  journal?: { from: string; to: string };
-  /** Every complete release, oldest first. */
-  releases: ReleaseMeta[];
-  /** Which of the asked-for tree names exist in `path`. */
-  live: string[];
-  /**
-   * How .hostout/next was started in the same round trip (nextScript):
-   * `linked` (hard links to the live trees, `copied` files given an inode of
-   * their own) or not (empty: rsync --link-dest does the linking).
-   */
-  next?: { linked: boolean; copied: number };
-}
 
 export interface FlipResult {
   from: string;
@@ -97,138 +68,13 @@ export function releaseTime(id: string): Date {
 }
 
 /**
- * The flip script. `sh flip.sh PATH FROM TO [TOKEN]` makes release TO live in
- * place of FROM (`-` is "no release") by ONE rename(2): `.hostout/current`, a
- * symbolic link to `releases/<ID>`, is replaced by a new link to
- * `releases/TO`. Each tree at `PATH/<tree>` is a link `.hostout/current/<tree>`,
- * so every tree switches at the same instant.
- *
- * Before the switch: TO must be complete (every tree it lists is there), and
- * a link is made for each tree TO has that FROM has not (it points at nothing
- * until the switch, which reads as "absent", as in FROM). After it: the links
- * of trees TO has not are removed (they point at nothing now). A failure
- * before the switch removes the links it made; the last line of its output
- * names the live release (`live ID`).
- *
- * A production whose live trees are real directories (deployed before this
- * layout: `current` a file naming FROM, or adopted) is converted first, once:
- * `current` becomes the link, then each tree moves into FROM's directory and
- * a link takes its place (between those two renames that tree is absent).
- * Every step can be run again after an interruption.
- */
-export const FLIP_SCRIPT = `# hostout's flip (docs/pushdeploy.md): sh flip.sh PATH FROM TO [TOKEN]
-trap '' HUP INT PIPE TERM
-d=$1 from=$2 to=$3 token=\${4:-}
-h=$d/.hostout
-r=$h/releases
-live() {
-  if [ -L "$h/current" ]; then l=$(readlink "$h/current") && echo "\${l#releases/}"
-  elif [ -f "$h/current" ]; then cat "$h/current"; else echo -; fi
-}
-trees() { [ "$1" = - ] || cat "$r/$1/trees"; }
-ours() { [ -L "$d/$1" ] && [ "$(readlink "$d/$1")" = ".hostout/current/$1" ]; }
-# Remove the tree links release $1 has no tree for (1 when one could not be removed).
-tidy() {
-  keep=" $(trees "$1" | tr '\\n' ' ') "; ok=0
-  for l in "$d"/* "$d"/.[!.]*; do
-    t=\${l##*/}
-    ours "$t" || continue
-    case "$keep" in *" $t "*) continue ;; esac
-    rm -f -- "$l" || ok=1
-  done
-  return $ok
-}
-# Nothing was switched: say why, undo the links made for TO, say what is live (the journal stays while a tree of it is absent).
-stop() {
-  echo "$2" >&2
-  now=$(live); whole=yes
-  for t in $(trees "$now"); do [ -e "$d/$t" ] || whole=; done
-  if tidy "$now" && [ -n "$whole" ]; then rm -f "$h/journal"; fi
-  echo "live $now"
-  exit "$1"
-}
-if [ -n "$token" ] && ! grep -qF -- "$token" "$h/lock/holder" 2>/dev/null; then
-  echo "the deploy lock is not ours any more" >&2; echo "live $(live)"; exit 6
-fi
-if [ "$to" != - ]; then
-  [ -f "$r/$to/trees" ] || { echo "release $to is missing or incomplete ($r/$to has no list of trees)" >&2; echo "live $(live)"; exit 4; }
-  # (A tree of the live release still a real directory in PATH, before its conversion, is there too.)
-  missing=; for t in $(trees "$to"); do [ -d "$r/$to/$t" ] || { [ "$to" = "$from" ] && [ -d "$d/$t" ]; } || missing="$missing $t"; done
-  [ -z "$missing" ] || { echo "release $to is incomplete: $r/$to has no$missing" >&2; echo "live $(live)"; exit 4; }
-fi
-[ "$from" = - ] || [ -f "$r/$from/trees" ] || { echo "release $from is missing or incomplete ($r/$from has no list of trees)" >&2; echo "live $(live)"; exit 4; }
-printf 'flip %s %s\\n' "$from" "$to" > "$h/journal.tmp" && mv -f "$h/journal.tmp" "$h/journal" || { echo "live $(live)"; exit 5; }
-if [ "$from" != - ]; then
-  # The one-time conversion of trees that are real directories into links through current.
-  if [ ! -L "$h/current" ]; then
-    rm -f "$h/current.tmp" && ln -s "releases/$from" "$h/current.tmp" && mv -T "$h/current.tmp" "$h/current" || stop 5 "cannot make $h/current a link"
-  fi
-  for t in $(trees "$from"); do
-    if [ -d "$d/$t" ] && [ ! -L "$d/$t" ]; then
-      [ ! -e "$r/$from/$t" ] || stop 4 "both $d/$t and $r/$from/$t exist"
-      mv -- "$d/$t" "$r/$from/$t" || stop 5 "cannot move $d/$t into $r/$from"
-    fi
-    if [ ! -e "$d/$t" ] && [ ! -L "$d/$t" ] && [ -d "$r/$from/$t" ]; then ln -s ".hostout/current/$t" "$d/$t" || stop 5 "cannot make the link $d/$t"; fi
-  done
-fi
-t0=$(date +%s%N 2>/dev/null)
-for t in $(trees "$to"); do
-  ours "$t" && continue
-  if [ -e "$d/$t" ] || [ -L "$d/$t" ]; then stop 4 "$d/$t is in the way and belongs to no release"; fi
-  ln -s ".hostout/current/$t" "$d/$t" || stop 5 "cannot make the link $d/$t"
-done
-if [ "$to" != - ]; then
-  rm -f "$h/current.tmp" && ln -s "releases/$to" "$h/current.tmp" && mv -T "$h/current.tmp" "$h/current" || stop 5 "cannot switch $h/current to release $to"
-fi
-t1=$(date +%s%N 2>/dev/null)
-tidy "$to" || echo "warning: a link of a tree release $to has not could not be removed (it points at nothing; the next flip removes it)" >&2
-rm -f "$h/journal"
-echo "live $to"
-case "$t0$t1" in *[!0-9]*|'') echo "flipped" ;; *) echo "flipped in $(( (t1 - t0) / 1000 )) us" ;; esac
-`;
-
-/**
- * The fast start of .hostout/next (nextScript()): run in a subshell in
+ * The fast start of .hostout/next (sh/link-next.sh, sent by nextScript()): run in a subshell in
  * `path` (it lists and links the live release's trees, through `current`), with `eu` (the effective user) and `trees` set, staging's listing
  * (manifest.ts) on stdin. Prints `linked N` (N files copied to an inode of
  * their own) or `link-dest` (next/ left empty: prepare links with rsync).
  * Tree names are plain (TREE_NAME), so the unquoted lists split on spaces.
  */
-export const LINK_NEXT_SCRIPT = `h=$PWD/.hostout; n=$PWD/.hostout/next
-fallback() { rm -rf "$n" && mkdir "$n" || exit 1; echo link-dest; exit 0; }
-[ "$(find . -maxdepth 0 -printf x 2>/dev/null)" = x ] || fallback
-# The live trees: in the live release's directory (PATH/<tree> are links into it), or real directories in PATH before the first switch.
-if [ -L .hostout/current ]; then cd -P .hostout/current || fallback; fi
-# rsync sets the owner only as root (--chown); logged in as anyone else than root or the effective user, the owner is set after the transfer, on every file: the live ones too.
-own=; if [ "$(id -u)" = 0 ]; then own=$eu; elif [ "$(id -un)" != "$eu" ]; then fallback; fi
-fmt='%y %s %T@ %m\\t%p\\n'; [ -z "$own" ] || fmt='%y %s %T@ %m %u\\t%p\\n'
-live=; for t in $trees; do [ -d "$t" ] && [ ! -L "$t" ] && live="$live $t"; done
-: > "$h/live.list"
-if [ -n "$live" ]; then
-  # The live files' attributes are listed while the links are made (two walks of the same trees, two cores).
-  find $live \\( -type f -o -type l \\) -printf "$fmt" > "$h/live.list" & lister=$!
-  for t in $live; do cp -al -- "$t" "$n/$t" || { wait $lister; fallback; }; done
-  wait $lister || fallback
-fi
-# Files rsync would not rewrite (same type and size and, for files, the same time to the nanosecond: rsync runs with --modify-window=-1) but whose attributes it would set in place.
-awk -F '\\t' -v own="$own" '
-  NR == FNR { s[$2] = $1; next }
-  ($2 in s) {
-    split(s[$2], a, " "); split($1, b, " ")
-    if (a[1] != b[1] || a[2] != b[2]) next
-    split(a[3], x, "."); split(b[3], y, ".")
-    t = x[1] != y[1] || substr(x[2] "000000000", 1, 9) != substr(y[2] "000000000", 1, 9)
-    if (a[1] == "f" && t) next
-    if (t || (a[1] == "f" && a[4] != b[4]) || (own != "" && b[5] != own)) print $2
-  }' - "$h/live.list" > "$h/own.list" || fallback
-copied=0
-while IFS= read -r p; do
-  cp -a -- "$n/$p" "$n/$p.hostout-own" && mv -f -- "$n/$p.hostout-own" "$n/$p" || exit 1
-  copied=$((copied + 1))
-done < "$h/own.list"
-rm -f "$h/live.list" "$h/own.list"
-echo "linked $copied"
-`;
+export const LINK_NEXT_SCRIPT = shellProgram('link-next.sh');
 
 
 /** What SiteReleases needs from the command that uses it. */
@@ -246,8 +92,6 @@ export interface ReleaseSite {
   kept?: KeptLock;
   keepLock?: boolean;
 }
-
-const MARK = '@@hostout:';
 
 /** Who made a release, for its meta.json. */
 function maker(command: string): Omit<ReleaseMeta, 'id' | 'trees' | 'commit' | 'adopted'> {
@@ -351,7 +195,7 @@ export class SiteReleases {
       throw lock.lostError();
     }
     try {
-      const { gone, script } = prune ? this.pruneScript(await this.state()) : { gone: [], script: 'true' };
+      const { gone, script } = prune ? pruneScript(this.dir, this.s.keepReleases, await this.state()) : { gone: [], script: 'true' };
       const r = await lock.releaseWith(gone.length ? 'prune' : 'unlock', script);
       if (r.code !== 0 && !this.site.ctx.dryRun) throw failure(this.s.site, 'finish', `pruning releases ${gone.join(', ')} failed (exit status ${r.code}); the deploy lock was given back`, r);
       this.saidPruned(gone);
@@ -379,52 +223,15 @@ export class SiteReleases {
    * command (push's mkdir and chowns); `trees` are the names to look for in `path`.
    */
   async state(trees: readonly string[] = [], prefix = '', stdin?: string): Promise<ReleaseState> {
-    const q = shellQuote;
-    const d = this.dir;
     // A --dry-run asks production for its releases for real (read-only) and only records the changes of `prefix`.
     const ask = this.site.ctx.dryRun && prefix !== '';
     if (ask) await this.site.script('releases', prefix, { stdin });
-    const script = [
-      ...(prefix && !ask ? [prefix] : []),
-      `echo ${MARK}whoami; id -un`,
-      // A link to releases/<ID>; a file naming the id before the first switch (trees still real directories).
-      `echo ${MARK}current; if [ -L ${q(`${d}/current`)} ]; then readlink ${q(`${d}/current`)}; else cat ${q(`${d}/current`)} 2>/dev/null; fi`,
-      `echo ${MARK}journal; cat ${q(`${d}/journal`)} 2>/dev/null`,
-      `echo ${MARK}live; for t in ${trees.map(q).join(' ')}; do [ -e ${q(this.s.path)}/"$t" ] && echo "$t"; done`,
-      `echo ${MARK}releases; for m in ${q(`${d}/releases`)}/*/meta.json; do [ -f "$m" ] && [ -f "\${m%/meta.json}/trees" ] && { tr -d '\\n' < "$m"; echo; }; done`,
-      'true',
-    ].join('\n');
+    const script = [...(prefix && !ask ? [prefix] : []), releaseStateScript(this.dir, this.s.path, trees)].join('\n');
     const r = await this.site.script('releases', script, { readOnly: !prefix || ask, stdin: ask ? undefined : stdin });
-    const sections: Record<string, string[]> = { whoami: [] };
-    let at = 'whoami';
-    for (const line of r.stdout.split('\n')) {
-      if (line.startsWith(MARK)) at = line.slice(MARK.length);
-      else if (line.trim() !== '') (sections[at] ??= []).push(line.trim());
-    }
-    const releases: ReleaseMeta[] = [];
-    for (const line of sections.releases ?? []) {
-      try {
-        const m = JSON.parse(line) as ReleaseMeta;
-        if (RELEASE_ID.test(m.id)) releases.push(m);
-      } catch {
-        // a meta.json being written by hand or half-copied: not a release
-      }
-    }
-    releases.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const { ctx } = this.site;
     // Offline the script was recorded, not run: its empty answer is an assumption, said once per host.
     if (ctx.offline) ctx.once(`pushdeploy:assumed-releases:${JSON.stringify([this.s.site, this.s.path])}`, () => ctx.assume('production has no releases yet, none live (a first deploy)', 'asked'));
-    const current = sections.current?.[0]?.replace(/^releases\//, '');
-    const j = /^flip (\S+) (\S+)$/.exec(sections.journal?.[0] ?? '');
-    const next = /^linked (\d+)$/.exec(sections.next?.[0] ?? '');
-    return {
-      next: sections.next ? { linked: !!next, copied: next ? Number(next[1]) : 0 } : undefined,
-      whoami: sections.whoami[sections.whoami.length - 1] ?? '',
-      current: current && RELEASE_ID.test(current) ? current : undefined,
-      journal: j ? { from: j[1], to: j[2] } : undefined,
-      releases,
-      live: sections.live ?? [],
-    };
+    return parseReleaseState(r.stdout);
   }
 
   /**
@@ -434,18 +241,7 @@ export class SiteReleases {
    */
   private async runFlip(from: string, to: string, prefix = '', finish?: string): Promise<FlipResult> {
     for (const id of [from, to]) if (id !== '-' && !RELEASE_ID.test(id)) throw new UsageError(`'${id}' is not a release id`);
-    const q = shellQuote;
-    const args = [this.s.path, from, to, this.lockToken ?? ''].map(q).join(' ');
-    const script = [
-      ...(prefix ? [prefix] : []),
-      `cd ${q(this.dir)} || exit 5`,
-      `cat > flip.sh.tmp <<'HOSTOUT_FLIP_SCRIPT'\n${FLIP_SCRIPT}HOSTOUT_FLIP_SCRIPT`,
-      'mv -f flip.sh.tmp flip.sh || exit 5',
-      'if setsid -w true 2>/dev/null; then detach="setsid -w"; elif command -v setsid >/dev/null 2>&1; then detach=setsid; else detach=nohup; fi',
-      `$detach sh flip.sh ${args} > flip.log 2>&1 < /dev/null &`,
-      // `finish` (the command's last step) only after a flip that went through.
-      finish ? `wait $!; s=$?; cat flip.log; [ $s = 0 ] || exit $s\n{ ${finish}\n} || true` : 'wait $!; s=$?; cat flip.log; exit $s',
-    ].join('\n');
+    const script = flipRoundTrip(this.dir, [this.s.path, from, to, this.lockToken ?? ''], prefix, finish);
     const started = Date.now();
     const r = finish ? await this.lastStep('flip', script) : await this.site.script('flip', script, { allowFailure: true });
     const roundTripMs = Date.now() - started;
@@ -519,14 +315,14 @@ export class SiteReleases {
     if (linkTo === undefined) return clean;
     const vars = `cd ${q(this.s.path)} || exit 1; eu=${q(linkTo)}; trees=${q(trees.join(' '))}`;
     return `${clean}
-echo ${MARK}next
+echo ${NEXT_MARK}
 (
 ${vars}
 ${LINK_NEXT_SCRIPT}) || exit 1`;
   }
 
-  /** The finalize step of a release prepare() left to the flip, or to the command's end (one round trip less). */
-  private pendingFinalize?: { id: string; script: string };
+  /** The recording of the release prepare() transferred, left to the flip, or to the command's end (one round trip less). */
+  private readonly pendingRecord = new PendingRecord();
 
   /**
    * The `prepare` command's last step: rename the release into releases/ (left
@@ -534,8 +330,7 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    * production any more (var/'s rsync included).
    */
   async finalizePrepared(id: string): Promise<void> {
-    const pending = this.pendingFinalize?.id === id ? this.pendingFinalize.script : undefined;
-    this.pendingFinalize = undefined;
+    const pending = this.pendingRecord.take(id);
     if (pending === undefined) return;
     const r = await this.lastStep('prepare', pending);
     if (r.code !== 0 && !this.site.ctx.dryRun) {
@@ -605,12 +400,7 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
     }
     const taken = opts.state.releases.map((r) => r.id);
     const meta: ReleaseMeta = { id: newReleaseId(taken), ...maker(opts.command), commit: await commit, trees: [...trees] };
-    const finalize = [
-      `printf '%s\\n' ${q(JSON.stringify(meta))} > ${q(`${next}/meta.json`)}`,
-      `printf '%s\\n' ${trees.map(q).join(' ')} > ${q(`${next}/trees`)}`,
-      `mv ${q(next)} ${q(`${this.dir}/releases/${meta.id}`)}`,
-    ].join(' && ');
-    this.pendingFinalize = { id: meta.id, script: `${finalize} || exit 5` };
+    this.pendingRecord.leave(meta.id, recordReleaseScript(this.dir, meta));
     this.info(`prepared release ${meta.id}`);
     return meta;
   }
@@ -622,8 +412,7 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    */
   async flip(to: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean } = {}): Promise<FlipResult> {
     if (!RELEASE_ID.test(to)) throw new UsageError(`'${to}' is not a release id`);
-    const pending = this.pendingFinalize?.id === to ? this.pendingFinalize.script : '';
-    this.pendingFinalize = undefined;
+    const pending = this.pendingRecord.take(to) ?? '';
     const target = state.releases.find((r) => r.id === to);
     if (!target && !this.site.ctx.dryRun) throw new ConfigError(`production has no release ${to}; 'hostout ${this.s.site} releases' lists them`, { host: this.s.site });
     if (state.current === to) throw new UsageError(`release ${to} is live already`, { host: this.s.site });
@@ -650,7 +439,7 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
     this.info(`flip: ${from === '-' ? 'no release' : from} -> ${to}`);
     // The command's last step: prune and give back the lock in the flip's round trip.
     // (Not when adopting: the adopted release is not in `state` yet.)
-    const after = opts.last && state.current && this.ownsLock ? this.pruneScript({ ...state, current: to }) : undefined;
+    const after = opts.last && state.current && this.ownsLock ? pruneScript(this.dir, this.s.keepReleases, { ...state, current: to }) : undefined;
     // `unlock`: the command ends with this flip but keeps every release (the `flip` command: a
     // deploy across hosts may still flip back to `from`); only the lock goes in its round trip.
     const finish = after?.script ?? (opts.unlock && this.ownsLock ? 'true' : undefined);
@@ -675,28 +464,10 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    * deploy lock back, in one round trip.
    */
   async prune(state: ReleaseState): Promise<string[]> {
-    const { gone, script } = this.pruneScript(state);
+    const { gone, script } = pruneScript(this.dir, this.s.keepReleases, state);
     if (gone.length || this.ownsLock) await this.lastStep(gone.length ? 'prune' : 'unlock', script);
     this.saidPruned(gone);
     return gone;
-  }
-
-  /** What prune() removes for `state`, and its script ('true' when nothing). */
-  private pruneScript(state: ReleaseState): { gone: string[]; script: string } {
-    const keep = this.s.keepReleases;
-    const ids = state.releases.map((r) => r.id);
-    const kept = new Set(ids.slice(-keep));
-    if (state.current) kept.add(state.current);
-    const gone = ids.filter((id) => !kept.has(id));
-    const q = shellQuote;
-    const trash = `${this.dir}/trash`;
-    const script = gone.length ? [
-      `mkdir -p ${q(trash)}`,
-      ...gone.map((id) => `mv ${q(`${this.dir}/releases/${id}`)} ${q(`${trash}/${id}.$$`)}`),
-      // Deleting thousands of hard links takes a while: nobody waits for it.
-      `(setsid rm -rf ${q(trash)}/* > /dev/null 2>&1 < /dev/null &)`,
-    ].join(' && ') : 'true';
-    return { gone, script };
   }
 
   private saidPruned(gone: string[]): void {

@@ -10,6 +10,7 @@
 import { CommandError, ConfigError, InterruptedError, type CommandContext } from 'hostout';
 import { Haproxy } from './haproxy';
 import { healthUrl, restartLine, type Instance, type RollSettings } from './roll-settings';
+import { retryUntil } from './retry';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -297,27 +298,22 @@ export class InstanceRoll {
     const { r, ctx } = this.d;
     const url = healthUrl(r, i);
     const t = Date.now();
-    const deadline = t + r.healthTimeout * 1000;
-    let last: string;
-    for (;;) {
+    const { passed, last } = await retryUntil(async (deadline): Promise<{ status?: number; why: string }> => {
       const left = deadline - Date.now();
       try {
         const answer = await ctx.remote.httpGet(url, { timeoutMs: Math.max(1000, Math.min(10_000, left)) });
-        if (answer.status >= 200 && answer.status < 400) {
-          this.report(label, 'healthy', i, t, { status: answer.status });
-          this.info(`${label} ${i.name}: healthy in ${secs(Date.now() - t)} (${url} answered ${answer.status})`);
-          return;
-        }
-        last = `it answered ${answer.status}`;
+        return { status: answer.status, why: `it answered ${answer.status}` };
       } catch (e) {
         if (!(e instanceof CommandError)) throw e;
-        last = e.message;
+        return { why: e.message };
       }
-      if (Date.now() + 500 >= deadline) break;
-      this.stopIfInterrupted();
-      await sleep(500);
+    }, (a) => a.status !== undefined && a.status >= 200 && a.status < 400, { start: t, timeoutMs: r.healthTimeout * 1000, intervalMs: 500, beforePause: () => this.stopIfInterrupted() });
+    if (passed) {
+      this.report(label, 'healthy', i, t, { status: last.status ?? 0 });
+      this.info(`${label} ${i.name}: healthy in ${secs(Date.now() - t)} (${url} answered ${last.status})`);
+      return;
     }
     this.report(label, 'healthy', i, t, { ok: false });
-    throw new CommandError(`instance ${i.name} did not become healthy within ${r.healthTimeout} s (${url}: ${last})`, { host: this.d.site, command: url });
+    throw new CommandError(`instance ${i.name} did not become healthy within ${r.healthTimeout} s (${url}: ${last.why})`, { host: this.d.site, command: url });
   }
 }
