@@ -120,7 +120,8 @@ export async function runAllOrNothing(o: AllOrNothingOptions, hooks: PlanHooks):
     }
     return done;
   };
-  const options = (host: string) => runtime.definition(host).options;
+  // What the host's commands see: `--canary` (a plugin's command-line option) is there, not in the definition.
+  const options = (host: string) => runtime.options(host);
   const oneAtATime = hosts.every((h) => phases.get(h)!.oneHostAtATime?.(options(h)));
   if (everyone && oneAtATime) {
     // Each host goes live and is restarted before the next flips: the others serve meanwhile.

@@ -182,6 +182,11 @@ export class Runtime {
     return this.scope(hostName).def;
   }
 
+  /** The options a host's commands see (ctx.options): its definition's, with what its plugins' command-line options set. */
+  options(hostName: string): Readonly<HostOptions> {
+    return this.scope(hostName).options;
+  }
+
   /** Load these hosts (their plugins and hooks), once each. Throws the first host's ConfigError. */
   async load(names: readonly string[]): Promise<void> {
     for (const name of names) {
