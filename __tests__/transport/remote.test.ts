@@ -175,7 +175,12 @@ describe('identities and authentication', () => {
     expect(e2).toBeInstanceOf(TransportError);
     expect(e2.message).toBe(`[denied] authentication failed for root@127.0.0.1 port ${server.port} (tried key ${wrongKey.privateKeyPath})`);
 
-    const nothing = factory.forHost('nothing', { host: `127.0.0.1:${server.port}`, user: 'root', 'identity-file': path.join(home.dir, 'missing') });
+    // A configured key that does not exist is named (it is never skipped silently)…
+    const missingKey = path.join(home.dir, 'missing');
+    const missing = factory.forHost('missing', { host: `127.0.0.1:${server.port}`, user: 'root', 'identity-file': missingKey });
+    await expect(missing.remote.run('true')).rejects.toThrow(`[missing] identity-file = ${missingKey}: no such file`);
+    // …and with no key, agent or password at all, the message says there is nothing to log in with.
+    const nothing = factory.forHost('nothing', { host: `127.0.0.1:${server.port}`, user: 'root' });
     await expect(nothing.remote.run('true')).rejects.toThrow(/no identity file, ssh-agent or password/);
   });
 
