@@ -49,10 +49,15 @@ function run(bin: string, args: string[], cwd: string) {
 }
 
 const GREETING = [
+  'DRY RUN: nothing will be changed',
   "Hostout: Running command 'greet' from 'hostout.greeting'",
   "[site] remote(deploy@example.com:22): /bin/bash -l -c 'cd /srv/site && echo '\\''Hello, World!'\\'' > greeting.txt'",
   'Hello, World!',
   'Return value: Hello, World!',
+  'DRY RUN done: nothing was changed.',
+  '  asked:        hostout site greet World --dry-run',
+  '  assumed:      nothing',
+  '  would change: 1 step on 1 host (listed above)',
   '',
 ].join('\n');
 
