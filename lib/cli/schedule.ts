@@ -3,9 +3,11 @@
  * `parallel` hosts at once, the commands of one host in order; after a failure
  * no new host starts (the running ones finish) unless `keepGoing`;
  * `interrupt()` (Ctrl-C) stops starting hosts and commands. What happens is
- * told to hooks (runEventHooks turns them into run events, lib/events.ts, for
- * the --json and run-log views); the exit status of a run is decided here too.
- * It writes nothing: the views (progress.ts, views/) show the run.
+ * emitted as plan events to the observers of the run: the live views
+ * (views/listr.ts) and the caller's hooks (runEventHooks turns them into run
+ * events, lib/events.ts, for the --json and run-log views); the exit status
+ * of a run is decided here too. It writes nothing: the views (views/) show
+ * the run, progress.ts wires them.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EventSink, HostSummary } from '../events';
@@ -69,12 +71,47 @@ export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** What the listr2 view adds to the hooks: it must be drawing a host's task before the host's lines flow. */
-export interface ViewHooks extends PlanHooks {
-  beforeHost?(host: string): void;
-  skipped?(outcome: HostOutcome): void;
-  /** Resolves once the view shows the host's i-th command (its lines then go under it). */
-  commandReady?(host: string, index: number): Promise<void>;
+/**
+ * What the scheduler tells its observers, as it happens: the run events'
+ * host and command events (lib/events.ts) as one plan sees them, with the
+ * command's place in its host's list and the hosts the plan did not start
+ * (an earlier failure or an interrupt), told when they are passed over.
+ * One run may run several plans (an all-or-nothing deploy's phases).
+ */
+export type PlanEvent =
+  | { type: 'host-start'; host: string }
+  | { type: 'host-skipped'; outcome: HostOutcome }
+  | { type: 'command-start'; host: string; command: string; index: number }
+  | { type: 'command-end'; host: string; command: string; index: number; status: 'ok' | 'failed' | 'interrupted'; durationMs: number; error?: unknown }
+  | { type: 'host-end'; outcome: HostOutcome };
+
+/** Follows a plan as it runs (a view, the caller's hooks). */
+export interface PlanObserver {
+  event(e: PlanEvent): void;
+  /**
+   * Resolves once the observer shows the host's index-th command: the
+   * scheduler starts the command only then (at most VIEW_READY_MS later), so
+   * the lines the command logs go under it (listr2 draws its task first).
+   */
+  commandShown?(host: string, index: number): Promise<void>;
+}
+
+/** The longest a command waits for its views (a view that never shows the task must not stop the run). */
+export const VIEW_READY_MS = 1000;
+
+/** The caller's hooks as an observer: the events of the hosts that ran (a host passed over has no events of its own here). */
+export function observeHooks(hooks: PlanHooks): PlanObserver {
+  return {
+    event: (e) => {
+      switch (e.type) {
+        case 'host-start': return hooks.hostStart?.(e.host);
+        case 'command-start': return hooks.commandStart?.(e.host, e.command);
+        case 'command-end': return hooks.commandEnd?.(e.host, e.command, e.status, e.durationMs, e.error);
+        case 'host-end': return hooks.hostEnd?.(e.outcome);
+        case 'host-skipped': return undefined;
+      }
+    },
+  };
 }
 
 /**
@@ -92,7 +129,8 @@ export class PlanRunner {
   private abandon = deferred();
   readonly context = new AsyncLocalStorage<{ host: string; command?: string }>();
 
-  async run(plan: PlannedHost[], policy: RunPolicy, hooks: ViewHooks): Promise<HostOutcome[]> {
+  async run(plan: PlannedHost[], policy: RunPolicy, observers: readonly PlanObserver[]): Promise<HostOutcome[]> {
+    const emit = (e: PlanEvent) => { for (const o of observers) o.event(e); };
     const outcomes = new Map<string, HostOutcome>();
     this.stopped = false;
     const halted = () => this.stopped || (this.interrupted && !policy.ignoreInterrupt);
@@ -103,10 +141,10 @@ export class PlanRunner {
         if (halted()) {
           const o: HostOutcome = { host: h.host, commands: [], result: 'not started', exitStatus: 0, durationMs: 0 };
           outcomes.set(h.host, o);
-          hooks.skipped?.(o);
+          emit({ type: 'host-skipped', outcome: o });
           continue;
         }
-        const o = await this.context.run({ host: h.host }, () => this.runHost(h, hooks, policy));
+        const o = await this.context.run({ host: h.host }, () => this.runHost(h, policy, observers, emit));
         outcomes.set(h.host, o);
         if (o.result !== 'ok' && !policy.keepGoing) this.stopped = true;
       }
@@ -128,13 +166,12 @@ export class PlanRunner {
     setTimeout(() => this.abandon.reject(new Error('interrupted')), INTERRUPT_GRACE_MS).unref();
   }
 
-  private async runHost(h: PlannedHost, hooks: ViewHooks, policy: RunPolicy): Promise<HostOutcome> {
+  private async runHost(h: PlannedHost, policy: RunPolicy, observers: readonly PlanObserver[], emit: (e: PlanEvent) => void): Promise<HostOutcome> {
     const started = Date.now();
     const o: HostOutcome = { host: h.host, commands: [], result: 'ok', exitStatus: 0, durationMs: 0 };
-    hooks.beforeHost?.(h.host);
-    hooks.hostStart?.(h.host);
+    emit({ type: 'host-start', host: h.host });
     for (const [i, c] of h.commands.entries()) {
-      await hooks.commandReady?.(h.host, i);
+      await shownByAll(observers, h.host, i);
       if (this.interrupted && !policy.ignoreInterrupt) {
         o.result = 'interrupted';
         o.exitStatus = this.interruptStatus ?? 130;
@@ -143,28 +180,38 @@ export class PlanRunner {
       const store = this.context.getStore();
       if (store) store.command = c.name;
       const t = Date.now();
-      hooks.commandStart?.(h.host, c.name);
+      emit({ type: 'command-start', host: h.host, command: c.name, index: i });
       try {
         o.value = await (policy.ignoreInterrupt ? c.run() : Promise.race([c.run(), this.abandon.promise]));
         o.commands.push(c.name);
-        hooks.commandEnd?.(h.host, c.name, 'ok', Date.now() - t);
+        emit({ type: 'command-end', host: h.host, command: c.name, index: i, status: 'ok', durationMs: Date.now() - t });
       } catch (err) {
         const interrupted = this.interrupted && !policy.ignoreInterrupt;
         o.result = interrupted ? 'interrupted' : 'failed';
         o.exitStatus = interrupted ? this.interruptStatus ?? 130 : exitStatusOf(err);
         o.cause = err;
         o.error = messageOf(err);
-        hooks.commandEnd?.(h.host, c.name, interrupted ? 'interrupted' : 'failed', Date.now() - t, err);
+        emit({ type: 'command-end', host: h.host, command: c.name, index: i, status: interrupted ? 'interrupted' : 'failed', durationMs: Date.now() - t, error: err });
         break;
       }
     }
     o.durationMs = Date.now() - started;
-    hooks.hostEnd?.(o);
+    emit({ type: 'host-end', outcome: o });
     return o;
   }
 }
 
-/** A deferred promise: the listr2 view waits on the runner's progress with these. */
+/** Waits until every observer that asks for it shows the host's index-th command, VIEW_READY_MS at most. */
+async function shownByAll(observers: readonly PlanObserver[], host: string, index: number): Promise<void> {
+  const waits = observers.flatMap((o) => (o.commandShown ? [o.commandShown(host, index)] : []));
+  if (!waits.length) return;
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((r) => { timer = setTimeout(r, VIEW_READY_MS).unref(); });
+  await Promise.race([Promise.all(waits), bound]);
+  clearTimeout(timer);
+}
+
+/** A deferred promise: the listr2 view waits on the plan's events with these. */
 export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
