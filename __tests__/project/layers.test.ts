@@ -33,3 +33,13 @@ test('lib/transport imports nothing from lib/hostout or lib/cli', () => {
   );
   expect(upward).toEqual([]);
 });
+
+test('the CLI reads its world only through CliIo: no module of lib/cli but io.ts, nor the transport\'s entry, reads the process\'s streams, environment, argv or directory', () => {
+  const files = [...sources('lib/cli').filter((f) => f !== path.join('lib', 'cli', 'io.ts')), path.join('lib', 'transport', 'index.ts')];
+  expect(files).toContain(path.join('lib', 'cli', 'views', 'listr.ts'));
+  const reads = files.flatMap((f) =>
+    readFileSync(path.join(root, f), 'utf8').split('\n').flatMap((line, i) =>
+      /\bprocess\.(stdin|stdout|stderr|env|argv|cwd)\b/.test(line) ? [`${f}:${i + 1}: ${line.trim()}`] : []),
+  );
+  expect(reads).toEqual([]);
+});

@@ -9,6 +9,8 @@
  * NO_COLOR wins over FORCE_COLOR, as in colorette (which draws listr2's symbols),
  * so hostout's words and listr2's agree.
  */
+import { isatty } from 'node:tty';
+
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
@@ -20,10 +22,14 @@ export interface CliIo {
   isTTY?: boolean;
   /** Colour the output. Default: colourWanted(env, isTTY). */
   colour?: boolean;
+  /** The terminal's width in columns (`--help` wraps to it, 100 at most). Default: none (100). */
+  columns?: number;
+  /** A person can answer a prompt (a sudo password, a key's passphrase): stdin a terminal, CI unset. Default: false. */
+  interactive?: boolean;
 }
 
-/** A CliIo with every field given. */
-export type ResolvedIo = Required<CliIo>;
+/** A CliIo with every field given but the terminal's width. */
+export type ResolvedIo = Required<Omit<CliIo, 'columns'>> & Pick<CliIo, 'columns'>;
 
 /** The process's own io. */
 export function processIo(): CliIo {
@@ -35,7 +41,15 @@ export function processIo(): CliIo {
     env: process.env,
     isTTY,
     colour: colourWanted(process.env, isTTY),
+    ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
+    // isatty(0), not process.stdin.isTTY: that would open stdin's stream on every run.
+    interactive: interactiveWanted(isatty(0), process.env),
   };
+}
+
+/** Whether to ask a person (a terminal on stdin, and not CI, where nobody answers). */
+export function interactiveWanted(stdinIsTTY: boolean, env: NodeJS.ProcessEnv): boolean {
+  return stdinIsTTY && !env.CI;
 }
 
 /** The one decision about colour (see the module comment). */
@@ -47,7 +61,7 @@ export function colourWanted(env: NodeJS.ProcessEnv, isTTY: boolean): boolean {
 
 export function resolveIo(io: CliIo): ResolvedIo {
   const isTTY = io.isTTY ?? false;
-  return { ...io, argv: io.argv ?? [], isTTY, colour: io.colour ?? colourWanted(io.env, isTTY) };
+  return { ...io, argv: io.argv ?? [], isTTY, colour: io.colour ?? colourWanted(io.env, isTTY), interactive: io.interactive ?? false };
 }
 
 /** The styles of hostout's words; each is the identity without colour. */

@@ -13,7 +13,7 @@ import { UsageError } from '../errors';
 import type { CliOptionSpec } from '../hostout/types';
 import { formatError } from './format-error';
 import { OutputMask } from './output-mask';
-import { processIo, resolveIo, type CliIo } from './io';
+import { processIo, resolveIo, type CliIo, type ResolvedIo } from './io';
 import type { Verbosity } from '../log';
 import { runBuildoutMode } from './buildout-modes';
 import { scanArgv, splitPositionals, type ScannedArgv } from './grammar';
@@ -125,7 +125,12 @@ async function helpWithHosts(argv: readonly string[], first: ScannedArgv, io: Cl
   } catch (err) {
     if (err instanceof UsageError) throw err;
   }
-  return optionLayer().helpText(undefined, [...OPTIONS, ...rows]);
+  return optionLayer().helpText(helpWidth(io), [...OPTIONS, ...rows]);
+}
+
+/** `--help` wraps to the terminal (CliIo's columns), 100 columns at most. */
+function helpWidth(io: CliIo): number {
+  return Math.min(100, io.columns || 100);
 }
 
 /** Indexes in argv (before `--`) of the short-option words after the first word. */
@@ -158,9 +163,9 @@ async function completion(argv: readonly string[], io: CliIo): Promise<number | 
 }
 
 /** The modes that end before any host: --help, --version and the option clashes. Returns an exit status, or undefined to go on. */
-function checkOptions(opts: ParsedOptions, stdout: (t: string) => void): number | undefined {
+function checkOptions(opts: ParsedOptions, stdout: (t: string) => void, io: ResolvedIo): number | undefined {
   if (opts.help) {
-    stdout(optionLayer().helpText());
+    stdout(optionLayer().helpText(helpWidth(io)));
     return 0;
   }
   if (opts.version) {
@@ -194,7 +199,7 @@ export async function main(argv: string[], given: CliIo = processIo()): Promise<
       stdout(await helpWithHosts(argv, scanned, io));
       return 0;
     }
-    const early = checkOptions(opts, stdout);
+    const early = checkOptions(opts, stdout, io);
     if (early !== undefined) return early;
     const { config, userDefaults } = configOf(opts, io.cwd);
 
@@ -222,7 +227,7 @@ export async function main(argv: string[], given: CliIo = processIo()): Promise<
       ({ scanned, loaded } = await scanWithHosts(argv, scanned, io));
       opts = scanned.options;
       verbose = opts.verbose;
-      const late = checkOptions(opts, stdout);
+      const late = checkOptions(opts, stdout, io);
       if (late !== undefined) return late;
     }
     if (scanned.deferred) throw scanned.deferred;
@@ -232,7 +237,7 @@ export async function main(argv: string[], given: CliIo = processIo()): Promise<
     const { runHosts } = require('./run') as typeof Run;
     return await runHosts({
       scanned, loaded, ...configOf(opts, io.cwd), verbosity, dryRun: opts['dry-run'], offline: opts.offline, cwd: io.cwd, env: io.env,
-      argv: io.argv, isTTY: io.isTTY, colour: io.colour,
+      argv: io.argv, isTTY: io.isTTY, colour: io.colour, interactive: io.interactive,
       parallel: opts.parallel, keepGoing: opts['keep-going'], rollback: !opts['no-rollback'],
       // --json: the events own stdout; everything for people goes to stderr.
       json: opts.json ? (text) => io.stdout(mask.apply(text)) : undefined,

@@ -143,7 +143,7 @@ function capture(show: (emit: (text: string) => void) => void): string {
 }
 
 /** The --help text: the usage line, then yargs' rendering of the option rows (by group), the examples and the rules. */
-export function helpText(width = Math.min(100, process.stdout.columns || 100), rows: readonly OptionSpec[] = OPTIONS): string {
+export function helpText(width = 100, rows: readonly OptionSpec[] = OPTIONS): string {
   const y = hostoutYargs(rows).usage(INTRO).wrap(width);
   for (const [command, what] of EXAMPLES) y.example(command, what);
   y.epilogue([...WHERE_OPTIONS_GO, '', EXIT_STATUS].join('\n'));

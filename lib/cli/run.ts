@@ -82,6 +82,8 @@ export interface RunRequest {
   isTTY: boolean;
   /** Colour the output (io.ts decides). */
   colour: boolean;
+  /** A person can answer a prompt (a sudo password, a key's passphrase): CliIo's `interactive`. */
+  interactive: boolean;
   stdout(line: string): void;
   stderr(line: string): void;
   /**
@@ -179,7 +181,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
     events.emit({ type: 'assumed', host, what });
   };
   const onRecord = (line: string) => { tally?.record(line); req.stdout(line); };
-  const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, onRecord, onAssumed, sshEnv: defaultSshEnvironment(req.env) });
+  const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, interactive: req.interactive, onRecord, onAssumed, sshEnv: defaultSshEnvironment(req.env) });
   const transport = req.dryRun ? lazy : instrumentTransport(lazy, { steps, onTouch: () => runLog.open() });
   try {
     const runtime = new Runtime(hosts, {

@@ -22,7 +22,11 @@ export interface TransportFactoryOptions {
   /** With dryRun: connect nowhere; every answer a command would ask a host is assumed, and marked so. */
   offline?: boolean;
   log: Logger;
-  /** Whether a terminal is there to ask for a sudo password (default: stdin is a TTY and CI is unset). */
+  /**
+   * Whether a person is there to ask for a sudo password or a key's passphrase
+   * (the CLI passes its CliIo's: stdin a terminal, CI unset). Default: false,
+   * nobody is asked.
+   */
   interactive?: boolean;
   /** Called with each line a dry run prints (the commands that would run). */
   onRecord?: (line: string) => void;
@@ -36,7 +40,7 @@ export interface TransportFactoryOptions {
 export function createTransportFactory(opts: TransportFactoryOptions): HostTransportFactory {
   const sshEnv = { ...defaultSshEnvironment(), ...opts.sshEnv };
   const mode = !opts.dryRun ? 'real' : opts.offline ? 'record' : 'preview';
-  const interactive = opts.interactive ?? (!!process.stdin.isTTY && !process.env.CI);
+  const interactive = opts.interactive ?? false;
   if (mode === 'record') return new RecordingTransportFactory({ sshEnv, onRecord: opts.onRecord, markAssumed: true, onAssumed: opts.onAssumed });
   return new HostTransportFactory({ mode, log: opts.log, interactive, sshEnv, recorder: { onRecord: opts.onRecord } });
 }
