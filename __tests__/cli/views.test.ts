@@ -5,7 +5,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { EventInput } from '../../lib/events';
-import { colourWanted, NO_PAINT, paint, resolveIo } from '../../lib/cli/io';
+import { colourWanted, interactiveWanted, NO_PAINT, paint, resolveIo, type CliIo } from '../../lib/cli/io';
+import { main } from '../../lib/cli/main';
+import { helpText, usageLines } from '../../lib/cli/option-layer';
+import { PlanRunner, VIEW_READY_MS, type PlanEvent, type PlanObserver } from '../../lib/cli/schedule';
 import { createProgress } from '../../lib/cli/progress';
 import { RunLog } from '../../lib/cli/run-log';
 import { jsonView } from '../../lib/cli/views/json';
@@ -168,5 +171,75 @@ describe('host settings read the CLI environment, not the process', () => {
     const s = resolveHostSettings('web', { host: 'example.com' }, ssh);
     expect(s.hostKeyPolicy).toBe('accept-new');
     expect(s.login.passphrase).toEqual({ value: 'pp', source: 'from HOSTOUT_IDENTITY_PASSPHRASE' });
+  });
+});
+
+describe('the terminal\'s width and a person to ask come from the CliIo given', () => {
+  /** main() in-process with an io whose terminal is `columns` wide: what it printed. */
+  async function help(columns: number | undefined): Promise<string> {
+    let out = '';
+    const io: CliIo = { stdout: (t) => { out += t; }, stderr: () => undefined, cwd: os.tmpdir(), env: {}, isTTY: true, ...(columns ? { columns } : {}) };
+    expect(await main(['--help'], io)).toBe(0);
+    return out;
+  }
+
+  test('--help wraps to the io\'s columns, 100 at most, 100 when the io knows none', async () => {
+    expect(await help(60)).toBe(`${helpText(60)}\n`);
+    expect((await help(60)).split('\n').slice(0, 3)).toEqual(usageLines(60));
+    expect(await help(200)).toBe(`${helpText(100)}\n`);
+    expect(await help(undefined)).toBe(`${helpText(100)}\n`);
+  });
+
+  test('a person is asked only when the io says one is there: a terminal on stdin, not CI', () => {
+    expect(resolveIo({ stdout() {}, stderr() {}, cwd: '/', env: {} }).interactive).toBe(false);
+    expect(resolveIo({ stdout() {}, stderr() {}, cwd: '/', env: {}, interactive: true }).interactive).toBe(true);
+    expect(interactiveWanted(true, {})).toBe(true);
+    expect(interactiveWanted(true, { CI: 'true' })).toBe(false);
+    expect(interactiveWanted(false, {})).toBe(false);
+  });
+});
+
+describe('the scheduler emits, the views follow', () => {
+  /** An observer that records the plan's events by name. */
+  const recorder = (seen: string[], shown?: (host: string, index: number) => Promise<void>): PlanObserver => ({
+    event: (e: PlanEvent) => {
+      if (e.type === 'host-start') seen.push(`host-start ${e.host}`);
+      else if (e.type === 'host-skipped') seen.push(`skipped ${e.outcome.host}`);
+      else if (e.type === 'host-end') seen.push(`host-end ${e.outcome.host} ${e.outcome.result}`);
+      else if (e.type === 'command-start') seen.push(`start ${e.host} ${e.command} #${e.index}`);
+      else seen.push(`end ${e.host} ${e.command} #${e.index} ${e.status}`);
+    },
+    ...(shown ? { commandShown: shown } : {}),
+  });
+
+  test('every observer gets the plan\'s events in order; a host passed over after a failure is told as skipped', async () => {
+    const seen: string[] = [];
+    const plan = [
+      { host: 'a', commands: [{ name: 'x', run: async () => 1 }, { name: 'y', run: async () => { throw new Error('no'); } }] },
+      { host: 'b', commands: [{ name: 'x', run: async () => 1 }] },
+    ];
+    const outcomes = await new PlanRunner().run(plan, { parallel: 1, keepGoing: false }, [recorder(seen)]);
+    expect(outcomes.map((o) => o.result)).toEqual(['failed', 'not started']);
+    expect(seen).toEqual(['host-start a', 'start a x #0', 'end a x #0 ok', 'start a y #1', 'end a y #1 failed', 'host-end a failed', 'skipped b']);
+  });
+
+  test('a command starts only once its view shows it', async () => {
+    const seen: string[] = [];
+    const show = (host: string, index: number) => new Promise<void>((r) => setTimeout(() => { seen.push(`shown ${host} #${index}`); r(); }, 50));
+    const plan = [{ host: 'a', commands: [{ name: 'x', run: async () => 1 }, { name: 'y', run: async () => 2 }] }];
+    await new PlanRunner().run(plan, { parallel: 1, keepGoing: false }, [recorder(seen, show), recorder([])]);
+    expect(seen).toEqual(['host-start a', 'shown a #0', 'start a x #0', 'end a x #0 ok', 'shown a #1', 'start a y #1', 'end a y #1 ok', 'host-end a ok']);
+  });
+
+  test('a view that never shows the command holds it VIEW_READY_MS, no longer', async () => {
+    const seen: string[] = [];
+    const started = Date.now();
+    const plan = [{ host: 'a', commands: [{ name: 'x', run: async () => 1 }] }];
+    const [o] = await new PlanRunner().run(plan, { parallel: 1, keepGoing: false }, [recorder(seen, () => new Promise<void>(() => undefined))]);
+    const took = Date.now() - started;
+    expect(o.result).toBe('ok');
+    expect(took).toBeGreaterThanOrEqual(VIEW_READY_MS - 50);
+    // Generous: a loaded machine may be late, but not another bound late.
+    expect(took).toBeLessThan(VIEW_READY_MS + 5000);
   });
 });
