@@ -5,9 +5,12 @@
  * events include rsync's progress (--info=progress2, parsed): valid against
  * docs/events.schema.json, per host, growing, at most about two a second, the
  * last one the whole transfer. A second deploy with nothing to send stays
- * quiet but still ends its transfer with one. Needs root (CI is root).
+ * quiet but still ends its transfer with one. On a terminal (a pty from
+ * util-linux `script`), the same first deploy shows the progress as the
+ * running command's line in listr2's live view. Needs root (CI is root).
  */
 import { spawn } from 'node:child_process';
+import { shellJoin } from '../../lib/transport/quote';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -22,12 +25,15 @@ jest.setTimeout(300_000);
 const HOSTOUT = path.join(repoRoot(), 'bin', 'hostout.js');
 const id = crypto.randomBytes(3).toString('hex');
 const staging = `/var/buildout/progress-${id}`;
+/** The same site under another path: a second first deploy, for the terminal. */
+const staging2 = `/var/buildout/progress-tty-${id}`;
 const FILES = 2000;
 const FILE_BYTES = 30_000;
 
 let prod: SshServer;
 let work: string;
 let cfg: string;
+let web: Record<string, string>;
 
 interface Ev { type: string; time: string; host?: string; command?: string; kind?: string; bytes: number; percent: number; filesTransferred: number; filesTotal?: number; filesChecked?: number; filesSent: number }
 
@@ -65,17 +71,16 @@ beforeAll(async () => {
   fs.copyFileSync(prod.clientKeyPath, key);
   fs.chmodSync(key, 0o600);
   cfg = path.join(work, 'buildout.cfg');
-  writeHostoutConfig(cfg, {
-    web: {
-      host: `127.0.0.1:${prod.port}`, 'identity-file': key, 'known-hosts-file': knownHosts,
-      user: 'root', path: staging, 'buildout-user': 'root', 'effective-user': 'root', restart: 'true',
-    },
-  });
+  web = {
+    host: `127.0.0.1:${prod.port}`, 'identity-file': key, 'known-hosts-file': knownHosts,
+    user: 'root', path: staging, 'buildout-user': 'root', 'effective-user': 'root', restart: 'true',
+  };
+  writeHostoutConfig(cfg, { web, tty: { ...web, path: staging2 } });
 });
 
 afterAll(async () => {
   await prod?.stop();
-  for (const p of [staging, work]) if (p) fs.rmSync(p, { recursive: true, force: true });
+  for (const p of [staging, staging2, work]) if (p) fs.rmSync(p, { recursive: true, force: true });
 });
 
 describe('--json: rsync progress of a first deploy', () => {
@@ -117,5 +122,49 @@ describe('--json: rsync progress of a first deploy', () => {
     // -v shows the local rsync's lines: no progress option, no progress output.
     expect(r.stdout).toMatch(/rsync/);
     expect(r.stdout).not.toMatch(/progress2|to-chk|xfr#/);
+  });
+});
+
+describe('on a terminal: the running transfer is the task line', () => {
+  /**
+   * hostout in a pseudo-terminal (CI unset: listr2 draws), with a local rsync
+   * that sends at most 15 MB/s (`--bwlimit`, added by a wrapper first on
+   * PATH): the 60 MB take about four seconds however idle the machine is, so
+   * listr2 draws several frames while the transfer runs.
+   */
+  function onTerminal(args: string[]): Promise<{ code: number | null; screen: string }> {
+    const bin = path.join(work, 'slow-bin');
+    fs.mkdirSync(bin, { recursive: true });
+    const real = ['/usr/bin/rsync', '/bin/rsync'].find((f) => fs.existsSync(f))!;
+    fs.writeFileSync(path.join(bin, 'rsync'), `#!/bin/sh\nexec ${real} --bwlimit=15000 "$@"\n`, { mode: 0o755 });
+    const command = `stty cols 200 rows 50; ${shellJoin(['node', HOSTOUT, '-c', cfg, ...args])}`;
+    const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}`, TERM: 'xterm', NO_COLOR: '1' };
+    delete env.CI;
+    delete env.FORCE_COLOR;
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let raw = '';
+    child.stdout.on('data', (d) => (raw += d));
+    child.stderr.on('data', (d) => (raw += d));
+    // Strip the terminal control sequences: what remains is the text of every frame.
+    return new Promise((resolve) => child.on('close', (code) => resolve({ code, screen: raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '') })));
+  }
+
+  test('a first deploy shows files and bytes done, the rate and the time left under its command', async () => {
+    fs.cpSync(staging, staging2, { recursive: true });
+    const { code, screen } = await onTerminal(['tty', 'deploy']);
+    expect({ code, tail: screen.slice(-2000) }).toMatchObject({ code: 0 });
+    // listr2's tree: the host, its command, the command's output line under it (`›`).
+    const line = /^ +› \[tty\] rsync: ([\d,]+) of (?:at least )?([\d,]+) files \(([\d,]+) sent\), ([\d.]+) (k?M?G?B) \((\d+)%\), ([\d.]+) (k?M?G?B)\/s, (\d+:\d\d:\d\d) left$/gm;
+    const shown = [...screen.matchAll(line)];
+    expect(shown.length).toBeGreaterThan(0);
+    // Some frame shows the transfer under way: part of the bytes, a rate, an estimate.
+    const underWay = shown.filter((m) => Number(m[6]) < 100 && Number(m[3].replace(/,/g, '')) < FILES);
+    expect(underWay.length).toBeGreaterThan(0);
+    expect(underWay.some((m) => Number(m[7]) > 0)).toBe(true);
+    // The line sits under the running command (its spinner) of its host.
+    expect(screen).toMatch(/^❯ tty\n +\S deploy\n( +› .*\n)* +› \[tty\] rsync: /m);
+    expect(screen).toMatch(/✔ tty\n +✔ deploy/);
+    // A plain line never shows rsync's own progress output.
+    expect(screen).not.toMatch(/to-chk|ir-chk|xfr#/);
   });
 });
