@@ -43,6 +43,8 @@ export interface Progress {
    * skip it, since the next one replaces it at once.
    */
   status(host: string, line: string): void;
+  /** Where a prompt shows its question, when not on stderr (the listr2 view draws the terminal). */
+  readonly showPrompt?: (question: string) => void;
 }
 
 export interface ProgressOptions {
@@ -80,6 +82,7 @@ export function createProgress(opts: ProgressOptions): Progress {
   return {
     log: view.log,
     status: (host, line) => view.status(host, line),
+    ...(view.showPrompt ? { showPrompt: (question: string) => view.showPrompt!(question) } : {}),
     async run(plan, policy = DEFAULT_POLICY, hooks = {}) {
       const drawing = view.follow?.(plan, policy);
       const outcomes = await runner.run(plan, policy, [...(drawing ? [drawing] : []), observeHooks(hooks)]);

@@ -181,7 +181,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
     events.emit({ type: 'assumed', host, what });
   };
   const onRecord = (line: string) => { tally?.record(line); req.stdout(line); };
-  const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, interactive: req.interactive, onRecord, onAssumed, sshEnv: defaultSshEnvironment(req.env) });
+  const lazy = new LazyTransport({ dryRun: req.dryRun, offline: req.offline, log: progress.log, interactive: req.interactive, showPrompt: progress.showPrompt, onRecord, onAssumed, sshEnv: defaultSshEnvironment(req.env) });
   const transport = req.dryRun ? lazy : instrumentTransport(lazy, { steps, onTouch: () => runLog.open() });
   try {
     const runtime = new Runtime(hosts, {

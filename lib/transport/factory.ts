@@ -28,8 +28,10 @@ export interface FactoryOptions {
   interactive: boolean;
   /** Where ~/.ssh/config, known_hosts and the agent are: for hosts given by name and options, and jump hosts. */
   sshEnv: SshEnvironment;
-  /** Ask for a sudo password (tests replace the terminal prompt). */
+  /** Ask for a sudo password or a key's passphrase (tests replace the terminal prompt). */
   prompt?: (question: string) => Promise<string>;
+  /** Where the terminal prompt shows its question (default stderr): the CLI's live view. */
+  showPrompt?: (question: string) => void;
   /** rsync's remote-shell relay: default Perl when it is on PATH, else Node (tests run both). */
   rsyncRelay?: RsyncRelay;
   /** record and preview modes: the recorder's canned answers and where it prints. */
@@ -46,9 +48,14 @@ export class HostTransportFactory implements TransportFactory {
   private readonly runningRsyncs = new Set<() => Promise<void>>();
 
   constructor(protected readonly opts: FactoryOptions) {
-    this.sudoPasswords = new SudoPasswords(opts.interactive, opts.prompt);
+    this.sudoPasswords = new SudoPasswords(opts.interactive, this.prompt);
     if (opts.mode !== 'real') this.recorder = new Recorder(opts.recorder);
     this.backend = opts.mode === 'record' ? (this.recorder as Recorder) : this.realBackend();
+  }
+
+  /** How a person is asked (when interactive): the given prompt, else the terminal. */
+  private get prompt(): (question: string) => Promise<string> {
+    return this.opts.prompt ?? ((question) => promptHidden(question, this.opts.showPrompt));
   }
 
   /** Every line recorded (record mode: every call; preview: every call that would change something). */
@@ -67,7 +74,7 @@ export class HostTransportFactory implements TransportFactory {
   }
 
   private realBackend(): Backend {
-    const askPassphrase = this.opts.interactive ? (this.opts.prompt ?? promptHidden) : undefined;
+    const askPassphrase = this.opts.interactive ? this.prompt : undefined;
     const ssh = new SshBackend(new ConnectionPool({ log: this.opts.log, sshEnv: this.opts.sshEnv, askPassphrase }));
     const running = this.runningRsyncs;
     const rsyncDeps = { ssh, log: this.opts.log, privateDir: () => this.dir(), relay: this.opts.rsyncRelay, running };

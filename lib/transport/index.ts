@@ -28,6 +28,8 @@ export interface TransportFactoryOptions {
    * nobody is asked.
    */
   interactive?: boolean;
+  /** Where a prompt shows its question (default stderr): the CLI's live view when it draws the terminal. */
+  showPrompt?: (question: string) => void;
   /** Called with each line a dry run prints (the commands that would run). */
   onRecord?: (line: string) => void;
   /** Offline: called with each answer assumed instead of asked (the run's end lists them). */
@@ -42,6 +44,6 @@ export function createTransportFactory(opts: TransportFactoryOptions): HostTrans
   const mode = !opts.dryRun ? 'real' : opts.offline ? 'record' : 'preview';
   const interactive = opts.interactive ?? false;
   if (mode === 'record') return new RecordingTransportFactory({ sshEnv, onRecord: opts.onRecord, markAssumed: true, onAssumed: opts.onAssumed });
-  return new HostTransportFactory({ mode, log: opts.log, interactive, sshEnv, recorder: { onRecord: opts.onRecord } });
+  return new HostTransportFactory({ mode, log: opts.log, interactive, showPrompt: opts.showPrompt, sshEnv, recorder: { onRecord: opts.onRecord } });
 }
 

@@ -7,10 +7,14 @@ import * as readline from 'node:readline';
 import { Writable } from 'node:stream';
 import type { HostSettings } from './host-settings';
 
-/** Read one line from the terminal without echoing it. */
-export function promptHidden(question: string): Promise<string> {
+/**
+ * Read one line from the terminal without echoing it. The question goes to
+ * stderr, or to `show` when the caller draws the terminal itself (the CLI's
+ * listr2 view, which holds stderr's writes until it ends).
+ */
+export function promptHidden(question: string, show?: (question: string) => void): Promise<string> {
   return new Promise((resolve, reject) => {
-    let muted = false;
+    let muted = !!show;
     const output = new Writable({
       write(chunk: Buffer, _enc, cb) {
         if (!muted) process.stderr.write(chunk);
@@ -18,9 +22,11 @@ export function promptHidden(question: string): Promise<string> {
       },
     });
     const rl = readline.createInterface({ input: process.stdin, output, terminal: true });
+    // Shown once the terminal no longer echoes (readline set it raw): an answer typed at once stays hidden.
+    show?.(question);
     rl.question(question, (answer) => {
       rl.close();
-      process.stderr.write('\n');
+      if (!show) process.stderr.write('\n');
       resolve(answer);
     });
     muted = true;

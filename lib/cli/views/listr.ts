@@ -2,7 +2,8 @@
  * The listr2 view (a terminal, not CI, not -q/-v/--dry-run/--json): every
  * host of a plan side by side (concurrent), each with its commands and the
  * running command's last steps; a transfer's progress is the task's output
- * line. listr2 owns the terminal while it draws: logged lines go to the
+ * line. listr2 owns the terminal while it draws: logged lines, and the
+ * question of a prompt (a sudo password, a key's passphrase), go to the
  * running command's task output (errors to stderr).
  *
  * It follows the plan's events (schedule.ts): a host's task starts drawing
@@ -95,6 +96,8 @@ export function listrView(opts: LiveViewOptions & {
   return {
     log,
     status: (host, line) => outputs.get(host)?.(line),
+    // listr2 holds stderr's writes until it ends: the question goes under its host's running task.
+    showPrompt: (question) => sinkFor(opts.hostOf(question))(question.trimEnd()),
     prefixHosts: false,
     follow,
   };

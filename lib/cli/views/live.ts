@@ -13,6 +13,12 @@ export interface LiveView {
   readonly log: Logger;
   /** A passing state of a host's running command (a transfer's progress); a view may skip it. */
   status(host: string, line: string): void;
+  /**
+   * Show a prompt's question (a sudo password, a key's passphrase) where the
+   * person looks; absent when stderr is that place (the question is written
+   * there, the answer typed after it).
+   */
+  showPrompt?(question: string): void;
   /** Start every line with its host (runs of several hosts); only plain lines have a prefix. */
   prefixHosts: boolean;
   /**
