@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { BUILDOUT, ZOPE, startSshServer, type SshServer } from '../../fixtures/servers';
 import { EMPTY_HOME, hostout } from '../support/run-cli';
-import { writeKnownHosts } from '../../fixtures/servers/test-home';
+import { makeHomeTrusting } from '../../fixtures/servers/test-home';
 
 let server: SshServer | undefined;
 let dir: string;
@@ -45,9 +45,7 @@ const runOk = (args: string[]) => {
 
 beforeAll(async () => {
   server = await startSshServer({ authorizeClientKeyFor: ['root', BUILDOUT.name] });
-  home = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-home-'));
-  mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-  writeKnownHosts(path.join(home, '.ssh', 'known_hosts'), server);
+  home = makeHomeTrusting('hostout-e2e-home-', server);
   dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-site-'));
   remoteRoot = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-remote-'));
   chmodSync(remoteRoot, 0o755); // the `buildout` login must reach asb's path

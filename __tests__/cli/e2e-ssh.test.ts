@@ -2,12 +2,12 @@
  * End to end: the real `hostout` process runs the built-in `run` command on a
  * real sshd (the transport's test harness, 127.0.0.1, random port).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSshServer, type SshServer } from '../../fixtures/servers';
 import { EMPTY_HOME, hostout } from '../support/run-cli';
-import { writeKnownHosts } from '../../fixtures/servers/test-home';
+import { makeHomeTrusting } from '../../fixtures/servers/test-home';
 
 let server: SshServer | undefined;
 let dir: string;
@@ -15,9 +15,7 @@ let home: string;
 
 beforeAll(async () => {
   server = await startSshServer({ authorizeClientKeyFor: ['root'] });
-  home = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-home-'));
-  mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-  writeKnownHosts(path.join(home, '.ssh', 'known_hosts'), server);
+  home = makeHomeTrusting('hostout-e2e-home-', server);
   dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-site-'));
   writeFileSync(path.join(dir, 'buildout.cfg'), [
     '[buildout]', 'parts = box', '',
