@@ -3,11 +3,11 @@
  * chains, init hooks, `all`, several commands, part-to-part extends, fabfiles
  * (.js and .ts), `--` handling, --dry-run, and each error with its exit status.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BIN, EMPTY_HOME, ROOT, hostout } from '../support/run-cli';
+import { startInterruptedCli } from '../support/interrupted-cli';
 
 // A copy: the config engine creates directories like zc.buildout does, and must not touch the repository.
 const SITE = mkdtempSync(path.join(os.tmpdir(), 'hostout-cli-site-'));
@@ -232,27 +232,16 @@ describe('errors and exit status', () => {
   });
 
   test('Ctrl-C while a command runs: `Stopped.`, exit 130', async () => {
-    const child = spawn(process.execPath, [BIN, 'beta', 'sleep', '30'], {
-      cwd: SITE, env: { PATH: process.env.PATH, HOME: EMPTY_HOME, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'],
+    const cli = startInterruptedCli(process.execPath, [BIN, 'beta', 'sleep', '30'], {
+      cwd: SITE, env: { PATH: process.env.PATH, HOME: EMPTY_HOME, CI: 'true' },
     });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the command did not start: ${stdout} ${stderr}`)), 30_000);
-        child.stdout.on('data', (d: Buffer) => {
-          stdout += d.toString();
-          if (stdout.includes("Running command 'sleep'")) { clearTimeout(timer); resolve(); }
-        });
-      });
-      child.kill('SIGINT');
-      const code = await Promise.race([exited, new Promise((_, reject) => setTimeout(() => reject(new Error('no exit after SIGINT')), 15_000))]);
+      await cli.until((stdout) => stdout.includes("Running command 'sleep'"), 'the command did not start', 30_000);
+      const code = await cli.interrupt(15_000);
       expect(code).toBe(130);
-      expect(stderr).toBe('Stopped.\n');
+      expect(cli.stderr).toBe('Stopped.\n');
     } finally {
-      if (child.exitCode === null && child.pid) child.kill('SIGKILL');
+      cli.dispose();
     }
   });
 

@@ -10,30 +10,20 @@
  * The files named by ~/.ssh/config (IdentityFile, UserKnownHostsFile) are
  * read when connecting: those cases run against a real sshd.
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSshServer, type SshServer } from '../../fixtures/servers';
 import { hostout } from '../support/run-cli';
+import { useDirWithFifo } from '../support/fifo-dir';
 
 /** Generous on a loaded machine; the old code took minutes or never ended (spawnSync kills it at 60 s). */
 const AT_ONCE_MS = 20_000;
 const SECRET = 'hostout-test-secret-4f9c1e';
 
-let dir: string;
-let fifo: string;
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-named-files-'));
-  fifo = path.join(dir, 'pipe');
-  execFileSync('mkfifo', [fifo]);
-});
-
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const scratch = useDirWithFifo('hostout-named-files-');
 
 function site(name: string, hostLines: string[], extra = ''): string {
-  const d = path.join(dir, name);
+  const d = path.join(scratch.dir, name);
   fs.mkdirSync(d);
   fs.writeFileSync(
     path.join(d, 'buildout.cfg'),
@@ -51,12 +41,12 @@ function timed(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
 describe('a host option naming a file that is not a bounded regular file: exit 2 at once, naming option and file', () => {
   const cases: Array<[string, () => string, RegExp]> = [
     ['identity-file = /dev/zero', () => '/dev/zero', /identity-file = \/dev\/zero: it is a character device, not a regular file/],
-    ['identity-file = a FIFO', () => fifo, /identity-file = .*\/pipe: it is a FIFO \(named pipe\), not a regular file/],
+    ['identity-file = a FIFO', () => scratch.fifo, /identity-file = .*\/pipe: it is a FIFO \(named pipe\), not a regular file/],
     ['identity-file = /proc/self/mem', () => '/proc/self/mem', /identity-file = \/proc\/self\/mem: reading it failed \(EIO\)/],
     ['known-hosts-file = /dev/zero', () => '/dev/zero', /known-hosts-file = \/dev\/zero: it is a character device, not a regular file/],
-    ['buildout-identity-file = a FIFO', () => fifo, /buildout-identity-file = .*\/pipe: it is a FIFO \(named pipe\), not a regular file/],
+    ['buildout-identity-file = a FIFO', () => scratch.fifo, /buildout-identity-file = .*\/pipe: it is a FIFO \(named pipe\), not a regular file/],
     ['fabfiles = /dev/zero', () => '/dev/zero', /fabfiles = \/dev\/zero: it is a character device, not a regular file/],
-    ['fabfiles = a FIFO', () => fifo, /fabfiles = .*\/pipe: it is a FIFO \(named pipe\), not a regular file/],
+    ['fabfiles = a FIFO', () => scratch.fifo, /fabfiles = .*\/pipe: it is a FIFO \(named pipe\), not a regular file/],
     ['extends = /dev/zero', () => '/dev/zero', /extends = \/dev\/zero: it is a character device, not a regular file/],
   ];
   test.each(cases)('%s', (label, file, message) => {
@@ -71,7 +61,7 @@ describe('a host option naming a file that is not a bounded regular file: exit 2
 
 describe('a file that is not configuration is never echoed', () => {
   test('extends = /proc/self/environ: exit 2, names file and line, prints nothing of the environment', () => {
-    const d = path.join(dir, 'environ');
+    const d = path.join(scratch.dir, 'environ');
     fs.mkdirSync(d);
     fs.writeFileSync(path.join(d, 'buildout.cfg'), '[buildout]\nextends = /proc/self/environ\nparts =\n');
     const r = timed(['-c', 'buildout.cfg', '--resolve'], d, { HOSTOUT_TEST_SECRET: SECRET });
@@ -85,7 +75,7 @@ describe('a file that is not configuration is never echoed', () => {
   });
 
   test('a .env file extended by mistake: its first line is not shown either', () => {
-    const d = path.join(dir, 'dotenv');
+    const d = path.join(scratch.dir, 'dotenv');
     fs.mkdirSync(d);
     fs.writeFileSync(path.join(d, '.env'), `API_TOKEN=${SECRET}\n`);
     fs.writeFileSync(path.join(d, 'buildout.cfg'), '[buildout]\nextends = .env\nparts =\n');
@@ -104,7 +94,7 @@ describe('a file that is not configuration is never echoed', () => {
   });
 
   test('extends = /proc/self/mem: exit 2 naming the extends line, no stack trace (was exit 70)', () => {
-    const d = path.join(dir, 'mem');
+    const d = path.join(scratch.dir, 'mem');
     fs.mkdirSync(d);
     fs.writeFileSync(path.join(d, 'buildout.cfg'), '[buildout]\nextends = /proc/self/mem\nparts =\n');
     const r = timed(['-c', 'buildout.cfg', '--resolve'], d);
@@ -117,7 +107,7 @@ describe('a file that is not configuration is never echoed', () => {
 
 describe('--resolve: configuration errors exit 2, a few lines each', () => {
   function resolveOf(name: string, text: string) {
-    const d = path.join(dir, name);
+    const d = path.join(scratch.dir, name);
     fs.mkdirSync(d);
     fs.writeFileSync(path.join(d, 'buildout.cfg'), text);
     return timed(['-c', 'buildout.cfg', '--resolve'], d);
@@ -165,7 +155,7 @@ describe('files named by ~/.ssh/config, read when connecting to a real sshd', ()
   }
 
   test('IdentityFile naming a FIFO: exit 2 at once naming it (a read would block forever)', () => {
-    const d = sshSite('ssh-id-fifo', `Host *\n  IdentityFile ${fifo}\n  IdentitiesOnly yes\n`, []);
+    const d = sshSite('ssh-id-fifo', `Host *\n  IdentityFile ${scratch.fifo}\n  IdentitiesOnly yes\n`, []);
     fs.appendFileSync(path.join(d, 'buildout.cfg'), `\nknown-hosts-file = ${path.join(d, 'known_hosts')}\n`);
     const r = timed(['h1', 'run', 'true'], d, { HOSTOUT_SSH_CONFIG: path.join(d, 'ssh_config') });
     expect(r.code).toBe(2);

@@ -13,14 +13,14 @@
  *   refusal and every --offline run, sshd's log must show no login. A real run
  *   of the same line first proves the check sees a change and a login.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../lib/cli/main';
 import { OPTIONS, type OptionSpec } from '../../lib/cli/options';
 import { startSshServer, type SshServer } from '../../fixtures/servers';
 import { EMPTY_HOME, hostout } from '../support/run-cli';
-import { writeKnownHosts } from '../../fixtures/servers/test-home';
+import { makeHomeTrusting } from '../../fixtures/servers/test-home';
 
 const SITE = mkdtempSync(path.join(os.tmpdir(), 'hostout-dry-site-'));
 const MARKER = path.join(SITE, 'marker');
@@ -150,9 +150,7 @@ describe('a representative set on a real sshd (the real process)', () => {
 
   beforeAll(async () => {
     server = await startSshServer({ authorizeClientKeyFor: ['root'] });
-    home = mkdtempSync(path.join(os.tmpdir(), 'hostout-dry-home-'));
-    mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-    writeKnownHosts(path.join(home, '.ssh', 'known_hosts'), server);
+    home = makeHomeTrusting('hostout-dry-home-', server);
     dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-dry-box-'));
     target = path.join(dir, 'changed');
     writeFileSync(path.join(dir, 'buildout.cfg'), [

@@ -20,7 +20,7 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { BUILDOUT, ZOPE, startSshServer, type SshServer } from '../../fixtures/servers';
 import { EMPTY_HOME, hostout } from '../support/run-cli';
-import { writeKnownHosts } from '../../fixtures/servers/test-home';
+import { makeHomeTrusting } from '../../fixtures/servers/test-home';
 
 let server: SshServer | undefined;
 let dir: string;
@@ -35,12 +35,17 @@ let remoteRoot: string;
 const uidOf = (name: string): number => Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
 const gidOf = (name: string): number => Number(execFileSync('getent', ['group', name], { encoding: 'utf8' }).split(':')[2]);
 const run = (args: string[]) => hostout(args, dir, { HOME: home });
+/** `run`, expecting nothing on stderr and exit 0. */
+const runOk = (args: string[]) => {
+  const r = run(args);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return r;
+};
 
 beforeAll(async () => {
   server = await startSshServer({ authorizeClientKeyFor: ['root', BUILDOUT.name] });
-  home = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-home-'));
-  mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-  writeKnownHosts(path.join(home, '.ssh', 'known_hosts'), server);
+  home = makeHomeTrusting('hostout-e2e-home-', server);
   dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-site-'));
   remoteRoot = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-remote-'));
   chmodSync(remoteRoot, 0o755); // the `buildout` login must reach asb's path
@@ -67,18 +72,14 @@ afterAll(async () => {
 
 describe('sudo', () => {
   test('as root: runs as root in `path`', () => {
-    const r = run(['box', 'sudo', 'id -un > sudo-root.txt && pwd >> sudo-root.txt']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    runOk(['box', 'sudo', 'id -un > sudo-root.txt && pwd >> sudo-root.txt']);
     expect(readFileSync(path.join(boxPath, 'sudo-root.txt'), 'utf8')).toBe(`root\n${boxPath}\n`);
   });
 
   test('as another login user: escalates to root, while `run` stays that user', () => {
     let r = run(['asb', 'run', 'touch', 'by-run']);
     expect(r.code).toBe(0);
-    r = run(['asb', 'sudo', 'touch', 'by-sudo', '&&', 'id', '-un']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    r = runOk(['asb', 'sudo', 'touch', 'by-sudo', '&&', 'id', '-un']);
     expect(r.stdout).toMatch(/\broot\b/);
     expect(statSync(path.join(asbPath, 'by-run')).uid).toBe(uidOf(BUILDOUT.name));
     expect(statSync(path.join(asbPath, 'by-sudo')).uid).toBe(0);
@@ -91,17 +92,13 @@ describe('put / get / putrsync', () => {
     mkdirSync(path.join(dir, 'tree', 'deep'), { recursive: true });
     writeFileSync(path.join(dir, 'tree', 'a.txt'), 'A');
     writeFileSync(path.join(dir, 'tree', 'deep', 'b.txt'), 'B\n');
-    let r = run(['box', 'put', 'notes.txt']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    runOk(['box', 'put', 'notes.txt']);
     expect(readFileSync(path.join(boxPath, 'notes.txt'), 'utf8')).toBe('put me\n€ and a second line\n');
     // As the original: FILE TARGET puts TARGET/FILE (TARGET a directory, created when missing).
-    r = run(['box', 'put', 'notes.txt', 'into']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    runOk(['box', 'put', 'notes.txt', 'into']);
     expect(readFileSync(path.join(boxPath, 'into', 'notes.txt'), 'utf8')).toBe('put me\n€ and a second line\n');
     expect(existsSync(path.join(boxPath, 'into')) && statSync(path.join(boxPath, 'into')).isDirectory()).toBe(true);
-    r = run(['box', 'put', 'tree']);
+    let r = run(['box', 'put', 'tree']);
     expect(r.code).toBe(0);
     expect(readFileSync(path.join(boxPath, 'tree', 'a.txt'), 'utf8')).toBe('A');
     expect(readFileSync(path.join(boxPath, 'tree', 'deep', 'b.txt'), 'utf8')).toBe('B\n');
@@ -122,9 +119,7 @@ describe('put / get / putrsync', () => {
   test('get downloads a remote file (relative to `path`) to a local TARGET, content equal', () => {
     const content = Buffer.from([0, 1, 2, 255, 10, 0x41, 0x42]);
     writeFileSync(path.join(boxPath, 'remote.bin'), content);
-    const r = run(['box', 'get', 'remote.bin', 'fetched.bin']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    runOk(['box', 'get', 'remote.bin', 'fetched.bin']);
     expect(readFileSync(path.join(dir, 'fetched.bin')).equals(content)).toBe(true);
   });
 
@@ -142,9 +137,7 @@ describe('put / get / putrsync', () => {
     writeFileSync(path.join(src, 'one.txt'), 'one\n');
     writeFileSync(path.join(src, 'inner', 'two.txt'), 'two\n');
     mkdirSync(path.join(boxPath, 'sub'), { recursive: true });
-    const r = run(['box', 'putrsync', 'sub/synced']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    runOk(['box', 'putrsync', 'sub/synced']);
     expect(readFileSync(path.join(boxPath, 'sub', 'synced', 'one.txt'), 'utf8')).toBe('one\n');
     expect(readFileSync(path.join(boxPath, 'sub', 'synced', 'inner', 'two.txt'), 'utf8')).toBe('two\n');
   });
@@ -155,9 +148,7 @@ describe('ownership', () => {
     const target = path.join(boxPath, 'owned');
     mkdirSync(path.join(target, 'child'), { recursive: true });
     writeFileSync(path.join(target, 'child', 'f.txt'), 'x');
-    const r = run(['box', 'requireOwnership', target, BUILDOUT.name, ZOPE.name, 'recursive']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    runOk(['box', 'requireOwnership', target, BUILDOUT.name, ZOPE.name, 'recursive']);
     for (const p of [target, path.join(target, 'child'), path.join(target, 'child', 'f.txt')]) {
       expect(statSync(p).uid).toBe(uidOf(BUILDOUT.name));
       expect(statSync(p).gid).toBe(gidOf(ZOPE.name));
@@ -168,9 +159,7 @@ describe('ownership', () => {
     mkdirSync(path.join(ownPath, 'bin'), { recursive: true });
     writeFileSync(path.join(ownPath, 'bin', 'tool'), '#!/bin/sh\n', { mode: 0o700 });
     writeFileSync(path.join(ownPath, 'buildout.cfg'), '[buildout]\n', { mode: 0o666 });
-    const r = run(['own', 'setowners']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    runOk(['own', 'setowners']);
     const bu = uidOf(BUILDOUT.name);
     const bg = gidOf(BUILDOUT.name);
     const cfg = statSync(path.join(ownPath, 'buildout.cfg'));
@@ -216,9 +205,7 @@ describe('boot scripts and keys (on this machine: the server is 127.0.0.1)', () 
   });
 
   (existsSync('/usr/sbin/update-rc.d') ? test : test.skip)('install_bootscript / bootscript_list / uninstall_bootscript', () => {
-    let r = run(['box', 'install_bootscript', 'echo started >> boot.log', 'echo stopped >> boot.log', pref]);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    runOk(['box', 'install_bootscript', 'echo started >> boot.log', 'echo stopped >> boot.log', pref]);
     expect(statSync(initScript).mode & 0o111).toBe(0o111);
     expect(statSync(initScript).uid).toBe(0);
     // chkconfig --add (RHEL family) needs `# chkconfig: <levels> <start> <stop>`; update-rc.d reads the LSB block.
@@ -230,7 +217,7 @@ describe('boot scripts and keys (on this machine: the server is 127.0.0.1)', () 
     // The script really works: it runs the commands in the buildout directory.
     execFileSync(initScript, ['restart']);
     expect(readFileSync(path.join(boxPath, 'boot.log'), 'utf8')).toBe('stopped\nstarted\n');
-    r = run(['box', 'bootscript_list']);
+    let r = run(['box', 'bootscript_list']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(initScript);
     r = run(['box', 'uninstall_bootscript', pref]);
@@ -240,9 +227,7 @@ describe('boot scripts and keys (on this machine: the server is 127.0.0.1)', () 
 
   test("copy_key adds a key to another user's authorized_keys once, owned by that user", () => {
     for (let i = 0; i < 2; i++) {
-      const r = run(['box', 'copy_key', ZOPE.name, key]);
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
+      runOk(['box', 'copy_key', ZOPE.name, key]);
     }
     const file = zopeAuthorizedKeys();
     expect(readFileSync(file, 'utf8').split('\n').filter((l) => l === key)).toHaveLength(1);
@@ -254,12 +239,10 @@ describe('boot scripts and keys (on this machine: the server is 127.0.0.1)', () 
 describe("the original's helper commands, on the real host", () => {
   test('runescalatable: the buildout user where it can, else the login user, else sudo; always in `path`', () => {
     // own: buildout-user `buildout` cannot write into its root-owned path, the login user root can.
-    let r = run(['own', 'runescalatable', 'id -un > escalated.txt && pwd >> escalated.txt']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    runOk(['own', 'runescalatable', 'id -un > escalated.txt && pwd >> escalated.txt']);
     expect(readFileSync(path.join(ownPath, 'escalated.txt'), 'utf8')).toBe(`root\n${ownPath}\n`);
     // asb: login and buildout user are `buildout`; its own path needs nothing more.
-    r = run(['asb', 'runescalatable', 'id -un > mine.txt']);
+    let r = run(['asb', 'runescalatable', 'id -un > mine.txt']);
     expect(r.code).toBe(0);
     expect(readFileSync(path.join(asbPath, 'mine.txt'), 'utf8')).toBe(`${BUILDOUT.name}\n`);
     expect(statSync(path.join(asbPath, 'mine.txt')).uid).toBe(uidOf(BUILDOUT.name));
@@ -288,9 +271,7 @@ describe("the original's helper commands, on the real host", () => {
     chmodSync(src, 0o755); // the buildout user downloads it
     try {
       writeFileSync(path.join(src, 'release.tgz'), 'payload');
-      const r = run(['asb', 'get_url', `file://${src}/release.tgz`]);
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
+      runOk(['asb', 'get_url', `file://${src}/release.tgz`]);
       expect(readFileSync(path.join(asbPath, 'release.tgz'), 'utf8')).toBe('payload');
       expect(statSync(path.join(asbPath, 'release.tgz')).uid).toBe(uidOf(BUILDOUT.name));
       const missing = run(['asb', 'get_url', `file://${src}/nothing.tgz`, 'nothing.tgz']);
@@ -308,9 +289,7 @@ describe("the original's helper commands, on the real host", () => {
       mkdirSync(path.join(src, 'Products.PloneHotfix20110531'));
       writeFileSync(path.join(src, 'Products.PloneHotfix20110531', '__init__.py'), '# hotfix\n');
       execFileSync('python3', ['-m', 'zipfile', '-c', path.join(src, 'PloneHotfix20110531.zip'), 'Products.PloneHotfix20110531'], { cwd: src });
-      const r = run(['asb', 'hotfix', `file://${src}/PloneHotfix20110531.zip`]);
-      expect(r.stderr).toBe('');
-      expect(r.code).toBe(0);
+      runOk(['asb', 'hotfix', `file://${src}/PloneHotfix20110531.zip`]);
       const installed = path.join(asbPath, 'products', 'Products.PloneHotfix20110531', '__init__.py');
       expect(readFileSync(installed, 'utf8')).toBe('# hotfix\n');
       expect(statSync(installed).gid).toBe(gidOf(BUILDOUT.name));

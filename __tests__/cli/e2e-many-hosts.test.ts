@@ -9,7 +9,7 @@
  * across the four (a plugin's phases) with a failure injected at each phase
  * on one host. Needs root (CI is root).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -19,6 +19,7 @@ import { startProductionSshServer, type SshServer } from '../../fixtures/servers
 import { freePort } from '../../fixtures/servers/ssh-server';
 import { repoRoot, writeHostoutConfig } from '../../fixtures/site';
 import { writeKnownHosts } from '../../fixtures/servers/test-home';
+import { startInterruptedCli } from '../support/interrupted-cli';
 
 jest.setTimeout(240_000);
 
@@ -250,38 +251,23 @@ describe('hosts that cannot be reached', () => {
 
 describe('Ctrl-C with several hosts running', () => {
   test('no new host starts, the running ones are stopped, exit 130 with the summary', async () => {
-    const child = spawn('node', [HOSTOUT, '-c', cfg, '-P', '2', 'web1', 'web2', 'web3', 'run', 'sleep 30 && touch slept'], {
-      cwd: work, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'],
+    const cli = startInterruptedCli('node', [HOSTOUT, '-c', cfg, '-P', '2', 'web1', 'web2', 'web3', 'run', 'sleep 30 && touch slept'], {
+      cwd: work, env: { ...process.env, CI: 'true' },
     });
-    let stdout = '';
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`the hosts did not start: ${stdout} ${stderr}`)), 60_000);
-        child.stdout.on('data', (d: Buffer) => {
-          stdout += d.toString();
-          if (stdout.includes("[web1] Hostout: Running command 'run'") && stdout.includes("[web2] Hostout: Running command 'run'")) {
-            clearTimeout(timer);
-            setTimeout(resolve, 1500); // the remote sleeps are running
-          }
-        });
-      });
+      const started = (stdout: string) => stdout.includes("[web1] Hostout: Running command 'run'") && stdout.includes("[web2] Hostout: Running command 'run'");
+      await cli.until(started, 'the hosts did not start', 60_000, 1500); // then the remote sleeps are running
       const t = Date.now();
-      child.kill('SIGINT');
-      let timer: NodeJS.Timeout | undefined;
-      const code = await Promise.race([exited, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no exit after SIGINT')), 20_000); })]);
-      clearTimeout(timer);
+      const code = await cli.interrupt(20_000);
       expect(code).toBe(130);
       expect(Date.now() - t).toBeLessThan(12_000);
-      expect(stderr).toContain('Stopped.');
-      expect(stdout).toMatch(/^web1 +- +interrupted \(130\)/m);
-      expect(stdout).toMatch(/^web2 +- +interrupted \(130\)/m);
-      expect(stdout).toMatch(/^web3 +- +not started +-$/m);
-      expect(stdout).not.toContain('[web3]');
+      expect(cli.stderr).toContain('Stopped.');
+      expect(cli.stdout).toMatch(/^web1 +- +interrupted \(130\)/m);
+      expect(cli.stdout).toMatch(/^web2 +- +interrupted \(130\)/m);
+      expect(cli.stdout).toMatch(/^web3 +- +not started +-$/m);
+      expect(cli.stdout).not.toContain('[web3]');
     } finally {
-      if (child.exitCode === null && child.pid) child.kill('SIGKILL');
+      cli.dispose();
     }
   });
 });
@@ -334,30 +320,18 @@ describe('all or nothing across four hosts (a plugin with phases)', () => {
 
   test('Ctrl-C after the flips: every host that went live is flipped back and restarted, then 130', async () => {
     const before = [0, 1, 2, 3].map(live);
-    const child = spawn('node', [HOSTOUT, '-c', cfg, 'web2:fail-at=slow', '-P', '4', ...WEB, 'release', 'r-int'], {
-      cwd: work, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'],
+    const cli = startInterruptedCli('node', [HOSTOUT, '-c', cfg, 'web2:fail-at=slow', '-P', '4', ...WEB, 'release', 'r-int'], {
+      cwd: work, env: { ...process.env, CI: 'true' },
     });
-    let stdout = '';
-    child.stderr.on('data', () => undefined);
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`web2 never activated: ${stdout}`)), 90_000);
-        child.stdout.on('data', (d: Buffer) => {
-          stdout += d.toString();
-          if (stdout.includes('[web2] activating slowly')) { clearTimeout(timer); setTimeout(resolve, 500); }
-        });
-      });
+      await cli.until((stdout) => stdout.includes('[web2] activating slowly'), 'web2 never activated', 90_000, 500);
       for (const i of [0, 1, 2, 3]) expect(live(i)).toBe('r-int');
-      child.kill('SIGINT');
-      let timer: NodeJS.Timeout | undefined;
-      const code = await Promise.race([exited, new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no exit after SIGINT')), 30_000); })]);
-      clearTimeout(timer);
+      const code = await cli.interrupt(30_000);
       expect(code).toBe(130);
       for (const i of [0, 1, 2, 3]) expect({ host: WEB[i], live: live(i) }).toEqual({ host: WEB[i], live: before[i] });
-      expect(row(stdout, 'web2')).toMatch(new RegExp(`^web2 .* ${before[1]} +${before[1]} +`));
+      expect(row(cli.stdout, 'web2')).toMatch(new RegExp(`^web2 .* ${before[1]} +${before[1]} +`));
     } finally {
-      if (child.exitCode === null && child.pid) child.kill('SIGKILL');
+      cli.dispose();
     }
   });
 });

@@ -5,13 +5,13 @@
  * sees the question whichever view draws the run.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSshServer, type SshServer } from '../../fixtures/servers';
 import { shellJoin } from '../../lib/transport/quote';
 import { BIN, EMPTY_HOME, hostout } from '../support/run-cli';
-import { writeKnownHosts } from '../../fixtures/servers/test-home';
+import { makeHomeTrusting } from '../../fixtures/servers/test-home';
 
 let server: SshServer | undefined;
 let dir: string;
@@ -21,9 +21,7 @@ const PASSPHRASE = 'typed at the terminal';
 
 beforeAll(async () => {
   server = await startSshServer({ authorizeClientKeyFor: ['root'] });
-  home = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-home-'));
-  mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-  writeKnownHosts(path.join(home, '.ssh', 'known_hosts'), server);
+  home = makeHomeTrusting('hostout-e2e-home-', server);
   dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-e2e-site-'));
   const lockedKey = path.join(home, 'id_locked');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', PASSPHRASE, '-C', 'locked', '-f', lockedKey], { stdio: 'ignore' });

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateKeyPair, startSshServer, type SshServer } from '../../fixtures/servers';
 import { hostout } from '../support/run-cli';
-import { writeKnownHosts } from '../../fixtures/servers/test-home';
+import { makeHomeTrusting } from '../../fixtures/servers/test-home';
 
 let server: SshServer;
 let home: string;
@@ -22,9 +22,7 @@ const PLUGIN = `module.exports = { name: 'sudoer', commands: {
 
 beforeAll(async () => {
   server = await startSshServer({ authorizeClientKeyFor: ['root'] });
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-exit-home-'));
-  fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-  writeKnownHosts(path.join(home, '.ssh', 'known_hosts'), server);
+  home = makeHomeTrusting('hostout-exit-home-', server);
   // A port nobody listens on: bind, note it, close.
   const probe = net.createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));

@@ -6,12 +6,12 @@
  * connects; hook failures named by plugin and host, exit 2, no stack trace;
  * the plugin's `name` in `Running command … from …`.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EMPTY_HOME, ROOT, hostout } from '../support/run-cli';
+import { hostout } from '../support/run-cli';
+import { useTempProject } from '../support/temp-project';
 
-let dir: string;
 const BUILDOUT = `[buildout]
 parts = web1 web2 probe throws
 
@@ -58,26 +58,22 @@ module.exports = {
 };
 `;
 
-beforeAll(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-lifecycle-'));
-  writeFileSync(path.join(dir, 'buildout.cfg'), BUILDOUT);
-  writeFileSync(path.join(dir, 'probe.js'), PROBE);
-  writeFileSync(path.join(dir, 'throws.js'), THROWS);
-  writeFileSync(path.join(dir, 'inventory.json'), JSON.stringify({ web1: { address: '10.1.2.3', port: 2222, user: 'deploy', key: '~/keys/web1' } }));
-  mkdirSync(path.join(dir, 'node_modules'));
-  cpSync(path.join(ROOT, 'fixtures/hostout/packages/hostout.inventory'), path.join(dir, 'node_modules/hostout.inventory'), { recursive: true });
-  symlinkSync(ROOT, path.join(dir, 'node_modules/hostout'), 'dir');
-}, 240_000);
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-  rmSync(EMPTY_HOME, { recursive: true, force: true });
-});
-beforeEach(() => rmSync(path.join(dir, 'defaults.log'), { force: true }));
+const project = useTempProject(
+  'hostout-lifecycle-',
+  {
+    'buildout.cfg': BUILDOUT,
+    'probe.js': PROBE,
+    'throws.js': THROWS,
+    'inventory.json': JSON.stringify({ web1: { address: '10.1.2.3', port: 2222, user: 'deploy', key: '~/keys/web1' } }),
+  },
+  { packages: ['hostout.inventory'], linkHostout: true },
+);
+beforeEach(() => rmSync(path.join(project.dir, 'defaults.log'), { force: true }));
 
-const log = () => (existsSync(path.join(dir, 'defaults.log')) ? readFileSync(path.join(dir, 'defaults.log'), 'utf8') : '');
+const log = () => (existsSync(path.join(project.dir, 'defaults.log')) ? readFileSync(path.join(project.dir, 'defaults.log'), 'utf8') : '');
 
 test('listing the hosts loads no plugin', () => {
-  const r = hostout([], dir);
+  const r = hostout([], project.dir);
   expect(r.code).toBe(0);
   expect(r.stderr).toContain('Valid hosts are: probe throws web1 web2');
   expect(log()).toBe('');
@@ -85,32 +81,32 @@ test('listing the hosts loads no plugin', () => {
 
 test('async defaults is awaited, gets the part name and the buildout directory, runs for the selected host only; the plugin name is shown', () => {
   // -c from another directory: the buildout directory is the config file's.
-  const r = hostout(['-c', path.join(dir, 'buildout.cfg'), 'probe', 'show'], os.tmpdir());
+  const r = hostout(['-c', path.join(project.dir, 'buildout.cfg'), 'probe', 'show'], os.tmpdir());
   expect(r.stderr).toBe('');
-  expect(r.stdout).toBe(`Hostout: Running command 'show' from 'the-probe'\nReturn value: probe in ${dir} as prober@127.0.0.1\n`);
+  expect(r.stdout).toBe(`Hostout: Running command 'show' from 'the-probe'\nReturn value: probe in ${project.dir} as prober@127.0.0.1\n`);
   expect(r.code).toBe(0);
   expect(log()).toBe('probe\n'); // not the thrower's, nor web1's
 });
 
 test('a defaults hook that rejects: exit 2, the message names plugin and host, no stack trace; other hosts still work', () => {
-  const r = hostout(['throws', 'show'], dir);
+  const r = hostout(['throws', 'show'], project.dir);
   expect(r.code).toBe(2);
   expect(r.stderr).toBe("hostout: [throws] plugin './throws.js' failed in defaults(): no credentials for the cloud API\n");
   expect(r.stdout).toBe('');
-  expect(hostout(['probe', 'show'], dir).code).toBe(0);
+  expect(hostout(['probe', 'show'], project.dir).code).toBe(0);
 });
 
 test('resolve (hostout.inventory): the inventory decides host, port, user and key before anything connects', () => {
-  const r = hostout(['-c', path.join(dir, 'buildout.cfg'), 'web1', 'whereami'], '/');
+  const r = hostout(['-c', path.join(project.dir, 'buildout.cfg'), 'web1', 'whereami'], '/');
   expect(r.stderr).toBe('');
   expect(r.stdout).toBe("Hostout: Running command 'whereami' from 'hostout.inventory'\nReturn value: deploy@10.1.2.3:2222\n");
-  const plan = hostout(['web1', 'run', 'uptime', '--dry-run'], dir);
+  const plan = hostout(['web1', 'run', 'uptime', '--dry-run'], project.dir);
   expect(plan.code).toBe(0);
   expect(plan.stdout).toContain("[web1] remote(deploy@10.1.2.3:2222): /bin/bash -l -c 'cd /srv/web1 && uptime'");
 });
 
 test('a resolve hook that throws: exit 2 naming plugin and host, nothing connects', () => {
-  const r = hostout(['web2', 'run', 'uptime'], dir);
+  const r = hostout(['web2', 'run', 'uptime'], project.dir);
   expect(r.code).toBe(2);
-  expect(r.stderr).toBe(`hostout: [web2] plugin 'hostout.inventory' failed in resolve(): the inventory ${path.join(dir, 'inventory.json')} has no host 'web2' with an address\n`);
+  expect(r.stderr).toBe(`hostout: [web2] plugin 'hostout.inventory' failed in resolve(): the inventory ${path.join(project.dir, 'inventory.json')} has no host 'web2' with an address\n`);
 });

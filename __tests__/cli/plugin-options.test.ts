@@ -5,12 +5,9 @@
  * whose plugins declare them), and the commands see the host options they set.
  * Nothing here connects: the commands only return what ctx tells them.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { EMPTY_HOME, hostout } from '../support/run-cli';
+import { hostout } from '../support/run-cli';
+import { useTempProject } from '../support/temp-project';
 
-let dir: string;
 
 const PLUGIN = `
 module.exports = {
@@ -39,55 +36,48 @@ recipe = collective.hostout
 host = 127.0.0.1
 `;
 
-beforeAll(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-plugin-options-'));
-  writeFileSync(path.join(dir, 'buildout.cfg'), BUILDOUT);
-  const pkg = path.join(dir, 'node_modules', 'acme.deploy');
-  mkdirSync(pkg, { recursive: true });
-  writeFileSync(path.join(pkg, 'package.json'), '{"name":"acme.deploy","main":"index.js"}');
-  writeFileSync(path.join(pkg, 'index.js'), PLUGIN);
-});
-afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
-  rmSync(EMPTY_HOME, { recursive: true, force: true });
+const project = useTempProject('hostout-plugin-options-', {
+  'buildout.cfg': BUILDOUT,
+  'node_modules/acme.deploy/package.json': '{"name":"acme.deploy","main":"index.js"}',
+  'node_modules/acme.deploy/index.js': PLUGIN,
 });
 
 test('applied: the host option it declares, as typed, before or after the hosts and command; the config value otherwise', () => {
-  expect(hostout(['web', 'show'], dir).stdout).toContain('Return value: - 1 true');
-  expect(hostout(['web', 'show', '--canary', '--batch-size', '4'], dir).stdout).toContain('Return value: yes 4 true');
-  expect(hostout(['--batch-size', '7', 'web', 'show', '--no-rollback'], dir).stdout).toContain('Return value: - 7 false');
-  expect(hostout(['--batch-size=2', '--canary', 'web', 'show'], dir).stdout).toContain('Return value: yes 2 true');
+  expect(hostout(['web', 'show'], project.dir).stdout).toContain('Return value: - 1 true');
+  expect(hostout(['web', 'show', '--canary', '--batch-size', '4'], project.dir).stdout).toContain('Return value: yes 4 true');
+  expect(hostout(['--batch-size', '7', 'web', 'show', '--no-rollback'], project.dir).stdout).toContain('Return value: - 7 false');
+  expect(hostout(['--batch-size=2', '--canary', 'web', 'show'], project.dir).stdout).toContain('Return value: yes 2 true');
 });
 
 test('refused where no selected host declares it, or mistyped (did-you-mean), or not a number', () => {
   // After the command word, a word no selected host's plugin declares is the command's, as always.
-  const other = hostout(['db', 'run', 'echo', '--canary', '--dry-run', '--offline'], dir);
+  const other = hostout(['db', 'run', 'echo', '--canary', '--dry-run', '--offline'], project.dir);
   expect(other.code).toBe(0);
   expect(other.stdout).toMatch(/echo --canary/);
-  const front = hostout(['--canary', 'db', 'run', 'true'], dir);
+  const front = hostout(['--canary', 'db', 'run', 'true'], project.dir);
   expect(front.code).toBe(2);
   expect(front.stderr).toContain('no such option: --canary');
-  const typo = hostout(['--batchsize', '3', 'web', 'show'], dir);
+  const typo = hostout(['--batchsize', '3', 'web', 'show'], project.dir);
   expect(typo.code).toBe(2);
   expect(typo.stderr).toContain('no such option: --batchsize');
   expect(typo.stderr).toContain('--batch-size');
-  const nan = hostout(['web', 'show', '--batch-size', 'lots'], dir);
+  const nan = hostout(['web', 'show', '--batch-size', 'lots'], project.dir);
   expect(nan.code).toBe(2);
   expect(nan.stderr).toContain("option --batch-size needs a number (N), not 'lots'");
 });
 
 test('`hostout HOST --help` lists the options of its plugins; plain --help says where they are', () => {
-  const web = hostout(['web', '--help'], dir);
+  const web = hostout(['web', '--help'], project.dir);
   expect(web.code).toBe(0);
   expect(web.stdout).toMatch(/Options of acme\.deploy:\n +--canary +deploy one host first\n +--batch-size N +hosts per batch/);
-  const plain = hostout(['--help'], dir);
+  const plain = hostout(['--help'], project.dir);
   expect(plain.stdout).not.toContain('--canary');
   expect(plain.stdout).toMatch(/Plugins add --long options of their own for the hosts that use them:\s+`hostout HOST --help`\s+lists\s+them/);
-  expect(hostout(['db', '--help'], dir).stdout).not.toContain('--canary');
+  expect(hostout(['db', '--help'], project.dir).stdout).not.toContain('--canary');
 });
 
 test('completed for the hosts that use the plugin', () => {
-  const complete = (...typed: string[]) => hostout(['--get-yargs-completions', 'hostout', ...typed], dir).stdout.split('\n').filter(Boolean);
+  const complete = (...typed: string[]) => hostout(['--get-yargs-completions', 'hostout', ...typed], project.dir).stdout.split('\n').filter(Boolean);
   expect(complete('web', 'show', '--ca')).toEqual(['--canary']);
   expect(complete('web', '--b')).toEqual(['--batch-size']);
   expect(complete('db', '--ca')).toEqual([]);

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { BUILDOUT, ZOPE, generateKeyPair, startSshServer, type SshServer } from '../../fixtures/servers';
 import { EMPTY_HOME, hostout } from '../support/run-cli';
 import { REMOTE_BUILDOUT_SHIM } from '../../fixtures/compat';
-import { writeKnownHosts } from '../../fixtures/servers/test-home';
+import { makeHomeTrusting } from '../../fixtures/servers/test-home';
 
 jest.setTimeout(120_000);
 
@@ -37,9 +37,7 @@ const run = (args: string[], env: NodeJS.ProcessEnv = {}) => hostout(args, dir, 
 
 beforeAll(async () => {
   server = await startSshServer({ authorizeClientKeyFor: ['root', BUILDOUT.name] });
-  home = mkdtempSync(path.join(os.tmpdir(), 'hostout-compat-e2e-home-'));
-  mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-  writeKnownHosts(path.join(home, '.ssh', 'known_hosts'), server);
+  home = makeHomeTrusting('hostout-compat-e2e-home-', server);
   dir = mkdtempSync(path.join(os.tmpdir(), 'hostout-compat-e2e-site-'));
   remoteRoot = mkdtempSync(path.join(os.tmpdir(), 'hostout-compat-e2e-remote-'));
   chmodSync(remoteRoot, 0o755);

@@ -21,7 +21,7 @@ import { BUILDOUT, startSshServer, type SshServer } from '../../fixtures/servers
 import { EMPTY_HOME, hostout } from '../support/run-cli';
 import { snapshotTree } from '../support/tree-snapshot';
 import { REMOTE_BUILDOUT_SHIM, recipeHostSection, writeDevelopEgg, writeGeneratedHostoutConfig } from '../../fixtures/compat';
-import { writeKnownHosts } from '../../fixtures/servers/test-home';
+import { makeHomeTrusting } from '../../fixtures/servers/test-home';
 
 jest.setTimeout(180_000);
 
@@ -38,9 +38,7 @@ const CFG = path.join('parts', 'hostout', 'hostout.cfg');
 
 beforeAll(async () => {
   server = await startSshServer({ authorizeClientKeyFor: ['root', BUILDOUT.name] });
-  home = mkdtempSync(path.join(os.tmpdir(), 'hostout-compat-home-'));
-  mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-  writeKnownHosts(path.join(home, '.ssh', 'known_hosts'), server);
+  home = makeHomeTrusting('hostout-compat-home-', server);
 
   site = mkdtempSync(path.join(os.tmpdir(), 'hostout-compat-site-'));
   remoteRoot = mkdtempSync(path.join(os.tmpdir(), 'hostout-compat-remote-'));

@@ -6,9 +6,7 @@
  * ConfigError naming the option and the file. The command-line view of the
  * same cases is __tests__/cli/configured-files.test.ts.
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError } from '../../lib/errors';
 import { FileRefused, MAX_NAMED_FILE_BYTES, readConfiguredFile, readNamedFile } from '../../lib/named-file';
@@ -16,17 +14,9 @@ import { loadIdentityKeys } from '../../lib/transport/identity-keys';
 import { checkHostKey } from '../../lib/transport/known-hosts';
 import { lookupSshConfig } from '../../lib/transport/ssh-config';
 import { createRecordingLogger } from '../../lib/log';
+import { useDirWithFifo } from '../support/fifo-dir';
 
-let dir: string;
-let fifo: string;
-
-beforeAll(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-named-file-'));
-  fifo = path.join(dir, 'pipe');
-  execFileSync('mkfifo', [fifo]);
-});
-
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const scratch = useDirWithFifo('hostout-named-file-');
 
 function refusal(file: string): FileRefused {
   try {
@@ -40,7 +30,7 @@ function refusal(file: string): FileRefused {
 
 describe('readNamedFile', () => {
   test('a regular file: its bytes; a /proc file that says it is empty: read to its end', () => {
-    const f = path.join(dir, 'a.cfg');
+    const f = path.join(scratch.dir, 'a.cfg');
     fs.writeFileSync(f, '[buildout]\nparts =\n');
     expect(readNamedFile(f).toString()).toBe('[buildout]\nparts =\n');
     expect(fs.statSync('/proc/self/status').size).toBe(0);
@@ -60,12 +50,12 @@ describe('readNamedFile', () => {
 
   test('a FIFO nobody writes to is refused at once (the read would block forever)', () => {
     const started = Date.now();
-    expect(refusal(fifo).message).toBe('it is a FIFO (named pipe), not a regular file');
+    expect(refusal(scratch.fifo).message).toBe('it is a FIFO (named pipe), not a regular file');
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
   test('a file over the bound is refused without reading it', () => {
-    const big = path.join(dir, 'big.cfg');
+    const big = path.join(scratch.dir, 'big.cfg');
     fs.writeFileSync(big, '');
     fs.truncateSync(big, MAX_NAMED_FILE_BYTES + 1); // sparse: nothing written
     expect(refusal(big).message).toBe('it is larger than 16 MiB, the most hostout reads of one configuration file');
@@ -91,8 +81,8 @@ describe('readConfiguredFile: a ConfigError naming the option, the file and the 
   });
 
   test('a missing file: undefined when that is fine, else an error', () => {
-    expect(readConfiguredFile(path.join(dir, 'none'), { option: 'known-hosts-file', missingIsFine: true })).toBeUndefined();
-    expect(() => readConfiguredFile(path.join(dir, 'none'), { option: 'fabfiles' })).toThrow(/fabfiles = .*\/none: no such file$/);
+    expect(readConfiguredFile(path.join(scratch.dir, 'none'), { option: 'known-hosts-file', missingIsFine: true })).toBeUndefined();
+    expect(() => readConfiguredFile(path.join(scratch.dir, 'none'), { option: 'fabfiles' })).toThrow(/fabfiles = .*\/none: no such file$/);
   });
 });
 
@@ -102,10 +92,10 @@ describe('the transport readers', () => {
   test('an identity file that is a FIFO (from ~/.ssh/config or a default key): a ConfigError at once; a missing one is skipped', async () => {
     const started = Date.now();
     await expect(
-      loadIdentityKeys({ hostName: 'web', target: 'u@h:22', files: [path.join(dir, 'gone'), fifo], typed: new Map(), log }),
-    ).rejects.toThrow(new ConfigError(`identity-file = ${fifo}: it is a FIFO (named pipe), not a regular file`, { host: 'web' }));
+      loadIdentityKeys({ hostName: 'web', target: 'u@h:22', files: [path.join(scratch.dir, 'gone'), scratch.fifo], typed: new Map(), log }),
+    ).rejects.toThrow(new ConfigError(`identity-file = ${scratch.fifo}: it is a FIFO (named pipe), not a regular file`, { host: 'web' }));
     expect(Date.now() - started).toBeLessThan(5000);
-    await expect(loadIdentityKeys({ hostName: 'web', target: 'u@h:22', files: [path.join(dir, 'gone')], typed: new Map(), log })).resolves.toEqual({
+    await expect(loadIdentityKeys({ hostName: 'web', target: 'u@h:22', files: [path.join(scratch.dir, 'gone')], typed: new Map(), log })).resolves.toEqual({
       keys: [],
       lockedKeys: [],
     });
@@ -114,12 +104,12 @@ describe('the transport readers', () => {
   test('a known_hosts file that is /dev/zero: a ConfigError; a missing one is empty', () => {
     const blob = Buffer.from('AAAAC3NzaC1lZDI1NTE5AAAAIByTuPaFo1bO5ceDgHfT4Vtp6xBc6K6gTqdi3Tr4LKOW', 'base64');
     expect(() => checkHostKey(['/dev/zero'], 'h', 22, blob)).toThrow(/^known-hosts-file = \/dev\/zero: it is a character device, not a regular file$/);
-    expect(checkHostKey([path.join(dir, 'no_known_hosts')], 'h', 22, blob).status).toBe('unknown');
+    expect(checkHostKey([path.join(scratch.dir, 'no_known_hosts')], 'h', 22, blob).status).toBe('unknown');
   });
 
   test('an ssh config that is a FIFO: a ConfigError at once; a missing one means no ssh config', () => {
-    const env = { home: dir, localUser: 'u' };
-    expect(() => lookupSshConfig('web', { ...env, configPath: fifo })).toThrow(/^ssh config file = .*\/pipe: it is a FIFO/);
-    expect(lookupSshConfig('web', { ...env, configPath: path.join(dir, 'no_config') })).toEqual({ identityFiles: [] });
+    const env = { home: scratch.dir, localUser: 'u' };
+    expect(() => lookupSshConfig('web', { ...env, configPath: scratch.fifo })).toThrow(/^ssh config file = .*\/pipe: it is a FIFO/);
+    expect(lookupSshConfig('web', { ...env, configPath: path.join(scratch.dir, 'no_config') })).toEqual({ identityFiles: [] });
   });
 });

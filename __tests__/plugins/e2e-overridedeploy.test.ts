@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startSshServer, type SshServer } from '../../fixtures/servers';
 import { EMPTY_HOME, hostout } from '../support/run-cli';
-import { writeKnownHosts } from '../../fixtures/servers/test-home';
+import { makeHomeTrusting } from '../../fixtures/servers/test-home';
 
 jest.setTimeout(180000);
 
@@ -24,9 +24,7 @@ let depCache: string;
 
 beforeAll(async () => {
   server = await startSshServer({ authorizeClientKeyFor: ['root'] });
-  home = mkdtempSync(path.join(os.tmpdir(), 'overridedeploy-home-'));
-  mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-  writeKnownHosts(path.join(home, '.ssh', 'known_hosts'), server);
+  home = makeHomeTrusting('overridedeploy-home-', server);
   site = mkdtempSync(path.join(os.tmpdir(), 'overridedeploy-site-'));
   remoteRoot = mkdtempSync(path.join(os.tmpdir(), 'overridedeploy-remote-'));
   depPath = path.join(remoteRoot, 'dep');

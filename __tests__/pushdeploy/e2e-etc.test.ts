@@ -16,7 +16,7 @@ import { snapshotTree } from '../support/tree-snapshot';
 import { BUILDOUT, startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { inProduction, repoRoot, siteSources, writeHostoutConfig } from '../../fixtures/site';
 import { SystemSupervisor, writeInProduction } from '../../fixtures/site/system-supervisor';
-import { writeKnownHosts } from '../../fixtures/servers/test-home';
+import { writeTrustAndKey } from '../../fixtures/servers/test-home';
 
 jest.setTimeout(180000);
 
@@ -78,11 +78,7 @@ beforeAll(async () => {
   etcUpper = prod.etcUpper as string;
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-e2e-etc-'));
   fs.chmodSync(work, 0o755);
-  const knownHosts = path.join(work, 'known_hosts');
-  writeKnownHosts(knownHosts, prod);
-  const key = path.join(work, 'client_key');
-  fs.copyFileSync(prod.clientKeyPath, key);
-  fs.chmodSync(key, 0o600);
+  const { knownHosts, key } = writeTrustAndKey(work, prod);
 
   stagingCheckout(path.join(repoRoot(), 'fixtures', 'site', 'system-etc'), etcPath, (c) =>
     setOption(setOption(c, 'program', program), 'buildoutname', ploneSite));

@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startProductionSshServer, type SshServer } from '../../fixtures/servers';
 import { inProduction, repoRoot, sha256, writeHostoutConfig } from '../../fixtures/site';
-import { writeKnownHosts } from '../../fixtures/servers/test-home';
+import { writeTrustAndKey } from '../../fixtures/servers/test-home';
 import { liveRelease } from '../support/live-release';
 
 jest.setTimeout(600000);
@@ -173,11 +173,7 @@ beforeAll(async () => {
   prod = await startProductionSshServer({ varBuildoutOnTmpfs: true, authorizeClientKeyFor: ['root', 'zope'] });
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'pd-rel-'));
   fs.chmodSync(work, 0o755);
-  const knownHosts = path.join(work, 'known_hosts');
-  writeKnownHosts(knownHosts, prod);
-  const key = path.join(work, 'client_key');
-  fs.copyFileSync(prod.clientKeyPath, key);
-  fs.chmodSync(key, 0o600);
+  const { knownHosts, key } = writeTrustAndKey(work, prod);
   for (const part of Object.values(sites)) {
     Object.assign(part, { host: `127.0.0.1:${prod.port}`, user: 'root', 'identity-file': key, 'known-hosts-file': knownHosts, 'buildout-user': 'root', 'effective-user': 'zope', ...part });
   }

@@ -16,7 +16,7 @@ import {
   ProductionSupervisor, SITE_GROUP, commitGitMessage, commitHgBranch, createRepositories, repoRoot,
   seedProductionData, sha256, writeHostoutConfig, type ProductionData, type SiteRepositories,
 } from '../../fixtures/site';
-import { writeKnownHosts } from '../../fixtures/servers/test-home';
+import { writeTrustAndKey } from '../../fixtures/servers/test-home';
 
 jest.setTimeout(180000);
 
@@ -82,11 +82,7 @@ beforeAll(async () => {
   }
   prodSite = path.join(prod.varBuildout as string, site);
   data = seedProductionData(prodSite, 'zope');
-  const knownHosts = path.join(work, 'known_hosts');
-  writeKnownHosts(knownHosts, prod);
-  const key = path.join(work, 'client_key');
-  fs.copyFileSync(prod.clientKeyPath, key);
-  fs.chmodSync(key, 0o600);
+  const { knownHosts, key } = writeTrustAndKey(work, prod);
   const common = {
     host: `127.0.0.1:${prod.port}`,
     'known-hosts-file': knownHosts,

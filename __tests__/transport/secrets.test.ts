@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { startSshServer, DEPLOY, ensureTestUsers, type SshServer } from '../../fixtures/servers';
 import { hostout } from '../support/run-cli';
 import { shellQuote } from '../../lib/transport/quote';
-import { writeKnownHosts } from '../../fixtures/servers/test-home';
+import { makeHomeTrusting } from '../../fixtures/servers/test-home';
 
 const PASSPHRASE = 'pass-Phrase 9f3$';
 let server: SshServer;
@@ -57,9 +57,7 @@ module.exports = {
 beforeAll(async () => {
   ensureTestUsers();
   server = await startSshServer({ authorizeClientKeyFor: [] });
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-secrets-home-'));
-  fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
-  writeKnownHosts(path.join(home, '.ssh', 'known_hosts'), server);
+  home = makeHomeTrusting('hostout-secrets-home-', server);
   site = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-secrets-site-'));
   // The host's path, where put and rsync write as the deploy user: removed with the rest afterwards.
   remote = fs.mkdtempSync(path.join(os.tmpdir(), 'hostout-secrets-remote-'));

@@ -20,9 +20,8 @@ export interface CommandResult {
   code: number | null;
 }
 
-export interface RemoteRunOptions {
-  /** Which identity runs it: the login `user` (default) or the `buildout-user`. */
-  as?: 'login' | 'buildout';
+/** How a command runs, remote or local. */
+export interface RunOptions {
   /** Directory to run in (quoted for you). */
   cwd?: string;
   /** Extra environment variables (values quoted for you; a Secret is masked in every output). */
@@ -35,6 +34,11 @@ export interface RemoteRunOptions {
   stdin?: string;
   /** Show the command's output lines as it runs (`[host] out: ...` at info level); otherwise only with -v. */
   echo?: boolean;
+}
+
+export interface RemoteRunOptions extends RunOptions {
+  /** Which identity runs it: the login `user` (default) or the `buildout-user`. */
+  as?: 'login' | 'buildout';
 }
 
 export interface SudoOptions extends RemoteRunOptions {
@@ -106,19 +110,11 @@ export interface SocketExchangeOptions extends ForwardOptions {
   readOnly?: boolean;
 }
 
-export interface LocalRunOptions {
+export interface LocalRunOptions extends RunOptions {
   /** Run as another local user (su USER -c / sudo -u USER). */
   as?: string;
   /** Prefix with sudo. */
   sudo?: boolean;
-  cwd?: string;
-  env?: Record<string, string | Secret>;
-  allowFailure?: boolean;
-  /** The command changes nothing: a `--dry-run` runs it for real to learn the answer. */
-  readOnly?: boolean;
-  stdin?: string;
-  /** Show the command's output lines as it runs; otherwise only with -v. */
-  echo?: boolean;
 }
 
 export interface LocalShell {

@@ -447,19 +447,7 @@ class Parser {
 
   private listDisplay(): Expr {
     if (this.acceptOp(']')) return { k: 'list', elts: [] };
-    const first = this.starOrExpression();
-    if (first.k !== 'starred' && (this.isKeyword('for') || this.isKeyword('async'))) {
-      const comp: Expr = { k: 'comp', kind: 'list', elt: first, generators: this.comprehensionClauses() };
-      this.expectOp(']');
-      return comp;
-    }
-    const elts: Element[] = [first];
-    while (this.acceptOp(',')) {
-      if (this.isOp(']')) break;
-      elts.push(this.starOrExpression());
-    }
-    this.expectOp(']');
-    return { k: 'list', elts };
+    return this.displayRest('list', this.starOrExpression());
   }
 
   private braceDisplay(): Expr {
@@ -475,18 +463,24 @@ class Parser {
       }
       return this.dictRest({ key: first, value });
     }
+    return this.displayRest('set', first);
+  }
+
+  /** After a list's or set's first element: a comprehension, or the rest of its elements to the closing bracket. */
+  private displayRest(kind: 'list' | 'set', first: Element): Expr {
+    const close = kind === 'list' ? ']' : '}';
     if (first.k !== 'starred' && (this.isKeyword('for') || this.isKeyword('async'))) {
-      const comp: Expr = { k: 'comp', kind: 'set', elt: first, generators: this.comprehensionClauses() };
-      this.expectOp('}');
+      const comp: Expr = { k: 'comp', kind, elt: first, generators: this.comprehensionClauses() };
+      this.expectOp(close);
       return comp;
     }
     const elts: Element[] = [first];
     while (this.acceptOp(',')) {
-      if (this.isOp('}')) break;
+      if (this.isOp(close)) break;
       elts.push(this.starOrExpression());
     }
-    this.expectOp('}');
-    return { k: 'set', elts };
+    this.expectOp(close);
+    return { k: kind, elts };
   }
 
   private dictRest(first: DictItem): Expr {
