@@ -28,8 +28,12 @@ export interface Progress {
   readonly log: Logger;
   /** Run the plan; resolves with one outcome per host, in plan order (never rejects for a host's failure). */
   run(plan: PlannedHost[], policy?: RunPolicy, hooks?: PlanHooks): Promise<HostOutcome[]>;
-  /** Ctrl-C (130) or SIGTERM (143): start no new host and no new command; the running steps end as they end. */
-  interrupt(status?: number): void;
+  /**
+   * Ctrl-C (130) or SIGTERM (143): start no new host and no new command; the
+   * running steps end as they end (left behind after a grace period, but
+   * while `hold()` says they still clean up).
+   */
+  interrupt(status?: number, hold?: () => boolean): void;
   readonly interrupted: boolean;
   /** The exit status the interrupt asked for. */
   readonly interruptStatus: number | undefined;
@@ -97,7 +101,7 @@ export function createProgress(opts: ProgressOptions): Progress {
     status,
     get prefixHosts() { return prefixHosts; },
     set prefixHosts(v: boolean) { prefixHosts = v; },
-    interrupt: (status?: number) => runner.interrupt(status),
+    interrupt: (status?: number, hold?: () => boolean) => runner.interrupt(status, hold),
     get interrupted() { return runner.interrupted; },
     get interruptStatus() { return runner.interruptStatus; },
     get undoing() { return runner.undoing > 0; },
