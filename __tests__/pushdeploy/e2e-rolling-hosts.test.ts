@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startProductionSshServer, type SshServer } from '../../fixtures/servers';
-import { repoRoot, writeHostoutConfig } from '../../fixtures/site';
+import { repoRoot, waitUntil, writeHostoutConfig } from '../../fixtures/site';
 import {
   Balancer, SiteSupervisor, ask, instancesOption, makeInstances, seedPorts, setRelease, startLoad, writeStagingSite, type AppInstance,
 } from '../../fixtures/rolling';
@@ -149,5 +149,48 @@ describe('zero-downtime deploys across two hosts (-P 2)', () => {
     expect(await releasesAnswering()).toEqual(['web1-1=v3', 'web1-2=v3', 'web2-1=v3', 'web2-2=v3']);
     expect(r.out).toMatch(/^web1 .* rolled back/m);
     expect(balancer.adminStates()).toEqual({ 'web1-1': 0, 'web1-2': 0, 'web2-1': 0, 'web2-2': 0 });
+  });
+
+  test('Ctrl-C (a real SIGINT) while web2 restarts an instance, web1 already live on the new release: web2\'s instance restarted again and ready (haproxy on web1), then both hosts back on the release before, every instance running it and ready, no lock left, the summary says each host\'s release, exit 130', async () => {
+    // Instances that stop slowly (3 s after SIGTERM, as a Zope does), so that the signal surely lands in a restart.
+    setRelease(sitePath, { release: 'v5', stopDelay: 3 });
+    const first = await hostoutAsync(['-P', '2', ...WEB, 'deploy']);
+    expect({ code: first.code, out: first.code === 0 ? '' : first.out }).toEqual({ code: 0, out: '' });
+    const before = [live(0), live(1)];
+    const answering = await releasesAnswering();
+    expect(answering).toEqual(['web1-1=v5', 'web1-2=v5', 'web2-1=v5', 'web2-2=v5']);
+    setRelease(sitePath, { release: 'v6', stopDelay: 3 });
+    const load = startLoad(balancer.port);
+    const child = spawn('node', [HOSTOUT, '-c', cfg, '-P', '2', ...WEB, 'deploy'], { cwd: work, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 240000);
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve)).finally(() => clearTimeout(timer));
+    // Mid-roll of the second host: supervisord is stopping web2's instance1 for its restart line.
+    let restarting = false;
+    await waitUntil(() => {
+      if (!restarting) restarting = out.includes('[web2] roll instance1: restart: ');
+      return restarting && supervisors[1].states().instance1 === 'STOPPING';
+    }, "web2's instance1 to be stopping for the restart", 120000);
+    child.kill('SIGINT');
+    const code = await closed;
+    const result = await load.stop();
+    expect({ code, out: code === 130 ? '' : out }).toEqual({ code: 130, out: '' });
+    // web1 had gone live on v6 and rolled; web2's cut restart was finished, its server set ready through web1's haproxy.
+    expect(out).toMatch(/\[web1\] roll instance2: ready/);
+    expect(out).toMatch(/\[web2\] roll interrupted: instance1 restarted again, healthy and set back to ready in haproxy/);
+    // Then every host flipped back and its instances rolled back.
+    expect([live(0), live(1)]).toEqual(before);
+    expect(await releasesAnswering()).toEqual(answering);
+    // No server drained or in maintenance, every instance running under supervisord, no deploy lock left.
+    expect(balancer.adminStates()).toEqual({ 'web1-1': 0, 'web1-2': 0, 'web2-1': 0, 'web2-2': 0 });
+    expect(supervisors.map((s) => s.states())).toEqual([{ instance1: 'RUNNING', instance2: 'RUNNING' }, { instance1: 'RUNNING', instance2: 'RUNNING' }]);
+    expect([0, 1].map((k) => fs.existsSync(path.join(prodSite(k), '.hostout', 'lock')))).toEqual([false, false]);
+    // The summary: which release each host ends on (the one before, never '?').
+    for (const [k, w] of WEB.entries()) {
+      expect(out.split('\n').find((l) => l.startsWith(`${w} `))).toMatch(new RegExp(`^${w} .*(rolled back|interrupted \\(130\\)) +${before[k]} +${before[k]} +`));
+    }
+    expect({ failed: result.failed, errors: result.errors }).toEqual({ failed: 0, errors: [] });
   });
 });

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import Ajv from 'ajv';
 import { startProductionSshServer, type SshServer } from '../../fixtures/servers';
-import { repoRoot, writeHostoutConfig } from '../../fixtures/site';
+import { repoRoot, waitUntil, writeHostoutConfig } from '../../fixtures/site';
 import {
   Balancer, SiteSupervisor, ask, instancesOption, makeInstances, seedPorts, setRelease, startLoad, waitForAll, writeStagingSite, type AppInstance,
 } from '../../fixtures/rolling';
@@ -254,11 +254,43 @@ describe('Ctrl-C during the roll (runs last: the deploy it stops leaves its rele
     expect({ code, out: code === status ? '' : out }).toEqual({ code: status, out: '' });
     expect(out).toMatch(/roll interrupted: instance1 set back to ready in haproxy/);
     // Where each instance stands, and which release that is.
-    expect(out).toMatch(/roll of roll-\w+ interrupted: instance1 (set back to ready \(its restart may not have finished\)|not restarted), instance2 not restarted; release \S+ is live: the restarted instances run it, the others still run \S+/);
+    expect(out).toMatch(/roll of roll-\w+ interrupted: instance1 (set back to ready \(its restart may not have finished\)|not restarted|restarted \(its restart, cut short, was run again\)), instance2 not restarted; release \S+ is live: the restarted instances run it, the others still run \S+/);
     expect(balancer.adminStates()).toEqual({ instance1: 0, instance2: 0 });
     expect(result.requests).toBeGreaterThan(0);
-    // Whatever the restart reached, the instance runs again under supervisord.
-    supervisor.ctl('start', `${group}:instance1`);
+    // Whatever the restart reached, the instance runs under supervisord.
+    expect(supervisor.states()).toEqual({ instance1: 'RUNNING', instance2: 'RUNNING' });
     await waitForAll(instances, 30000);
+  });
+
+  test('SIGINT while supervisorctl restarts an instance (its stop takes seconds): the restart is run again, the instance runs and is ready, no request fails, exit 130', async () => {
+    // The instances run a release that stops slowly (4 s after SIGTERM), as a Zope does.
+    setRelease(sitePath, { release: 'v8', stopDelay: 4 });
+    ok([site, 'deploy']);
+    setRelease(sitePath, { release: 'v9', stopDelay: 4 });
+    const load = startLoad(balancer.port);
+    const child = spawn('node', [HOSTOUT, '-c', cfg, site, 'deploy'], { cwd: work, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let restarting = false;
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    // The signal lands while supervisord is stopping instance1 for hostout's restart line.
+    await waitUntil(() => {
+      if (!restarting) restarting = out.includes('roll instance1: restart: ');
+      return restarting && supervisor.states().instance1 === 'STOPPING';
+    }, 'instance1 to be stopping for the restart', 60000);
+    child.kill('SIGINT');
+    const code = await closed;
+    const result = await load.stop();
+    expect({ code, out: code === 130 ? '' : out }).toEqual({ code: 130, out: '' });
+    expect(out).toMatch(/roll interrupted: the restart of instance1 was cut short; running it again: supervisorctl restart roll-\w+:instance1/);
+    expect(out).toMatch(/roll interrupted: instance1 restarted again, healthy and set back to ready in haproxy/);
+    expect(out).toMatch(/roll of roll-\w+ interrupted: instance1 restarted \(its restart, cut short, was run again\), instance2 not restarted; release \S+ is live: the restarted instances run it, the others still run \S+/);
+    // Every instance runs under supervisord, none is left drained, and the visitors saw nothing.
+    expect(supervisor.states()).toEqual({ instance1: 'RUNNING', instance2: 'RUNNING' });
+    expect(balancer.adminStates()).toEqual({ instance1: 0, instance2: 0 });
+    expect(result.requests).toBeGreaterThan(0);
+    expect({ failed: result.failed, errors: result.errors }).toEqual({ failed: 0, errors: [] });
+    expect(await releasesAnswering()).toEqual({ instance1: 'v9', instance2: 'v8' });
   });
 });

@@ -3,14 +3,15 @@
  * server and a unix-socket server on this machine (the sshd shares its
  * loopback and /tmp), reached through channels of the ssh connection; what a
  * refused port, a missing socket and a silent service give; and a preview
- * (--dry-run) that sends read-only exchanges and records the others.
+ * (--dry-run) that sends read-only exchanges and records the others; after
+ * stop() (Ctrl-C), only the calls marked `cleanup` (a command too).
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CommandError } from '../../lib/errors';
+import { CommandError, InterruptedError } from '../../lib/errors';
 import { createRecordingLogger } from '../../lib/log';
 import { HostTransportFactory, RealTransportFactory } from '../../lib/transport';
 import { freePort, startSshServer, type SshServer } from '../../fixtures/servers';
@@ -114,5 +115,30 @@ describe('remote.socketExchange', () => {
     expect(await h.remote.socketExchange(socketPath, 'set server plone/i1 state drain\n')).toBe('');
     expect(received).toEqual(['show stat\n']);
     expect(records).toEqual([expect.stringMatching(/^\[site\] socket\(root@127\.0\.0\.1:\d+\): .*admin\.sock <- set server plone\/i1 state drain$/)]);
+  });
+});
+
+describe('after stop() (Ctrl-C): calls marked cleanup', () => {
+  it('every other remote call is refused; a command or an exchange marked cleanup runs over a new connection, and the run waits while they run and a moment after', async () => {
+    const { factory } = realFactory(home);
+    factories.push(factory);
+    const h = factory.forHost('site', hostOptions(server));
+    expect((await h.remote.run('echo before')).stdout.trim()).toBe('before');
+    await factory.stop();
+    expect(factory.cleaningUp()).toBe(false);
+    await expect(h.remote.run('echo refused')).rejects.toBeInstanceOf(InterruptedError);
+    await expect(h.remote.socketExchange(socketPath, 'show stat\n')).rejects.toBeInstanceOf(InterruptedError);
+    // A cleanup command runs (a new login: stop() closed the connection), and counts while it runs.
+    const running = h.remote.run('sleep 1; echo started again', { cleanup: true });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(factory.cleaningUp()).toBe(true);
+    expect((await running).stdout.trim()).toBe('started again');
+    expect(await h.remote.socketExchange(socketPath, 'set server plone/i1 state ready\n', { cleanup: true })).toBe('answer to set server plone/i1 state ready\n');
+    // The next cleanup call of a sequence (a health check half a second later) is waited for too…
+    expect(factory.cleaningUp()).toBe(true);
+    // …but not for ever.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(factory.cleaningUp()).toBe(false);
+    await factory.closeAll();
   });
 });

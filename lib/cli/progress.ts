@@ -26,8 +26,12 @@ export interface Progress {
   readonly log: Logger;
   /** Run the plan; resolves with one outcome per host, in plan order (never rejects for a host's failure). */
   run(plan: PlannedHost[], policy?: RunPolicy, hooks?: PlanHooks): Promise<HostOutcome[]>;
-  /** Ctrl-C (130) or SIGTERM (143): start no new host and no new command; the running steps end as they end. */
-  interrupt(status?: number): void;
+  /**
+   * Ctrl-C (130) or SIGTERM (143): start no new host and no new command; the
+   * running steps end as they end (left behind after a grace period, but
+   * while `hold()` says they still clean up).
+   */
+  interrupt(status?: number, hold?: () => boolean): void;
   readonly interrupted: boolean;
   /** The exit status the interrupt asked for. */
   readonly interruptStatus: number | undefined;
@@ -91,7 +95,7 @@ export function createProgress(opts: ProgressOptions): Progress {
     },
     get prefixHosts() { return view.prefixHosts; },
     set prefixHosts(v: boolean) { view.prefixHosts = v; },
-    interrupt: (status?: number) => runner.interrupt(status),
+    interrupt: (status?: number, hold?: () => boolean) => runner.interrupt(status, hold),
     get interrupted() { return runner.interrupted; },
     get interruptStatus() { return runner.interruptStatus; },
     get undoing() { return runner.undoing > 0; },

@@ -117,9 +117,14 @@ class LazyTransport implements TransportFactory {
   async stop(allowed?: () => boolean): Promise<void> {
     await this.real?.stop(allowed);
   }
+
+  /** After stop(): calls marked `cleanup` are running (factory.ts); the run's exit waits for them. */
+  cleaningUp(): boolean {
+    return this.real?.cleaningUp() ?? false;
+  }
 }
 
-/** After Ctrl-C, the run exits by force this long later if it has not ended (unless it is flipping hosts back). */
+/** After Ctrl-C, the run exits by force this long later if it has not ended (unless it is flipping hosts back or cleaning up). */
 const FORCED_EXIT_MS = 10_000;
 
 /**
@@ -130,7 +135,7 @@ const FORCED_EXIT_MS = 10_000;
  * interrupt), the forced exit waits for it: hosts are never left split by us.
  * Returns the function that unregisters it.
  */
-function onSignals(transport: LazyTransport, stderr: (line: string) => void, stopPlan: (status: number) => void, undoing: () => boolean): () => void {
+function onSignals(transport: LazyTransport, stderr: (line: string) => void, stopPlan: (status: number, hold: () => boolean) => void, undoing: () => boolean): () => void {
   let stopping: number | undefined;
   const handlers: [NodeJS.Signals, () => void][] = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
     const status = signal === 'SIGINT' ? EXIT.interrupted : 143;
@@ -141,9 +146,12 @@ function onSignals(transport: LazyTransport, stderr: (line: string) => void, sto
       // No new host or command starts (execute.ts); the running steps end with
       // their connections; the run then ends with its summary and this status,
       // or here if something still hangs.
-      stopPlan(status);
+      // A command whose calls marked `cleanup` still run (an instance whose restart the signal
+      // cut, started again) is not left behind while they run.
+      const cleaningUp = () => transport.cleaningUp();
+      stopPlan(status, cleaningUp);
       const forcedExit = (): void => {
-        if (undoing()) setTimeout(forcedExit, 1000).unref();
+        if (undoing() || cleaningUp()) setTimeout(forcedExit, 1000).unref();
         else process.exit(status);
       };
       setTimeout(forcedExit, FORCED_EXIT_MS).unref();
@@ -239,7 +247,7 @@ export async function runHosts(req: RunRequest): Promise<number> {
         run: () => runtime.run(host, command, i === split.commands.length - 1 ? split.args : []),
       })),
     }));
-    const stopWatching = onSignals(lazy, stderr, (status) => progress.interrupt(status), () => progress.undoing);
+    const stopWatching = onSignals(lazy, stderr, (status, hold) => progress.interrupt(status, hold), () => progress.undoing);
     try {
       // One command with phases (a deploy) on several hosts: all or nothing (all-or-nothing.ts).
       const runPlan = split.commands.length === 1 ? allOrNothingRunner({

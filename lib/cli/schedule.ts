@@ -159,11 +159,16 @@ export class PlanRunner {
     return plan.map((h) => outcomes.get(h.host) as HostOutcome);
   }
 
-  interrupt(status = 130): void {
+  /** `hold()`: a running command still cleans up (calls marked `cleanup`): it is not left behind yet. */
+  interrupt(status = 130, hold: () => boolean = () => false): void {
     if (this.interrupted) return;
     this.interrupted = true;
     this.interruptStatus = status;
-    setTimeout(() => this.abandon.reject(new Error('interrupted')), INTERRUPT_GRACE_MS).unref();
+    const abandon = (): void => {
+      if (hold()) setTimeout(abandon, 500).unref();
+      else this.abandon.reject(new Error('interrupted'));
+    };
+    setTimeout(abandon, INTERRUPT_GRACE_MS).unref();
   }
 
   private async runHost(h: PlannedHost, policy: RunPolicy, observers: readonly PlanObserver[], emit: (e: PlanEvent) => void): Promise<HostOutcome> {

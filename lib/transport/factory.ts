@@ -21,6 +21,9 @@ import { hermeticSshEnvironment, type SshEnvironment } from './ssh-config';
 import { promptHidden, SudoPasswords } from './sudo-password';
 import type { HostTransport, TransportFactory } from './types';
 
+/** How long after a cleanup call ends the run still waits for the next one (cleaningUp()). */
+const CLEANUP_LINGER_MS = 2000;
+
 export interface FactoryOptions {
   mode: RunMode;
   log: Logger;
@@ -68,6 +71,32 @@ export class HostTransportFactory implements TransportFactory {
   /** While stopping, what may still reach a host (the run undoing its own work). */
   private allowedWhileStopping?: () => boolean;
 
+  /** Calls marked `cleanup` running after stop(), and when the last one ended. */
+  private cleanupsRunning = 0;
+  private lastCleanupEnd = 0;
+
+  /**
+   * After stop(): whether calls marked `cleanup` are running, or one ended
+   * less than CLEANUP_LINGER_MS ago (the next of a sequence, such as health
+   * checks half a second apart, is about to start). The run's exit waits
+   * while this is true.
+   */
+  cleaningUp(): boolean {
+    return this.cleanupsRunning > 0 || (this.lastCleanupEnd > 0 && Date.now() - this.lastCleanupEnd < CLEANUP_LINGER_MS);
+  }
+
+  /** A call marked `cleanup` after stop(): counted while it runs (cleaningUp()). */
+  private async counted<T>(call: { cleanup?: boolean }, work: () => Promise<T>): Promise<T> {
+    if (!this.stopping || call.cleanup !== true) return work();
+    this.cleanupsRunning++;
+    try {
+      return await work();
+    } finally {
+      this.cleanupsRunning--;
+      this.lastCleanupEnd = Date.now();
+    }
+  }
+
   /** After stop(), nothing new reaches a host: a plugin's cleanup would otherwise log in again and keep a stopped run for seconds. */
   private refuseWhenStopping(host: HostSettings, cleanup = false): void {
     if (this.stopping && !cleanup && !this.allowedWhileStopping?.()) throw new InterruptedError('hostout is stopping: nothing more runs on the host', { host: host.name });
@@ -89,12 +118,12 @@ export class HostTransportFactory implements TransportFactory {
       connect: (call) => {
         if (!this.stopping || this.allowedWhileStopping?.()) ssh.connect(call);
       },
-      exec: async (call) => ssh.exec(connectable(call)),
+      exec: async (call) => this.counted(call, () => ssh.exec(connectable(call))),
       put: async (call) => ssh.put(connectable(call)),
       get: async (call) => ssh.get(connectable(call)),
       local: runLocal,
       rsync: async (call) => runRsync(connectable(call), rsyncDeps),
-      forward: (call) => ssh.forward(connectable(call)),
+      forward: (call) => this.counted(call, () => ssh.forward(connectable(call))),
       // Local rsyncs first (they would outlive us: SIGTERM, then SIGKILL), then the connections.
       close: async () => {
         await Promise.allSettled([...running].map((stop) => stop()));
@@ -127,7 +156,8 @@ export class HostTransportFactory implements TransportFactory {
    * closeAll() does, and from now on refuse every remote call with an
    * InterruptedError instead of connecting again, except while `allowed()`
    * says the run is undoing its own work (flipping hosts back) and the calls
-   * marked `cleanup` (ForwardOptions).
+   * marked `cleanup` (RemoteRunOptions, ForwardOptions), which the run's exit
+   * waits for (cleaningUp()).
    */
   async stop(allowed?: () => boolean): Promise<void> {
     this.stopping = true;

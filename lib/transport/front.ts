@@ -161,7 +161,7 @@ export class HostFront implements HostTransport {
     let r: RawResult;
     try {
       r = await this.backendFor(readOnly).exec({
-        host: this.settings, identity, line, record, stdin: o.stdin, responder: extra.responder, question: extra.question, ...sinks,
+        host: this.settings, identity, line, record, stdin: o.stdin, responder: extra.responder, question: extra.question, cleanup: o.cleanup, ...sinks,
       });
     } finally {
       sinks.flush();

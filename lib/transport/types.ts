@@ -34,6 +34,14 @@ export interface RunOptions {
   stdin?: string;
   /** Show the command's output lines as it runs (`[host] out: ...` at info level); otherwise only with -v. */
   echo?: boolean;
+  /**
+   * The command undoes or finishes what an interrupted run left in a state
+   * visitors would see (an instance whose restart Ctrl-C cut short, started
+   * again): like ForwardOptions.cleanup, it still runs after Ctrl-C or
+   * SIGTERM, and it holds the run's exit while it runs. Bound it yourself
+   * (the run waits for it until a second Ctrl-C).
+   */
+  cleanup?: boolean;
 }
 
 export interface RemoteRunOptions extends RunOptions {
@@ -100,7 +108,9 @@ export interface ForwardOptions {
   /**
    * The exchange undoes a state visitors would see (a server set back to
    * `ready` in the balancer): it still runs after Ctrl-C or SIGTERM, when the
-   * run refuses every other new remote call.
+   * run refuses every other new remote call, and the run's exit waits for it
+   * (and for a moment after it, so that a sequence of them, such as health
+   * checks a second apart, is not cut between two).
    */
   cleanup?: boolean;
 }

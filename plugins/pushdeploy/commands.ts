@@ -68,7 +68,7 @@ class Site {
     // --no-rollback (ctx.rollback false) keeps a failed release live, whatever `auto-rollback` says.
     this.s = ctx.rollback === false ? { ...s, autoRollback: false } : s;
     this.rolling = readRollSettings(ctx.name, ctx.options, this.s.hostname);
-    if (this.rolling) this.roll = new InstanceRoll({ ctx, site: this.s.site, r: this.rolling, run: (line) => this.remotely(line, this.s.path) });
+    if (this.rolling) this.roll = new InstanceRoll({ ctx, site: this.s.site, r: this.rolling, run: (line, o) => this.remotely(line, this.s.path, o) });
     // A deploy across hosts holds each host's lock from its prepare to the run's finish: every phase presents it.
     const kept = ctx.once(`pushdeploy:kept-lock:${JSON.stringify([ctx.name, this.s.path])}`, (): KeptLock => ({}));
     this.releases = new SiteReleases({ ctx, s: this.s, script: this.script, kept, keepLock: ctx.phase !== undefined && ctx.phase !== 'finish' });
@@ -107,10 +107,10 @@ class Site {
   }
 
   /** `RS <cmd>`: sudo on production when remote-sudo, else as the login user. */
-  remotely(command: string, cwd?: string): Promise<CommandResult> {
+  remotely(command: string, cwd?: string, o: { cleanup?: boolean } = {}): Promise<CommandResult> {
     // Fabric-style progress line, like the original's `[host] run: …`.
     this.ctx.log.info(`[${this.s.site}] ${this.s.remoteSudo ? 'sudo' : 'run'}: ${command}`);
-    return this.s.remoteSudo ? this.ctx.remote.sudo(command, { cwd }) : this.ctx.remote.run(command, { cwd });
+    return this.s.remoteSudo ? this.ctx.remote.sudo(command, { cwd, cleanup: o.cleanup }) : this.ctx.remote.run(command, { cwd, cleanup: o.cleanup });
   }
 
   pushDir(from: string, to: string, extra?: { exclude?: string[]; extra?: string[] }): Promise<CommandResult> {
@@ -581,7 +581,10 @@ class Site {
     const command = words.join(' ');
     if (/[\n\r;]/.test(command)) throw new UsageError(`haproxy: one command at a time (no newline or ';'): ${command}`, { host: this.s.site });
     validatePath(socket, { option: 'haproxy-socket', host: this.s.site });
-    return this.ctx.remote.socketExchange(socket, `${command}\n`, { readOnly: /^(show|help)\b/.test(command) });
+    // Putting a server back into service is sent even after Ctrl-C: a roll of another host
+    // (haproxy-host) sets the instance it had in hand back to ready through here.
+    const cleanup = /^set server \S+ state ready$/.test(command);
+    return this.ctx.remote.socketExchange(socket, `${command}\n`, { readOnly: /^(show|help)\b/.test(command), cleanup });
   }
 
   /** `canary`: watch the live instances' health for `canary-wait` seconds (the first host of a deploy across hosts). */

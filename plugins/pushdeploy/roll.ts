@@ -14,6 +14,16 @@ import { retryUntil } from './retry';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** `work`, or a CommandError saying `what` once `ms` passed (the work is left to end with the run's connections). */
+function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CommandError(what, {})), Math.max(0, ms));
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 /** haproxy sends requests to a server in these states (`show stat`'s status; 'UP 1/3' is going down but still up). */
 const serving = (status: string) => /^(UP|no check|OPEN)\b/.test(status);
 
@@ -28,13 +38,15 @@ export interface RollDeps {
   ctx: CommandContext;
   site: string;
   r: RollSettings;
-  /** Runs a line on production as the restart lines run (sudo with remote-sudo, in `path`). */
-  run(line: string): Promise<unknown>;
+  /** Runs a line on production as the restart lines run (sudo with remote-sudo, in `path`); `cleanup` runs it even after Ctrl-C. */
+  run(line: string, o?: { cleanup?: boolean }): Promise<unknown>;
 }
 
 export class InstanceRoll {
   private readonly haproxy?: Haproxy;
   private interrupted = false;
+  /** The instance whose restart line is running: an interrupt that cuts it finishes it (finishRestart). */
+  private restarting?: Instance;
 
   /** Between two steps: an interrupted roll goes no further. */
   private stopIfInterrupted(): void {
@@ -122,6 +134,7 @@ export class InstanceRoll {
     }
     const restarted: Instance[] = [];
     const started = Date.now();
+    this.restarting = undefined;
     /** Drained and not ready again yet: what an interrupted roll must not leave behind. */
     const inHand = new Set<Instance>();
     // Ctrl-C (or SIGTERM): hostout's run closes the connections and ends the commands within a few
@@ -136,8 +149,12 @@ export class InstanceRoll {
     } catch (e) {
       // A failed instance is the caller's to roll back (or to leave drained with --no-rollback); anything
       // else (Ctrl-C closed the connection, the connection dropped) leaves no server drained by us.
-      if (e instanceof RollFailure) throw e;
-      const where = this.whereEach(instances, restarted, inHand);
+      if (e instanceof RollFailure && !this.interrupted) throw e;
+      // Ctrl-C cut an instance's restart: it may be stopped. Finished first, so that it serves again.
+      const cut = this.interrupted ? this.restarting : undefined;
+      const finished = cut && await this.finishRestart(cut, label);
+      if (cut && finished) inHand.delete(cut);
+      const where = this.whereEach(instances, restarted, inHand, cut && { instance: cut, finished: !!finished });
       await this.undrain([...inHand], label);
       // Ctrl-C: say where each instance stands, so the summary tells which release it runs.
       if (this.interrupted) throw new InterruptedError(`${label} of ${this.d.site} interrupted: ${where}`, { host: this.d.site, cause: e });
@@ -150,9 +167,10 @@ export class InstanceRoll {
   }
 
   /** `instance1 restarted, instance2 set back to ready (its restart may not have finished), instance3 not restarted`. */
-  private whereEach(instances: readonly Instance[], restarted: readonly Instance[], inHand: ReadonlySet<Instance>): string {
+  private whereEach(instances: readonly Instance[], restarted: readonly Instance[], inHand: ReadonlySet<Instance>, cut?: { instance: Instance; finished: boolean }): string {
     return instances.map((i) => {
       if (!restarted.includes(i)) return `${i.name} not restarted`;
+      if (cut?.instance === i) return cut.finished ? `${i.name} restarted (its restart, cut short, was run again)` : `${i.name} set back to ready (it may be stopped: its restart was cut short and did not finish)`;
       return inHand.has(i) ? `${i.name} set back to ready (its restart may not have finished)` : `${i.name} restarted`;
     }).join(', ');
   }
@@ -170,14 +188,19 @@ export class InstanceRoll {
         const t = Date.now();
         const line = restartLine(r, i);
         this.info(`${label} ${i.name}: restart: ${line}`);
+        this.restarting = i;
         try {
           await this.d.run(line);
         } catch (e) {
           this.report(label, 'restart', i, t, { ok: false });
+          // Ctrl-C closed the connection under it: not the instance's failure (the interrupt finishes it).
+          if (this.interrupted) throw new InterruptedError(`interrupted during the restart of ${i.name}`, { host: this.d.site, cause: e });
+          this.restarting = undefined;
           if (!(e instanceof CommandError)) throw e;
           const why = e.message;
           throw new RollFailure(`instance ${i.name} did not restart: ${why}`, i, [...restarted], { host: this.d.site, command: line, status: (e as CommandError).status, cause: e });
         }
+        this.restarting = undefined;
         this.report(label, 'restart', i, t, { ok: true });
         this.info(`${label} ${i.name}: restarted in ${secs(Date.now() - t)}`);
       }
@@ -195,6 +218,51 @@ export class InstanceRoll {
         throw new RollFailure(reason.message, batch[failed], [...restarted], { host: this.d.site, command: healthUrl(r, batch[failed]), cause: reason });
       }
     }
+  }
+
+  /**
+   * After an interrupt that cut `i`'s restart short. Its ssh channel closed
+   * under the restart line: supervisorctl, killed by the hang-up or by writing
+   * to the closed channel, may have stopped the instance and never started it.
+   * So the restart line runs again (marked `cleanup`: it runs after Ctrl-C,
+   * and the run waits for it), again a second later while it fails
+   * (supervisord may still be stopping the instance), then the instance's
+   * health is awaited on its own port and it is set back to `ready`: each of
+   * the restart and the health check within `health-timeout`. True when it is
+   * healthy and ready; false (said in a warning) otherwise.
+   */
+  private async finishRestart(i: Instance, label: string): Promise<boolean> {
+    const { r, ctx } = this.d;
+    const line = restartLine(r, i);
+    const warn = (m: string) => ctx.log.warn(`[${this.d.site}] ${label} interrupted: ${m}`);
+    warn(`the restart of ${i.name} was cut short; running it again: ${line}`);
+    const t = Date.now();
+    const deadline = t + r.healthTimeout * 1000;
+    for (let done = false; !done;) {
+      try {
+        await withTimeout(this.d.run(line, { cleanup: true }), deadline - Date.now(), `${line} did not end within ${r.healthTimeout} s`);
+        done = true;
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        if (!(e instanceof CommandError) || Date.now() + 1000 >= deadline) {
+          this.report(label, 'restart', i, t, { ok: false });
+          warn(`${i.name} may be stopped: running its restart again failed (${why})`);
+          return false;
+        }
+        await sleep(1000);
+      }
+    }
+    this.report(label, 'restart', i, t, { ok: true });
+    try {
+      await this.waitHealthy(i, label, { cleanup: true });
+      await this.haproxy?.setState(i.server, 'ready', { cleanup: true });
+    } catch (e) {
+      warn(`${i.name} was restarted again but ${e instanceof Error ? e.message : String(e)}`);
+      return false;
+    }
+    this.report(label, 'ready', i, t);
+    warn(`${i.name} restarted again, healthy${this.haproxy ? ' and set back to ready in haproxy' : ''} in ${secs(Date.now() - t)}`);
+    return true;
   }
 
   /**
@@ -293,21 +361,25 @@ export class InstanceRoll {
     else this.info(`roll ${i.name}: drained in ${secs(Date.now() - t)}`);
   }
 
-  /** The instance's health URL on its own port answers 2xx/3xx within `health-timeout`. */
-  private async waitHealthy(i: Instance, label: string): Promise<void> {
+  /**
+   * The instance's health URL on its own port answers 2xx/3xx within
+   * `health-timeout`. `cleanup`: after an interrupt, finishing a restart it cut
+   * (the checks run despite the interrupt).
+   */
+  private async waitHealthy(i: Instance, label: string, o: { cleanup?: boolean } = {}): Promise<void> {
     const { r, ctx } = this.d;
     const url = healthUrl(r, i);
     const t = Date.now();
     const { passed, last } = await retryUntil(async (deadline): Promise<{ status?: number; why: string }> => {
       const left = deadline - Date.now();
       try {
-        const answer = await ctx.remote.httpGet(url, { timeoutMs: Math.max(1000, Math.min(10_000, left)) });
+        const answer = await ctx.remote.httpGet(url, { timeoutMs: Math.max(1000, Math.min(10_000, left)), cleanup: o.cleanup });
         return { status: answer.status, why: `it answered ${answer.status}` };
       } catch (e) {
         if (!(e instanceof CommandError)) throw e;
         return { why: e.message };
       }
-    }, (a) => a.status !== undefined && a.status >= 200 && a.status < 400, { start: t, timeoutMs: r.healthTimeout * 1000, intervalMs: 500, beforePause: () => this.stopIfInterrupted() });
+    }, (a) => a.status !== undefined && a.status >= 200 && a.status < 400, { start: t, timeoutMs: r.healthTimeout * 1000, intervalMs: 500, beforePause: () => (o.cleanup ? undefined : this.stopIfInterrupted()) });
     if (passed) {
       this.report(label, 'healthy', i, t, { status: last.status ?? 0 });
       this.info(`${label} ${i.name}: healthy in ${secs(Date.now() - t)} (${url} answered ${last.status})`);

@@ -47,6 +47,8 @@ export interface RemoteExec extends Call, OutputSinks {
     /** The answer to take when nobody can be asked and the recorder has no canned one (`--dry-run --offline`). */
     assume?: boolean;
   };
+  /** Runs even while the run is stopping on a signal (RemoteRunOptions.cleanup). */
+  cleanup?: boolean;
 }
 
 export interface Transfer extends Call {
