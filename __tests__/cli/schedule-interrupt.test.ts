@@ -13,7 +13,7 @@ async function runOne(runner: PlanRunner, ms: number) {
   const outcome = runner.run([{ host: 'web1', commands: [{ name: 'deploy', run: () => {
     started = true;
     return new Promise((r) => setTimeout(() => { ended = true; r('done'); }, ms));
-  } }] }], { parallel: 1, keepGoing: false }, {});
+  } }] }], { parallel: 1, keepGoing: false }, []);
   while (!started) await Promise.resolve();
   return { outcome, ended: () => ended };
 }
