@@ -69,6 +69,8 @@ beforeAll(async () => {
     [SITE]: {
       path: staging, restart: 'true', host: `127.0.0.1:${prod.port}`, user: 'root', 'identity-file': key, 'known-hosts-file': knownHosts,
       'buildout-user': 'root', 'effective-user': 'zope',
+      // rsync 3.1.2 has no --compress-choice (3.2): zlib is sent as --old-compress, which it knows.
+      'rsync-compress': 'zlib',
     },
   });
   fs.mkdirSync(path.join(staging, 'var'), { recursive: true });

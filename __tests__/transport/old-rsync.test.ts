@@ -43,7 +43,7 @@ describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
     fs.writeFileSync(ini, 'setting = AAAA\n');
     fs.utimesSync(ini, second + 0.2, second + 0.2);
     const { factory: f, log } = factory(relay);
-    const h = f.forHost('site', hostOptions(prod));
+    const h = f.forHost('site', hostOptions(prod, { 'rsync-compress': 'zlib' }));
     const to = `/var/buildout/old-same-second-${relay}/`;
     const onProduction = path.join(prod.varBuildout as string, `old-same-second-${relay}`, 'etc', 'app.ini');
     await h.rsync({ from: `${staging}/`, to, direction: 'push', echo: true });
@@ -78,7 +78,7 @@ describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
     const rootOnly = path.join(prod.varBuildout as string, `old-root-only-${relay}`);
     fs.mkdirSync(rootOnly, { mode: 0o755 });
     const { factory: f, log } = factory(relay);
-    const h = f.forHost('site', hostOptions(prod, { user: DEPLOY.name, 'sudo-password': DEPLOY.password }));
+    const h = f.forHost('site', hostOptions(prod, { user: DEPLOY.name, 'sudo-password': DEPLOY.password, 'rsync-compress': 'zlib' }));
     await h.rsync({ from: `${staging}/`, to: `/var/buildout/old-root-only-${relay}/`, direction: 'push', remoteSudo: true });
     fs.writeFileSync(ini, 'setting = BBBB\n');
     fs.utimesSync(ini, second + 0.7, second + 0.7);
@@ -95,7 +95,7 @@ describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
     fs.writeFileSync(path.join(prodSite, 'Data.fs'), 'DATA');
     const target = fs.mkdtempSync(path.join(home.dir, 'old-pulled-'));
     const { factory: f, log } = factory(relay);
-    await f.forHost('site', hostOptions(prod)).rsync({ from: `/var/buildout/old-pull-${relay}/`, to: `${target}/`, direction: 'pull' });
+    await f.forHost('site', hostOptions(prod, { 'rsync-compress': 'zlib' })).rsync({ from: `/var/buildout/old-pull-${relay}/`, to: `${target}/`, direction: 'pull' });
     expect(fs.readFileSync(path.join(target, 'Data.fs'), 'utf8')).toBe('DATA');
     expect(log.lines.join('\n')).not.toMatch(/cannot compare|--checksum|unknown option/);
   });
