@@ -18,7 +18,7 @@ if [ -n "$live" ]; then
 fi
 # rsync 3.1.3+ compares times to the nanosecond (ns=1). hostout runs an older one with --checksum (ns=0), which
 # sets the new time of a file whose content is unchanged in place: on the inode the live tree shares.
-ns=$(rsync --version 2>/dev/null | awk 'NR == 1 { split($3, v, "."); print (v[1] > 3 || (v[1] == 3 && (v[2] > 1 || (v[2] == 1 && v[3] + 0 >= 3)))) ? 1 : 0 }')
+ns=$(rsync --version 2>/dev/null | awk 'NR == 1 { sub(/^v/, "", $3); split($3, v, "."); print (v[1] > 3 || (v[1] == 3 && (v[2] > 1 || (v[2] == 1 && v[3] + 0 >= 3)))) ? 1 : 0 }')
 # Files rsync would not rewrite (same type and size and, for files, the same time to the nanosecond: rsync runs with --modify-window=-1;
 # or, with ns=0, possibly the same content) but whose attributes it would set in place.
 # Each line: what the copy's time is set to (a file whose content rsync would not compare), or - (a symbolic link,
