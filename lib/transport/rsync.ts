@@ -136,7 +136,8 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
   const known = options.direction === 'pull' ? 'nanoseconds' : conn.rsyncComparison.get(key);
   if (known) return (await attemptRsync(call, deps, conn, known, false)).result;
   const first = await attemptRsync(call, deps, conn, 'nanoseconds', true);
-  if (first.refused) {
+  // (Not after Ctrl-C or SIGTERM: the run is ending, and the refused start is its failure.)
+  if (first.refused && !first.interrupted) {
     conn.rsyncComparison.set(key, 'checksum');
     deps.log.debug(`[${host.name}] ${comparisonNote('checksum', conn.label, first.remoteStderr)}`);
     return (await attemptRsync(call, deps, conn, 'checksum', false)).result;
@@ -154,6 +155,8 @@ interface Attempt {
   refused: boolean;
   /** The remote rsync started (its options were accepted). */
   started: boolean;
+  /** Stopped from outside (closeAll: SIGINT, SIGTERM). */
+  interrupted: boolean;
   remoteStderr: string;
 }
 
@@ -313,10 +316,10 @@ async function attemptRsync(call: RsyncRun, deps: RsyncDeps, conn: SshConnection
   });
   if (hold && compare === 'nanoseconds' && refusedNanoseconds(remoteCode, remoteStderr, started)) {
     gate.drop();
-    return { result, refused: true, started, remoteStderr };
+    return { result, refused: true, started, interrupted, remoteStderr };
   }
   gate.open();
-  const done = (r: RawResult): Attempt => ({ result: r, refused: false, started, remoteStderr });
+  const done = (r: RawResult): Attempt => ({ result: r, refused: false, started, interrupted, remoteStderr });
   if (result.code !== 0) {
     // A connection that failed under rsync explains its failure better than rsync's own status.
     if (tunnelError instanceof TransportError) throw tunnelError;
