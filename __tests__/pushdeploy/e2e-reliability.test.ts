@@ -5,7 +5,7 @@
  * stopped (SIGSTOP) mid-transfer, a restart line that starts a daemon, and a
  * health check that ignores SIGTERM. Needs root (CI is root).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -87,6 +87,7 @@ function processesNamed(cmd: string): number[] {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const mtime = defineSite('rl-mtime');
+const attrs = defineSite('rl-attrs');
 const stall = defineSite('rl-stall', { 'rsync-timeout': '10' });
 const term = defineSite('rl-term');
 const lost = defineSite('rl-lost');
@@ -143,6 +144,32 @@ test('a file rewritten at the same size within the same second is deployed (rsyn
   expect(first.out).not.toMatch(/whose attributes change copied first/);
   await ok(mtime.name, 'deploy');
   expect(fs.readFileSync(path.join(prodPath(mtime), 'etc', 'app.ini'), 'utf8')).toBe('setting = BBBB\n');
+});
+
+test('a file rewritten at the same size and given the same time to the nanosecond, with another mode, is deployed with its new content (the attribute-only path checks content)', async () => {
+  const ini = path.join(attrs.staging, 'etc', 'app.ini');
+  writeStaging(attrs, { 'etc/app.ini': 'setting = AAAA\n', 'bin/marker': 'x\n' });
+  fs.chmodSync(ini, 0o644);
+  await ok(attrs.name, 'deploy');
+  const before = current(attrs);
+  expect(fs.readFileSync(path.join(prodPath(attrs), 'etc', 'app.ini'), 'utf8')).toBe('setting = AAAA\n');
+  // Its old time back to the nanosecond (as cp -p, tar or touch -r give it), after a rewrite at the same size.
+  const ns = fs.statSync(ini, { bigint: true }).mtimeNs;
+  fs.writeFileSync(ini, 'setting = BBBB\n');
+  fs.chmodSync(ini, 0o640);
+  const t = `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;
+  expect(spawnSync('touch', ['-m', '-d', t, ini]).status).toBe(0);
+  expect(fs.statSync(ini, { bigint: true }).mtimeNs).toBe(ns);
+  const r = await ok('-v', attrs.name, 'deploy');
+  const live = path.join(prodPath(attrs), 'etc', 'app.ini');
+  expect(fs.readFileSync(live, 'utf8')).toBe('setting = BBBB\n');
+  expect(fs.statSync(live).mode & 0o777).toBe(0o640);
+  expect(fs.statSync(live, { bigint: true }).mtimeNs).toBe(ns);
+  expect(r.out).toMatch(/1 file\(s\) whose attributes change copied first/);
+  // The release before keeps its content and mode (a rollback goes back to exactly it).
+  const old = path.join(prodPath(attrs), '.hostout', 'releases', before, 'etc', 'app.ini');
+  expect(fs.readFileSync(old, 'utf8')).toBe('setting = AAAA\n');
+  expect(fs.statSync(old).mode & 0o777).toBe(0o644);
 });
 
 test('the remote rsync stopped (SIGSTOP) mid-transfer: deploy ends after rsync-timeout with exit 74, production on the old release, the partial release removed', async () => {

@@ -53,11 +53,11 @@ function layout(): void {
 
 const me = os.userInfo().username;
 
-async function linkNext(trees = ['bin', 'eggs', 'parts']): Promise<{ out: string; code: number | null }> {
+async function linkNext(trees = ['bin', 'eggs', 'parts'], env: NodeJS.ProcessEnv = process.env): Promise<{ out: string; code: number | null }> {
   const listing = await stagingManifest(local, staging, trees);
   expect(listing).toBeDefined();
   const vars = `cd '${site}' || exit 1; eu=${me}; trees='${trees.join(' ')}'`;
-  const r = spawnSync('sh', ['-c', `(\n${vars}\n${LINK_NEXT_SCRIPT})`], { input: listing, encoding: 'utf8' });
+  const r = spawnSync('sh', ['-c', `(\n${vars}\n${LINK_NEXT_SCRIPT})`], { input: listing, encoding: 'utf8', env });
   return { out: `${r.stdout}${r.stderr}`.trim(), code: r.status };
 }
 
@@ -149,4 +149,42 @@ test('with the trees as links through .hostout/current, next/ starts as hard lin
   for (const rel2 of ['bin/instance', 'eggs/b.egg/b.py', 'parts/p/conf']) expect(ino(path.join(next, rel2))).toBe(ino(path.join(rel, rel2)));
   expect(ino(path.join(next, 'eggs/a.egg/a.py'))).not.toBe(ino(path.join(rel, 'eggs/a.egg/a.py')));
   expect(fs.existsSync(path.join(site, '.hostout', 'live.list'))).toBe(false);
+});
+
+test('a file rewritten at the same size and given the same time to the nanosecond, with another mode: rsync gets its new content into next/, the live file is untouched', async () => {
+  layout();
+  // Same size, same time (cp -p, tar or touch give a file its old time back), other content and mode.
+  write(staging, 'eggs/a.egg/a.py', 'a = 2\n', 0o600, T);
+  const r = await linkNext();
+  expect(r).toEqual({ out: 'linked 1', code: 0 });
+  const next = path.join(site, '.hostout/next');
+  expect(ino(path.join(next, 'eggs/a.egg/a.py'))).not.toBe(ino(path.join(site, 'eggs/a.egg/a.py')));
+  const rs = spawnSync('rsync', ['-a', '--modify-window=-1', '--delete', `${staging}/eggs/`, `${next}/eggs/`]);
+  expect(rs.status).toBe(0);
+  expect(fs.readFileSync(path.join(next, 'eggs/a.egg/a.py'), 'utf8')).toBe('a = 2\n');
+  expect(fs.statSync(path.join(next, 'eggs/a.egg/a.py')).mode & 0o777).toBe(0o600);
+  expect(fs.statSync(path.join(next, 'eggs/a.egg/a.py')).mtimeMs).toBe(T * 1000);
+  expect(fs.readFileSync(path.join(site, 'eggs/a.egg/a.py'), 'utf8')).toBe('a = 1\n');
+  expect(fs.statSync(path.join(site, 'eggs/a.egg/a.py')).mode & 0o777).toBe(0o644);
+  expect(fs.statSync(path.join(site, 'eggs/a.egg/a.py')).mtimeMs).toBe(T * 1000);
+});
+
+test('production\'s rsync older than 3.1.3 (hostout then pushes with --checksum): a file of unchanged content and size with a new time gets its own inode, the live file keeps its time', async () => {
+  layout();
+  // rsync 3.1.2 as `rsync --version` shows it, first in PATH.
+  const bin = path.join(root, 'bin');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'rsync'), "#!/bin/sh\nprintf 'rsync  version 3.1.2  protocol version 31\\n'\n", { mode: 0o755 });
+  write(staging, 'eggs/a.egg/a.py', 'a = 1\n', 0o644, T + 5);
+  const r = await linkNext(undefined, { ...process.env, PATH: `${bin}:${process.env.PATH}` });
+  expect(r).toEqual({ out: 'linked 1', code: 0 });
+  const next = path.join(site, '.hostout/next');
+  expect(ino(path.join(next, 'eggs/a.egg/a.py'))).not.toBe(ino(path.join(site, 'eggs/a.egg/a.py')));
+  // With --checksum rsync only sets the time of a file whose content is the same: on next/'s own copy.
+  const rs = spawnSync('rsync', ['-a', '--checksum', '--delete', `${staging}/eggs/`, `${next}/eggs/`]);
+  expect(rs.status).toBe(0);
+  expect(fs.statSync(path.join(next, 'eggs/a.egg/a.py')).mtimeMs).toBe((T + 5) * 1000);
+  expect(fs.statSync(path.join(site, 'eggs/a.egg/a.py')).mtimeMs).toBe(T * 1000);
+  // The same with a recent rsync: no copy, rsync writes the file anew (its time differs).
+  expect(await linkNext()).toEqual({ out: 'linked 0', code: 0 });
 });

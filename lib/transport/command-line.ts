@@ -128,7 +128,18 @@ export interface RsyncTarget {
   compress?: RsyncCompress;
   /** rsync's --timeout in seconds (0 or unset: none). */
   timeout?: number;
+  /** How the receiver tells a changed file (default `nanoseconds`; rsync-compare.ts says when it is `checksum`). */
+  compare?: RsyncComparison;
 }
+
+/**
+ * How rsync's receiver decides that a file needs sending: `nanoseconds`,
+ * size and modification time to the nanosecond (`--modify-window=-1`, rsync
+ * 3.1.3+ on the receiving side); `checksum`, size and a checksum of the
+ * content (`--checksum`, any rsync; every file of equal size is read on both
+ * sides), for a receiver whose rsync cannot compare nanoseconds.
+ */
+export type RsyncComparison = 'nanoseconds' | 'checksum';
 
 /**
  * rsync's argv (no shell involved). `rsh` is the remote shell rsync runs:
@@ -145,8 +156,9 @@ export function rsyncArgv(opts: RsyncOptions, target: RsyncTarget, rsh: string, 
   argv.push(...(compress === 'no' ? ['-pthlr'] : [...RSYNC_BASE_FLAGS, `--compress-choice=${compress}`]));
   // Times compared to the nanosecond (receiver rsync 3.1.3+): with the default
   // whole-second quick check, a file rewritten at the same size within the
-  // second production's copy was written in is never sent.
-  argv.push('--modify-window=-1');
+  // second production's copy was written in is never sent. An older receiver
+  // refuses the option; it then compares content (rsync-compare.ts).
+  argv.push(target.compare === 'checksum' ? '--checksum' : '--modify-window=-1');
   // A stalled side (a stopped or hung rsync, while sshd still answers keepalives) ends the transfer.
   if (target.timeout) argv.push(`--timeout=${target.timeout}`);
   argv.push(...(opts.relative ? ['-R'] : []), ...(opts.extra ?? []));

@@ -11,6 +11,7 @@ import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { TransportError } from '../errors';
 import type { Logger } from '../log';
+import type { RsyncComparison } from './command-line';
 import { resolveHostSettings, type HostSettings, type Identity } from './host-settings';
 import { loadIdentityKeys, lockedKeysAdvice, type AskPassphrase } from './identity-keys';
 import { decideHostKey, knownKeyTypes } from './known-hosts';
@@ -132,6 +133,12 @@ export class SshConnection {
   private lockedKeys: string[] = [];
   /** Set when the connection went away without us closing it. */
   dropped = false;
+  /**
+   * How this host's rsync compares a push's files, by the words it is started
+   * with (`rsync`, `sudo rsync`): learnt from the run's first push there
+   * (rsync-compare.ts), kept for the rest of the run.
+   */
+  readonly rsyncComparison = new Map<string, RsyncComparison>();
   private readonly dropListeners = new Set<(err: TransportError) => void>();
 
   constructor(

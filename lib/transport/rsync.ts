@@ -12,7 +12,9 @@ import * as path from 'node:path';
 import type { ClientChannel } from 'ssh2';
 import { TransportError } from '../errors';
 import type { Logger } from '../log';
-import { rsyncArgv, sudoRsyncLine, TUNNEL_RSH_DISPLAY } from './command-line';
+import { rsyncArgv, sudoRsyncLine, TUNNEL_RSH_DISPLAY, type RsyncComparison } from './command-line';
+import type { SshConnection } from './connection';
+import { comparisonNote, refusedNanoseconds, remoteRsyncKey, StderrGate } from './rsync-compare';
 import type { RawResult, RsyncRun } from './backends/backend';
 import { runArgv } from './backends/local';
 import { runOnChannel, type SshBackend } from './backends/ssh';
@@ -129,7 +131,46 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
   const { host, identity, options } = call;
   const conn = deps.ssh.pool.get(host, identity);
   await conn.client(); // connection and host key problems surface here, as for any command
+  // A push's receiver must understand the nanosecond comparison; learnt from the first push (rsync-compare.ts).
+  const key = remoteRsyncKey(options.remoteSudo);
+  const known = options.direction === 'pull' ? 'nanoseconds' : conn.rsyncComparison.get(key);
+  if (known) return (await attemptRsync(call, deps, conn, known, false)).result;
+  const first = await attemptRsync(call, deps, conn, 'nanoseconds', true);
+  // (Not after Ctrl-C or SIGTERM: the run is ending, and the refused start is its failure.)
+  if (first.refused && !first.interrupted) {
+    conn.rsyncComparison.set(key, 'checksum');
+    deps.log.debug(`[${host.name}] ${comparisonNote('checksum', conn.label, first.remoteStderr)}`);
+    return (await attemptRsync(call, deps, conn, 'checksum', false)).result;
+  }
+  if (first.started) {
+    conn.rsyncComparison.set(key, 'nanoseconds');
+    deps.log.debug(`[${host.name}] ${comparisonNote('nanoseconds', conn.label)}`);
+  }
+  return first.result;
+}
 
+interface Attempt {
+  result: RawResult;
+  /** The remote rsync refused the nanosecond comparison (and did nothing). */
+  refused: boolean;
+  /** The remote rsync started (its options were accepted). */
+  started: boolean;
+  /** Stopped from outside (closeAll: SIGINT, SIGTERM). */
+  interrupted: boolean;
+  remoteStderr: string;
+}
+
+/**
+ * One run of rsync with the receiver comparing files by `compare`. `hold`:
+ * stderr is held back until the remote rsync has started, and dropped if it
+ * refused the comparison (the caller runs it again with --checksum).
+ */
+async function attemptRsync(call: RsyncRun, deps: RsyncDeps, conn: SshConnection, compare: RsyncComparison, hold: boolean): Promise<Attempt> {
+  const { host, options } = call;
+  const gate = new StderrGate(call.onStderr, hold);
+  let started = false;
+  let remoteCode: number | null = null;
+  let remoteStderr = '';
   const dir = deps.privateDir();
   // The receiver's temp files go where hostout clears them (rsync-temp.ts);
   // not for a preview (--dry-run), which must leave both sides as they are,
@@ -191,6 +232,10 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
           });
         },
         onStdout: (chunk) => {
+          if (!started) {
+            started = true;
+            gate.open();
+          }
           // Backpressure: stop reading the ssh channel while the relay's socket is full.
           if (!session.stdout(chunk) && channel) {
             const ch = channel;
@@ -198,9 +243,13 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
             session.onceDrain(() => ch.resume());
           }
         },
-        onStderr: (chunk) => session.stderr(chunk),
+        onStderr: (chunk) => {
+          if (remoteStderr.length < 4096) remoteStderr += chunk.toString('utf8');
+          session.stderr(chunk);
+        },
       }).then(
         (r) => {
+          remoteCode = r.code;
           session.exit(r.code);
           if (r.code === RSYNC_TIMEOUT_EXIT) stalled = true;
           if (r.code !== 0) remoteFailed();
@@ -218,7 +267,7 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
   const { relay, interpreter } = chooseRelay(deps.relay);
   deps.log.debug(`[${host.name}] rsync remote shell: the ${relay} relay`);
   const rsh = relayCommand(relay, interpreter, dir, tunnel.socketPath).map(rshWord).join(' ');
-  const argv = rsyncArgv(options, rsyncTarget(call), rsh, [...call.extraFlags, ...(temp?.args ?? scratchArgs)]);
+  const argv = rsyncArgv(options, { ...rsyncTarget(call), compare }, rsh, [...call.extraFlags, ...(temp?.args ?? scratchArgs)]);
   if (temp) deps.log.debug(`[${host.name}] rsync temp files: ${temp.args.join(' ')}`);
   // Stopped from outside (closeAll: SIGINT, SIGTERM): stop the local rsync too, which would outlive us.
   let interrupted = false;
@@ -241,7 +290,7 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
     result = await runArgv(argv, {
       interactiveStdin: call.interactive && !!options.localSudo,
       onStdout: call.onStdout,
-      onStderr: call.onStderr,
+      onStderr: (chunk) => gate.write(chunk),
       onSpawn: (child) => (localRsync = child),
     });
   } catch (e) {
@@ -265,6 +314,12 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
     deps.log.debug(`[${host.name}] the local rsync ended${grace ? ` ${grace / 1000} s ago` : ''} and the remote one still runs: closing its channel`);
     for (const c of channels) c.close();
   });
+  if (hold && compare === 'nanoseconds' && refusedNanoseconds(remoteCode, remoteStderr, started)) {
+    gate.drop();
+    return { result, refused: true, started, interrupted, remoteStderr };
+  }
+  gate.open();
+  const done = (r: RawResult): Attempt => ({ result: r, refused: false, started, interrupted, remoteStderr });
   if (result.code !== 0) {
     // A connection that failed under rsync explains its failure better than rsync's own status.
     if (tunnelError instanceof TransportError) throw tunnelError;
@@ -276,7 +331,7 @@ export async function runRsync(call: RsyncRun, deps: RsyncDeps): Promise<RawResu
       );
     }
     // The remote rsync killed by a signal (the OOM killer, say): that is the failure to report.
-    if (remoteSignal) return { ...result, code: null, signal: remoteSignal };
+    if (remoteSignal) return done({ ...result, code: null, signal: remoteSignal });
   }
-  return result;
+  return done(result);
 }
