@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { CommandError, ConfigError, InterruptedError, UsageError, shellJoin, shellQuote, validateBranch, validatePath, validateRepository, type CommandContext, type CommandResult, type FlipOutcome, type PrepareResult } from 'hostout';
 import { assumedStagingBuildout, readStagingBuildout, requireStagingBuildout, type BuildoutDirectories } from './annotate';
 import { stagingManifest } from './manifest';
-import { describeHolder, type KeptLock, type RemoteScript } from './lock';
+import { describeHolder, type KeptLock, type LockOpening, type RemoteScript } from './lock';
 import { RELEASE_ID, releaseTreeName, SiteReleases, type FlipResult, type ReleaseMeta, type ReleaseState } from './releases';
 import {
   readSettings, requirePython, requireRestartLines, requireSupervisorConf, type SiteSettings,
@@ -296,18 +296,34 @@ class Site {
     return { ...trees, listing };
   }
 
-  private async prepareRelease(command: string, staged: Staged): Promise<Prepared> {
+  /**
+   * The first round trip of a transfer, after the lock in the same one
+   * (withLock's opening): the original's three steps (mkdir, chown path,
+   * chown var), starting .hostout/next (with staging's listing on stdin: hard
+   * links to the live trees need it, manifest.ts) and reading production's
+   * releases, which also says who we are there: that decides how the trees
+   * get their owner.
+   */
+  private async releasesRoundTrip(staged: Staged): Promise<{ prefix: string; listing?: string }> {
+    const { s } = this;
+    const eu = s.effectiveUser;
+    const setup = `${shellJoin(['mkdir', '-p', '--', `${s.path}/var`])} && ${shellJoin(['chown', '--', eu, s.path, `${s.path}/var`])} || exit 1`;
+    const listing = await staged.listing;
+    return { prefix: `${setup}\n${this.releases.nextScript(staged.names, listing === undefined ? undefined : eu)}`, listing };
+  }
+
+  /** withLock's opening for a transfer: its first round trip rides in the lock's. */
+  private async transferOpening(staged: Staged): Promise<LockOpening> {
+    const { prefix, listing } = await this.releasesRoundTrip(staged);
+    return this.releases.releasesOpening(staged.names, prefix, listing);
+  }
+
+  private async prepareRelease(command: string, staged: Staged, opened?: CommandResult): Promise<Prepared> {
     const { s } = this;
     const eu = s.effectiveUser;
     const { names, inPlace } = staged;
-    // The original's three steps (mkdir, chown path, chown var) in the same
-    // round trip as reading production's releases, which also says who we are
-    // there: that decides how the trees get their owner below.
-    const setup = `${shellJoin(['mkdir', '-p', '--', `${s.path}/var`])} && ${shellJoin(['chown', '--', eu, s.path, `${s.path}/var`])} || exit 1`;
-    // Starting .hostout/next for the transfer rides in the same round trip; so does staging's listing,
-    // read here while production works (hard links to the live trees need it, manifest.ts).
-    const listing = await staged.listing;
-    const state = await this.releases.state(names, `${setup}\n${this.releases.nextScript(names, listing === undefined ? undefined : eu)}`, listing);
+    const { prefix, listing } = await this.releasesRoundTrip(staged);
+    const state = opened ? this.releases.stateFrom(opened) : await this.releases.state(names, prefix, listing);
     // With remote-sudo everything runs as root; `--dry-run --offline` gets no answer, and the login `user` is what `id -un` would say.
     const remoteUser = s.remoteSudo ? 'root' : state.whoami || (this.ctx.dryRun ? (this.ctx.options.user ?? '').trim() : '');
     // Ownership as the original's `chown -R effective-user` after each tree:
@@ -341,8 +357,8 @@ class Site {
   }
 
   /** prepare + flip: the new release is live when this returns. */
-  private async pushRelease(command: string, staged: Staged, opts: { last?: boolean } = {}): Promise<Prepared & { flip: FlipResult }> {
-    const prepared = await this.prepareRelease(command, staged);
+  private async pushRelease(command: string, staged: Staged, opts: { last?: boolean; opened?: CommandResult } = {}): Promise<Prepared & { flip: FlipResult }> {
+    const prepared = await this.prepareRelease(command, staged, opts.opened);
     const flip = await this.flipTo(prepared.release.id, prepared.state, opts);
     return { ...prepared, flip };
   }
@@ -361,10 +377,10 @@ class Site {
   async push(): Promise<void> {
     // Read the staging buildout first (the original did it after the mkdir/chowns): a broken staging fails before production changes.
     const staged = await this.stagedForTransfer();
-    await this.releases.withLock('push', async () => {
-      const { state, flip } = await this.pushRelease('push', staged, { last: true });
+    await this.releases.withLock('push', async (opened) => {
+      const { state, flip } = await this.pushRelease('push', staged, { last: true, opened });
       if (!flip.finished) await this.releases.prune(state);
-    });
+    }, await this.transferOpening(staged));
   }
 
   async deployEtc(): Promise<void> {
@@ -421,8 +437,8 @@ class Site {
   async deploy(): Promise<void> {
     const lines = await this.restartPlan('deploy');
     const staged = await this.stagedForTransfer();
-    await this.releases.withLock('deploy', async () => {
-      const { state, release, flip } = await this.pushRelease('deploy', staged);
+    await this.releases.withLock('deploy', async (opened) => {
+      const { state, release, flip } = await this.pushRelease('deploy', staged, { opened });
       try {
         await this.deployEtc();
         await this.restartAndCheck(lines);
@@ -459,7 +475,7 @@ class Site {
         throw new CommandError(`deploy of release ${release.id} failed (${why}); rolled back to release ${flip.from}${after}`, { host: this.s.site, command: 'deploy', status: e.status, stderrTail: e.stderrTail });
       }
       await this.releases.prune(state);
-    });
+    }, await this.transferOpening(staged));
   }
 
   /**
@@ -469,11 +485,11 @@ class Site {
    */
   async prepare(): Promise<PrepareResult> {
     const staged = await this.stagedForTransfer();
-    return this.releases.withLock(this.lockCommand('prepare'), async () => {
-      const { release, state } = await this.prepareRelease('prepare', staged);
+    return this.releases.withLock(this.lockCommand('prepare'), async (opened) => {
+      const { release, state } = await this.prepareRelease('prepare', staged, opened);
       await this.releases.finalizePrepared(release.id);
       return this.ctx.phase ? { release: release.id, live: state.current } : release.id;
-    });
+    }, await this.transferOpening(staged));
   }
 
   /**

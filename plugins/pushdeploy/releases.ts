@@ -18,7 +18,7 @@
  */
 import * as os from 'node:os';
 import { CommandError, ConfigError, HostoutError, TransportError, UsageError, shellQuote, type CommandContext, type CommandResult } from 'hostout';
-import { DeployLock, forceUnlock, type KeptLock, type LockHolder, type RemoteScript } from './lock';
+import { DeployLock, forceUnlock, type KeptLock, type LockHolder, type LockOpening, type RemoteScript } from './lock';
 import type { SiteSettings } from './settings';
 import { shellProgram } from './shell-programs';
 import { FLIP_SCRIPT, flipRoundTrip } from './flip';
@@ -139,7 +139,7 @@ export class SiteReleases {
    * run kept (`kept`) is presented again, not taken; with `keepLock` a lock
    * taken here stays held for the run's next command.
    */
-  async withLock<T>(command: string, fn: () => Promise<T>): Promise<T> {
+  async withLock<T>(command: string, fn: (opened?: CommandResult) => Promise<T>, opening?: LockOpening): Promise<T> {
     const kept = this.site.kept?.lock;
     if (this.lockHold || kept?.isHeld) {
       if (!this.lockHold && kept?.lost) throw kept.lostError();
@@ -156,13 +156,14 @@ export class SiteReleases {
     const lock = new DeployLock({
       site: this.s.site, path: this.s.path, command, run: this.site.script, log: this.site.ctx.log, lease: this.s.lockLease, dryRun: this.site.ctx.dryRun,
     });
-    const { journal } = await lock.acquire(this.s.lockWait);
+    // `opening` rides in the round trip that takes the lock (`opened`: its answer), unless a flip waits for recovery first.
+    const { journal, then: opened } = await lock.acquire(this.s.lockWait, opening);
     this.lockHold = lock;
     // Kept for the run's next phase from here on: a failure or Ctrl-C below still ends with finishRun().
     if (this.site.keepLock && this.site.kept) this.site.kept.lock = lock;
     try {
       if (journal) await this.recover();
-      return await fn();
+      return await fn(opened);
     } finally {
       this.lockHold = undefined;
       if (!this.keepsLock) await lock.release();
@@ -232,6 +233,17 @@ export class SiteReleases {
     // Offline the script was recorded, not run: its empty answer is an assumption, said once per host.
     if (ctx.offline) ctx.once(`pushdeploy:assumed-releases:${JSON.stringify([this.s.site, this.s.path])}`, () => ctx.assume('production has no releases yet, none live (a first deploy)', 'asked'));
     return parseReleaseState(r.stdout);
+  }
+
+  /** The releases from the answer of `opening` run in the lock's round trip (releasesOpening()); a failure is a remote command's. */
+  stateFrom(opened: CommandResult): ReleaseState {
+    if (opened.code !== 0) throw failure(this.s.site, 'releases', `reading the releases and starting ${this.dir}/next on production failed (exit status ${opened.code})`, opened);
+    return parseReleaseState(opened.stdout);
+  }
+
+  /** What state(trees, prefix, stdin) runs, for the round trip that takes the lock. */
+  releasesOpening(trees: readonly string[], prefix: string, stdin?: string): LockOpening {
+    return { script: `${prefix}\n${releaseStateScript(this.dir, this.s.path, trees)}`, stdin };
   }
 
   /**
