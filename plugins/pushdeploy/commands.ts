@@ -16,7 +16,7 @@ import { CommandError, ConfigError, InterruptedError, UsageError, shellJoin, she
 import { assumedStagingBuildout, readStagingBuildout, requireStagingBuildout, type BuildoutDirectories } from './annotate';
 import { stagingManifest } from './manifest';
 import { describeHolder, type KeptLock, type LockOpening, type RemoteScript } from './lock';
-import { RELEASE_ID, releaseTreeName, SiteReleases, type FlipResult, type ReleaseMeta, type ReleaseState } from './releases';
+import { RELEASE_ID, releaseTreeName, SiteReleases, type AfterFlip, type FlipResult, type ReleaseMeta, type ReleaseState } from './releases';
 import {
   readSettings, requirePython, requireRestartLines, requireSupervisorConf, type SiteSettings,
 } from './settings';
@@ -357,14 +357,14 @@ class Site {
   }
 
   /** prepare + flip: the new release is live when this returns. */
-  private async pushRelease(command: string, staged: Staged, opts: { last?: boolean; opened?: CommandResult } = {}): Promise<Prepared & { flip: FlipResult }> {
+  private async pushRelease(command: string, staged: Staged, opts: { last?: boolean; opened?: CommandResult; after?: AfterFlip } = {}): Promise<Prepared & { flip: FlipResult }> {
     const prepared = await this.prepareRelease(command, staged, opts.opened);
-    const flip = await this.flipTo(prepared.release.id, prepared.state, opts);
+    const flip = await this.flipTo(prepared.release.id, prepared.state, { last: opts.last, after: opts.after });
     return { ...prepared, flip };
   }
 
   /** Flip, and keep `state` true to production afterwards (an adopted release appears, `current` moves). */
-  private async flipTo(id: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean } = {}): Promise<FlipResult> {
+  private async flipTo(id: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean; after?: AfterFlip } = {}): Promise<FlipResult> {
     const flip = await this.releases.flip(id, state, opts);
     if (flip.from !== '-' && flip.from !== state.current && !state.releases.some((r) => r.id === flip.from)) {
       state.releases.push({ id: flip.from, created: '', stagingHost: '', user: '', pid: 0, command: 'adopted', adopted: true, trees: [] });
@@ -384,11 +384,42 @@ class Site {
   }
 
   async deployEtc(): Promise<void> {
+    const line = await this.etcLine();
+    if (line === undefined) return;
+    await this.releases.withLock('deploy_etc', async () => {
+      await this.remotely(line, this.s.path);
+    });
+  }
+
+  /** deploy_etc's command on production, when staging has parts/system/etc. */
+  private async etcLine(): Promise<string | undefined> {
     const dirs = await this.annotate();
     const systemEtc = `${dirs.parts}/system/etc`;
-    if (!isDir(systemEtc)) return;
-    await this.releases.withLock('deploy_etc', async () => {
-      await this.remotely(`cp -R ${shellQuote(`${systemEtc}/.`)} /etc && supervisorctl reread && supervisorctl update`, this.s.path);
+    return isDir(systemEtc) ? `cp -R ${shellQuote(`${systemEtc}/.`)} /etc && supervisorctl reread && supervisorctl update` : undefined;
+  }
+
+  /**
+   * What a one-host deploy runs in its flip's round trip (releases.ts
+   * AfterFlip): deploy_etc's command and the restart lines, then, without a
+   * health check still to pass, the pruning and the unlock. A rolling restart
+   * (`instances`), a phase of a deploy across hosts and a dry run keep their
+   * own steps.
+   */
+  private async afterFlip(lines: string[]): Promise<AfterFlip | undefined> {
+    if (this.roll || this.ctx.phase || this.ctx.dryRun) return undefined;
+    const etc = await this.etcLine();
+    return { lines: [...(etc === undefined ? [] : [etc]), ...lines], finish: !this.s.healthcheck };
+  }
+
+  /** The lines of `after` that ran in the flip's round trip, as `remotely` says them; the one that failed as its error. */
+  private ranAfterFlip(after: AfterFlip, flip: FlipResult): void {
+    const { ran = 0, failed } = flip.after ?? {};
+    for (const line of after.lines.slice(0, ran)) this.ctx.log.info(`[${this.s.site}] ${this.s.remoteSudo ? 'sudo' : 'run'}: ${line}`);
+    if (!failed) return;
+    const line = after.lines[failed.index];
+    const tail = failed.stderr.trim().split('\n').slice(-5).join('\n');
+    throw new CommandError(`command failed on ${this.s.site} with exit status ${failed.status}: ${line}${tail ? `\n${tail.split('\n').map((l) => `  ${l}`).join('\n')}` : ''}`, {
+      host: this.s.site, command: line, status: failed.status, stderrTail: tail,
     });
   }
 
@@ -437,11 +468,18 @@ class Site {
   async deploy(): Promise<void> {
     const lines = await this.restartPlan('deploy');
     const staged = await this.stagedForTransfer();
+    const after = await this.afterFlip(lines);
     await this.releases.withLock('deploy', async (opened) => {
-      const { state, release, flip } = await this.pushRelease('deploy', staged, { opened });
+      const { state, release, flip } = await this.pushRelease('deploy', staged, { opened, after });
       try {
-        await this.deployEtc();
-        await this.restartAndCheck(lines);
+        if (after && flip.after) {
+          // The restart lines ran in the flip's round trip.
+          this.ranAfterFlip(after, flip);
+          await this.healthcheck();
+        } else {
+          await this.deployEtc();
+          await this.restartAndCheck(lines);
+        }
       } catch (e) {
         // Ctrl-C mid-roll: the roll set its instances in hand back to ready and said where each stands.
         if (e instanceof InterruptedError && this.roll) {
@@ -474,7 +512,7 @@ class Site {
         }
         throw new CommandError(`deploy of release ${release.id} failed (${why}); rolled back to release ${flip.from}${after}`, { host: this.s.site, command: 'deploy', status: e.status, stderrTail: e.stderrTail });
       }
-      await this.releases.prune(state);
+      if (!flip.finished) await this.releases.prune(state);
     }, await this.transferOpening(staged));
   }
 

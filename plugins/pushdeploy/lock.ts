@@ -252,11 +252,19 @@ export class DeployLock {
       await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(50, deadline - Date.now()))));
     }
     this.held = true;
-    if (!this.o.dryRun) {
-      this.renewer = setInterval(() => void this.renew(), (this.o.lease * 1000) / 3);
-      this.renewer.unref();
-    }
+    if (!this.o.dryRun) this.startRenewing();
     return { journal, then };
+  }
+
+  /** The script renewing the lease with `phase` recorded (run on production by after-flip.sh). */
+  renewalScript(phase: string): string {
+    this.holder.phase = phase;
+    return this.script('renew');
+  }
+
+  /** Every how many seconds the lease is renewed. */
+  get renewEvery(): number {
+    return Math.max(1, Math.floor(this.o.lease / 3));
   }
 
   /** Rewrite the holder with a new lease (and phase), only while the lock is still ours. */
@@ -305,6 +313,29 @@ export class DeployLock {
       `the deploy lock of this run was taken over by another command while it ran (its lease of ${this.o.lease} s ran out): production may have changed under it; see 'hostout ${this.o.site} releases'`,
       { host: this.o.site },
     );
+  }
+
+  /**
+   * Run the script `make(unlock)` makes, which gives the lock back itself
+   * (with the text `unlock`) only when it should: `released(r)` tells from
+   * its answer whether it did. Renewals from here stop meanwhile (the script
+   * renews on production while it runs, after-flip.sh) and start again when
+   * the lock stays held.
+   */
+  async runReleasing(label: string, make: (unlock: string) => string, released: (r: CommandResult) => boolean): Promise<CommandResult> {
+    await this.settle();
+    try {
+      const r = await this.o.run(label, make(this.releaseScript()), { allowFailure: true });
+      if (released(r)) this.held = false;
+      return r;
+    } finally {
+      if (this.held && !this.o.dryRun) this.startRenewing();
+    }
+  }
+
+  private startRenewing(): void {
+    this.renewer = setInterval(() => void this.renew(), (this.o.lease * 1000) / 3);
+    this.renewer.unref();
   }
 
   /** Remove the lock if it is still ours. */

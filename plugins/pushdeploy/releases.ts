@@ -42,9 +42,25 @@ export interface FlipResult {
   flipMs?: number;
   /** Milliseconds of the whole flip command, as hostout saw it. */
   roundTripMs: number;
-  /** The flip also pruned old releases and gave back the deploy lock (`flip(…, { last: true })`). */
+  /** The flip also pruned old releases and gave back the deploy lock (`flip(…, { last: true })`, or `after` with `finish`). */
   finished?: boolean;
+  /** `after`'s lines ran in the flip's round trip: how many ran, and the one that failed (index, exit status, stderr). */
+  after?: { ran: number; failed?: { index: number; status: number; stderr: string } };
 }
+
+/**
+ * What runs on production in the flip's round trip once the flip went
+ * through (sh/after-flip.sh): the restart lines, in `path`, stopping at the
+ * first that fails; with `finish`, when each one passed, the pruning and the
+ * unlock as well (the command has nothing left to do on production).
+ */
+export interface AfterFlip {
+  lines: string[];
+  finish: boolean;
+}
+
+/** The program run after a flip in its round trip (sh/after-flip.sh). */
+export const AFTER_FLIP_SCRIPT = shellProgram('after-flip.sh');
 
 /** Whether a tree directory of the staging buildout can be a release tree: directly inside `path`, a plain name. */
 export function releaseTreeName(sitePath: string, dir: string): string | undefined {
@@ -251,11 +267,11 @@ export class SiteReleases {
    * ignored inside), output to .hostout/flip.log, and wait for it. If the
    * connection dies meanwhile, the script still finishes.
    */
-  private async runFlip(from: string, to: string, prefix = '', finish?: string): Promise<FlipResult> {
+  private async runFlip(from: string, to: string, prefix = '', finish?: string, send?: (script: string) => Promise<CommandResult>): Promise<FlipResult & { answer: CommandResult }> {
     for (const id of [from, to]) if (id !== '-' && !RELEASE_ID.test(id)) throw new UsageError(`'${id}' is not a release id`);
     const script = flipRoundTrip(this.dir, [this.s.path, from, to, this.lockToken ?? ''], prefix, finish);
     const started = Date.now();
-    const r = finish ? await this.lastStep('flip', script) : await this.site.script('flip', script, { allowFailure: true });
+    const r = send ? await send(script) : finish ? await this.lastStep('flip', script) : await this.site.script('flip', script, { allowFailure: true });
     const roundTripMs = Date.now() - started;
     if (r.code !== 0 && !this.site.ctx.dryRun) {
       // The script's last line says which release `current` names after it: the switch is one rename, so that is what is live.
@@ -267,7 +283,33 @@ export class SiteReleases {
       throw failure(this.s.site, 'flip', `the flip from ${from} to ${to} failed (exit status ${r.code}); ${now}`, { ...r, stderr: `${r.stderr}\n${r.stdout.split('\n').filter((l) => !/^live \S+$/.test(l)).join('\n')}` });
     }
     const us = /flipped in (\d+) us/.exec(r.stdout);
-    return { from, to, flipMs: us ? Number(us[1]) / 1000 : undefined, roundTripMs };
+    return { from, to, flipMs: us ? Number(us[1]) / 1000 : undefined, roundTripMs, answer: r };
+  }
+
+  /**
+   * The flip's round trip with `after` in it (sh/after-flip.sh after a flip
+   * that went through; then `prune` and the unlock when `after.finish` and
+   * every line passed).
+   */
+  private async runFlipAndAfter(from: string, to: string, prefix: string, after: AfterFlip, prune?: string): Promise<FlipResult> {
+    const lock = this.lockHold as DeployLock;
+    const q = shellQuote;
+    const values = [`site=${q(this.s.path)}`, `renew=${q(lock.renewalScript('restart'))}`, `every=${lock.renewEvery}`, `set -- ${after.lines.map(q).join(' ')}`];
+    const finishing = after.finish && prune !== undefined && this.ownsLock;
+    const r = await lock.runReleasing('flip', (unlock) => {
+      const tail = finishing ? `\n[ -z "$failed" ] || exit 0\n${prune}\n${unlock}\necho @@hostout:finished` : '';
+      return this.runFlipScript(from, to, prefix, `${values.join('\n')}\n${AFTER_FLIP_SCRIPT}${tail}`);
+    }, (answer) => finishing && answer.code === 0 && /^@@hostout:finished$/m.test(answer.stdout));
+    const flip = await this.runFlip(from, to, prefix, undefined, async () => r);
+    const ran = [...r.stdout.matchAll(/^@@hostout:ran (\d+)$/gm)].length;
+    const failed = /^@@hostout:failed (\d+) (\d+)$/m.exec(r.stdout);
+    flip.after = { ran, failed: failed ? { index: Number(failed[1]) - 1, status: Number(failed[2]), stderr: r.stderr } : undefined };
+    flip.finished = /^@@hostout:finished$/m.test(r.stdout);
+    return flip;
+  }
+
+  private runFlipScript(from: string, to: string, prefix: string, finish: string): string {
+    return flipRoundTrip(this.dir, [this.s.path, from, to, this.lockToken ?? ''], prefix, finish);
   }
 
   /**
@@ -422,7 +464,7 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    * production (deployed by the original, or by hand) are first adopted as a
    * release of their own, so they can be flipped back to.
    */
-  async flip(to: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean } = {}): Promise<FlipResult> {
+  async flip(to: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean; after?: AfterFlip } = {}): Promise<FlipResult> {
     if (!RELEASE_ID.test(to)) throw new UsageError(`'${to}' is not a release id`);
     const pending = this.pendingRecord.take(to) ?? '';
     const target = state.releases.find((r) => r.id === to);
@@ -455,7 +497,11 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
     // `unlock`: the command ends with this flip but keeps every release (the `flip` command: a
     // deploy across hosts may still flip back to `from`); only the lock goes in its round trip.
     const finish = after?.script ?? (opts.unlock && this.ownsLock ? 'true' : undefined);
-    const r = await this.runFlip(from, to, prefix, finish);
+    // A deploy's restart lines (and, with nothing left after them, the pruning and the unlock) ride in the flip's round trip.
+    const fold = opts.after && this.lockHold && !this.site.ctx.dryRun ? opts.after : undefined;
+    const pruning = fold && state.current ? pruneScript(this.dir, this.s.keepReleases, { ...state, current: to }) : undefined;
+    const r = fold ? await this.runFlipAndAfter(from, to, prefix, fold, pruning?.script) : await this.runFlip(from, to, prefix, finish);
+    if (r.finished && pruning) this.saidPruned(pruning.gone);
     this.info(`release ${to} is live (flip ${r.flipMs !== undefined ? `${r.flipMs.toFixed(1)} ms on production, ` : ''}${r.roundTripMs} ms with the round trip)`);
     if (after) {
       this.saidPruned(after.gone);
