@@ -322,7 +322,9 @@ const outline = (calls: string[]) => calls.map((c) => {
   if (rest.some((l) => l.includes('@@hostout:current'))) return `${who}: state${/^.*\]: mkdir/.test(first) ? ` after ${first.replace(/^.*\]: /, '')}` : ''}`;
   const releaseOnly = first.endsWith(']: (') && rest[0] === 'action=release';
   const unlocks = !releaseOnly && action('release');
-  if (rest.some((l) => l.includes('HOSTOUT_FLIP_SCRIPT'))) return `${who}: flip${unlocks ? ', unlock' : ''}`;
+  // A deploy's restart lines in the flip's round trip (after-flip.sh): `set -- LINE…` before the program.
+  const after = rest.find((l) => l.startsWith('set -- '));
+  if (rest.some((l) => l.includes('HOSTOUT_FLIP_SCRIPT'))) return `${who}: flip${after ? `, then ${after.slice(7)}` : ''}${unlocks ? ', unlock' : ''}`;
   if (releaseOnly) return `${who}: unlock`;
   // A command's last script gives the lock back in its own round trip: `( SCRIPT ); s=$?; <unlock>; exit $s`.
   if (unlocks) {
@@ -373,7 +375,8 @@ describe('push, deploy_etc and deploy', () => {
   test('push, deploy and prepare start the ssh handshake before reading staging (once); commands that only read production do not', async () => {
     stagedSite();
     for (const command of ['push', 'deploy', 'prepare']) {
-      const { connects, calls } = await run(command, options({ restart: 'true' }));
+      // (production answers that the flip went through and deploy's restart line ran after it)
+      const { connects, calls } = await run(command, options({ restart: 'true' }), [], { stdout: [[/HOSTOUT_FLIP_SCRIPT/, 'live X\n@@hostout:ran 1\n@@hostout:ran 2\n']] });
       expect([command, connects]).toEqual([command, [0]]);
       expect(calls.length).toBeGreaterThan(3);
     }
@@ -447,16 +450,23 @@ describe('push, deploy_etc and deploy', () => {
   });
   test('deploy: push, deploy_etc, then every non-empty restart line on production', async () => {
     stagedSite();
-    const { calls } = await run('deploy', options({ restart: '\nsupervisorctl restart first-site:*\n\n  echo done  \n' }));
+    // production's answer to the flip's round trip: the flip went through, then each line ran (after-flip.sh's lines).
+    const ran = 'live X\nflipped\n@@hostout:ran 1\n@@hostout:ran 2\n@@hostout:ran 3\n';
+    const { calls, logLines } = await run('deploy', options({ restart: '\nsupervisorctl restart first-site:*\n\n  echo done  \n' }), [], { stdout: [[/HOSTOUT_FLIP_SCRIPT/, ran]] });
     const push = pushCalls(false);
+    // deploy_etc's command and the restart lines ride in the flip's round trip (the lock's phase note too, on production);
+    // a first deploy prunes nothing and gives the lock back in a round trip of its own.
     expect(outline(calls)).toEqual([
-      ...push.slice(0, -1),
-      `remote[cwd=${site}]: cp -R ${site}/parts/system/etc/. /etc && supervisorctl reread && supervisorctl update`,
-      // The lock learns the phase while the first restart line runs (nothing waits for it).
-      `remote[cwd=${site}]: supervisorctl restart first-site:*`,
-      'remote[]: lock phase restart',
-      `remote[cwd=${site}]: echo done`,
+      ...push.slice(0, -2),
+      `remote[]: flip, then '${`cp -R ${site}/parts/system/etc/. /etc && supervisorctl reread && supervisorctl update`.replace(/'/g, "'\\''")}' 'supervisorctl restart first-site:*' 'echo done'`,
       push.at(-1),
+    ]);
+    const flip = calls.find((c) => c.includes('HOSTOUT_FLIP_SCRIPT')) as string;
+    expect(flip).toContain(`{ site=${site}\n`);
+    expect(flip).toMatch(/\nrenew='action=renew\n/);
+    // They are said as they were before, once they ran.
+    expect(logLines.filter((l) => / run: /.test(l))).toEqual([
+      expect.stringContaining('run: cp -R'), '[first-site] run: supervisorctl restart first-site:*', '[first-site] run: echo done',
     ]);
   });
   test('a second deploy finds the lock held by a live holder: exit 75 naming it, nothing changed', async () => {

@@ -415,7 +415,10 @@ class Site {
   private ranAfterFlip(after: AfterFlip, flip: FlipResult): void {
     const { ran = 0, failed } = flip.after ?? {};
     for (const line of after.lines.slice(0, ran)) this.ctx.log.info(`[${this.s.site}] ${this.s.remoteSudo ? 'sudo' : 'run'}: ${line}`);
-    if (!failed) return;
+    if (!failed && ran === after.lines.length) return;
+    if (!failed) {
+      throw new CommandError(`production said that only ${ran} of the ${after.lines.length} line(s) to run after the flip ran`, { host: this.s.site, command: after.lines[ran], status: null, stderrTail: '' });
+    }
     const line = after.lines[failed.index];
     const tail = failed.stderr.trim().split('\n').slice(-5).join('\n');
     throw new CommandError(`command failed on ${this.s.site} with exit status ${failed.status}: ${line}${tail ? `\n${tail.split('\n').map((l) => `  ${l}`).join('\n')}` : ''}`, {
