@@ -124,5 +124,10 @@ describe('round trips of a deploy (--json run-end roundTrips)', () => {
   });
 });
 
-/** prepare (lock + releases + next), flip (record + flip), activate (restart), finish (prune + unlock). */
-const MULTI_HOST_ROUND_TRIPS = 4;
+/**
+ * Per host of a deploy across hosts (all or nothing, each phase a command of its own): prepare (lock +
+ * releases + next; then the release recorded, the lock kept), flip (the releases read; the flip), activate
+ * (deploy_etc, the lock's phase note and the restart lines in one), finish (prune from the releases the flip
+ * left + unlock).
+ */
+const MULTI_HOST_ROUND_TRIPS = 6;

@@ -359,12 +359,13 @@ class Site {
   /** prepare + flip: the new release is live when this returns. */
   private async pushRelease(command: string, staged: Staged, opts: { last?: boolean; opened?: CommandResult; after?: AfterFlip } = {}): Promise<Prepared & { flip: FlipResult }> {
     const prepared = await this.prepareRelease(command, staged, opts.opened);
-    const flip = await this.flipTo(prepared.release.id, prepared.state, { last: opts.last, after: opts.after });
+    const after = opts.after;
+    const flip = await this.flipTo(prepared.release.id, prepared.state, { last: opts.last, after, sayAfter: after && (() => this.sayAfterFlip(after)) });
     return { ...prepared, flip };
   }
 
   /** Flip, and keep `state` true to production afterwards (an adopted release appears, `current` moves). */
-  private async flipTo(id: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean; after?: AfterFlip } = {}): Promise<FlipResult> {
+  private async flipTo(id: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean; after?: AfterFlip; sayAfter?: () => void } = {}): Promise<FlipResult> {
     const flip = await this.releases.flip(id, state, opts);
     if (flip.from !== '-' && flip.from !== state.current && !state.releases.some((r) => r.id === flip.from)) {
       state.releases.push({ id: flip.from, created: '', stagingHost: '', user: '', pid: 0, command: 'adopted', adopted: true, trees: [] });
@@ -406,15 +407,19 @@ class Site {
    * own steps.
    */
   private async afterFlip(lines: string[]): Promise<AfterFlip | undefined> {
-    if (this.roll || this.ctx.phase || this.ctx.dryRun) return undefined;
+    if (this.roll || this.ctx.dryRun) return undefined;
     const etc = await this.etcLine();
     return { lines: [...(etc === undefined ? [] : [etc]), ...lines], finish: !this.s.healthcheck };
   }
 
-  /** The lines of `after` that ran in the flip's round trip, as `remotely` says them; the one that failed as its error. */
-  private ranAfterFlip(after: AfterFlip, flip: FlipResult): void {
-    const { ran = 0, failed } = flip.after ?? {};
-    for (const line of after.lines.slice(0, ran)) this.ctx.log.info(`[${this.s.site}] ${this.s.remoteSudo ? 'sudo' : 'run'}: ${line}`);
+  /** The lines of `after`, said as `remotely` says them, when the round trip that runs them starts. */
+  private sayAfterFlip(after: AfterFlip): void {
+    for (const line of after.lines) this.ctx.log.info(`[${this.s.site}] ${this.s.remoteSudo ? 'sudo' : 'run'}: ${line}`);
+  }
+
+  /** Whether every line of `after` ran: the one that failed is the error. */
+  private ranAfterFlip(after: AfterFlip, answer: FlipResult['after']): void {
+    const { ran = 0, failed } = answer ?? {};
     if (!failed && ran === after.lines.length) return;
     if (!failed) {
       throw new CommandError(`production said that only ${ran} of the ${after.lines.length} line(s) to run after the flip ran`, { host: this.s.site, command: after.lines[ran], status: null, stderrTail: '' });
@@ -471,13 +476,13 @@ class Site {
   async deploy(): Promise<void> {
     const lines = await this.restartPlan('deploy');
     const staged = await this.stagedForTransfer();
-    const after = await this.afterFlip(lines);
+    const after = this.ctx.phase ? undefined : await this.afterFlip(lines);
     await this.releases.withLock('deploy', async (opened) => {
       const { state, release, flip } = await this.pushRelease('deploy', staged, { opened, after });
       try {
         if (after && flip.after) {
           // The restart lines ran in the flip's round trip.
-          this.ranAfterFlip(after, flip);
+          this.ranAfterFlip(after, flip.after);
           await this.healthcheck();
         } else {
           await this.deployEtc();
@@ -549,6 +554,7 @@ class Site {
         throw new CommandError(`release ${to}, prepared by this deploy, is gone from production: nothing was flipped`, { host: this.s.site, command: 'flip', status: null, stderrTail: '' });
       }
       const flipped = await this.flipTo(to, state, { unlock: true });
+      if (this.ctx.phase) this.releases.keepState(state);
       // '-': nothing was live before (a first deploy), so there is nothing to flip back to.
       return { release: to, from: flipped.from === '-' ? undefined : flipped.from };
     });
@@ -561,7 +567,15 @@ class Site {
    */
   async activate(): Promise<void> {
     const lines = await this.restartPlan('activate');
+    const after = await this.afterFlip(lines);
     await this.releases.withLock(this.lockCommand('activate'), async () => {
+      if (after) {
+        // deploy_etc's command, the lock's phase note and the restart lines in one round trip.
+        this.sayAfterFlip(after);
+        this.ranAfterFlip(after, await this.releases.runAfter(after));
+        await this.healthcheck();
+        return;
+      }
       await this.deployEtc();
       await this.restartAndCheck(lines);
     });
@@ -589,6 +603,7 @@ class Site {
       if (!to && !this.ctx.dryRun) throw new ConfigError(`there is no release before ${state.current} to roll back to`, { host: this.s.site });
       const target = to ?? 'PREVIOUS';
       await this.flipTo(target, state);
+      if (this.ctx.phase) this.releases.keepState(state);
       if (this.roll || this.s.restartLines.length) await this.restartAndCheck(this.s.restartLines);
       else this.ctx.log.warn(`[${this.s.site}] no 'restart' lines: release ${target} is live, but nothing was restarted`);
       return target;

@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { CommandError, LockedError, isPidAlive, shellQuote, type CommandResult, type Logger } from 'hostout';
 import { shellProgram } from './shell-programs';
+import type { ReleaseState } from './state';
 
 /** The lock's shell program (sh/lock.sh): one action per run, its values set by quoted assignments before it. */
 export const LOCK_SCRIPT = shellProgram('lock.sh');
@@ -54,6 +55,13 @@ const RENEWAL_WAIT_MS = 10_000;
  */
 export interface KeptLock {
   lock?: DeployLock;
+  /**
+   * Production's releases as the run's flip (or flip back) left them: the
+   * run's last phase prunes from it without reading them again (nothing else
+   * changes them while the run holds the lock, and it prunes only while the
+   * lock is still its own).
+   */
+  state?: ReleaseState;
 }
 
 function readFileOr(file: string, fallback: string): string {
@@ -176,7 +184,7 @@ export class DeployLock {
    * assignments. The holder line's lease is computed on production's clock
    * (`$(date +%s)` at write time), so staging's clock never matters.
    */
-  script(action: 'attempt' | 'takeover' | 'renew' | 'release', extra: Record<string, string> = {}): string {
+  script(action: 'attempt' | 'takeover' | 'renew' | 'release' | 'ours', extra: Record<string, string> = {}): string {
     // leaseUntil is written from production's clock, not from ours.
     const json = JSON.stringify({ ...this.holder, leaseUntil: undefined });
     return lockProgram(action, { d: this.dir, token: this.holder.token, holder: json.slice(0, -1), lease: String(this.o.lease), grace: String(EMPTY_LOCK_GRACE), ...extra });

@@ -62,6 +62,13 @@ export interface AfterFlip {
 /** The program run after a flip in its round trip (sh/after-flip.sh). */
 export const AFTER_FLIP_SCRIPT = shellProgram('after-flip.sh');
 
+/** How many of after-flip.sh's lines ran, and the one that failed, from its answer. */
+function afterAnswer(r: CommandResult): NonNullable<FlipResult['after']> {
+  const ran = [...r.stdout.matchAll(/^@@hostout:ran (\d+)$/gm)].length;
+  const failed = /^@@hostout:failed (\d+) (\d+)$/m.exec(r.stdout);
+  return { ran, failed: failed ? { index: Number(failed[1]) - 1, status: Number(failed[2]), stderr: r.stderr } : undefined };
+}
+
 /** Whether a tree directory of the staging buildout can be a release tree: directly inside `path`, a plain name. */
 export function releaseTreeName(sitePath: string, dir: string): string | undefined {
   if (!dir.startsWith(`${sitePath}/`)) return undefined;
@@ -212,8 +219,12 @@ export class SiteReleases {
       throw lock.lostError();
     }
     try {
-      const { gone, script } = prune ? pruneScript(this.dir, this.s.keepReleases, await this.state()) : { gone: [], script: 'true' };
-      const r = await lock.releaseWith(gone.length ? 'prune' : 'unlock', script);
+      // The releases as this run's flip left them (kept), or read again; pruned only while the lock is still ours.
+      const known = kept.state;
+      kept.state = undefined;
+      const { gone, script } = prune ? pruneScript(this.dir, this.s.keepReleases, known ?? await this.state()) : { gone: [], script: 'true' };
+      const guarded = known && gone.length ? `if (\n${lock.script('ours')}); then\n${script}\nfi` : script;
+      const r = await lock.releaseWith(gone.length ? 'prune' : 'unlock', guarded);
       if (r.code !== 0 && !this.site.ctx.dryRun) throw failure(this.s.site, 'finish', `pruning releases ${gone.join(', ')} failed (exit status ${r.code}); the deploy lock was given back`, r);
       this.saidPruned(gone);
       return gone;
@@ -228,6 +239,25 @@ export class SiteReleases {
    */
   private lastStep(label: string, script: string): Promise<CommandResult> {
     return this.lockHold && this.ownsLock ? this.lockHold.releaseWith(label, script) : this.site.script(label, script, { allowFailure: true });
+  }
+
+  /** A phase of a deploy across hosts: production's releases after its flip, for the run's last phase (KeptLock.state). */
+  keepState(state: ReleaseState): void {
+    if (this.site.kept && this.site.keepLock) this.site.kept.state = { ...state, releases: [...state.releases] };
+  }
+
+  /**
+   * `after`'s lines on production in one round trip (sh/after-flip.sh, no
+   * flip): a phase of a deploy across hosts that activates the release its
+   * flip made live.
+   */
+  async runAfter(after: AfterFlip): Promise<NonNullable<FlipResult['after']>> {
+    const lock = this.lockHold as DeployLock;
+    const q = shellQuote;
+    const values = [`site=${q(this.s.path)}`, `renew=${q(lock.renewalScript('restart'))}`, `every=${lock.renewEvery}`, `set -- ${after.lines.map(q).join(' ')}`];
+    const r = await this.site.script('activate', `${values.join('\n')}\n${AFTER_FLIP_SCRIPT}`, { allowFailure: true });
+    if (r.code !== 0) throw failure(this.s.site, 'activate', `running the restart lines on production failed (exit status ${r.code})`, r);
+    return afterAnswer(r);
   }
 
   /** Tell the lock what we are doing (shown to a command that finds the lock held). */
@@ -301,9 +331,7 @@ export class SiteReleases {
       return this.runFlipScript(from, to, prefix, `${values.join('\n')}\n${AFTER_FLIP_SCRIPT}${tail}`);
     }, (answer) => finishing && answer.code === 0 && /^@@hostout:finished$/m.test(answer.stdout));
     const flip = await this.runFlip(from, to, prefix, undefined, async () => r);
-    const ran = [...r.stdout.matchAll(/^@@hostout:ran (\d+)$/gm)].length;
-    const failed = /^@@hostout:failed (\d+) (\d+)$/m.exec(r.stdout);
-    flip.after = { ran, failed: failed ? { index: Number(failed[1]) - 1, status: Number(failed[2]), stderr: r.stderr } : undefined };
+    flip.after = afterAnswer(r);
     flip.finished = /^@@hostout:finished$/m.test(r.stdout);
     return flip;
   }
@@ -464,7 +492,7 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    * production (deployed by the original, or by hand) are first adopted as a
    * release of their own, so they can be flipped back to.
    */
-  async flip(to: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean; after?: AfterFlip } = {}): Promise<FlipResult> {
+  async flip(to: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean; after?: AfterFlip; sayAfter?: () => void } = {}): Promise<FlipResult> {
     if (!RELEASE_ID.test(to)) throw new UsageError(`'${to}' is not a release id`);
     const pending = this.pendingRecord.take(to) ?? '';
     const target = state.releases.find((r) => r.id === to);
@@ -500,6 +528,7 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
     // A deploy's restart lines (and, with nothing left after them, the pruning and the unlock) ride in the flip's round trip.
     const fold = opts.after && this.lockHold && !this.site.ctx.dryRun ? opts.after : undefined;
     const pruning = fold && state.current ? pruneScript(this.dir, this.s.keepReleases, { ...state, current: to }) : undefined;
+    if (fold) opts.sayAfter?.();
     const r = fold ? await this.runFlipAndAfter(from, to, prefix, fold, pruning?.script) : await this.runFlip(from, to, prefix, finish);
     if (r.finished && pruning) this.saidPruned(pruning.gone);
     this.info(`release ${to} is live (flip ${r.flipMs !== undefined ? `${r.flipMs.toFixed(1)} ms on production, ` : ''}${r.roundTripMs} ms with the round trip)`);

@@ -1,5 +1,5 @@
 # hostout's deploy lock (docs/pushdeploy.md): PATH/.hostout/lock, a directory made with mkdir, holding `holder`.
-# Set by the caller (lock.ts), each a quoted assignment: action (attempt, takeover, renew, release, force),
+# Set by the caller (lock.ts), each a quoted assignment: action (attempt, takeover, renew, release, ours, force),
 # d (PATH/.hostout), token, holder (the holder's JSON without its closing brace), lease and grace (seconds),
 # stale (for takeover: the token of the stale holder, empty when it recorded none).
 # shellcheck disable=SC2154 # every variable above is set by the caller
@@ -14,6 +14,7 @@ attempt)
   if mkdir "$d/lock" 2>/dev/null; then
     write_holder "$d/lock/holder" || exit 3
     echo acquired
+    # shellcheck disable=SC2034 # read by what the caller runs after this program in the same script (lock.ts)
     cat "$d/journal" 2>/dev/null || locked=yes
   else
     echo held; date +%s; stat -c %Y "$d/lock" 2>/dev/null || date +%s; cat "$d/lock/holder" 2>/dev/null || true
@@ -39,6 +40,10 @@ renew)
   ;;
 release)
   if ours; then rm -rf "$d/lock"; fi
+  ;;
+ours)
+  # Exit status 0 while the lock is still ours.
+  ours
   ;;
 force)
   if [ -d "$d/lock" ]; then echo held; cat "$d/lock/holder" 2>/dev/null; rm -rf "$d/lock"; else echo free; fi
