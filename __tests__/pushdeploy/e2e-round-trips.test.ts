@@ -126,8 +126,8 @@ describe('round trips of a deploy (--json run-end roundTrips)', () => {
 
 /**
  * Per host of a deploy across hosts (all or nothing, each phase a command of its own): prepare (lock +
- * releases + next; then the release recorded, the lock kept), flip (the releases read; the flip), activate
- * (deploy_etc, the lock's phase note and the restart lines in one), finish (prune from the releases the flip
- * left + unlock).
+ * releases + next; its release is recorded by the flip's round trip), flip (record + flip, from the
+ * releases the prepare left: the run held the lock since), activate (deploy_etc, the lock's phase note and
+ * the restart lines in one), finish (prune from the releases the flip left + unlock).
  */
-const MULTI_HOST_ROUND_TRIPS = 6;
+const MULTI_HOST_ROUND_TRIPS = 4;

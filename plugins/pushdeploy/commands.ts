@@ -533,7 +533,7 @@ class Site {
     const staged = await this.stagedForTransfer();
     return this.releases.withLock(this.lockCommand('prepare'), async (opened) => {
       const { release, state } = await this.prepareRelease('prepare', staged, opened);
-      await this.releases.finalizePrepared(release.id);
+      await this.releases.finalizePrepared(release.id, this.ctx.phase ? state : undefined);
       return this.ctx.phase ? { release: release.id, live: state.current } : release.id;
     }, await this.transferOpening(staged));
   }
@@ -546,7 +546,8 @@ class Site {
   async flip(id?: string): Promise<FlipOutcome & { release: string }> {
     if (id !== undefined && !RELEASE_ID.test(id)) throw new UsageError(`'${id}' is not a release id ('hostout ${this.s.site} releases' lists them)`, { host: this.s.site });
     return this.releases.withLock(this.lockCommand('flip'), async () => {
-      const state = await this.releases.state(this.treeNamesGuess());
+      // A phase of a deploy across hosts flips what its prepare left (the run held the lock since), else production is asked.
+      const state = (this.ctx.phase && id !== undefined ? this.releases.takeKeptState() : undefined) ?? await this.releases.state(this.treeNamesGuess());
       const to = id ?? state.releases.filter((r) => !state.current || r.id > state.current).pop()?.id;
       if (!to) throw new ConfigError(`no release newer than the live one to flip to: give its id ('hostout ${this.s.site} releases' lists them)`, { host: this.s.site });
       if (this.ctx.phase && !this.ctx.dryRun && !state.releases.some((r) => r.id === to)) {

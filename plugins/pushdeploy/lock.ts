@@ -62,6 +62,12 @@ export interface KeptLock {
    * lock is still its own).
    */
   state?: ReleaseState;
+  /**
+   * The recording of the release the run's `prepare` transferred (prepare.ts),
+   * left for the run's flip of that release, or its `finish` when no flip
+   * came (the release is then recorded, not lost): no round trip of its own.
+   */
+  record?: { id: string; script: string };
 }
 
 function readFileOr(file: string, fallback: string): string {

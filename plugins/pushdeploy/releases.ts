@@ -222,8 +222,12 @@ export class SiteReleases {
       // The releases as this run's flip left them (kept), or read again; pruned only while the lock is still ours.
       const known = kept.state;
       kept.state = undefined;
+      // A release the run prepared but never flipped is recorded here, not lost.
+      const record = kept.record;
+      kept.record = undefined;
       const { gone, script } = prune ? pruneScript(this.dir, this.s.keepReleases, known ?? await this.state()) : { gone: [], script: 'true' };
-      const guarded = known && gone.length ? `if (\n${lock.script('ours')}); then\n${script}\nfi` : script;
+      const pruning = known && gone.length ? `if (\n${lock.script('ours')}); then\n${script}\nfi` : script;
+      const guarded = record ? `${record.script}\n${pruning}` : pruning;
       const r = await lock.releaseWith(gone.length ? 'prune' : 'unlock', guarded);
       if (r.code !== 0 && !this.site.ctx.dryRun) throw failure(this.s.site, 'finish', `pruning releases ${gone.join(', ')} failed (exit status ${r.code}); the deploy lock was given back`, r);
       this.saidPruned(gone);
@@ -241,7 +245,15 @@ export class SiteReleases {
     return this.lockHold && this.ownsLock ? this.lockHold.releaseWith(label, script) : this.site.script(label, script, { allowFailure: true });
   }
 
-  /** A phase of a deploy across hosts: production's releases after its flip, for the run's last phase (KeptLock.state). */
+  /** The releases a phase of this run left (KeptLock.state), taken once: the next phase need not read them again. */
+  takeKeptState(): ReleaseState | undefined {
+    const kept = this.site.kept;
+    const state = kept?.state;
+    if (kept) kept.state = undefined;
+    return state;
+  }
+
+  /** A phase of a deploy across hosts: production's releases after its prepare or flip, for the run's next phase (KeptLock.state). */
   keepState(state: ReleaseState): void {
     if (this.site.kept && this.site.keepLock) this.site.kept.state = { ...state, releases: [...state.releases] };
   }
@@ -411,7 +423,15 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    * pending by prepare()) and give the lock back, in one round trip. Called when nothing else of the command runs on
    * production any more (var/'s rsync included).
    */
-  async finalizePrepared(id: string): Promise<void> {
+  async finalizePrepared(id: string, state?: ReleaseState): Promise<void> {
+    const kept = this.site.kept;
+    if (kept && this.site.keepLock && state && !this.site.ctx.dryRun) {
+      // A phase of a deploy across hosts: the run's flip (or finish) records it, with the releases as they are now.
+      const script = this.pendingRecord.take(id);
+      if (script !== undefined) kept.record = { id, script };
+      this.keepState(state);
+      return;
+    }
     const pending = this.pendingRecord.take(id);
     if (pending === undefined) return;
     const r = await this.lastStep('prepare', pending);
@@ -494,7 +514,9 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    */
   async flip(to: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean; after?: AfterFlip; sayAfter?: () => void } = {}): Promise<FlipResult> {
     if (!RELEASE_ID.test(to)) throw new UsageError(`'${to}' is not a release id`);
-    const pending = this.pendingRecord.take(to) ?? '';
+    const kept = this.site.kept?.record;
+    if (kept && this.site.kept) this.site.kept.record = undefined;
+    const pending = this.pendingRecord.take(to) ?? (kept?.id === to ? kept.script : '');
     const target = state.releases.find((r) => r.id === to);
     if (!target && !this.site.ctx.dryRun) throw new ConfigError(`production has no release ${to}; 'hostout ${this.s.site} releases' lists them`, { host: this.s.site });
     if (state.current === to) throw new UsageError(`release ${to} is live already`, { host: this.s.site });
