@@ -338,11 +338,15 @@ export class SiteReleases {
     const q = shellQuote;
     const values = [`site=${q(this.s.path)}`, `renew=${q(lock.renewalScript('restart'))}`, `every=${lock.renewEvery}`, `set -- ${after.lines.map(q).join(' ')}`];
     const finishing = after.finish && prune !== undefined && this.ownsLock;
+    const started = Date.now();
     const r = await lock.runReleasing('flip', (unlock) => {
       const tail = finishing ? `\n[ -z "$failed" ] || exit 0\n${prune}\n${unlock}\necho @@hostout:finished` : '';
       return this.runFlipScript(from, to, prefix, `${values.join('\n')}\n${AFTER_FLIP_SCRIPT}${tail}`);
     }, (answer) => finishing && answer.code === 0 && /^@@hostout:finished$/m.test(answer.stdout));
+    const roundTripMs = Date.now() - started;
+    // The flip's answer read as any flip's (a failure says what is live), then what ran after it.
     const flip = await this.runFlip(from, to, prefix, undefined, async () => r);
+    flip.roundTripMs = roundTripMs;
     flip.after = afterAnswer(r);
     flip.finished = /^@@hostout:finished$/m.test(r.stdout);
     return flip;
@@ -514,9 +518,10 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    */
   async flip(to: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean; after?: AfterFlip; sayAfter?: () => void } = {}): Promise<FlipResult> {
     if (!RELEASE_ID.test(to)) throw new UsageError(`'${to}' is not a release id`);
-    const kept = this.site.kept?.record;
+    // The recording of `to` left by this run's prepare (a deploy across hosts), taken by the flip that makes it live.
+    const kept = this.site.kept?.record?.id === to ? this.site.kept.record : undefined;
     if (kept && this.site.kept) this.site.kept.record = undefined;
-    const pending = this.pendingRecord.take(to) ?? (kept?.id === to ? kept.script : '');
+    const pending = this.pendingRecord.take(to) ?? kept?.script ?? '';
     const target = state.releases.find((r) => r.id === to);
     if (!target && !this.site.ctx.dryRun) throw new ConfigError(`production has no release ${to}; 'hostout ${this.s.site} releases' lists them`, { host: this.s.site });
     if (state.current === to) throw new UsageError(`release ${to} is live already`, { host: this.s.site });
