@@ -54,6 +54,14 @@ describe('after-flip.sh', () => {
     expect(fs.readFileSync(path.join(dir, 'renewals'), 'utf8').split('\n').filter(Boolean).length).toBeGreaterThanOrEqual(2);
   });
 
+  test('hostout gone (its end of stdout closed): no line runs, nothing after them (the unlock) either', () => {
+    // `true` ends at once: the script's first write finds no reader, as after a kill -9 of hostout.
+    const r = sh(`{ sleep 1\n${afterFlip(['touch ran1'], '\ntouch finished')}\n} | true`);
+    expect(r.status).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'ran1'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'finished'))).toBe(false);
+  });
+
   test('the renewer does not hold the round trip open: the script (and its stdout, the ssh channel) ends with its lines, not with the renewer\'s sleep', () => {
     const r = sh(afterFlip(['true'], '\necho finished', 20));
     expect(r.stdout).toBe('@@hostout:ran 1\nfinished\n');

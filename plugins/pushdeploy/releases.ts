@@ -340,7 +340,9 @@ export class SiteReleases {
     const finishing = after.finish && prune !== undefined && this.ownsLock;
     const started = Date.now();
     const r = await lock.runReleasing('flip', (unlock) => {
-      const tail = finishing ? `\n[ -z "$failed" ] || exit 0\n${prune}\n${unlock}\necho @@hostout:finished` : '';
+      // The line written before the pruning and the unlock ends this shell (SIGPIPE) when hostout is gone: the lock of
+      // a deploy killed mid-restart stays, to be taken over as stale and said so, as when each step was its own round trip.
+      const tail = finishing ? `\n[ -z "$failed" ] || exit 0\necho @@hostout:ran-all\n${prune}\n${unlock}\necho @@hostout:finished` : '';
       return this.runFlipScript(from, to, prefix, `${values.join('\n')}\n${AFTER_FLIP_SCRIPT}${tail}`);
     }, (answer) => finishing && answer.code === 0 && /^@@hostout:finished$/m.test(answer.stdout));
     const roundTripMs = Date.now() - started;

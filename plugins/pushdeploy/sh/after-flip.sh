@@ -8,11 +8,13 @@
 # left set for what follows in the same script (the prune and the unlock run only when it is empty).
 # shellcheck disable=SC2154 # site, renew and every are set by the caller
 sh -c "$renew" > /dev/null 2>&1
-( while sleep "$every"; do sh -c "$renew"; done ) > /dev/null 2>&1 < /dev/null &
+# The renewer ends with this shell ($$ is its pid in the subshell too): a lease is never renewed for a deploy that is gone.
+( while sleep "$every" && kill -0 "$$" 2>/dev/null; do sh -c "$renew"; done ) > /dev/null 2>&1 < /dev/null &
 renewer=$!
 i=0; failed=
 for line do
   i=$((i + 1))
+  # Written before each line: when hostout is gone (killed, connection lost) the write ends this shell (SIGPIPE) and no further line runs.
   echo "@@hostout:ran $i"
   # The line's output goes to stderr: stdout carries the answer, and a failure's message quotes stderr's last lines.
   ( cd "$site" && sh -c "$line" ) < /dev/null 1>&2 || { failed="$i $?"; break; }
