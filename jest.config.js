@@ -31,6 +31,7 @@ const E2E = [
   'cli/exit-status.test.ts',
   'cli/e2e-many-hosts.test.ts',
   'pushdeploy/e2e-many-deploys.test.ts',
+  'pushdeploy/e2e-round-trips.test.ts',
   'cli/many-hosts.test.ts',
   'cli/pipe.test.ts',
   'cli/plugins.test.ts',

@@ -108,10 +108,11 @@ function options(extra: HostOptions = {}): HostOptions {
 }
 
 /** Production's answer to the deploy lock's first step: the lock was free. */
-const LOCK_FREE: [RegExp, string] = [/^remote(?: sudo)?\[\]: mkdir -p \S+\/\.hostout \|\| exit 3\nif mkdir/, 'acquired\n'];
+const LOCK_FREE: [RegExp, string] = [/^remote(?: sudo)?\[\]: action=attempt\n/, 'acquired\n'];
 
 async function run(command: string, opts: HostOptions, args: string[] = [], ro: RecorderOptions = {}) {
-  const rec = recordingContext('first-site', opts, { ...ro, stdout: [...(ro.stdout ?? []), LOCK_FREE] });
+  // The lock first: its round trip carries the releases' script too (which a fake answer to 'acquired' alone leaves to a round trip of its own; e2e-round-trips checks the fold).
+  const rec = recordingContext('first-site', opts, { ...ro, stdout: [LOCK_FREE, ...(ro.stdout ?? [])] });
   const result = await plugin.commands[command].run(rec.ctx, ...args);
   return { ...rec, result };
 }
@@ -314,19 +315,25 @@ describe('pull', () => {
 /** One line per call: a script's first line that says what it is, an rsync or command as recorded. */
 const outline = (calls: string[]) => calls.map((c) => {
   const [first, ...rest] = c.split('\n');
-  if (/\.hostout \|\| exit 3$/.test(first)) return `${first.replace(/\]: .*/, ']')}: lock`;
-  if (rest.some((l) => l.includes('@@hostout:current'))) return `${first.replace(/\]: .*/, ']')}: state${/^.*\]: mkdir/.test(first) ? ` after ${first.replace(/^.*\]: /, '')}` : ''}`;
-  const unlocks = rest.some((l) => /^if grep -qF \S+ \S+\/lock\/holder 2>\/dev\/null; then rm -rf/.test(l));
-  if (rest.some((l) => l.includes('HOSTOUT_FLIP_SCRIPT'))) return `${first.replace(/\]: .*/, ']')}: flip${unlocks ? ', unlock' : ''}`;
-  if (/^remote(?: sudo)?\[\]: if grep -qF \S+ \S+\/lock\/holder 2>\/dev\/null; then rm -rf/.test(first)) return `${first.replace(/\]: .*/, ']')}: unlock`;
+  const who = first.replace(/\]: .*/s, ']');
+  const action = (a: string) => c.includes(`\naction=${a}\n`) || first.endsWith(`]: action=${a}`);
+  // The lock's round trip; with what the command runs first once the lock is its own (the releases and next/).
+  if (action('attempt')) return rest.some((l) => l.includes('@@hostout:current')) ? `${who}: lock, state` : `${who}: lock`;
+  if (rest.some((l) => l.includes('@@hostout:current'))) return `${who}: state${/^.*\]: mkdir/.test(first) ? ` after ${first.replace(/^.*\]: /, '')}` : ''}`;
+  const releaseOnly = first.endsWith(']: (') && rest[0] === 'action=release';
+  const unlocks = !releaseOnly && action('release');
+  // A deploy's restart lines in the flip's round trip (after-flip.sh): `set -- LINE…` before the program.
+  const after = rest.find((l) => l.startsWith('set -- '));
+  if (rest.some((l) => l.includes('HOSTOUT_FLIP_SCRIPT'))) return `${who}: flip${after ? `, then ${after.slice(7)}` : ''}${unlocks ? ', unlock' : ''}`;
+  if (releaseOnly) return `${who}: unlock`;
   // A command's last script gives the lock back in its own round trip: `( SCRIPT ); s=$?; <unlock>; exit $s`.
   if (unlocks) {
     const what = /\]: \( true$/.test(first) ? '' : /\/\.hostout\/next\/meta\.json/.test(first) ? 'finalize, ' : 'prune, ';
-    return `${first.replace(/\]: .*/, ']')}: ${what}unlock`;
+    return `${who}: ${what}unlock`;
   }
   if (/^local\[\]: cd \S+ && find .* -printf/.test(first)) return 'local[]: list the staged trees';
-  const phase = /^(remote(?: sudo)?\[\]): if grep -qF .*"phase":"(\w+)".* && echo renewed; else echo lost; fi$/.exec(first);
-  if (phase) return `${phase[1]}: lock phase ${phase[2]}`;
+  const phase = action('renew') ? /"phase":"(\w+)"/.exec(c) : null;
+  if (phase) return `${who}: lock phase ${phase[1]}`;
   return c.replace(/\/\.hostout\/next\/meta\.json.*\/releases\/\d{8}T\d{6}Z$/s, '/.hostout/next/meta.json … mv into releases/ID');
 });
 
@@ -344,7 +351,8 @@ describe('push, deploy_etc and deploy', () => {
     // var/ goes while the trees do; staging is no checkout, so no commit is asked for.
     return [
       'local[]: list the staged trees',
-      `${r}[]: lock`,
+      // The lock's round trip carries the releases' script; the recorder answers 'acquired' alone, so they are asked again.
+      `${r}[]: lock, state`,
       `${r}[]: state after mkdir -p -- ${site}/var && chown -- zope ${site} ${site}/var || exit 1`,
       `rsync[${sync.replace('push', 'push relative delete')} --link-dest=${site}${opts.ownership ? ` ${opts.ownership}` : ''}]: ${trees.map((d) => `${site}/./${d}/`).join(' ')} -> ${next}`,
       `rsync[${sync} ${VAR_EXCLUDES.map((e) => `exclude=${e}`).join(' ')} --ignore-existing]: ${site}/var/ -> ${site}/var`,
@@ -367,7 +375,8 @@ describe('push, deploy_etc and deploy', () => {
   test('push, deploy and prepare start the ssh handshake before reading staging (once); commands that only read production do not', async () => {
     stagedSite();
     for (const command of ['push', 'deploy', 'prepare']) {
-      const { connects, calls } = await run(command, options({ restart: 'true' }));
+      // (production answers that the flip went through and deploy's restart line ran after it)
+      const { connects, calls } = await run(command, options({ restart: 'true' }), [], { stdout: [[/HOSTOUT_FLIP_SCRIPT/, 'live X\n@@hostout:ran 1\n@@hostout:ran 2\n']] });
       expect([command, connects]).toEqual([command, [0]]);
       expect(calls.length).toBeGreaterThan(3);
     }
@@ -441,16 +450,23 @@ describe('push, deploy_etc and deploy', () => {
   });
   test('deploy: push, deploy_etc, then every non-empty restart line on production', async () => {
     stagedSite();
-    const { calls } = await run('deploy', options({ restart: '\nsupervisorctl restart first-site:*\n\n  echo done  \n' }));
+    // production's answer to the flip's round trip: the flip went through, then each line ran (after-flip.sh's lines).
+    const ran = 'live X\nflipped\n@@hostout:ran 1\n@@hostout:ran 2\n@@hostout:ran 3\n';
+    const { calls, logLines } = await run('deploy', options({ restart: '\nsupervisorctl restart first-site:*\n\n  echo done  \n' }), [], { stdout: [[/HOSTOUT_FLIP_SCRIPT/, ran]] });
     const push = pushCalls(false);
+    // deploy_etc's command and the restart lines ride in the flip's round trip (the lock's phase note too, on production);
+    // a first deploy prunes nothing and gives the lock back in a round trip of its own.
     expect(outline(calls)).toEqual([
-      ...push.slice(0, -1),
-      `remote[cwd=${site}]: cp -R ${site}/parts/system/etc/. /etc && supervisorctl reread && supervisorctl update`,
-      // The lock learns the phase while the first restart line runs (nothing waits for it).
-      `remote[cwd=${site}]: supervisorctl restart first-site:*`,
-      'remote[]: lock phase restart',
-      `remote[cwd=${site}]: echo done`,
+      ...push.slice(0, -2),
+      `remote[]: flip, then '${`cp -R ${site}/parts/system/etc/. /etc && supervisorctl reread && supervisorctl update`.replace(/'/g, "'\\''")}' 'supervisorctl restart first-site:*' 'echo done'`,
       push.at(-1),
+    ]);
+    const flip = calls.find((c) => c.includes('HOSTOUT_FLIP_SCRIPT')) as string;
+    expect(flip).toContain(`{ site=${site}\n`);
+    expect(flip).toMatch(/\nrenew='action=renew\n/);
+    // They are said as they were before, once they ran.
+    expect(logLines.filter((l) => / run: /.test(l))).toEqual([
+      expect.stringContaining('run: cp -R'), '[first-site] run: supervisorctl restart first-site:*', '[first-site] run: echo done',
     ]);
   });
   test('a second deploy finds the lock held by a live holder: exit 75 naming it, nothing changed', async () => {
@@ -462,7 +478,7 @@ describe('push, deploy_etc and deploy', () => {
     expect((err as LockedError).exitCode).toBe(75);
     expect((err as Error).message).toMatch(/locked by another deploy: ann on elsewhere \(pid 42\), 'deploy' since 2026-11-29T20:00:00Z/);
     // Staging's listing is read (read-only) while the lock is asked for.
-    expect(outline(rec.calls)).toEqual(['local[]: list the staged trees', 'remote[]: lock']);
+    expect(outline(rec.calls)).toEqual(['local[]: list the staged trees', 'remote[]: lock, state']);
   });
   test('deploy without restart: a clear error before anything runs', async () => {
     stagedSite();

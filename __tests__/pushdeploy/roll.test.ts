@@ -74,7 +74,7 @@ describe('the roll against the recording transport', () => {
     'haproxy-socket': '/run/haproxy/admin.sock', 'haproxy-backend': 'plone',
   };
   // The deploy lock is free (lock.ts answers 'acquired' to its mkdir).
-  const lock = { match: /\.hostout \|\| exit 3\nif mkdir/, result: { stdout: 'acquired\n' } };
+  const lock = { match: /action=attempt\n/, result: { stdout: 'acquired\n' } };
   const responses = [
     lock,
     { match: 'show stat', result: { stdout: stat([row('plone', 'instance1', 0), row('plone', 'instance2', 0), row('plone', 'BACKEND', 0)]) } },

@@ -295,14 +295,18 @@ async function fabric(c: Ctx, hosts: Host[]): Promise<void> {
   await exec(PYTHON, [script, config], { cwd: c.work });
 }
 
-/** Production's copies, emptied (a first deploy) or brought up to date untimed (before a 1% change). */
-function resetProduction(c: Ctx, hosts: Host[], empty: boolean): Promise<void> {
+/**
+ * Production's copies emptied, before a first deploy. A 1% change follows the
+ * same method's first deploy, so each method deploys onto its own layout (a
+ * bare rsync over hostout's releases would turn its tree links into
+ * directories, and its next flip would refuse them).
+ */
+function resetProduction(hosts: Host[]): void {
   for (const h of hosts) {
-    if (empty) fs.rmSync(h.production, { recursive: true, force: true });
+    fs.rmSync(h.production, { recursive: true, force: true });
     fs.mkdirSync(h.production, { recursive: true });
     spawnSync('chown', [LOGIN, h.production]);
   }
-  return empty ? Promise.resolve() : floor(c, hosts);
 }
 
 /**
@@ -402,7 +406,7 @@ async function main(): Promise<void> {
         const someProxies = some.flatMap((h) => (h.proxy ? [h.proxy] : []));
         for (const [name, fn] of methods) {
           for (const [phase, empty] of [[0, true], [1, false]] as const) {
-            await resetProduction(c, some, empty);
+            if (empty) resetProduction(some);
             if (!empty) {
               touch++;
               for (let i = touch; i < files.length; i += 100) fs.writeFileSync(files[i], fileContent(fs.statSync(files[i]).size, i + touch * 7));

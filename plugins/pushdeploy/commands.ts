@@ -15,8 +15,8 @@ import * as path from 'node:path';
 import { CommandError, ConfigError, InterruptedError, UsageError, shellJoin, shellQuote, validateBranch, validatePath, validateRepository, type CommandContext, type CommandResult, type FlipOutcome, type PrepareResult } from 'hostout';
 import { assumedStagingBuildout, readStagingBuildout, requireStagingBuildout, type BuildoutDirectories } from './annotate';
 import { stagingManifest } from './manifest';
-import { describeHolder, type KeptLock, type RemoteScript } from './lock';
-import { RELEASE_ID, releaseTreeName, SiteReleases, type FlipResult, type ReleaseMeta, type ReleaseState } from './releases';
+import { describeHolder, type KeptLock, type LockOpening, type RemoteScript } from './lock';
+import { RELEASE_ID, releaseTreeName, SiteReleases, type AfterFlip, type FlipResult, type ReleaseMeta, type ReleaseState } from './releases';
 import {
   readSettings, requirePython, requireRestartLines, requireSupervisorConf, type SiteSettings,
 } from './settings';
@@ -296,18 +296,34 @@ class Site {
     return { ...trees, listing };
   }
 
-  private async prepareRelease(command: string, staged: Staged): Promise<Prepared> {
+  /**
+   * The first round trip of a transfer, after the lock in the same one
+   * (withLock's opening): the original's three steps (mkdir, chown path,
+   * chown var), starting .hostout/next (with staging's listing on stdin: hard
+   * links to the live trees need it, manifest.ts) and reading production's
+   * releases, which also says who we are there: that decides how the trees
+   * get their owner.
+   */
+  private async releasesRoundTrip(staged: Staged): Promise<{ prefix: string; listing?: string }> {
+    const { s } = this;
+    const eu = s.effectiveUser;
+    const setup = `${shellJoin(['mkdir', '-p', '--', `${s.path}/var`])} && ${shellJoin(['chown', '--', eu, s.path, `${s.path}/var`])} || exit 1`;
+    const listing = await staged.listing;
+    return { prefix: `${setup}\n${this.releases.nextScript(staged.names, listing === undefined ? undefined : eu)}`, listing };
+  }
+
+  /** withLock's opening for a transfer: its first round trip rides in the lock's. */
+  private async transferOpening(staged: Staged): Promise<LockOpening> {
+    const { prefix, listing } = await this.releasesRoundTrip(staged);
+    return this.releases.releasesOpening(staged.names, prefix, listing);
+  }
+
+  private async prepareRelease(command: string, staged: Staged, opened?: CommandResult): Promise<Prepared> {
     const { s } = this;
     const eu = s.effectiveUser;
     const { names, inPlace } = staged;
-    // The original's three steps (mkdir, chown path, chown var) in the same
-    // round trip as reading production's releases, which also says who we are
-    // there: that decides how the trees get their owner below.
-    const setup = `${shellJoin(['mkdir', '-p', '--', `${s.path}/var`])} && ${shellJoin(['chown', '--', eu, s.path, `${s.path}/var`])} || exit 1`;
-    // Starting .hostout/next for the transfer rides in the same round trip; so does staging's listing,
-    // read here while production works (hard links to the live trees need it, manifest.ts).
-    const listing = await staged.listing;
-    const state = await this.releases.state(names, `${setup}\n${this.releases.nextScript(names, listing === undefined ? undefined : eu)}`, listing);
+    const { prefix, listing } = await this.releasesRoundTrip(staged);
+    const state = opened ? this.releases.stateFrom(opened) : await this.releases.state(names, prefix, listing);
     // With remote-sudo everything runs as root; `--dry-run --offline` gets no answer, and the login `user` is what `id -un` would say.
     const remoteUser = s.remoteSudo ? 'root' : state.whoami || (this.ctx.dryRun ? (this.ctx.options.user ?? '').trim() : '');
     // Ownership as the original's `chown -R effective-user` after each tree:
@@ -341,14 +357,15 @@ class Site {
   }
 
   /** prepare + flip: the new release is live when this returns. */
-  private async pushRelease(command: string, staged: Staged, opts: { last?: boolean } = {}): Promise<Prepared & { flip: FlipResult }> {
-    const prepared = await this.prepareRelease(command, staged);
-    const flip = await this.flipTo(prepared.release.id, prepared.state, opts);
+  private async pushRelease(command: string, staged: Staged, opts: { last?: boolean; opened?: CommandResult; after?: AfterFlip } = {}): Promise<Prepared & { flip: FlipResult }> {
+    const prepared = await this.prepareRelease(command, staged, opts.opened);
+    const after = opts.after;
+    const flip = await this.flipTo(prepared.release.id, prepared.state, { last: opts.last, after, sayAfter: after && (() => this.sayAfterFlip(after)) });
     return { ...prepared, flip };
   }
 
   /** Flip, and keep `state` true to production afterwards (an adopted release appears, `current` moves). */
-  private async flipTo(id: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean } = {}): Promise<FlipResult> {
+  private async flipTo(id: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean; after?: AfterFlip; sayAfter?: () => void } = {}): Promise<FlipResult> {
     const flip = await this.releases.flip(id, state, opts);
     if (flip.from !== '-' && flip.from !== state.current && !state.releases.some((r) => r.id === flip.from)) {
       state.releases.push({ id: flip.from, created: '', stagingHost: '', user: '', pid: 0, command: 'adopted', adopted: true, trees: [] });
@@ -361,18 +378,56 @@ class Site {
   async push(): Promise<void> {
     // Read the staging buildout first (the original did it after the mkdir/chowns): a broken staging fails before production changes.
     const staged = await this.stagedForTransfer();
-    await this.releases.withLock('push', async () => {
-      const { state, flip } = await this.pushRelease('push', staged, { last: true });
+    await this.releases.withLock('push', async (opened) => {
+      const { state, flip } = await this.pushRelease('push', staged, { last: true, opened });
       if (!flip.finished) await this.releases.prune(state);
-    });
+    }, await this.transferOpening(staged));
   }
 
   async deployEtc(): Promise<void> {
+    const line = await this.etcLine();
+    if (line === undefined) return;
+    await this.releases.withLock('deploy_etc', async () => {
+      await this.remotely(line, this.s.path);
+    });
+  }
+
+  /** deploy_etc's command on production, when staging has parts/system/etc. */
+  private async etcLine(): Promise<string | undefined> {
     const dirs = await this.annotate();
     const systemEtc = `${dirs.parts}/system/etc`;
-    if (!isDir(systemEtc)) return;
-    await this.releases.withLock('deploy_etc', async () => {
-      await this.remotely(`cp -R ${shellQuote(`${systemEtc}/.`)} /etc && supervisorctl reread && supervisorctl update`, this.s.path);
+    return isDir(systemEtc) ? `cp -R ${shellQuote(`${systemEtc}/.`)} /etc && supervisorctl reread && supervisorctl update` : undefined;
+  }
+
+  /**
+   * What a one-host deploy runs in its flip's round trip (releases.ts
+   * AfterFlip): deploy_etc's command and the restart lines, then, without a
+   * health check still to pass, the pruning and the unlock. A rolling restart
+   * (`instances`), a phase of a deploy across hosts and a dry run keep their
+   * own steps.
+   */
+  private async afterFlip(lines: string[]): Promise<AfterFlip | undefined> {
+    if (this.roll || this.ctx.dryRun) return undefined;
+    const etc = await this.etcLine();
+    return { lines: [...(etc === undefined ? [] : [etc]), ...lines], finish: !this.s.healthcheck };
+  }
+
+  /** The lines of `after`, said as `remotely` says them, when the round trip that runs them starts. */
+  private sayAfterFlip(after: AfterFlip): void {
+    for (const line of after.lines) this.ctx.log.info(`[${this.s.site}] ${this.s.remoteSudo ? 'sudo' : 'run'}: ${line}`);
+  }
+
+  /** Whether every line of `after` ran: the one that failed is the error. */
+  private ranAfterFlip(after: AfterFlip, answer: FlipResult['after']): void {
+    const { ran = 0, failed } = answer ?? {};
+    if (!failed && ran === after.lines.length) return;
+    if (!failed) {
+      throw new CommandError(`production said that only ${ran} of the ${after.lines.length} line(s) to run after the flip ran`, { host: this.s.site, command: after.lines[ran], status: null, stderrTail: '' });
+    }
+    const line = after.lines[failed.index];
+    const tail = failed.stderr.trim().split('\n').slice(-5).join('\n');
+    throw new CommandError(`command failed on ${this.s.site} with exit status ${failed.status}: ${line}${tail ? `\n${tail.split('\n').map((l) => `  ${l}`).join('\n')}` : ''}`, {
+      host: this.s.site, command: line, status: failed.status, stderrTail: tail,
     });
   }
 
@@ -421,11 +476,18 @@ class Site {
   async deploy(): Promise<void> {
     const lines = await this.restartPlan('deploy');
     const staged = await this.stagedForTransfer();
-    await this.releases.withLock('deploy', async () => {
-      const { state, release, flip } = await this.pushRelease('deploy', staged);
+    const after = this.ctx.phase ? undefined : await this.afterFlip(lines);
+    await this.releases.withLock('deploy', async (opened) => {
+      const { state, release, flip } = await this.pushRelease('deploy', staged, { opened, after });
       try {
-        await this.deployEtc();
-        await this.restartAndCheck(lines);
+        if (after && flip.after) {
+          // The restart lines ran in the flip's round trip.
+          this.ranAfterFlip(after, flip.after);
+          await this.healthcheck();
+        } else {
+          await this.deployEtc();
+          await this.restartAndCheck(lines);
+        }
       } catch (e) {
         // Ctrl-C mid-roll: the roll set its instances in hand back to ready and said where each stands.
         if (e instanceof InterruptedError && this.roll) {
@@ -458,8 +520,8 @@ class Site {
         }
         throw new CommandError(`deploy of release ${release.id} failed (${why}); rolled back to release ${flip.from}${after}`, { host: this.s.site, command: 'deploy', status: e.status, stderrTail: e.stderrTail });
       }
-      await this.releases.prune(state);
-    });
+      if (!flip.finished) await this.releases.prune(state);
+    }, await this.transferOpening(staged));
   }
 
   /**
@@ -469,11 +531,11 @@ class Site {
    */
   async prepare(): Promise<PrepareResult> {
     const staged = await this.stagedForTransfer();
-    return this.releases.withLock(this.lockCommand('prepare'), async () => {
-      const { release, state } = await this.prepareRelease('prepare', staged);
-      await this.releases.finalizePrepared(release.id);
+    return this.releases.withLock(this.lockCommand('prepare'), async (opened) => {
+      const { release, state } = await this.prepareRelease('prepare', staged, opened);
+      await this.releases.finalizePrepared(release.id, this.ctx.phase ? state : undefined);
       return this.ctx.phase ? { release: release.id, live: state.current } : release.id;
-    });
+    }, await this.transferOpening(staged));
   }
 
   /**
@@ -484,7 +546,8 @@ class Site {
   async flip(id?: string): Promise<FlipOutcome & { release: string }> {
     if (id !== undefined && !RELEASE_ID.test(id)) throw new UsageError(`'${id}' is not a release id ('hostout ${this.s.site} releases' lists them)`, { host: this.s.site });
     return this.releases.withLock(this.lockCommand('flip'), async () => {
-      const state = await this.releases.state(this.treeNamesGuess());
+      // A phase of a deploy across hosts flips what its prepare left (the run held the lock since), else production is asked.
+      const state = (this.ctx.phase && id !== undefined ? this.releases.takeKeptState() : undefined) ?? await this.releases.state(this.treeNamesGuess());
       const to = id ?? state.releases.filter((r) => !state.current || r.id > state.current).pop()?.id;
       if (!to) throw new ConfigError(`no release newer than the live one to flip to: give its id ('hostout ${this.s.site} releases' lists them)`, { host: this.s.site });
       if (this.ctx.phase && !this.ctx.dryRun && !state.releases.some((r) => r.id === to)) {
@@ -492,6 +555,7 @@ class Site {
         throw new CommandError(`release ${to}, prepared by this deploy, is gone from production: nothing was flipped`, { host: this.s.site, command: 'flip', status: null, stderrTail: '' });
       }
       const flipped = await this.flipTo(to, state, { unlock: true });
+      if (this.ctx.phase) this.releases.keepState(state);
       // '-': nothing was live before (a first deploy), so there is nothing to flip back to.
       return { release: to, from: flipped.from === '-' ? undefined : flipped.from };
     });
@@ -504,7 +568,15 @@ class Site {
    */
   async activate(): Promise<void> {
     const lines = await this.restartPlan('activate');
+    const after = await this.afterFlip(lines);
     await this.releases.withLock(this.lockCommand('activate'), async () => {
+      if (after) {
+        // deploy_etc's command, the lock's phase note and the restart lines in one round trip.
+        this.sayAfterFlip(after);
+        this.ranAfterFlip(after, await this.releases.runAfter(after));
+        await this.healthcheck();
+        return;
+      }
       await this.deployEtc();
       await this.restartAndCheck(lines);
     });
@@ -532,6 +604,7 @@ class Site {
       if (!to && !this.ctx.dryRun) throw new ConfigError(`there is no release before ${state.current} to roll back to`, { host: this.s.site });
       const target = to ?? 'PREVIOUS';
       await this.flipTo(target, state);
+      if (this.ctx.phase) this.releases.keepState(state);
       if (this.roll || this.s.restartLines.length) await this.restartAndCheck(this.s.restartLines);
       else this.ctx.log.warn(`[${this.s.site}] no 'restart' lines: release ${target} is live, but nothing was restarted`);
       return target;

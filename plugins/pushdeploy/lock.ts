@@ -14,6 +14,11 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { CommandError, LockedError, isPidAlive, shellQuote, type CommandResult, type Logger } from 'hostout';
+import { shellProgram } from './shell-programs';
+import type { ReleaseState } from './state';
+
+/** The lock's shell program (sh/lock.sh): one action per run, its values set by quoted assignments before it. */
+export const LOCK_SCRIPT = shellProgram('lock.sh');
 
 /** What the lock records about its holder. */
 export interface LockHolder {
@@ -50,6 +55,19 @@ const RENEWAL_WAIT_MS = 10_000;
  */
 export interface KeptLock {
   lock?: DeployLock;
+  /**
+   * Production's releases as the run's flip (or flip back) left them: the
+   * run's last phase prunes from it without reading them again (nothing else
+   * changes them while the run holds the lock, and it prunes only while the
+   * lock is still its own).
+   */
+  state?: ReleaseState;
+  /**
+   * The recording of the release the run's `prepare` transferred (prepare.ts),
+   * left for the run's flip of that release, or its `finish` when no flip
+   * came (the release is then recorded, not lost): no round trip of its own.
+   */
+  record?: { id: string; script: string };
 }
 
 function readFileOr(file: string, fallback: string): string {
@@ -105,11 +123,23 @@ function thisHost(): { stagingHost: string; bootId: string } {
   return { stagingHost: os.hostname(), bootId: readFileOr('/proc/sys/kernel/random/boot_id', '') };
 }
 
-/** The result of trying to take the lock once. */
-type Attempt = { acquired: true; journal?: string } | { acquired: false; holder?: LockHolder; stale?: string };
+/** The result of trying to take the lock once; `then`: the answer of what ran after it in the same round trip. */
+type Attempt = { acquired: true; journal?: string; then?: CommandResult } | { acquired: false; holder?: LockHolder; stale?: string };
+
+/** The line that starts the answer of what runs in the lock's round trip after taking it. */
+const THEN_MARK = '@@hostout:then';
+
+/**
+ * What a command runs in the round trip that takes the lock, once it is taken
+ * and no interrupted flip waits for recovery: `script` with `stdin` on its
+ * standard input (a lock found held reads and drops it).
+ */
+export interface LockOpening {
+  script: string;
+  stdin?: string;
+}
 
 /** After `echo acquired`, the same script prints the flip journal, so recovery needs no round trip of its own. */
-const printJournal = (d: string) => `cat ${shellQuote(`${d}/journal`)} 2>/dev/null || true`;
 const journalOf = (lines: string[]) => lines.slice(1).join('\n').trim() || undefined;
 
 export interface DeployLockOptions {
@@ -156,29 +186,28 @@ export class DeployLock {
   }
 
   /**
-   * The holder line, with its lease computed on production's clock
+   * sh/lock.sh doing `action`, its values set before it as quoted
+   * assignments. The holder line's lease is computed on production's clock
    * (`$(date +%s)` at write time), so staging's clock never matters.
    */
-  private writeHolder(file: string): string {
-    // leaseUntil is written from production's clock below, not from ours.
+  script(action: 'attempt' | 'takeover' | 'renew' | 'release' | 'ours', extra: Record<string, string> = {}): string {
+    // leaseUntil is written from production's clock, not from ours.
     const json = JSON.stringify({ ...this.holder, leaseUntil: undefined });
-    return `printf '%s"leaseUntil":%s}\\n' ${shellQuote(`${json.slice(0, -1)},`)} "$(( $(date +%s) + ${this.o.lease} ))" > ${shellQuote(file)}`;
+    return lockProgram(action, { d: this.dir, token: this.holder.token, holder: json.slice(0, -1), lease: String(this.o.lease), grace: String(EMPTY_LOCK_GRACE), ...extra });
   }
 
-  private async attempt(): Promise<Attempt> {
+  private async attempt(opening?: LockOpening): Promise<Attempt> {
     const d = this.dir;
-    const q = shellQuote;
-    const script = [
-      `mkdir -p ${q(d)} || exit 3`,
-      `if mkdir ${q(`${d}/lock`)} 2>/dev/null; then`,
-      `  ${this.writeHolder(`${d}/lock/holder`)} || exit 3`,
-      '  echo acquired',
-      `  ${printJournal(d)}`,
-      'else',
-      `  echo held; date +%s; stat -c %Y ${q(`${d}/lock`)} 2>/dev/null || date +%s; cat ${q(`${d}/lock/holder`)} 2>/dev/null || true`,
-      'fi',
-    ].join('\n');
-    const r = await this.o.run('lock', script, { allowFailure: true });
+    // What the command does first rides in the same round trip, in a subshell of its own, once the lock is ours.
+    const then = opening && !this.o.dryRun
+      ? `\nif [ -n "$locked" ]; then echo ${THEN_MARK}; (\n${opening.script}\n); exit $?; else cat > /dev/null; fi`
+      : '';
+    const r = await this.o.run('lock', `${this.script('attempt')}${then}`, { allowFailure: true, stdin: then ? opening?.stdin : undefined });
+    const mark = r.stdout.indexOf(`\n${THEN_MARK}\n`);
+    if (mark >= 0 && r.stdout.startsWith('acquired\n')) {
+      // Taken; what ran after it answered (its exit status is the round trip's).
+      return { acquired: true, then: { stdout: r.stdout.slice(mark + THEN_MARK.length + 2), stderr: r.stderr, code: r.code } };
+    }
     if (r.code !== 0) {
       // Typically: the login may not write <path> (permission denied), or the disk is full.
       const why = r.stderr.trim().split('\n').slice(-3).join(' | ') || `exit status ${r.code}`;
@@ -196,21 +225,7 @@ export class DeployLock {
 
   /** Take over a lock found stale; false when another command took it first. */
   private async takeOver(stale: LockHolder | undefined): Promise<Attempt> {
-    const d = this.dir;
-    const q = shellQuote;
-    const guard = `${d}/takeover-${stale?.token ?? 'nobody'}`;
-    const sameHolder = stale ? `grep -qF ${q(stale.token)} ${q(`${d}/lock/holder`)} 2>/dev/null` : `[ ! -s ${q(`${d}/lock/holder`)} ]`;
-    const script = [
-      // A guard left by a taker that died is itself stale after a while.
-      `if ! mkdir ${q(guard)} 2>/dev/null; then`,
-      `  if [ $(( $(date +%s) - $(stat -c %Y ${q(guard)} 2>/dev/null || date +%s) )) -gt ${EMPTY_LOCK_GRACE} ]; then rmdir ${q(guard)}; fi`,
-      `  mkdir ${q(guard)} 2>/dev/null || { echo lost; exit 0; }`,
-      'fi',
-      `if ${sameHolder}; then rm -rf ${q(`${d}/lock`)}; fi`,
-      `if mkdir ${q(`${d}/lock`)} 2>/dev/null; then ${this.writeHolder(`${d}/lock/holder`)}; echo acquired; ${printJournal(d)}; else echo lost; fi`,
-      `rmdir ${q(guard)}`,
-    ].join('\n');
-    const r = await this.o.run('lock', script);
+    const r = await this.o.run('lock', this.script('takeover', { stale: stale?.token ?? '' }));
     const lines = r.stdout.split('\n');
     return lines[0] === 'acquired' ? { acquired: true, journal: journalOf(lines) } : { acquired: false };
   }
@@ -219,14 +234,16 @@ export class DeployLock {
    * Take the lock, waiting up to `waitSeconds` for its holder; throws
    * LockedError naming the holder when it stays held.
    */
-  async acquire(waitSeconds: number): Promise<{ journal?: string }> {
+  async acquire(waitSeconds: number, opening?: LockOpening): Promise<{ journal?: string; then?: CommandResult }> {
     const deadline = Date.now() + waitSeconds * 1000;
     let said = false;
     let journal: string | undefined;
+    let then: CommandResult | undefined;
     for (;;) {
-      const a = await this.attempt();
+      const a = await this.attempt(opening);
       if (a.acquired) {
         journal = a.journal;
+        then = a.then;
         break;
       }
       // Of several commands that find the same stale lock, one takes it over; the others wait as for any holder.
@@ -249,20 +266,26 @@ export class DeployLock {
       await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(50, deadline - Date.now()))));
     }
     this.held = true;
-    if (!this.o.dryRun) {
-      this.renewer = setInterval(() => void this.renew(), (this.o.lease * 1000) / 3);
-      this.renewer.unref();
-    }
-    return { journal };
+    if (!this.o.dryRun) this.startRenewing();
+    return { journal, then };
+  }
+
+  /** The script renewing the lease with `phase` recorded (run on production by after-flip.sh). */
+  renewalScript(phase: string): string {
+    this.holder.phase = phase;
+    return this.script('renew');
+  }
+
+  /** Every how many seconds the lease is renewed. */
+  get renewEvery(): number {
+    return Math.max(1, Math.floor(this.o.lease / 3));
   }
 
   /** Rewrite the holder with a new lease (and phase), only while the lock is still ours. */
   renew(phase?: string): Promise<void> {
     if (phase) this.holder.phase = phase;
     if (!this.held || this.o.dryRun) return Promise.resolve();
-    const d = this.dir;
-    const q = shellQuote;
-    const script = `if grep -qF ${q(this.holder.token)} ${q(`${d}/lock/holder`)} 2>/dev/null; then ${this.writeHolder(`${d}/lock/holder.tmp`)} && mv -f ${q(`${d}/lock/holder.tmp`)} ${q(`${d}/lock/holder`)} && echo renewed; else echo lost; fi`;
+    const script = this.script('renew');
     const previous = this.renewing ?? Promise.resolve();
     this.renewing = previous.then(async () => {
       const r = await this.o.run('lock', script, { allowFailure: true });
@@ -274,10 +297,9 @@ export class DeployLock {
     return this.renewing;
   }
 
-  /** The shell text that removes the lock if it is still ours. */
+  /** The shell text that removes the lock if it is still ours (in a subshell: the caller's variables stay its own). */
   private releaseScript(): string {
-    const d = this.dir;
-    return `if grep -qF ${shellQuote(this.holder.token)} ${shellQuote(`${d}/lock/holder`)} 2>/dev/null; then rm -rf ${shellQuote(`${d}/lock`)}; fi`;
+    return `(\n${this.script('release')})`;
   }
 
   /**
@@ -307,6 +329,29 @@ export class DeployLock {
     );
   }
 
+  /**
+   * Run the script `make(unlock)` makes, which gives the lock back itself
+   * (with the text `unlock`) only when it should: `released(r)` tells from
+   * its answer whether it did. Renewals from here stop meanwhile (the script
+   * renews on production while it runs, after-flip.sh) and start again when
+   * the lock stays held.
+   */
+  async runReleasing(label: string, make: (unlock: string) => string, released: (r: CommandResult) => boolean): Promise<CommandResult> {
+    await this.settle();
+    try {
+      const r = await this.o.run(label, make(this.releaseScript()), { allowFailure: true });
+      if (released(r)) this.held = false;
+      return r;
+    } finally {
+      if (this.held && !this.o.dryRun) this.startRenewing();
+    }
+  }
+
+  private startRenewing(): void {
+    this.renewer = setInterval(() => void this.renew(), (this.o.lease * 1000) / 3);
+    this.renewer.unref();
+  }
+
   /** Remove the lock if it is still ours. */
   async release(): Promise<void> {
     await this.settle();
@@ -333,8 +378,13 @@ exit $s`, { allowFailure: true });
 
 /** `unlock`: remove a site's lock whoever holds it; returns who held it (undefined when it was free). */
 export async function forceUnlock(o: { path: string; run: RemoteScript }): Promise<{ held: boolean; holder?: LockHolder }> {
-  const lock = `${o.path}/.hostout/lock`;
-  const r = await o.run('unlock', `if [ -d ${shellQuote(lock)} ]; then echo held; cat ${shellQuote(`${lock}/holder`)} 2>/dev/null; rm -rf ${shellQuote(lock)}; else echo free; fi`);
+  const r = await o.run('unlock', lockProgram('force', { d: `${o.path}/.hostout` }));
   const lines = r.stdout.split('\n');
   return { held: lines[0] === 'held', holder: parseHolder(lines.slice(1).join('\n').trim()) };
+}
+
+/** sh/lock.sh for `action`, after its values as quoted assignments. */
+function lockProgram(action: string, values: Record<string, string>): string {
+  const assignments = Object.entries({ action, ...values }).map(([k, v]) => `${k}=${shellQuote(v)}`).join('\n');
+  return `${assignments}\n${LOCK_SCRIPT}`;
 }

@@ -18,7 +18,7 @@
  */
 import * as os from 'node:os';
 import { CommandError, ConfigError, HostoutError, TransportError, UsageError, shellQuote, type CommandContext, type CommandResult } from 'hostout';
-import { DeployLock, forceUnlock, type KeptLock, type LockHolder, type RemoteScript } from './lock';
+import { DeployLock, forceUnlock, type KeptLock, type LockHolder, type LockOpening, type RemoteScript } from './lock';
 import type { SiteSettings } from './settings';
 import { shellProgram } from './shell-programs';
 import { FLIP_SCRIPT, flipRoundTrip } from './flip';
@@ -42,8 +42,31 @@ export interface FlipResult {
   flipMs?: number;
   /** Milliseconds of the whole flip command, as hostout saw it. */
   roundTripMs: number;
-  /** The flip also pruned old releases and gave back the deploy lock (`flip(…, { last: true })`). */
+  /** The flip also pruned old releases and gave back the deploy lock (`flip(…, { last: true })`, or `after` with `finish`). */
   finished?: boolean;
+  /** `after`'s lines ran in the flip's round trip: how many ran, and the one that failed (index, exit status, stderr). */
+  after?: { ran: number; failed?: { index: number; status: number; stderr: string } };
+}
+
+/**
+ * What runs on production in the flip's round trip once the flip went
+ * through (sh/after-flip.sh): the restart lines, in `path`, stopping at the
+ * first that fails; with `finish`, when each one passed, the pruning and the
+ * unlock as well (the command has nothing left to do on production).
+ */
+export interface AfterFlip {
+  lines: string[];
+  finish: boolean;
+}
+
+/** The program run after a flip in its round trip (sh/after-flip.sh). */
+export const AFTER_FLIP_SCRIPT = shellProgram('after-flip.sh');
+
+/** How many of after-flip.sh's lines ran, and the one that failed, from its answer. */
+function afterAnswer(r: CommandResult): NonNullable<FlipResult['after']> {
+  const ran = [...r.stdout.matchAll(/^@@hostout:ran (\d+)$/gm)].length;
+  const failed = /^@@hostout:failed (\d+) (\d+)$/m.exec(r.stdout);
+  return { ran, failed: failed ? { index: Number(failed[1]) - 1, status: Number(failed[2]), stderr: r.stderr } : undefined };
 }
 
 /** Whether a tree directory of the staging buildout can be a release tree: directly inside `path`, a plain name. */
@@ -139,7 +162,7 @@ export class SiteReleases {
    * run kept (`kept`) is presented again, not taken; with `keepLock` a lock
    * taken here stays held for the run's next command.
    */
-  async withLock<T>(command: string, fn: () => Promise<T>): Promise<T> {
+  async withLock<T>(command: string, fn: (opened?: CommandResult) => Promise<T>, opening?: LockOpening): Promise<T> {
     const kept = this.site.kept?.lock;
     if (this.lockHold || kept?.isHeld) {
       if (!this.lockHold && kept?.lost) throw kept.lostError();
@@ -156,13 +179,14 @@ export class SiteReleases {
     const lock = new DeployLock({
       site: this.s.site, path: this.s.path, command, run: this.site.script, log: this.site.ctx.log, lease: this.s.lockLease, dryRun: this.site.ctx.dryRun,
     });
-    const { journal } = await lock.acquire(this.s.lockWait);
+    // `opening` rides in the round trip that takes the lock (`opened`: its answer), unless a flip waits for recovery first.
+    const { journal, then: opened } = await lock.acquire(this.s.lockWait, opening);
     this.lockHold = lock;
     // Kept for the run's next phase from here on: a failure or Ctrl-C below still ends with finishRun().
     if (this.site.keepLock && this.site.kept) this.site.kept.lock = lock;
     try {
       if (journal) await this.recover();
-      return await fn();
+      return await fn(opened);
     } finally {
       this.lockHold = undefined;
       if (!this.keepsLock) await lock.release();
@@ -195,8 +219,16 @@ export class SiteReleases {
       throw lock.lostError();
     }
     try {
-      const { gone, script } = prune ? pruneScript(this.dir, this.s.keepReleases, await this.state()) : { gone: [], script: 'true' };
-      const r = await lock.releaseWith(gone.length ? 'prune' : 'unlock', script);
+      // The releases as this run's flip left them (kept), or read again; pruned only while the lock is still ours.
+      const known = kept.state;
+      kept.state = undefined;
+      // A release the run prepared but never flipped is recorded here, not lost.
+      const record = kept.record;
+      kept.record = undefined;
+      const { gone, script } = prune ? pruneScript(this.dir, this.s.keepReleases, known ?? await this.state()) : { gone: [], script: 'true' };
+      const pruning = known && gone.length ? `if (\n${lock.script('ours')}); then\n${script}\nfi` : script;
+      const guarded = record ? `${record.script}\n${pruning}` : pruning;
+      const r = await lock.releaseWith(gone.length ? 'prune' : 'unlock', guarded);
       if (r.code !== 0 && !this.site.ctx.dryRun) throw failure(this.s.site, 'finish', `pruning releases ${gone.join(', ')} failed (exit status ${r.code}); the deploy lock was given back`, r);
       this.saidPruned(gone);
       return gone;
@@ -211,6 +243,33 @@ export class SiteReleases {
    */
   private lastStep(label: string, script: string): Promise<CommandResult> {
     return this.lockHold && this.ownsLock ? this.lockHold.releaseWith(label, script) : this.site.script(label, script, { allowFailure: true });
+  }
+
+  /** The releases a phase of this run left (KeptLock.state), taken once: the next phase need not read them again. */
+  takeKeptState(): ReleaseState | undefined {
+    const kept = this.site.kept;
+    const state = kept?.state;
+    if (kept) kept.state = undefined;
+    return state;
+  }
+
+  /** A phase of a deploy across hosts: production's releases after its prepare or flip, for the run's next phase (KeptLock.state). */
+  keepState(state: ReleaseState): void {
+    if (this.site.kept && this.site.keepLock) this.site.kept.state = { ...state, releases: [...state.releases] };
+  }
+
+  /**
+   * `after`'s lines on production in one round trip (sh/after-flip.sh, no
+   * flip): a phase of a deploy across hosts that activates the release its
+   * flip made live.
+   */
+  async runAfter(after: AfterFlip): Promise<NonNullable<FlipResult['after']>> {
+    const lock = this.lockHold as DeployLock;
+    const q = shellQuote;
+    const values = [`site=${q(this.s.path)}`, `renew=${q(lock.renewalScript('restart'))}`, `every=${lock.renewEvery}`, `set -- ${after.lines.map(q).join(' ')}`];
+    const r = await this.site.script('activate', `${values.join('\n')}\n${AFTER_FLIP_SCRIPT}`, { allowFailure: true });
+    if (r.code !== 0) throw failure(this.s.site, 'activate', `running the restart lines on production failed (exit status ${r.code})`, r);
+    return afterAnswer(r);
   }
 
   /** Tell the lock what we are doing (shown to a command that finds the lock held). */
@@ -234,16 +293,27 @@ export class SiteReleases {
     return parseReleaseState(r.stdout);
   }
 
+  /** The releases from the answer of `opening` run in the lock's round trip (releasesOpening()); a failure is a remote command's. */
+  stateFrom(opened: CommandResult): ReleaseState {
+    if (opened.code !== 0) throw failure(this.s.site, 'releases', `reading the releases and starting ${this.dir}/next on production failed (exit status ${opened.code})`, opened);
+    return parseReleaseState(opened.stdout);
+  }
+
+  /** What state(trees, prefix, stdin) runs, for the round trip that takes the lock. */
+  releasesOpening(trees: readonly string[], prefix: string, stdin?: string): LockOpening {
+    return { script: `${prefix}\n${releaseStateScript(this.dir, this.s.path, trees)}`, stdin };
+  }
+
   /**
    * Run the flip script detached from the connection: `setsid` (and SIGHUP
    * ignored inside), output to .hostout/flip.log, and wait for it. If the
    * connection dies meanwhile, the script still finishes.
    */
-  private async runFlip(from: string, to: string, prefix = '', finish?: string): Promise<FlipResult> {
+  private async runFlip(from: string, to: string, prefix = '', finish?: string, send?: (script: string) => Promise<CommandResult>): Promise<FlipResult & { answer: CommandResult }> {
     for (const id of [from, to]) if (id !== '-' && !RELEASE_ID.test(id)) throw new UsageError(`'${id}' is not a release id`);
     const script = flipRoundTrip(this.dir, [this.s.path, from, to, this.lockToken ?? ''], prefix, finish);
     const started = Date.now();
-    const r = finish ? await this.lastStep('flip', script) : await this.site.script('flip', script, { allowFailure: true });
+    const r = send ? await send(script) : finish ? await this.lastStep('flip', script) : await this.site.script('flip', script, { allowFailure: true });
     const roundTripMs = Date.now() - started;
     if (r.code !== 0 && !this.site.ctx.dryRun) {
       // The script's last line says which release `current` names after it: the switch is one rename, so that is what is live.
@@ -255,7 +325,37 @@ export class SiteReleases {
       throw failure(this.s.site, 'flip', `the flip from ${from} to ${to} failed (exit status ${r.code}); ${now}`, { ...r, stderr: `${r.stderr}\n${r.stdout.split('\n').filter((l) => !/^live \S+$/.test(l)).join('\n')}` });
     }
     const us = /flipped in (\d+) us/.exec(r.stdout);
-    return { from, to, flipMs: us ? Number(us[1]) / 1000 : undefined, roundTripMs };
+    return { from, to, flipMs: us ? Number(us[1]) / 1000 : undefined, roundTripMs, answer: r };
+  }
+
+  /**
+   * The flip's round trip with `after` in it (sh/after-flip.sh after a flip
+   * that went through; then `prune` and the unlock when `after.finish` and
+   * every line passed).
+   */
+  private async runFlipAndAfter(from: string, to: string, prefix: string, after: AfterFlip, prune?: string): Promise<FlipResult> {
+    const lock = this.lockHold as DeployLock;
+    const q = shellQuote;
+    const values = [`site=${q(this.s.path)}`, `renew=${q(lock.renewalScript('restart'))}`, `every=${lock.renewEvery}`, `set -- ${after.lines.map(q).join(' ')}`];
+    const finishing = after.finish && prune !== undefined && this.ownsLock;
+    const started = Date.now();
+    const r = await lock.runReleasing('flip', (unlock) => {
+      // The line written before the pruning and the unlock ends this shell (SIGPIPE) when hostout is gone: the lock of
+      // a deploy killed mid-restart stays, to be taken over as stale and said so, as when each step was its own round trip.
+      const tail = finishing ? `\n[ -z "$failed" ] || exit 0\necho @@hostout:ran-all\n${prune}\n${unlock}\necho @@hostout:finished` : '';
+      return this.runFlipScript(from, to, prefix, `${values.join('\n')}\n${AFTER_FLIP_SCRIPT}${tail}`);
+    }, (answer) => finishing && answer.code === 0 && /^@@hostout:finished$/m.test(answer.stdout));
+    const roundTripMs = Date.now() - started;
+    // The flip's answer read as any flip's (a failure says what is live), then what ran after it.
+    const flip = await this.runFlip(from, to, prefix, undefined, async () => r);
+    flip.roundTripMs = roundTripMs;
+    flip.after = afterAnswer(r);
+    flip.finished = /^@@hostout:finished$/m.test(r.stdout);
+    return flip;
+  }
+
+  private runFlipScript(from: string, to: string, prefix: string, finish: string): string {
+    return flipRoundTrip(this.dir, [this.s.path, from, to, this.lockToken ?? ''], prefix, finish);
   }
 
   /**
@@ -329,7 +429,15 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    * pending by prepare()) and give the lock back, in one round trip. Called when nothing else of the command runs on
    * production any more (var/'s rsync included).
    */
-  async finalizePrepared(id: string): Promise<void> {
+  async finalizePrepared(id: string, state?: ReleaseState): Promise<void> {
+    const kept = this.site.kept;
+    if (kept && this.site.keepLock && state && !this.site.ctx.dryRun) {
+      // A phase of a deploy across hosts: the run's flip (or finish) records it, with the releases as they are now.
+      const script = this.pendingRecord.take(id);
+      if (script !== undefined) kept.record = { id, script };
+      this.keepState(state);
+      return;
+    }
     const pending = this.pendingRecord.take(id);
     if (pending === undefined) return;
     const r = await this.lastStep('prepare', pending);
@@ -410,9 +518,12 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
    * production (deployed by the original, or by hand) are first adopted as a
    * release of their own, so they can be flipped back to.
    */
-  async flip(to: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean } = {}): Promise<FlipResult> {
+  async flip(to: string, state: ReleaseState, opts: { last?: boolean; unlock?: boolean; after?: AfterFlip; sayAfter?: () => void } = {}): Promise<FlipResult> {
     if (!RELEASE_ID.test(to)) throw new UsageError(`'${to}' is not a release id`);
-    const pending = this.pendingRecord.take(to) ?? '';
+    // The recording of `to` left by this run's prepare (a deploy across hosts), taken by the flip that makes it live.
+    const kept = this.site.kept?.record?.id === to ? this.site.kept.record : undefined;
+    if (kept && this.site.kept) this.site.kept.record = undefined;
+    const pending = this.pendingRecord.take(to) ?? kept?.script ?? '';
     const target = state.releases.find((r) => r.id === to);
     if (!target && !this.site.ctx.dryRun) throw new ConfigError(`production has no release ${to}; 'hostout ${this.s.site} releases' lists them`, { host: this.s.site });
     if (state.current === to) throw new UsageError(`release ${to} is live already`, { host: this.s.site });
@@ -443,7 +554,12 @@ ${LINK_NEXT_SCRIPT}) || exit 1`;
     // `unlock`: the command ends with this flip but keeps every release (the `flip` command: a
     // deploy across hosts may still flip back to `from`); only the lock goes in its round trip.
     const finish = after?.script ?? (opts.unlock && this.ownsLock ? 'true' : undefined);
-    const r = await this.runFlip(from, to, prefix, finish);
+    // A deploy's restart lines (and, with nothing left after them, the pruning and the unlock) ride in the flip's round trip.
+    const fold = opts.after && this.lockHold && !this.site.ctx.dryRun ? opts.after : undefined;
+    const pruning = fold && state.current ? pruneScript(this.dir, this.s.keepReleases, { ...state, current: to }) : undefined;
+    if (fold) opts.sayAfter?.();
+    const r = fold ? await this.runFlipAndAfter(from, to, prefix, fold, pruning?.script) : await this.runFlip(from, to, prefix, finish);
+    if (r.finished && pruning) this.saidPruned(pruning.gone);
     this.info(`release ${to} is live (flip ${r.flipMs !== undefined ? `${r.flipMs.toFixed(1)} ms on production, ` : ''}${r.roundTripMs} ms with the round trip)`);
     if (after) {
       this.saidPruned(after.gone);

@@ -5,6 +5,7 @@
  * command runs first in the same round trip (push's mkdir, nextScript()).
  */
 import { shellQuote } from 'hostout';
+import { shellProgram } from './shell-programs';
 
 /** A release id: `20261129T201530Z`, `…-2`, `…-adopted`. Checked before any id reaches a shell or a path. */
 export const RELEASE_ID = /^\d{8}T\d{6}Z(-[0-9]+)?(-adopted)?$/;
@@ -49,19 +50,14 @@ const MARK = '@@hostout:';
 /** The line that starts the section of nextScript()'s answer (`linked N` or `link-dest`). */
 export const NEXT_MARK = `${MARK}next`;
 
+/** The program printing production's releases (sh/release-state.sh). */
+export const RELEASE_STATE_SCRIPT = shellProgram('release-state.sh');
+
 /** The script printing production's releases (`dir` is `<path>/.hostout`); `trees` are the names to look for in `path`. */
 export function releaseStateScript(dir: string, path: string, trees: readonly string[]): string {
   const q = shellQuote;
-  const d = dir;
-  return [
-    `echo ${MARK}whoami; id -un`,
-    // A link to releases/<ID>; a file naming the id before the first switch (trees still real directories).
-    `echo ${MARK}current; if [ -L ${q(`${d}/current`)} ]; then readlink ${q(`${d}/current`)}; else cat ${q(`${d}/current`)} 2>/dev/null; fi`,
-    `echo ${MARK}journal; cat ${q(`${d}/journal`)} 2>/dev/null`,
-    `echo ${MARK}live; for t in ${trees.map(q).join(' ')}; do [ -e ${q(path)}/"$t" ] && echo "$t"; done`,
-    `echo ${MARK}releases; for m in ${q(`${d}/releases`)}/*/meta.json; do [ -f "$m" ] && [ -f "\${m%/meta.json}/trees" ] && { tr -d '\\n' < "$m"; echo; }; done`,
-    'true',
-  ].join('\n');
+  // In a subshell: its variables stay its own in the round trip it shares.
+  return `(\nd=${q(dir)}; site=${q(path)}; trees=${q(trees.join(' '))}\n${RELEASE_STATE_SCRIPT})`;
 }
 
 /** The releases from the output of releaseStateScript() (and of what ran before it in the same round trip). */
