@@ -126,6 +126,73 @@ describe.each(['perl', 'node'] as const)('relay %s', (relay) => {
     }
   });
 
+  it('sends a file of the same size and nanosecond time but another mode and content, in place; a push without one runs a single rsync', async () => {
+    const staging = fs.mkdtempSync(path.join(home.dir, 'attr-only-'));
+    const ini = path.join(staging, 'etc', 'app.ini');
+    // A name rsync escapes in its itemized output (newline, non-ASCII): it must reach the second pass as it is.
+    const odd = path.join(staging, 'etc', 'odd\nname é.ini');
+    fs.mkdirSync(path.dirname(ini));
+    const when = Math.floor(Date.now() / 1000) - 3600 + 0.25;
+    for (const file of [ini, odd]) {
+      fs.writeFileSync(file, 'setting = AAAA\n', { mode: 0o644 });
+      fs.chmodSync(file, 0o644);
+      fs.utimesSync(file, when, when);
+    }
+    const { factory: f, log } = factory(relay);
+    const h = f.forHost('site', hostOptions(prod));
+    const to = `/var/buildout/attr-only-${relay}/`;
+    const onProduction = (file: string) => path.join(prod.varBuildout as string, `attr-only-${relay}`, path.relative(staging, file));
+    const rsyncs = () => log.lines.filter((l) => /\] rsync: rsync /.test(l)).length;
+    await h.rsync({ from: `${staging}/`, to, direction: 'push' });
+    expect(fs.readFileSync(onProduction(ini), 'utf8')).toBe('setting = AAAA\n');
+    // Same size, same time to the nanosecond, other mode and content: the quick check takes it as unchanged.
+    for (const file of [ini, odd]) {
+      fs.writeFileSync(file, 'setting = BBBB\n');
+      fs.chmodSync(file, 0o600);
+      fs.utimesSync(file, when, when);
+      expect(fs.statSync(file, { bigint: true }).mtimeNs).toBe(fs.statSync(onProduction(file), { bigint: true }).mtimeNs);
+    }
+    const before = rsyncs();
+    const r = await h.rsync({ from: `${staging}/`, to, direction: 'push' });
+    for (const file of [ini, odd]) {
+      expect(fs.readFileSync(onProduction(file), 'utf8')).toBe('setting = BBBB\n');
+      expect(fs.statSync(onProduction(file)).mode & 0o777).toBe(0o600);
+    }
+    expect(rsyncs() - before).toBe(2); // the push, and the second pass by checksum
+    expect(log.lines.filter((l) => l.includes('took 2 file(s) of the same size and time but other attributes as unchanged'))).toHaveLength(1);
+    expect(r.stdout).not.toContain('hostout-itemized:');
+    // Nothing of the kind: one rsync.
+    fs.writeFileSync(path.join(staging, 'etc', 'new.ini'), 'new\n');
+    const again = rsyncs();
+    await h.rsync({ from: `${staging}/`, to, direction: 'push' });
+    expect(rsyncs() - again).toBe(1);
+    expect(fs.readFileSync(onProduction(path.join(staging, 'etc', 'new.ini')), 'utf8')).toBe('new\n');
+  });
+
+  it('sends such a file through --link-dest too, and leaves the link-dest copy alone', async () => {
+    const staging = fs.mkdtempSync(path.join(home.dir, 'attr-link-'));
+    const ini = path.join(staging, 'etc', 'app.ini');
+    fs.mkdirSync(path.dirname(ini));
+    const when = Math.floor(Date.now() / 1000) - 3600 + 0.5;
+    fs.writeFileSync(ini, 'setting = AAAA\n');
+    fs.chmodSync(ini, 0o644);
+    fs.utimesSync(ini, when, when);
+    const { factory: f, log } = factory(relay);
+    const h = f.forHost('site', hostOptions(prod));
+    const base = `/var/buildout/attr-link-${relay}`;
+    const local = path.join(prod.varBuildout as string, `attr-link-${relay}`);
+    await h.rsync({ from: `${staging}/`, to: `${base}/old/`, direction: 'push' });
+    fs.writeFileSync(ini, 'setting = BBBB\n');
+    fs.chmodSync(ini, 0o600);
+    fs.utimesSync(ini, when, when);
+    await h.rsync({ from: `${staging}/`, to: `${base}/new/`, direction: 'push', extra: [`--link-dest=${base}/old/`] });
+    expect(fs.readFileSync(path.join(local, 'new/etc/app.ini'), 'utf8')).toBe('setting = BBBB\n');
+    expect(fs.statSync(path.join(local, 'new/etc/app.ini')).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(path.join(local, 'old/etc/app.ini'), 'utf8')).toBe('setting = AAAA\n');
+    expect(fs.statSync(path.join(local, 'old/etc/app.ini')).mode & 0o777).toBe(0o644);
+    expect(log.lines.filter((l) => l.includes('took 1 file(s) of the same size and time'))).toHaveLength(1);
+  });
+
   it('pulls from production with excludes, into a path with spaces', async () => {
     const prodSite = path.join(prod.varBuildout as string, `pull me ${relay}`);
     fs.mkdirSync(path.join(prodSite, 'var', 'blobstorage'), { recursive: true });

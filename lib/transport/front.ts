@@ -15,7 +15,9 @@
  * A backend (backends/) only executes or records. A new primitive is a
  * method here plus, where it needs one, a backend method.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tmp from 'tmp';
 import { CommandError, ConfigError, HostoutError, TransportError } from '../errors';
 import { refuseSudo } from './no-sudo';
@@ -27,6 +29,7 @@ import { shellJoin, shellQuote } from './quote';
 import { SudoResponder } from './responder';
 import { summariseItemized } from './rsync-delta';
 import { ProgressSplitter, throttleProgress } from './rsync-progress';
+import { ITEMIZED_OUT_FORMAT, ItemizedFilter, sourceRoots, splitItemized } from './rsync-recheck';
 import { shownRsyncArgv } from './rsync';
 import { maskSecrets, toLine, type CommandText, type Line } from './secret';
 import type { SudoPasswords } from './sudo-password';
@@ -299,7 +302,9 @@ export class HostFront implements HostTransport {
     const preview = this.deps.mode === 'preview';
     // Progress only for a real transfer someone follows: a preview's stdout is its itemized delta.
     const progress = this.deps.mode === 'real' && o.onProgress ? throttleProgress(o.onProgress, PROGRESS_INTERVAL_MS) : undefined;
-    const extraFlags = preview ? ['--dry-run', '--itemize-changes'] : progress ? ['--info=progress2'] : [];
+    // A real push names what it changed, to find the files whose content it took as unchanged (rsync-recheck.ts).
+    const recheck = this.deps.mode === 'real' && o.direction === 'push';
+    const extraFlags = preview ? ['--dry-run', '--itemize-changes'] : [...(progress ? ['--info=progress2'] : []), ...(recheck ? [ITEMIZED_OUT_FORMAT] : [])];
     const shownArgv = shownRsyncArgv({ host: this.settings, identity, options: o, extraFlags: [] });
     const shown = this.mask(shellJoin(shownArgv));
     const record = `rsync: ${shown}`;
@@ -307,7 +312,10 @@ export class HostFront implements HostTransport {
     if (preview) await this.deps.recorder?.rsync({ host: this.settings, identity, record, options: o, extraFlags, responder: () => this.rsyncResponder(identity), interactive: false });
     else if (this.executes(false)) log.debug(`[${this.settings.name}] ${record}`);
     if (preview && o.direction === 'push' && !(await this.exists(o.to, o.as))) return this.previewIntoNothing(o);
-    const lines = this.sinks('[localhost] rsync:', preview ? false : o.echo, []);
+    const output = this.sinks('[localhost] rsync:', preview ? false : o.echo, []);
+    // The itemized lines are hostout's own: the caller and the log see rsync's output without them.
+    const itemized = recheck ? new ItemizedFilter(output.onStdout) : undefined;
+    const lines = itemized ? { ...output, onStdout: (c: Buffer) => itemized.push(c), flush: () => { itemized.flush(); output.flush(); } } : output;
     // Progress updates (carriage-return lines) become progress; the rest of stdout stays lines.
     const split = progress && new ProgressSplitter((p) => progress.update(p), (text) => lines.onStdout?.(Buffer.from(text)));
     const sinks = split ? { ...lines, onStdout: (c: Buffer) => split.push(c) } : lines;
@@ -325,7 +333,67 @@ export class HostFront implements HostTransport {
     if (r.code !== 0) throw this.failure(this.target(identity), shown, r, []);
     // The itemized lines themselves went to -v as rsync's output; the summary is for everyone.
     if (preview) log.info(`[${this.settings.name}] rsync would ${summariseItemized(r.stdout).summary}`);
-    return { stdout: r.stdout, stderr: r.stderr, code: r.code };
+    if (!recheck) return { stdout: r.stdout, stderr: r.stderr, code: r.code };
+    const { recheck: names, rest } = splitItemized(r.stdout);
+    let stdout = rest;
+    let stderr = r.stderr;
+    if (names.length) {
+      log.debug(`[${this.settings.name}] rsync took ${names.length} file(s) of the same size and time but other attributes as unchanged: pushing them again, compared by checksum`);
+      for (const pass of this.recheckPasses(o, names)) {
+        const second = await this.recheckPass(o, identity, pass.root, pass.names);
+        stdout += second.stdout;
+        stderr += second.stderr;
+      }
+    }
+    return { stdout, stderr, code: r.code };
+  }
+
+  /** The files of a push to check again, grouped by the source directory their names are relative to. */
+  private recheckPasses(o: RsyncOptions, names: Buffer[]): { root: string; names: Buffer[] }[] {
+    const roots = sourceRoots(o.from, o.relative);
+    const byRoot = new Map<string, Buffer[]>();
+    for (const name of names) {
+      const n = name.toString('utf8');
+      const candidates = roots.filter((r) => r.prefix === '' || n === r.prefix || n.startsWith(`${r.prefix}/`));
+      // Several sources may hold a name: rsync sent the first that has it.
+      const from = candidates.length > 1 ? (candidates.find((r) => fs.existsSync(path.join(r.root, n))) ?? candidates[0]) : candidates[0];
+      if (!from) continue;
+      byRoot.set(from.root, [...(byRoot.get(from.root) ?? []), name]);
+    }
+    return [...byRoot].map(([root, list]) => ({ root, names: list }));
+  }
+
+  /**
+   * The second pass: exactly those files, by checksum, over the same
+   * connection, into the same destination (`--files-from` keeps each name's
+   * path under it). The list goes in a private file: names may hold any byte
+   * but NUL, hence `--from0`.
+   */
+  private async recheckPass(o: RsyncOptions, identity: Identity, root: string, names: Buffer[]): Promise<RawResult> {
+    const list = tmp.fileSync({ prefix: 'hostout-recheck-', mode: 0o600 });
+    try {
+      fs.writeFileSync(list.fd, Buffer.concat(names.flatMap((n) => [n, Buffer.from([0])])));
+      const options: RsyncOptions = {
+        ...o, from: root.endsWith('/') ? root : `${root}/`, relative: false, delete: false, onProgress: undefined,
+        extra: [...(o.extra ?? []), '--checksum', `--files-from=${list.name}`, '--from0'],
+      };
+      const shown = this.mask(shellJoin(shownRsyncArgv({ host: this.settings, identity, options, extraFlags: [] })));
+      const record = `rsync: ${shown}`;
+      this.deps.log.debug(`[${this.settings.name}] ${record}`);
+      const sinks = this.sinks('[localhost] rsync:', o.echo, []);
+      let r: RawResult;
+      try {
+        r = await this.deps.backend.rsync({
+          host: this.settings, identity, record, options, extraFlags: [], responder: () => this.rsyncResponder(identity), interactive: this.deps.interactive, ...sinks,
+        });
+      } finally {
+        sinks.flush();
+      }
+      if (r.code !== 0) throw this.failure(this.target(identity), shown, r, []);
+      return r;
+    } finally {
+      list.removeCallback();
+    }
   }
 
   /** A preview of a push whose destination the host does not have yet: everything would be created. */
