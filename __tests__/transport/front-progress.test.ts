@@ -12,6 +12,7 @@ import type { StepSink, TransferProgress } from '../../lib/events';
 import { createRecordingLogger } from '../../lib/log';
 import type { Backend, RawResult, RsyncRun } from '../../lib/transport/backends/backend';
 import { HostFront, type RunMode } from '../../lib/transport/front';
+import { ITEMIZED_OUT_FORMAT } from '../../lib/transport/rsync-recheck';
 import { resolveHostSettings } from '../../lib/transport/host-settings';
 import { hermeticSshEnvironment } from '../../lib/transport/ssh-config';
 import { SudoPasswords } from '../../lib/transport/sudo-password';
@@ -56,7 +57,7 @@ describe('the front', () => {
     const { f, log } = front('real', runs);
     const got: TransferProgress[] = [];
     const r = await f.rsync({ ...PUSH, onProgress: (p) => got.push(p) });
-    expect(runs[0].extraFlags).toEqual(['--info=progress2']);
+    expect(runs[0].extraFlags).toEqual(['--info=progress2', ITEMIZED_OUT_FORMAT]);
     // Read in well under a second: the first update, then the last one held back.
     expect(got.length).toBeGreaterThanOrEqual(2);
     expect(got.length).toBeLessThan(10);
@@ -68,10 +69,12 @@ describe('the front', () => {
     expect(r.stdout).toContain('Total bytes sent: 25893107');
   });
 
-  test('without onProgress: no --info=progress2', async () => {
+  test('without onProgress: no --info=progress2 (a push still names what it changed, for rsync-recheck.ts)', async () => {
     const runs: RsyncRun[] = [];
     await front('real', runs).f.rsync(PUSH);
-    expect(runs[0].extraFlags).toEqual([]);
+    expect(runs[0].extraFlags).toEqual([ITEMIZED_OUT_FORMAT]);
+    await front('real', runs).f.rsync({ from: '/srv/site/var/', to: '/tmp/x/', direction: 'pull' });
+    expect(runs[1].extraFlags).toEqual([]);
   });
 
   test('a preview (--dry-run) never asks for progress, even when followed', async () => {
