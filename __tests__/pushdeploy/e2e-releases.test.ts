@@ -201,6 +201,7 @@ sites[broken.name].restart = `test ! -f ${broken.staging}/parts/break-restart`;
 const denied = defineSite('rel-denied', { user: 'zope' });
 const unreachable = defineSite('rel-unreachable');
 const modes = defineSite('rel-modes');
+const linkDest = defineSite('rel-linkdest');
 const commitGit = defineSite('rel-git');
 const commitHg = defineSite('rel-hg');
 const reader = defineSite('rel-reader', { restart: 'true' });
@@ -321,6 +322,31 @@ describe('releases on real servers', () => {
     // Everything else is still shared between the two releases.
     expect(fs.statSync(path.join(p, same)).ino).toBe(fs.statSync(path.join(p, '.hostout', 'releases', previous, same)).ino);
     expect(liveVersion(modes, [1], 60, 1)).toBe(1);
+  });
+
+  test('through the --link-dest fallback, a file of the same size and time but another mode and content gets its new content; the earlier release keeps its own', async () => {
+    const p = prodPath(linkDest);
+    writeStaging(linkDest, 1, 20);
+    const ini = path.join(linkDest.staging, 'etc', 'app.ini');
+    fs.writeFileSync(ini, 'setting = AAAA\n');
+    fs.chmodSync(ini, 0o644);
+    fs.utimesSync(ini, VERSION_EPOCH + 0.25, VERSION_EPOCH + 0.25);
+    await ok(linkDest.name, 'push');
+    expect(fs.readFileSync(path.join(p, 'etc', 'app.ini'), 'utf8')).toBe('setting = AAAA\n');
+    // A name a line cannot carry: staging cannot be listed, so prepare links with rsync --link-dest.
+    fs.writeFileSync(path.join(linkDest.staging, 'eggs', 'odd\nname.py'), 'x\n');
+    // Same size, same time to the nanosecond (an archive's whole-second times, cp -p), other mode and content.
+    fs.writeFileSync(ini, 'setting = BBBB\n');
+    fs.chmodSync(ini, 0o600);
+    fs.utimesSync(ini, VERSION_EPOCH + 0.25, VERSION_EPOCH + 0.25);
+    const r = await ok('-v', linkDest.name, 'push');
+    expect(r.out).toMatch(/by rsync --link-dest/);
+    expect(fs.readFileSync(path.join(p, 'etc', 'app.ini'), 'utf8')).toBe('setting = BBBB\n');
+    expect(fs.statSync(path.join(p, 'etc', 'app.ini')).mode & 0o777).toBe(0o600);
+    expect(r.out).toMatch(/rsync took 1 file\(s\) of the same size and time but other attributes as unchanged: pushing them again, compared by checksum/);
+    const { current, ids } = readReleases(linkDest);
+    const previous = ids.filter((i) => i !== current).pop() as string;
+    expect(fs.readFileSync(path.join(p, '.hostout', 'releases', previous, 'etc', 'app.ini'), 'utf8')).toBe('setting = AAAA\n');
   });
 
   test('a release records the staging checkout\'s commit (git, Mercurial), asked only of the tool whose checkout it is', async () => {

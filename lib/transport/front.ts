@@ -303,7 +303,8 @@ export class HostFront implements HostTransport {
     // Progress only for a real transfer someone follows: a preview's stdout is its itemized delta.
     const progress = this.deps.mode === 'real' && o.onProgress ? throttleProgress(o.onProgress, PROGRESS_INTERVAL_MS) : undefined;
     // A real push names what it changed, to find the files whose content it took as unchanged (rsync-recheck.ts).
-    const recheck = this.deps.mode === 'real' && o.direction === 'push';
+    // (Not for a caller's own --dry-run, whose itemized output is what it asked for.)
+    const recheck = this.deps.mode === 'real' && o.direction === 'push' && !(o.extra ?? []).some((a) => a === '--dry-run' || a === '-n');
     const extraFlags = preview ? ['--dry-run', '--itemize-changes'] : [...(progress ? ['--info=progress2'] : []), ...(recheck ? [ITEMIZED_OUT_FORMAT] : [])];
     const shownArgv = shownRsyncArgv({ host: this.settings, identity, options: o, extraFlags: [] });
     const shown = this.mask(shellJoin(shownArgv));
