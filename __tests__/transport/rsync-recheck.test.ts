@@ -97,6 +97,14 @@ describe('the front', () => {
     expect(runs).toHaveLength(1);
   });
 
+  test('a caller\'s own --dry-run (pushdeploy\'s delta) keeps its itemized output and gets no second pass', async () => {
+    const { f, runs } = front('real', '.f...p..... etc/app.ini\n');
+    const r = await f.rsync({ from: '/srv/site/', to: '/srv/site/', direction: 'push', extra: ['--dry-run', '--itemize-changes'] });
+    expect(runs).toHaveLength(1);
+    expect(runs[0].extraFlags).toEqual([]);
+    expect(r.stdout).toBe('.f...p..... etc/app.ini\n');
+  });
+
   test('a preview runs no second pass, and its rsync stays a --dry-run', async () => {
     const { f, runs } = front('preview', '.f...p..... etc/app.ini\n');
     await f.rsync({ from: '/srv/site/', to: '/srv/site/', direction: 'push' });
